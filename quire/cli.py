@@ -1,0 +1,93 @@
+"""Command line: parse arguments, run the pipeline, print stages, errors and what was written."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+from quire.errors import EXIT_BUILD, EXIT_OK, EXIT_USAGE, BuildError
+
+DESCRIPTION = "Build a Markdown manuscript into an EPUB 3 and a print-ready PDF."
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line's options."""
+    parser = argparse.ArgumentParser(prog="build.py", description=DESCRIPTION)
+    parser.add_argument(
+        "source",
+        nargs="?",
+        default="manuscript",
+        help="manuscript folder (with book.yaml) or a single Markdown file (default: manuscript/)",
+    )
+    parser.add_argument("--out", default="dist", help="output folder (default: dist/)")
+    parser.add_argument(
+        "--to", choices=("epub", "pdf"), action="append", help="build only this format (repeatable)"
+    )
+    parser.add_argument("--verbose", action="store_true", help="show more detail on errors")
+    return parser.parse_args(argv)
+
+
+class _WarningPrinter(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"warning: {record.getMessage()}", file=sys.stderr)
+
+
+def _human_size(size: int) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(size)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a build and return the exit status: 0 built, 1 build error, 2 usage error."""
+    args = parse_args(argv)
+    logger = logging.getLogger("quire")
+    logger.addHandler(_WarningPrinter())
+    logger.propagate = False
+    from quire.pipeline import FORMATS, build
+
+    formats = tuple(args.to) if args.to else FORMATS
+
+    def report(stage: str, seconds: float, detail: str) -> None:
+        print(f"  {stage:<12} {seconds:6.2f} s  {detail}".rstrip())
+
+    print(f"quire: building {args.source} → {args.out}/")
+    try:
+        written = build(Path(args.source), Path(args.out), formats, report)
+    except BuildError as exc:
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        print(f"build failed; nothing in {args.out}/ was changed", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; nothing in {args.out}/ was changed", file=sys.stderr)
+        return 130
+    except Exception:  # noqa: BLE001 - anything else is a bug in Quire, reported as one
+        return _report_bug(args.verbose)
+    for item in written:
+        pages = f", {item.pages} pages" if item.pages else ""
+        print(f"wrote {item.path} ({_human_size(item.size)}{pages})")
+        for note in item.notes:
+            print(f"  note: {note}")
+    return EXIT_OK
+
+
+def _report_bug(verbose: bool) -> int:
+    log = Path(tempfile.gettempdir()) / "quire-crash.log"
+    log.write_text(traceback.format_exc())
+    kind, value = sys.exc_info()[:2]
+    print(f"error: internal error (a bug in Quire): {kind.__name__}: {value}", file=sys.stderr)
+    print(f"the traceback is in {log}; please report it with that file", file=sys.stderr)
+    if verbose:
+        print(traceback.format_exc(), file=sys.stderr)
+    return EXIT_BUILD
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""The book's settings: one frozen dataclass, loaded and checked in one place."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import yaml
+
+from quire.errors import BuildError, Problem
+
+# Named trim sizes, width x height in inches.
+TRIM_SIZES: dict[str, tuple[float, float]] = {
+    "5x8": (5.0, 8.0),
+    "5.25x8": (5.25, 8.0),
+    "5.5x8.5": (5.5, 8.5),
+    "6x9": (6.0, 9.0),
+    "7x10": (7.0, 10.0),
+    "8.5x11": (8.5, 11.0),
+    "letter": (8.5, 11.0),
+    "a4": (210 / 25.4, 297 / 25.4),
+    "a5": (148 / 25.4, 210 / 25.4),
+    "b5": (176 / 25.4, 250 / 25.4),
+}
+UNITS_PER_INCH = {"in": 1.0, "mm": 25.4, "cm": 2.54, "pt": 72.0, "pc": 6.0, "px": 96.0}
+PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b", "none")
+LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+@dataclass(frozen=True)
+class Trim:
+    """A page size in inches."""
+
+    width: float
+    height: float
+
+    @property
+    def css(self) -> str:
+        """The size as a CSS `size` value."""
+        return f"{self.width:g}in {self.height:g}in"
+
+
+@dataclass(frozen=True)
+class BookConfig:
+    """Everything a book's settings may say, checked and typed."""
+
+    title: str | None = None
+    subtitle: str | None = None
+    authors: tuple[str, ...] = ()
+    lang: str | None = None
+    identifier: str | None = None
+    date: str | None = None
+    publisher: str | None = None
+    rights: str | None = None
+    description: str | None = None
+    subjects: tuple[str, ...] = ()
+    cover_image: str | None = None
+    trim: Trim = field(default_factory=lambda: Trim(6.0, 9.0))
+    gutter: float | None = None  # inches; None means "auto" from the page count
+    bleed: float = 0.0  # inches
+    crop_marks: bool = False
+    pdf_variant: str = "pdf/ua-1"
+    front_matter: tuple[str, ...] = ()
+    chapters: tuple[str, ...] = ()
+    back_matter: tuple[str, ...] = ()
+    allow_remote: bool = False
+    origin: str = "book.yaml"  # where the settings came from, for messages
+
+    def with_derived(self, **values: Any) -> BookConfig:
+        """A copy with derived values (title, lang, identifier) filled in."""
+        return replace(self, **values)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()[:10]
+    if isinstance(value, str | int | float):
+        return str(value).strip()
+    raise TypeError("a piece of text")
+
+
+def _text_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(s.strip() for s in value.split(";") if s.strip())
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return tuple(str(v).strip() for v in value)
+    raise TypeError("a list of text, like [one, two]")
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise TypeError("true or false")
+
+
+def parse_length(value: Any) -> float:
+    """A length such as `0.125in`, `3mm` or `0` in inches."""
+    if value == 0:
+        return 0.0
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(in|mm|cm|pt|pc|px)\s*", str(value))
+    if not match:
+        raise TypeError("a length with a unit, like 0.125in or 3mm")
+    return float(match[1]) / UNITS_PER_INCH[match[2]]
+
+
+def parse_trim(value: Any) -> Trim:
+    """A trim size by name (6x9in, A5, Letter) or as `WIDTH x HEIGHT` with units."""
+    name = str(value).strip().lower().replace(" ", "")
+    if name.removesuffix("in") in TRIM_SIZES:
+        return Trim(*TRIM_SIZES[name.removesuffix("in")])
+    match = re.fullmatch(r"([0-9.]+(?:in|mm|cm|pt))x([0-9.]+(?:in|mm|cm|pt))", name)
+    if not match:
+        names = ", ".join(sorted(TRIM_SIZES))
+        raise TypeError(f"a trim size: one of {names}, or WIDTHxHEIGHT like 140mmx216mm")
+    width, height = parse_length(match[1]), parse_length(match[2])
+    if not (2 <= width <= 20 and 2 <= height <= 30):
+        raise TypeError("a page between 2 and 20 inches wide and 2 and 30 inches tall")
+    return Trim(width, height)
+
+
+def _gutter(value: Any) -> float | None:
+    return None if value == "auto" else parse_length(value)
+
+
+def _variant(value: Any) -> str:
+    if value in PDF_VARIANTS:
+        return value
+    raise TypeError("one of " + ", ".join(PDF_VARIANTS))
+
+
+def _lang(value: Any) -> str:
+    text = _text(value)
+    if LANG_TAG.match(text):
+        return text
+    raise TypeError("a language tag such as en, en-GB or ru")
+
+
+# Each setting: its field name and the function that checks and converts its value.
+SETTINGS: dict[str, tuple[str, Any]] = {
+    "title": ("title", _text),
+    "subtitle": ("subtitle", _text),
+    "author": ("authors", _text_list),
+    "authors": ("authors", _text_list),
+    "lang": ("lang", _lang),
+    "language": ("lang", _lang),
+    "identifier": ("identifier", _text),
+    "date": ("date", _text),
+    "publisher": ("publisher", _text),
+    "rights": ("rights", _text),
+    "description": ("description", _text),
+    "subjects": ("subjects", _text_list),
+    "keywords": ("subjects", _text_list),
+    "cover-image": ("cover_image", _text),
+    "trim": ("trim", parse_trim),
+    "gutter": ("gutter", _gutter),
+    "bleed": ("bleed", parse_length),
+    "crop-marks": ("crop_marks", _bool),
+    "pdf-variant": ("pdf_variant", _variant),
+    "front-matter": ("front_matter", _text_list),
+    "chapters": ("chapters", _text_list),
+    "back-matter": ("back_matter", _text_list),
+    "allow-remote": ("allow_remote", _bool),
+}
+
+
+def _node_problem(origin: str, node: yaml.Node, message: str, hint: str | None = None) -> Problem:
+    return Problem(message, origin, node.start_mark.line + 1, hint)
+
+
+def parse_yaml(text: str, origin: str, line_offset: int = 0) -> dict[str, tuple[Any, int]]:
+    """Read a YAML mapping into {key: (value, line)}; a syntax error names its line."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 + line_offset if mark else None
+        reason = getattr(exc, "problem", None) or "not valid YAML"
+        raise BuildError(
+            f"invalid YAML: {reason}", file=origin, line=line, hint="fix the syntax on that line"
+        ) from None
+    if root is None:
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        raise BuildError("settings must be a mapping of `key: value` lines", file=origin, line=1)
+    constructor = yaml.SafeLoader("")
+    result: dict[str, tuple[Any, int]] = {}
+    for key_node, value_node in root.value:
+        value = constructor.construct_object(value_node, deep=True)
+        result[str(key_node.value)] = (value, key_node.start_mark.line + 1 + line_offset)
+    return result
+
+
+def load_config(
+    raw: dict[str, tuple[Any, int]], origin: str, ignore: frozenset[str] = frozenset()
+) -> BookConfig:
+    """Check every setting, report all problems at once, and return the typed config."""
+    values: dict[str, Any] = {"origin": origin}
+    problems: list[Problem] = []
+    for key, (value, line) in raw.items():
+        if key in ignore:
+            continue
+        if key not in SETTINGS:
+            near = difflib.get_close_matches(key, SETTINGS, n=1)
+            hint = (
+                f"did you mean `{near[0]}`?" if near else "known settings: " + ", ".join(SETTINGS)
+            )
+            problems.append(Problem(f"unknown setting `{key}`", origin, line, hint))
+            continue
+        name, convert = SETTINGS[key]
+        try:
+            values[name] = None if value is None else convert(value)
+        except TypeError as exc:
+            shown = repr(value) if not isinstance(value, str) else f"'{value}'"
+            problems.append(Problem(f"`{key}` is {shown} but must be {exc}", origin, line))
+    if problems:
+        raise BuildError(problems=problems, kind="config")
+    return BookConfig(**{k: v for k, v in values.items() if v is not None})

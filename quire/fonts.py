@@ -1,0 +1,216 @@
+"""The book's fonts: find them, check what they cover, describe and subset them.
+
+The fonts live in styles/fonts/ (see its README.md for where each file comes
+from). Every .ttf/.otf under the folder is picked up; family, weight and style
+come from the files' own name and OS/2 tables, so adding a font needs no
+configuration.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from fontTools import subset as ft_subset
+from fontTools.ttLib import TTFont, TTLibError
+
+from quire.errors import BuildError
+
+FONT_SUFFIXES = (".otf", ".ttf")
+
+# Characters a font need not draw: spaces, line/paragraph separators, controls,
+# format characters (ZWJ, ZWNJ, ZWSP, soft hyphen, bidi marks) and variation
+# selectors. The layout engine handles them without a glyph of their own.
+_IGNORED_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
+_VARIATION_SELECTORS = (range(0xFE00, 0xFE10), range(0xE0100, 0xE01F0), range(0x180B, 0x1810))
+
+# Private tables fontTools cannot subset; dropped quietly instead of with a warning.
+_UNSUBSETTABLE_TABLES = ("Silt",)
+
+# A face that maps this many CJK unified ideographs counts as the CJK font.
+_CJK_THRESHOLD = 1000
+
+
+@dataclass(frozen=True)
+class FontFile:
+    """One font file and the CSS face it provides."""
+
+    path: Path
+    family: str
+    weight: int
+    style: str  # "normal" | "italic"
+
+
+@dataclass(frozen=True)
+class _Face:
+    """What one font file says about itself, read once per path and mtime."""
+
+    family: str
+    weight: int
+    style: str
+    codepoints: frozenset[int]
+
+
+@functools.lru_cache(maxsize=64)
+def _read_face(path: str, mtime_ns: int, size: int) -> _Face:
+    """Read family, weight, style and cmap of a font file (cached per path+mtime+size)."""
+    try:
+        font = TTFont(path, lazy=True)
+        name = font["name"]
+        family = name.getDebugName(16) or name.getDebugName(1) or Path(path).stem
+        os2 = font["OS/2"] if "OS/2" in font else None
+        weight = os2.usWeightClass if os2 else 400
+        italic = bool(os2 and os2.fsSelection & 0b10_0000_0001) or bool(font["head"].macStyle & 2)
+        codepoints = frozenset(font.getBestCmap() or {})
+        font.close()
+    except (TTLibError, KeyError, OSError, AssertionError) as exc:
+        raise BuildError(
+            f"cannot read font file: {exc}",
+            file=path,
+            hint="replace it with a valid OpenType (.otf) or TrueType (.ttf) font",
+        ) from exc
+    return _Face(family, weight, "italic" if italic else "normal", codepoints)
+
+
+def _face(path: Path) -> _Face:
+    """The cached face information of a font file."""
+    stat = path.stat()
+    return _read_face(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def _is_cjk(face: _Face) -> bool:
+    """True if the face maps a substantial number of CJK unified ideographs."""
+    count = 0
+    for cp in face.codepoints:
+        if 0x4E00 <= cp <= 0x9FFF:
+            count += 1
+            if count >= _CJK_THRESHOLD:
+                return True
+    return False
+
+
+def _ignorable(char: str) -> bool:
+    """True for whitespace, control and format characters and variation selectors."""
+    cp = ord(char)
+    if unicodedata.category(char) in _IGNORED_CATEGORIES or char.isspace():
+        return True
+    return any(cp in block for block in _VARIATION_SELECTORS)
+
+
+def _css_string(text: str) -> str:
+    """A CSS double-quoted string literal for text."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ")
+    return f'"{escaped}"'
+
+
+@dataclass(frozen=True)
+class FontSet:
+    """The fonts of a book, text family first and the CJK family last."""
+
+    files: tuple[FontFile, ...]
+
+    @functools.cached_property
+    def _codepoints(self) -> frozenset[int]:
+        """Every code point some file maps, read once per FontSet."""
+        return frozenset().union(*(_face(f.path).codepoints for f in self.files))
+
+    @functools.cached_property
+    def _cjk_families(self) -> frozenset[str]:
+        """Families that have at least one CJK face."""
+        return frozenset(f.family for f in self.files if _is_cjk(_face(f.path)))
+
+    def families(self) -> tuple[str, ...]:
+        """The distinct families in font-family order: text family first, CJK last."""
+        ordered = list(dict.fromkeys(f.family for f in self.files))
+        return tuple(sorted(ordered, key=lambda family: family in self._cjk_families))
+
+    def covers(self, char: str) -> bool:
+        """True if some font maps char, or char is whitespace/control/format."""
+        if len(char) != 1:
+            raise ValueError(f"covers() takes one character, not {char!r}")
+        return ord(char) in self._codepoints or _ignorable(char)
+
+    def uncovered(self, text: str) -> list[str]:
+        """The distinct characters of text that no font covers, in order of appearance."""
+        codepoints = self._codepoints
+        return [
+            c for c in dict.fromkeys(text) if ord(c) not in codepoints and not _ignorable(c)
+        ]
+
+    def font_face_css(self) -> str:
+        """@font-face rules for every file, with file:// URLs (for WeasyPrint)."""
+        rules = []
+        for f in self.files:
+            kind = "opentype" if f.path.suffix.lower() == ".otf" else "truetype"
+            url = _css_string(f.path.resolve().as_uri())
+            rules.append(
+                "@font-face {\n"
+                f"  font-family: {_css_string(f.family)};\n"
+                f"  src: url({url}) format({_css_string(kind)});\n"
+                f"  font-weight: {f.weight};\n"
+                f"  font-style: {f.style};\n"
+                "}\n"
+            )
+        return "\n".join(rules)
+
+    def subset(self, text: str) -> dict[str, bytes]:
+        """Per file name, a deterministic OTF/TTF subset holding just the characters of text.
+
+        Every file gets an entry, even when text uses none of its characters
+        (the subset then holds only .notdef and the space).
+        """
+        wanted = {ord(c) for c in text} | {0x20}
+        return {f.path.name: _subset_file(f.path, wanted) for f in self.files}
+
+
+def _subset_file(path: Path, wanted: set[int]) -> bytes:
+    """Subset one font file to the code points it maps among wanted; byte-stable output."""
+    font = TTFont(path, recalcTimestamp=False, recalcBBoxes=False)
+    created, modified = font["head"].created, font["head"].modified
+    options = ft_subset.Options()
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]  # keep the copyright and licence fields (OFL)
+    options.name_languages = ["*"]
+    options.notdef_outline = True
+    options.hinting = True
+    options.drop_tables = [*options.drop_tables, *_UNSUBSETTABLE_TABLES]
+    subsetter = ft_subset.Subsetter(options)
+    subsetter.populate(unicodes=sorted(wanted & _face(path).codepoints))
+    subsetter.subset(font)
+    font["head"].created, font["head"].modified = created, modified
+    out = io.BytesIO()
+    font.save(out)
+    font.close()
+    return out.getvalue()
+
+
+def _order_key(file: FontFile, faces: dict[str, int], cjk: set[str]) -> tuple:
+    """Sort key: non-CJK before CJK, fuller families first, then name, weight, style."""
+    return (file.family in cjk, -faces[file.family], file.family, file.weight, file.style != "normal")
+
+
+def load_fonts(fonts_dir: Path) -> FontSet:
+    """Read every .ttf/.otf under fonts_dir into a FontSet, text family first, CJK last."""
+    paths = sorted(
+        p for p in Path(fonts_dir).rglob("*") if p.suffix.lower() in FONT_SUFFIXES and p.is_file()
+    )
+    if not paths:
+        raise BuildError(
+            f"no fonts found in {fonts_dir}",
+            file=str(fonts_dir),
+            hint="put the book's .otf/.ttf files there (see styles/fonts/README.md)",
+        )
+    files: list[FontFile] = []
+    cjk: set[str] = set()
+    for path in paths:
+        face = _face(path)
+        files.append(FontFile(path.resolve(), face.family, face.weight, face.style))
+        if _is_cjk(face):
+            cjk.add(face.family)
+    faces: dict[str, int] = {}
+    for f in files:
+        faces[f.family] = faces.get(f.family, 0) + 1
+    return FontSet(tuple(sorted(files, key=lambda f: _order_key(f, faces, cjk))))

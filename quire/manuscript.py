@@ -1,0 +1,181 @@
+"""Load stage: find the manuscript's files and settings and read them as text."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from quire.config import BookConfig, load_config, parse_yaml
+from quire.errors import BuildError
+
+MARKDOWN_SUFFIXES = (".md", ".markdown", ".txt")
+SETTINGS_FILE = "book.yaml"
+REPO_STYLES = Path(__file__).resolve().parent.parent / "styles"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One Markdown file of the book, read as text."""
+
+    path: Path
+    name: str  # as shown in messages
+    text: str
+    role: str  # "front", "body" or "back"
+
+
+@dataclass(frozen=True)
+class Manuscript:
+    """The whole input of a build: settings, files in reading order, and the styles folder."""
+
+    root: Path
+    styles: Path
+    config: BookConfig
+    files: tuple[SourceFile, ...]
+    single_file: bool
+
+
+def display_name(path: Path) -> str:
+    """A path as the user would type it: relative to the working folder when inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 text file; a bad byte is reported with its offset and line."""
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise BuildError(
+            "is a folder, but a file is expected here", file=display_name(path)
+        ) from None
+    except OSError as exc:
+        raise BuildError(f"cannot read: {exc.strerror}", file=display_name(path)) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise BuildError(
+            f"not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start}",
+            file=display_name(path),
+            line=line,
+            hint="save the file as UTF-8 in your editor",
+        ) from None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def find_styles(root: Path) -> Path:
+    """The styles folder: the book's own, the one beside it, or the project's default."""
+    for candidate in (root / "styles", root.parent / "styles", REPO_STYLES):
+        if (candidate / "print.css").is_file() and (candidate / "epub.css").is_file():
+            return candidate
+    raise BuildError("no styles folder with print.css and epub.css found", file=str(root))
+
+
+def _natural_key(name: str) -> list[object]:
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+
+
+def load(source: Path, styles: Path | None = None) -> Manuscript:
+    """Read a manuscript folder (with book.yaml) or a single Markdown file."""
+    source = source.expanduser()
+    if not source.exists():
+        raise BuildError(
+            "no such file or folder",
+            file=display_name(source),
+            hint="give a manuscript folder or a Markdown file",
+            kind="usage",
+        )
+    if source.is_file() and source.name == SETTINGS_FILE:
+        source = source.parent
+    if source.is_dir():
+        return _load_folder(source.resolve(), styles)
+    if source.suffix.lower() not in MARKDOWN_SUFFIXES:
+        raise BuildError(
+            "is not a Markdown file (.md)",
+            file=display_name(source),
+            hint="give a manuscript folder or a .md file",
+            kind="usage",
+        )
+    return _load_single(source.resolve(), styles)
+
+
+def _load_folder(root: Path, styles: Path | None) -> Manuscript:
+    settings = root / SETTINGS_FILE
+    origin = display_name(settings)
+    if settings.exists():
+        config = load_config(parse_yaml(read_text(settings), origin), origin)
+    else:
+        config = BookConfig(origin=origin)
+    files = []
+    for role, names in _reading_order(root, config):
+        for name in names:
+            path = root / name
+            if not path.exists():
+                raise BuildError(
+                    f"chapter file `{name}` listed in `{role}` does not exist",
+                    file=origin,
+                    hint=f"create {display_name(path)} or remove it from the list",
+                )
+            files.append(SourceFile(path, display_name(path), read_text(path), _ROLES[role]))
+    _check_not_empty(files, root)
+    return Manuscript(root, styles or find_styles(root), config, tuple(files), single_file=False)
+
+
+_ROLES = {"front-matter": "front", "chapters": "body", "back-matter": "back"}
+
+
+def _reading_order(root: Path, config: BookConfig) -> list[tuple[str, tuple[str, ...]]]:
+    if config.chapters:
+        body = config.chapters
+    else:
+        listed = set(config.front_matter) | set(config.back_matter)
+        found = [
+            p.name
+            for p in root.iterdir()
+            if p.suffix.lower() in (".md", ".markdown") and p.is_file() and p.name not in listed
+        ]
+        body = tuple(n for n in sorted(found, key=_natural_key) if n.lower() != "readme.md")
+    return [
+        ("front-matter", config.front_matter),
+        ("chapters", body),
+        ("back-matter", config.back_matter),
+    ]
+
+
+def _check_not_empty(files: list[SourceFile], root: Path) -> None:
+    if not files:
+        raise BuildError(
+            "the manuscript has no Markdown files",
+            file=display_name(root),
+            hint="add chapter files (*.md) or list them under `chapters:` in book.yaml",
+        )
+    if not any(f.text.strip() for f in files):
+        raise BuildError("the manuscript is empty: its files have no text", file=display_name(root))
+
+
+def _load_single(path: Path, styles: Path | None) -> Manuscript:
+    text = read_text(path)
+    origin = display_name(path)
+    block = _yaml_block(text)
+    if block is not None:
+        config = load_config(parse_yaml(block, origin, line_offset=1), origin)
+    else:
+        config = BookConfig(origin=origin)
+    files = [SourceFile(path, origin, text, "body")]
+    _check_not_empty(files, path)
+    return Manuscript(path.parent, styles or find_styles(path.parent), config, tuple(files), True)
+
+
+def _yaml_block(text: str) -> str | None:
+    """The YAML metadata block that opens a file, as pandoc reads it, or None."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        return None
+    for index, line in enumerate(lines[1:], start=1):
+        if line.rstrip() in ("---", "..."):
+            return "\n".join(lines[1:index])
+    return None

@@ -1,0 +1,119 @@
+"""Parse stage: pandoc reads Markdown into its AST and writes the AST as HTML."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from quire.errors import BuildError, warn
+from quire.manuscript import SourceFile
+
+# Pandoc's own Markdown, with the extensions a pandoc user expects (most are on by default).
+READER = "markdown+smart+footnotes+pipe_tables+grid_tables+definition_lists+tex_math_dollars"
+HTML_WRITER_ARGS = ("--wrap=none", "--mathml", "--section-divs")
+PANDOC_WARNING = re.compile(r"^\[WARNING\]\s*(?P<text>.*)$")
+LINE_IN_MESSAGE = re.compile(r"line (\d+)")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One source file as pandoc's AST: the metadata and the blocks."""
+
+    source: SourceFile
+    meta: dict[str, Any]
+    blocks: list[Any]
+
+
+@cache
+def pandoc_path() -> str:
+    """The pandoc binary that pypandoc-binary ships."""
+    try:
+        import pypandoc
+    except ImportError:
+        raise BuildError(
+            "pandoc is missing", hint="install it with `pip install pypandoc-binary`", kind="setup"
+        ) from None
+    return pypandoc.get_pandoc_path()
+
+
+def run_pandoc(args: list[str], stdin: str, origin: str | None) -> str:
+    """Run pandoc, turn its warnings into ours and its failures into a BuildError."""
+    proc = subprocess.run(
+        [pandoc_path(), *args],
+        input=stdin.encode("utf-8"),
+        capture_output=True,
+        check=False,
+    )
+    stderr = proc.stderr.decode("utf-8", "replace")
+    if proc.returncode != 0:
+        message = stderr.strip().splitlines()[0] if stderr.strip() else "pandoc failed"
+        line = LINE_IN_MESSAGE.search(stderr)
+        raise BuildError(f"pandoc: {message}", file=origin, line=int(line[1]) if line else None)
+    for raw in stderr.splitlines():
+        match = PANDOC_WARNING.match(raw)
+        if match:
+            line = LINE_IN_MESSAGE.search(raw)
+            warn(match["text"], file=origin, line=int(line[1]) if line else None)
+    return proc.stdout.decode("utf-8")
+
+
+def parse(source: SourceFile) -> Parsed:
+    """Read one Markdown file into pandoc's AST."""
+    args = ["--from", READER, "--to", "json", "--standalone"]
+    doc = json.loads(run_pandoc(args, source.text, source.name))
+    return Parsed(source, doc.get("meta", {}), doc.get("blocks", []))
+
+
+def parse_all(sources: tuple[SourceFile, ...]) -> list[Parsed]:
+    """Parse every file, two at a time: pandoc runs in its own process."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(parse, sources))
+
+
+def write_html(blocks: list[Any], api_version: list[int]) -> str:
+    """Write AST blocks as an HTML5 fragment (MathML for math, sections as <section>)."""
+    doc = {"pandoc-api-version": api_version, "meta": {}, "blocks": blocks}
+    args = ["--from", "json", "--to", "html5", *HTML_WRITER_ARGS]
+    return run_pandoc(args, json.dumps(doc), None)
+
+
+@cache
+def api_version() -> list[int]:
+    """The AST version of the bundled pandoc, for documents we assemble ourselves."""
+    return json.loads(run_pandoc(["--from", "markdown", "--to", "json"], "", None))[
+        "pandoc-api-version"
+    ]
+
+
+def stringify(node: Any) -> str:
+    """The plain text of an AST node or list of nodes, as pandoc's stringify gives it."""
+    if isinstance(node, list):
+        return "".join(stringify(n) for n in node)
+    if not isinstance(node, dict):
+        return ""
+    kind, content = node.get("t"), node.get("c")
+    if kind == "Str":
+        return content
+    if kind in ("Space", "SoftBreak", "LineBreak"):
+        return " "
+    if kind in ("Code", "Math"):
+        return content[-1]
+    if kind == "Quoted":
+        marks = "“”" if content[0]["t"] == "DoubleQuote" else "‘’"
+        return marks[0] + stringify(content[1]) + marks[1]
+    if kind in ("Note", "RawInline", "RawBlock"):
+        return ""
+    if kind in ("Image", "Link", "Span", "Div"):
+        return stringify(content[1])
+    if kind in ("Cite",):
+        return stringify(content[1])
+    if kind == "Header":
+        return stringify(content[2])
+    if kind == "MetaString":
+        return content
+    return stringify(content) if isinstance(content, list) else ""

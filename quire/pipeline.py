@@ -1,0 +1,163 @@
+"""The build: load → parse → transform → render → validate → package, with data between stages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from quire import manuscript as load_stage
+from quire import pandoc
+from quire.errors import BuildError
+from quire.render import Output, PageStart, Renderer
+from quire.render.epub import EpubRenderer
+from quire.render.pdf import PdfRenderer
+from quire.transform import Book, ascii_slug, transform
+
+FORMATS = ("pdf", "epub")  # the PDF first: the EPUB's page-list comes from its layout
+CACHE_FOLDER = ".quire-cache"
+Report = Callable[[str, float, str], None]
+
+
+@dataclass(frozen=True)
+class Written:
+    """A file the build wrote."""
+
+    path: Path
+    format: str
+    size: int
+    pages: int | None
+    notes: tuple[str, ...]
+
+
+def renderers_for(formats: tuple[str, ...]) -> list[Renderer]:
+    """The renderers for the requested formats, in the order they must run."""
+    available: dict[str, Renderer] = {"pdf": PdfRenderer(), "epub": EpubRenderer()}
+    return [available[f] for f in FORMATS if f in formats]
+
+
+def timed(report: Report, name: str, func: Callable[..., Any], *args: Any) -> Any:
+    """Run one stage and report how long it took."""
+    start = time.perf_counter()
+    result = func(*args)
+    detail = _describe(result)
+    report(name, time.perf_counter() - start, detail)
+    return result
+
+
+def _describe(result: Any) -> str:
+    if isinstance(result, load_stage.Manuscript):
+        return f"{len(result.files)} files"
+    if isinstance(result, Book):
+        return f"{len(result.chapters)} chapters, {len(result.assets)} images"
+    if isinstance(result, Output) and result.pages:
+        return f"{result.pages} pages"
+    return ""
+
+
+def build(source: Path, out: Path, formats: tuple[str, ...], report: Report) -> list[Written]:
+    """Build the requested formats of one manuscript into `out`; write nothing on failure."""
+    manuscript = timed(report, "load", load_stage.load, source)
+    parsed = timed(report, "parse", pandoc.parse_all, manuscript.files)
+    book = timed(report, "transform", transform, manuscript, parsed)
+    slug = ascii_slug(book.config.title or "") or "book"
+    fingerprint = source_fingerprint(book)
+    outputs: dict[str, Output] = {}
+    if "pdf" not in formats:
+        cached = load_page_map(out, slug, fingerprint)
+        if cached:
+            outputs["pdf"] = Output("pdf", b"", page_starts=cached)
+    for renderer in renderers_for(formats):
+        outputs[renderer.format] = timed(report, f"render {renderer.format}", renderer.render, book, outputs)
+    timed(report, "validate", validate_outputs, {f: outputs[f] for f in formats})
+    return timed(report, "package", package, out, slug, fingerprint, {f: outputs[f] for f in formats})
+
+
+def validate_outputs(outputs: dict[str, Output]) -> None:
+    """Check what was made before anything is written: every XML file of the EPUB parses."""
+    import io
+    import zipfile
+
+    epub = outputs.get("epub")
+    if epub is not None:
+        with zipfile.ZipFile(io.BytesIO(epub.data)) as archive:
+            for name in archive.namelist():
+                if name.endswith((".xhtml", ".opf", ".ncx", ".xml")):
+                    try:
+                        etree.fromstring(archive.read(name))
+                    except etree.XMLSyntaxError as exc:
+                        raise BuildError(f"internal error: {name} is not well-formed: {exc}", kind="bug") from None
+    pdf = outputs.get("pdf")
+    if pdf is not None and not pdf.data.startswith(b"%PDF-"):
+        raise BuildError("internal error: the PDF renderer made no PDF", kind="bug")
+
+
+def source_fingerprint(book: Book) -> str:
+    """A hash of everything the print layout depends on, to reuse it for an EPUB-only build."""
+    digest = hashlib.sha256(repr(book.config).encode())
+    for chapter in book.chapters:
+        digest.update(chapter.source.text.encode())
+    for css in sorted(book.styles.rglob("*")):
+        if css.is_file():
+            digest.update(css.name.encode() + css.read_bytes())
+    return digest.hexdigest()
+
+
+def load_page_map(out: Path, slug: str, fingerprint: str) -> tuple[PageStart, ...]:
+    """The page starts of the last PDF layout of the same sources, if there is one."""
+    path = out / CACHE_FOLDER / f"{slug}.pages.json"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return ()
+    if data.get("fingerprint") != fingerprint:
+        return ()
+    return tuple(PageStart(**item) for item in data["starts"])
+
+
+def package(out: Path, slug: str, fingerprint: str, outputs: dict[str, Output]) -> list[Written]:
+    """Write each output atomically: a temporary file in `out`, then a rename over the old one."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for fmt, output in outputs.items():
+            path = out / f"{slug}.{fmt}"
+            write_atomic(path, output.data)
+            written.append(Written(path, fmt, len(output.data), output.pages, output.notes))
+        pdf = outputs.get("pdf")
+        if pdf is not None and pdf.page_starts:
+            cache = out / CACHE_FOLDER / f"{slug}.pages.json"
+            cache.parent.mkdir(exist_ok=True)
+            starts = [s.__dict__ for s in pdf.page_starts]
+            write_atomic(cache, json.dumps({"fingerprint": fingerprint, "starts": starts}).encode())
+    except OSError as exc:
+        raise BuildError(
+            f"cannot write the output: {exc.strerror}",
+            file=str(exc.filename or out),
+            hint="choose a folder you can write to with --out",
+            kind="output",
+        ) from None
+    return written
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write bytes to a temporary file beside `path`, flush them to disk, then rename."""
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

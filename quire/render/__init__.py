@@ -1,0 +1,38 @@
+"""Renderers: EPUB and PDF are two implementations of one small protocol."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from quire.transform import Book
+
+
+@dataclass(frozen=True)
+class PageStart:
+    """Where a printed page begins: the page's label and the element (and word) it opens on."""
+
+    label: str
+    element_id: str
+    word: int = 0  # how many words of that element came before the page break
+
+
+@dataclass(frozen=True)
+class Output:
+    """What a renderer made: the file's bytes, and facts about it for the report."""
+
+    format: str
+    data: bytes
+    pages: int | None = None
+    page_starts: tuple[PageStart, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())  # things the user should know about this file
+
+
+class Renderer(Protocol):
+    """Turns a Book into the bytes of one output file."""
+
+    format: str  # "epub" or "pdf": also the file suffix
+
+    def render(self, book: Book, earlier: dict[str, Output]) -> Output:
+        """Render the book; `earlier` holds outputs already made in this build, by format."""
+        ...

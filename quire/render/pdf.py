@@ -1,0 +1,390 @@
+"""PDF renderer: the whole book as one HTML document, laid out by WeasyPrint with print.css."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import html
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pydyf
+import lxml.html
+from lxml import etree
+
+from quire.confine import Confinement
+from quire.errors import BuildError
+from quire.fonts import FontSet, load_fonts
+from quire.render import Output, PageStart
+from quire.transform import Book, Chapter, locate
+
+# Print-on-demand gutter tables: (up to this many pages, gutter in inches).
+GUTTER_TABLE = ((150, 0.375), (300, 0.5), (500, 0.625), (700, 0.75))
+GUTTER_BEYOND = 0.875
+BEFORE_CONTENTS = {"copyright-page", "dedication", "epigraph"}
+HYPHENATION_MARK = "\u2010"
+
+
+def gutter_for(pages: int) -> float:
+    """The inside margin a printer asks for at this page count."""
+    return next((gutter for limit, gutter in GUTTER_TABLE if pages <= limit), GUTTER_BEYOND)
+
+
+def roman(number: int) -> str:
+    """A lower-case roman numeral, as front matter is numbered."""
+    values = (
+        (1000, "m"),
+        (900, "cm"),
+        (500, "d"),
+        (400, "cd"),
+        (100, "c"),
+        (90, "xc"),
+        (50, "l"),
+        (40, "xl"),
+        (10, "x"),
+        (9, "ix"),
+        (5, "v"),
+        (4, "iv"),
+        (1, "i"),
+    )
+    result = ""
+    for value, letters in values:
+        count, number = divmod(number, value)
+        result += letters * count
+    return result
+
+
+class PdfRenderer:
+    """Lays the book out as a print PDF with WeasyPrint."""
+
+    format = "pdf"
+
+    def render(self, book: Book, earlier: dict[str, Output]) -> Output:
+        """Render the book; with `gutter: auto` a second pass fits the gutter to the page count."""
+        fonts = load_fonts(book.styles / "fonts")
+        check_coverage(book, fonts)
+        gutter = book.config.gutter if book.config.gutter is not None else gutter_for(0)
+        document = self._layout(book, fonts, gutter)
+        if book.config.gutter is None and gutter_for(len(document.pages)) != gutter:
+            document = self._layout(book, fonts, gutter_for(len(document.pages)))
+        body_start = _body_start(book, document)
+        data = document.write_pdf(
+            pdf_variant=None if book.config.pdf_variant == "none" else book.config.pdf_variant,
+            pdf_identifier=hashlib.sha256((book.config.identifier or "").encode())
+            .hexdigest()[:32]
+            .encode(),
+            finisher=lambda _doc, pdf: add_page_labels(pdf, body_start),
+            uncompressed_pdf=False,
+        )
+        return Output(
+            "pdf", data, pages=len(document.pages), page_starts=page_starts(document, body_start)
+        )
+
+    def _layout(self, book: Book, fonts: FontSet, gutter: float):  # noqa: ANN202 - WeasyPrint Document
+        from weasyprint import CSS, HTML
+        from weasyprint.urls import FatalURLFetchingError
+
+        variant = None if book.config.pdf_variant == "none" else book.config.pdf_variant
+
+        fetcher = confined_fetcher(Confinement((book.root, book.styles)))
+        stylesheets = [
+            CSS(string=fonts.font_face_css(), url_fetcher=fetcher),
+            CSS(filename=str(book.styles / "print.css"), url_fetcher=fetcher),
+            CSS(string=page_css(book, gutter)),
+        ]
+        with capture_weasyprint_log() as messages:
+            document = HTML(
+                string=book_html(book), base_url=str(book.root) + "/", url_fetcher=fetcher
+            ).render(stylesheets=stylesheets, pdf_variant=book.config.pdf_variant)
+        for message in messages:
+            if "Failed to load" in message or "Error" in message:
+                raise BuildError(f"PDF layout: {message}", file=str(book.styles / "print.css"))
+        return document
+
+
+def confined_fetcher(confinement: Confinement):  # noqa: ANN201 - a WeasyPrint URLFetcher
+    """WeasyPrint's URL fetcher, limited to files inside the book and its styles."""
+    from urllib.parse import unquote, urlsplit
+
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+    class ConfinedFetcher(URLFetcher):
+        def fetch(self, url: str, headers: object = None) -> object:
+            parts = urlsplit(url)
+            inside = parts.scheme == "file" and confinement.allows(Path(unquote(parts.path)))
+            if parts.scheme != "data" and not inside:
+                # Fatal, so that WeasyPrint stops instead of printing the book without it.
+                raise FatalURLFetchingError(f"`{url}` is outside the book")
+            return super().fetch(url, headers)
+
+    return ConfinedFetcher(allowed_protocols={"file", "data"}, fail_on_errors=True)
+
+
+class capture_weasyprint_log:  # noqa: N801 - used as a context manager, like a function
+    """Collect WeasyPrint's warnings during layout, so they become the build's own messages."""
+
+    def __enter__(self) -> list[str]:
+        self.messages: list[str] = []
+        self.handler = logging.Handler(logging.WARNING)
+        self.handler.emit = lambda record: self.messages.append(record.getMessage())
+        self.logger = logging.getLogger("weasyprint")
+        self.logger.addHandler(self.handler)
+        self.propagate = self.logger.propagate
+        self.logger.propagate = False
+        return self.messages
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeHandler(self.handler)
+        self.logger.propagate = self.propagate
+
+
+def check_coverage(book: Book, fonts: FontSet) -> None:
+    """Refuse to print a character no font has, naming it and where it first appears."""
+    for chapter in book.chapters:
+        # Formulas are drawn by ziamath with its own math font, so only the text is checked.
+        text = "".join(chapter.body.xpath(".//text()[not(ancestor::math)]"))
+        missing = fonts.uncovered(text)
+        if missing:
+            char = missing[0]
+            raise BuildError(
+                f"no font has the character {char!r} (U+{ord(char):04X})",
+                file=chapter.source.name,
+                line=locate(chapter.source, char),
+                hint=f"add a font that covers it to {book.styles / 'fonts'} (.ttf or .otf)",
+            )
+
+
+def page_css(book: Book, gutter: float) -> str:
+    """Page size, mirrored margins with the gutter, and bleed, from the book's settings."""
+    config = book.config
+    rules = [
+        f"@page {{ size: {config.trim.css}; }}",
+        f"@page :left {{ margin-right: {gutter}in; }}",
+        f"@page :right {{ margin-left: {gutter}in; }}",
+    ]
+    if config.bleed or config.crop_marks:
+        rules.append(f"@page {{ bleed: {config.bleed or 0.125}in; marks: crop; }}")
+    return "\n".join(rules)
+
+
+def _body_start(book: Book, document) -> int:  # noqa: ANN001
+    """The index of the page where the body (arabic page 1) begins."""
+    first = next((c for c in book.chapters if c.role == "body"), None)
+    if first is None:
+        return 0
+    for index, page in enumerate(document.pages):
+        if first.id in page.anchors:
+            return index
+    return 0
+
+
+def page_label(index: int, body_start: int) -> str:
+    """The printed number of the page at this index: roman before the body, arabic from it."""
+    return roman(index + 1) if index < body_start else str(index - body_start + 1)
+
+
+def add_page_labels(pdf: pydyf.PDF, body_start: int) -> None:
+    """PDF page labels that match the printed folios: i, ii, ... then 1, 2, ..."""
+    nums = pydyf.Array([0, pydyf.Dictionary({"S": "/r"})])
+    if body_start:
+        nums.extend([body_start, pydyf.Dictionary({"S": "/D", "St": 1})])
+    pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": nums})
+
+
+def _text_runs(box, element_id: str | None) -> Iterator[tuple[str, str]]:  # noqa: ANN001
+    """(nearest element id, text) for each run of text laid out in a box, in reading order."""
+    if "::" in getattr(box, "element_tag", ""):
+        return  # generated content (note calls, page references) is not in the EPUB's text
+    element = getattr(box, "element", None)
+    if element is not None and element.get("id"):
+        element_id = element.get("id")
+    text = getattr(box, "text", None)
+    if text is not None and element_id:
+        yield element_id, text
+    for child in getattr(box, "children", ()):
+        yield from _text_runs(child, element_id)
+
+
+def visible_chars(text: str) -> int:
+    """Characters that count for page positions: no spaces, soft hyphens or added hyphens."""
+    text = text.removesuffix(HYPHENATION_MARK)
+    return sum(1 for c in text if not c.isspace() and c != "\u00ad")
+
+
+def page_starts(document, body_start: int) -> tuple[PageStart, ...]:  # noqa: ANN001
+    """Where each printed page begins, as an element id and a character offset in it."""
+    laid_out: dict[str, int] = {}
+    starts = []
+    for index, page in enumerate(document.pages):
+        first = None
+        for element_id, text in _text_runs(page._page_box.children[0], None):
+            count = visible_chars(text)
+            if first is None and count:
+                first = PageStart(
+                    page_label(index, body_start), element_id, laid_out.get(element_id, 0)
+                )
+            laid_out[element_id] = laid_out.get(element_id, 0) + count
+        if first is not None:
+            starts.append(first)
+    return tuple(starts)
+
+
+def book_html(book: Book) -> str:
+    """The whole book as one HTML document: title pages, contents, then every chapter."""
+    config = book.config
+    e = html.escape
+    head = [f'<meta charset="utf-8"/><title>{e(config.title or "")}</title>']
+    head += [f'<meta name="author" content="{e(a)}"/>' for a in config.authors]
+    if config.description:
+        head.append(f'<meta name="description" content="{e(config.description)}"/>')
+    if config.subjects:
+        head.append(f'<meta name="keywords" content="{e(", ".join(config.subjects))}"/>')
+    head.append('<meta name="generator" content="Quire"/>')
+    head.append(f'<meta name="dcterms.created" content="{book.modified}"/>')
+    head.append(f'<meta name="dcterms.modified" content="{book.modified}"/>')
+    parts = [_half_title(book), _title_page(book)]
+    front = [c for c in book.chapters if c.role == "front"]
+    parts += [_chapter_html(book, c) for c in front if c.kind in BEFORE_CONTENTS]
+    parts.append(_contents(book))
+    parts += [
+        _chapter_html(book, c)
+        for c in book.chapters
+        if c not in front or c.kind not in BEFORE_CONTENTS
+    ]
+    lang = e(config.lang or "und")
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang}"><head>{"".join(head)}</head>\n<body>\n'
+        + "\n".join(parts)
+        + "\n</body></html>\n"
+    )
+
+
+def _half_title(book: Book) -> str:
+    return f'<section class="half-title front" id="half-title"><p class="half-title-text">{html.escape(book.config.title or "")}</p></section>'
+
+
+def _title_page(book: Book) -> str:
+    e, config = html.escape, book.config
+    lines = [f'<h1 class="book-title">{e(config.title or "")}</h1>']
+    if config.subtitle:
+        lines.append(f'<p class="subtitle">{e(config.subtitle)}</p>')
+    lines += [f'<p class="author">{e(a)}</p>' for a in config.authors]
+    if config.publisher:
+        lines.append(f'<p class="publisher">{e(config.publisher)}</p>')
+    return '<section class="title-page front" id="title-page">' + "".join(lines) + "</section>"
+
+
+def _contents(book: Book) -> str:
+    """The contents page; print.css adds the dot leaders and page numbers."""
+    items = []
+    for chapter in book.chapters:
+        if chapter.kind in BEFORE_CONTENTS:
+            continue
+        items.append(
+            f'<li class="toc-{chapter.role}"><a href="#{chapter.id}">{html.escape(chapter.title)}</a></li>'
+        )
+    return (
+        '<nav class="contents front" id="contents" role="doc-toc"><h1>Contents</h1><ol>'
+        + "".join(items)
+        + "</ol></nav>"
+    )
+
+
+def _chapter_html(book: Book, chapter: Chapter) -> str:
+    """One chapter for print: notes floated to the page foot, images from their files."""
+    body = copy.deepcopy(chapter.body)
+    classes = [*body.get("class", "").split(), chapter.role, chapter.kind]
+    if chapter.role == "body" and chapter is next(c for c in book.chapters if c.role == "body"):
+        classes.append("body-start")
+    if chapter.role != "body" or chapter.kind != "chapter":
+        classes.append("front" if chapter.role == "front" else "unnumbered")
+    body.set("class", " ".join(dict.fromkeys(c for c in classes if c)))
+    hrefs = {a.href: a.path for a in book.assets}
+    for image in body.iter("img"):
+        image.set("src", hrefs[image.get("src")].as_uri())
+    _inline_notes(body)
+    _mark_front_references(book, body)
+    _typeset_math(chapter, body)
+    _mark_short_tables(body)
+    return etree.tostring(body, method="html", encoding="unicode", with_tail=False)
+
+
+def _inline_notes(body: etree._Element) -> None:
+    """Replace each note reference by the note itself, floated to the foot of the page."""
+    notes = {div.get("id"): div for div in body.xpath(".//div[@class='footnotes']/div")}
+    for ref in body.xpath(".//a[contains(concat(' ', @class, ' '), ' noteref ')]"):
+        note = notes.get(ref.get("href", "")[1:])
+        span = lxml.html.Element("span")
+        span.set("class", "footnote")
+        span.set("id", ref.get("href", "")[1:])
+        blocks = list(note) if note is not None else []
+        for n, block in enumerate(blocks):
+            if n:
+                lxml.html.etree.SubElement(span, "br")
+            if block.text:
+                if len(span):
+                    span[-1].tail = (span[-1].tail or "") + block.text
+                else:
+                    span.text = (span.text or "") + block.text
+            for child in list(block):
+                span.append(child)
+        span.tail = ref.tail
+        ref.getparent().replace(ref, span)
+    for block in body.xpath(".//div[@class='footnotes']"):
+        block.getparent().remove(block)
+
+
+def _mark_front_references(book: Book, body: etree._Element) -> None:
+    """Cross-references into the front matter show roman page numbers."""
+    front_ids = {
+        e.get("id")
+        for c in book.chapters
+        if c.role == "front"
+        for e in c.body.iter()
+        if isinstance(e.tag, str) and e.get("id")
+    }
+    for link in body.xpath(".//a[contains(concat(' ', @class, ' '), ' xref ')]"):
+        if link.get("href", "")[1:] in front_ids:
+            link.set("class", link.get("class") + " xref-front")
+
+
+def _mark_short_tables(body: etree._Element) -> None:
+    """Tables of up to 12 rows are kept whole on one page (print.css: table.short)."""
+    for table in body.iter("table"):
+        if len(table.findall(".//tr")) <= 12:
+            table.set("class", (table.get("class", "") + " short").strip())
+
+
+def _typeset_math(chapter: Chapter, body: etree._Element) -> None:
+    """WeasyPrint cannot lay out MathML, so each formula becomes an SVG drawn by ziamath."""
+    import base64
+
+    import ziamath
+
+    for math in list(body.iter("math")):
+        tex = "".join(math.xpath(".//annotation[@encoding='application/x-tex']/text()")).strip()
+        for annotation in math.xpath(".//annotation | .//annotation-xml"):
+            annotation.getparent().remove(annotation)  # ziamath draws the MathML, not the TeX
+        for semantics in math.findall("semantics"):
+            semantics.drop_tag()  # ziamath does not know <semantics>; keep what it wraps
+        markup = etree.tostring(math, method="xml", encoding="unicode", with_tail=False)
+        display = math.get("display") == "block"
+        try:
+            svg = ziamath.Math(markup, size=15 if display else 14).svg()
+        except Exception as exc:  # noqa: BLE001 - ziamath raises many kinds on MathML it lacks
+            raise BuildError(
+                f"cannot typeset the formula `{tex}` for print: {exc}",
+                file=chapter.source.name,
+                line=locate(chapter.source, tex) if tex else None,
+            ) from None
+        root = etree.fromstring(svg.encode())
+        min_y, height = float(root.get("viewBox").split()[1]), float(root.get("height"))
+        image = lxml.html.Element("img")
+        image.set("src", "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode())
+        image.set("alt", tex or math.text_content())
+        image.set("class", "math display" if display else "math")
+        image.set("style", f"vertical-align: {-(min_y + height):.2f}px" if not display else "")
+        image.set("role", "math")
+        image.tail = math.tail
+        math.getparent().replace(math, image)

@@ -1,0 +1,254 @@
+"""Re-create the book fonts in styles/fonts/ from Debian's font packages.
+
+This script is provenance only: the build uses the committed files in
+styles/fonts/, never this script. Running it again against the same Debian
+packages gives byte-identical fonts (checked with --check).
+
+Sources, all from Debian 12 "bookworm", section main, architecture all:
+
+* fonts-sil-charis 6.101-1 (deb sha256
+  bc1a774ed29af7be47aea74b0afbcffb1e379c9e61e3f322ccf60c9325ff88af):
+  /usr/share/fonts/truetype/charis/CharisSIL-{Regular,Italic,Bold,BoldItalic}.ttf,
+  Charis SIL version 6.101, SIL Open Font License 1.1. Copied unchanged.
+* fonts-noto-cjk 1:20220127+repack1-1 (deb sha256
+  4a2515eb6db3978b897fef9709ed0d2b1f4c6c4df4d83d6c4ef65f71f1b1f502):
+  /usr/share/fonts/opentype/noto/NotoSerifCJK-{Regular,Bold}.ttc, face 2
+  ("Noto Serif CJK SC", version 2.001), SIL Open Font License 1.1. Subset with
+  fontTools to the GB 2312 repertoire (all 7445 characters: 6763 hanzi plus
+  GB 2312's symbols) plus ASCII, Latin-1, general punctuation, CJK symbols and
+  punctuation, vertical and compatibility forms and the full-width forms. The
+  'locl' feature (Japanese, Korean and traditional Chinese glyph variants) is
+  dropped, which halves the size; CFF hints, metrics, vertical metrics and the
+  name table (with the licence fields) are kept.
+
+Usage, from the repository root, either with the packages installed::
+
+    apt-get install fonts-sil-charis fonts-noto-cjk
+    python tools/make_fonts.py
+
+or with the .deb files fetched into a folder (no installation needed)::
+
+    apt-get download fonts-sil-charis fonts-noto-cjk
+    python tools/make_fonts.py --debs .
+
+Add --check to rebuild into a scratch folder and compare with what is
+committed instead of overwriting it. The OFL.txt files are written from the
+licence text in the packages' /usr/share/doc/*/copyright.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import hashlib
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from fontTools import subset
+from fontTools.ttLib import TTFont
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "styles" / "fonts"
+
+CHARIS_PACKAGE = ("fonts-sil-charis", "6.101-1")
+NOTO_PACKAGE = ("fonts-noto-cjk", "1:20220127+repack1-1")
+CHARIS_DIR = "usr/share/fonts/truetype/charis"
+NOTO_DIR = "usr/share/fonts/opentype/noto"
+CHARIS_STYLES = ("Regular", "Italic", "Bold", "BoldItalic")
+NOTO_WEIGHTS = ("Regular", "Bold")
+NOTO_SC_FACE = 2  # face index of "Noto Serif CJK SC" in NotoSerifCJK-*.ttc
+
+CHARIS_OUT = "charis-sil"
+NOTO_OUT = "noto-serif-cjk-sc"
+
+# Code point ranges added to GB 2312 in the CJK subset.
+EXTRA_RANGES = (
+    (0x0020, 0x007E),  # ASCII
+    (0x00A0, 0x00FF),  # Latin-1 supplement (· × ÷ ° …)
+    (0x2000, 0x206F),  # general punctuation (— … ‘’ “” ‧ ※ …)
+    (0x2E3A, 0x2E3B),  # two- and three-em dashes
+    (0x3000, 0x303F),  # CJK symbols and punctuation (、。「」『』《》〈〉〇 …)
+    (0xFE10, 0xFE1F),  # vertical forms
+    (0xFE30, 0xFE4F),  # CJK compatibility forms
+    (0xFF00, 0xFFEF),  # half-width and full-width forms (，：；？！（） …)
+)
+
+
+def gb2312_repertoire() -> set[str]:
+    """Every character that a valid two-byte GB 2312 code decodes to."""
+    chars: set[str] = set()
+    for high in range(0xA1, 0xF8):
+        for low in range(0xA1, 0xFF):
+            try:
+                chars.update(bytes((high, low)).decode("gb2312"))
+            except UnicodeDecodeError:
+                continue
+    return chars
+
+
+def cjk_unicodes() -> list[int]:
+    """The code points kept in the CJK subset."""
+    points = {ord(c) for c in gb2312_repertoire()}
+    for first, last in EXTRA_RANGES:
+        points.update(range(first, last + 1))
+    return sorted(points)
+
+
+def subset_cjk(source: Path, target: Path) -> None:
+    """Write face NOTO_SC_FACE of a Noto Serif CJK .ttc, subset, as a lone OTF."""
+    font = TTFont(source, fontNumber=NOTO_SC_FACE, recalcTimestamp=False)
+    options = subset.Options()
+    options.layout_features = [f for f in options.layout_features if f != "locl"] + [
+        "palt",
+        "halt",
+        "vpal",
+        "vhal",
+        "fwid",
+        "hwid",
+        "pwid",
+    ]
+    options.name_IDs = ["*"]
+    options.name_languages = ["*"]
+    options.name_legacy = True
+    options.notdef_outline = True
+    options.hinting = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=cjk_unicodes())
+    subsetter.subset(font)
+    font.save(target)
+
+
+def licence_block(copyright_file: Path, name: str) -> str:
+    """The text of the stand-alone 'License: NAME' paragraph of a Debian copyright file."""
+    lines = copyright_file.read_text(encoding="utf-8").splitlines() + [""]
+    heads = [i for i, line in enumerate(lines) if line == f"License: {name}"]
+    start = next(i + 1 for i in heads if lines[i + 1].startswith(" "))
+    body: list[str] = []
+    for line in lines[start:]:
+        if not line.startswith(" "):
+            break
+        body.append("" if line.strip() == "." else line[1:])
+    return "\n".join(body).strip() + "\n"
+
+
+def copyright_field(copyright_file: Path) -> str:
+    """The 'Copyright:' field of the 'Files: *' paragraph of a Debian copyright file."""
+    lines = copyright_file.read_text(encoding="utf-8").splitlines()
+    start = lines.index("Files: *") + 1
+    out: list[str] = []
+    for line in lines[start:]:
+        if line.startswith("Copyright:"):
+            out.append(line.removeprefix("Copyright:").strip())
+        elif out and line.startswith(" "):
+            out.append("" if line.strip() == "." else line[1:])
+        elif out:
+            break
+    return "\n".join(out).strip() + "\n"
+
+
+def write_charis(root: Path, out: Path) -> None:
+    """Copy the four Charis SIL styles and write their OFL.txt."""
+    folder = out / CHARIS_OUT
+    folder.mkdir(parents=True, exist_ok=True)
+    for style in CHARIS_STYLES:
+        shutil.copyfile(root / CHARIS_DIR / f"CharisSIL-{style}.ttf", folder / f"CharisSIL-{style}.ttf")
+    doc = root / "usr/share/doc/fonts-sil-charis/copyright"
+    text = licence_block(doc, "OFL-1.1-RFN")
+    text += "\n\n-----------------------------------------------------------\n"
+    text += "Notice on the design of the basic character set (from the Debian\n"
+    text += "copyright file of fonts-sil-charis 6.101-1):\n\n"
+    text += copyright_field(doc)
+    (folder / "OFL.txt").write_text(text, encoding="utf-8")
+
+
+def write_noto(root: Path, out: Path) -> None:
+    """Subset the Regular and Bold Noto Serif CJK SC faces and write their OFL.txt."""
+    folder = out / NOTO_OUT
+    folder.mkdir(parents=True, exist_ok=True)
+    for weight in NOTO_WEIGHTS:
+        source = root / NOTO_DIR / f"NotoSerifCJK-{weight}.ttc"
+        subset_cjk(source, folder / f"NotoSerifCJKsc-GB2312-{weight}.otf")
+    font = TTFont(root / NOTO_DIR / "NotoSerifCJK-Regular.ttc", fontNumber=NOTO_SC_FACE)
+    doc = root / "usr/share/doc/fonts-noto-cjk/copyright"
+    header = (
+        f"{font['name'].getDebugName(0)}\n"
+        f"Copyright {copyright_field(doc).strip()}\n\n"
+        "Noto Serif CJK SC, version 2.001, from the Debian package fonts-noto-cjk\n"
+        "1:20220127+repack1-1. The files in this folder are a Modified Version:\n"
+        "a subset to the GB 2312 repertoire plus punctuation, made by\n"
+        "tools/make_fonts.py with fontTools. The font names are unchanged; the\n"
+        "original declares no Reserved Font Name.\n\n"
+    )
+    (folder / "OFL.txt").write_text(header + licence_block(doc, "SIL-1.1"), encoding="utf-8")
+
+
+def extract_debs(debs: Path, scratch: Path) -> Path:
+    """Unpack the two packages' .deb files from a folder; return the unpacked root."""
+    for package, version in (CHARIS_PACKAGE, NOTO_PACKAGE):
+        found = sorted(debs.glob(f"{package}_*.deb"))
+        if not found:
+            sys.exit(f"no {package}_*.deb in {debs}")
+        deb = found[-1]
+        got = subprocess.run(
+            ["dpkg-deb", "-f", str(deb), "Version"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        if got != version:
+            print(f"warning: {deb.name} is version {got}, expected {version}", file=sys.stderr)
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(scratch)], check=True)
+    return scratch
+
+
+def check_installed() -> None:
+    """Warn when the installed packages are not the documented versions."""
+    for package, version in (CHARIS_PACKAGE, NOTO_PACKAGE):
+        got = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True
+        ).stdout.strip()
+        if got != version:
+            print(f"warning: {package} is {got or 'not installed'}, expected {version}", file=sys.stderr)
+
+
+def build(root: Path, out: Path) -> None:
+    """Write every font and licence file into out."""
+    write_charis(root, out)
+    write_noto(root, out)
+
+
+def compare(built: Path, committed: Path) -> bool:
+    """Report files that differ between a fresh build and the committed ones."""
+    same = True
+    for path in sorted(p for p in built.rglob("*") if p.is_file()):
+        other = committed / path.relative_to(built)
+        ok = other.is_file() and filecmp.cmp(path, other, shallow=False)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        print(f"{'same' if ok else 'DIFFERENT'}  {digest}  {path.relative_to(built)}")
+        same &= ok
+    return same
+
+
+def main() -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--debs", type=Path, help="folder with the two .deb files")
+    parser.add_argument("--out", type=Path, default=OUT, help="where to write (styles/fonts)")
+    parser.add_argument("--check", action="store_true", help="compare with --out, write nothing")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        if args.debs:
+            root = extract_debs(args.debs, scratch / "root")
+        else:
+            check_installed()
+            root = Path("/")
+        if not args.check:
+            build(root, args.out)
+            return 0
+        build(root, scratch / "out")
+        return 0 if compare(scratch / "out", args.out) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
