@@ -9,7 +9,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from quire.errors import EXIT_BUILD, EXIT_OK, EXIT_USAGE, BuildError
+from quire.errors import EXIT_BUILD, EXIT_OK, BuildError
 
 DESCRIPTION = "Build a Markdown manuscript into an EPUB 3 and a print-ready PDF."
 

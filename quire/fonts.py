@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import io
+import struct
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,9 @@ FONT_SUFFIXES = (".otf", ".ttf")
 # selectors. The layout engine handles them without a glyph of their own.
 _IGNORED_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
 _VARIATION_SELECTORS = (range(0xFE00, 0xFE10), range(0xE0100, 0xE01F0), range(0x180B, 0x1810))
+
+# What reading a damaged or non-font file can raise inside fontTools.
+_FONT_ERRORS = (TTLibError, KeyError, OSError, AssertionError, struct.error, ValueError, IndexError)
 
 # Private tables fontTools cannot subset; dropped quietly instead of with a warning.
 _UNSUBSETTABLE_TABLES = ("Silt",)
@@ -58,15 +62,15 @@ class _Face:
 def _read_face(path: str, mtime_ns: int, size: int) -> _Face:
     """Read family, weight, style and cmap of a font file (cached per path+mtime+size)."""
     try:
-        font = TTFont(path, lazy=True)
-        name = font["name"]
-        family = name.getDebugName(16) or name.getDebugName(1) or Path(path).stem
-        os2 = font["OS/2"] if "OS/2" in font else None
-        weight = os2.usWeightClass if os2 else 400
-        italic = bool(os2 and os2.fsSelection & 0b10_0000_0001) or bool(font["head"].macStyle & 2)
-        codepoints = frozenset(font.getBestCmap() or {})
-        font.close()
-    except (TTLibError, KeyError, OSError, AssertionError) as exc:
+        with TTFont(path, lazy=True) as font:
+            name = font["name"]
+            family = name.getDebugName(16) or name.getDebugName(1) or Path(path).stem
+            os2 = font.get("OS/2")
+            weight = os2.usWeightClass if os2 is not None else 400
+            fs_italic = os2 is not None and bool(os2.fsSelection & 0x201)  # ITALIC or OBLIQUE
+            italic = fs_italic or bool(font["head"].macStyle & 2)
+            codepoints = frozenset(font.getBestCmap() or {})
+    except _FONT_ERRORS as exc:
         raise BuildError(
             f"cannot read font file: {exc}",
             file=path,
@@ -78,7 +82,7 @@ def _read_face(path: str, mtime_ns: int, size: int) -> _Face:
 def _face(path: Path) -> _Face:
     """The cached face information of a font file."""
     stat = path.stat()
-    return _read_face(str(path), stat.st_mtime_ns, stat.st_size)
+    return _read_face(str(path.absolute()), stat.st_mtime_ns, stat.st_size)
 
 
 def _is_cjk(face: _Face) -> bool:
@@ -136,9 +140,7 @@ class FontSet:
     def uncovered(self, text: str) -> list[str]:
         """The distinct characters of text that no font covers, in order of appearance."""
         codepoints = self._codepoints
-        return [
-            c for c in dict.fromkeys(text) if ord(c) not in codepoints and not _ignorable(c)
-        ]
+        return [c for c in dict.fromkeys(text) if ord(c) not in codepoints and not _ignorable(c)]
 
     def font_face_css(self) -> str:
         """@font-face rules for every file, with file:// URLs (for WeasyPrint)."""
@@ -168,8 +170,6 @@ class FontSet:
 
 def _subset_file(path: Path, wanted: set[int]) -> bytes:
     """Subset one font file to the code points it maps among wanted; byte-stable output."""
-    font = TTFont(path, recalcTimestamp=False, recalcBBoxes=False)
-    created, modified = font["head"].created, font["head"].modified
     options = ft_subset.Options()
     options.layout_features = ["*"]
     options.name_IDs = ["*"]  # keep the copyright and licence fields (OFL)
@@ -179,17 +179,27 @@ def _subset_file(path: Path, wanted: set[int]) -> bytes:
     options.drop_tables = [*options.drop_tables, *_UNSUBSETTABLE_TABLES]
     subsetter = ft_subset.Subsetter(options)
     subsetter.populate(unicodes=sorted(wanted & _face(path).codepoints))
-    subsetter.subset(font)
-    font["head"].created, font["head"].modified = created, modified
     out = io.BytesIO()
-    font.save(out)
-    font.close()
+    # No timestamp of now: head.created/modified stay those of the source file.
+    with TTFont(path, recalcTimestamp=False, recalcBBoxes=False) as font:
+        created, modified = font["head"].created, font["head"].modified
+        subsetter.subset(font)
+        font["head"].created, font["head"].modified = created, modified
+        font.save(out)
     return out.getvalue()
 
 
-def _order_key(file: FontFile, faces: dict[str, int], cjk: set[str]) -> tuple:
+def _order_key(
+    file: FontFile, faces: dict[str, int], cjk: set[str]
+) -> tuple[bool, int, str, int, bool]:
     """Sort key: non-CJK before CJK, fuller families first, then name, weight, style."""
-    return (file.family in cjk, -faces[file.family], file.family, file.weight, file.style != "normal")
+    return (
+        file.family in cjk,
+        -faces[file.family],
+        file.family,
+        file.weight,
+        file.style != "normal",
+    )
 
 
 def load_fonts(fonts_dir: Path) -> FontSet:
@@ -205,9 +215,9 @@ def load_fonts(fonts_dir: Path) -> FontSet:
         )
     files: list[FontFile] = []
     cjk: set[str] = set()
-    for path in paths:
+    for path in (p.resolve() for p in paths):
         face = _face(path)
-        files.append(FontFile(path.resolve(), face.family, face.weight, face.style))
+        files.append(FontFile(path, face.family, face.weight, face.style))
         if _is_cjk(face):
             cjk.add(face.family)
     faces: dict[str, int] = {}

@@ -114,3 +114,18 @@ def check_svg(path: Path, *, file: str, line: int | None) -> None:
                 raise BuildError(
                     f"SVG {path.name} has an event handler `{name}`", file=file, line=line
                 )
+
+
+def svg_size(path: Path) -> tuple[float, float]:
+    """An SVG's width and height in CSS pixels, from its attributes or its viewBox."""
+    root = etree.parse(str(path), SAFE_SVG_PARSER).getroot()
+    box = [float(v) for v in root.get("viewBox", "0 0 300 150").replace(",", " ").split()]
+    width, height = root.get("width"), root.get("height")
+
+    def pixels(value: str | None, fallback: float) -> float:
+        try:
+            return float(value.removesuffix("px")) if value else fallback
+        except ValueError:
+            return fallback
+
+    return pixels(width, box[2]), pixels(height, box[3])

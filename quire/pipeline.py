@@ -76,9 +76,13 @@ def build(source: Path, out: Path, formats: tuple[str, ...], report: Report) -> 
         if cached:
             outputs["pdf"] = Output("pdf", b"", page_starts=cached)
     for renderer in renderers_for(formats):
-        outputs[renderer.format] = timed(report, f"render {renderer.format}", renderer.render, book, outputs)
+        outputs[renderer.format] = timed(
+            report, f"render {renderer.format}", renderer.render, book, outputs
+        )
     timed(report, "validate", validate_outputs, {f: outputs[f] for f in formats})
-    return timed(report, "package", package, out, slug, fingerprint, {f: outputs[f] for f in formats})
+    return timed(
+        report, "package", package, out, slug, fingerprint, {f: outputs[f] for f in formats}
+    )
 
 
 def validate_outputs(outputs: dict[str, Output]) -> None:
@@ -94,7 +98,9 @@ def validate_outputs(outputs: dict[str, Output]) -> None:
                     try:
                         etree.fromstring(archive.read(name))
                     except etree.XMLSyntaxError as exc:
-                        raise BuildError(f"internal error: {name} is not well-formed: {exc}", kind="bug") from None
+                        raise BuildError(
+                            f"internal error: {name} is not well-formed: {exc}", kind="bug"
+                        ) from None
     pdf = outputs.get("pdf")
     if pdf is not None and not pdf.data.startswith(b"%PDF-"):
         raise BuildError("internal error: the PDF renderer made no PDF", kind="bug")

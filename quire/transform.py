@@ -500,6 +500,8 @@ def _resolve_links(chapters: list[Chapter]) -> None:
                 )
             link.set("href", f"#{fragment}")
             classes = link.get("class", "").split()
+            if link.get("aria-hidden") == "true":
+                continue  # pandoc's line anchors in code blocks
             if "noteref" not in classes and "footnote-back" not in classes:
                 link.set("class", " ".join([*classes, "xref"]))
 

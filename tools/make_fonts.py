@@ -154,7 +154,9 @@ def write_charis(root: Path, out: Path) -> None:
     folder = out / CHARIS_OUT
     folder.mkdir(parents=True, exist_ok=True)
     for style in CHARIS_STYLES:
-        shutil.copyfile(root / CHARIS_DIR / f"CharisSIL-{style}.ttf", folder / f"CharisSIL-{style}.ttf")
+        shutil.copyfile(
+            root / CHARIS_DIR / f"CharisSIL-{style}.ttf", folder / f"CharisSIL-{style}.ttf"
+        )
     doc = root / "usr/share/doc/fonts-sil-charis/copyright"
     text = licence_block(doc, "OFL-1.1-RFN")
     text += "\n\n-----------------------------------------------------------\n"
@@ -208,7 +210,10 @@ def check_installed() -> None:
             ["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True
         ).stdout.strip()
         if got != version:
-            print(f"warning: {package} is {got or 'not installed'}, expected {version}", file=sys.stderr)
+            print(
+                f"warning: {package} is {got or 'not installed'}, expected {version}",
+                file=sys.stderr,
+            )
 
 
 def build(root: Path, out: Path) -> None:

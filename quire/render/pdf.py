@@ -6,53 +6,29 @@ import copy
 import hashlib
 import html
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
-import pydyf
 import lxml.html
+import pydyf
 from lxml import etree
 
 from quire.confine import Confinement
-from quire.errors import BuildError
+from quire.errors import BuildError, warn
 from quire.fonts import FontSet, load_fonts
-from quire.render import Output, PageStart
+from quire.images import Asset, svg_size
+from quire.render import Output
+from quire.render.pages import page_starts
 from quire.transform import Book, Chapter, locate
 
 # Print-on-demand gutter tables: (up to this many pages, gutter in inches).
 GUTTER_TABLE = ((150, 0.375), (300, 0.5), (500, 0.625), (700, 0.75))
 GUTTER_BEYOND = 0.875
 BEFORE_CONTENTS = {"copyright-page", "dedication", "epigraph"}
-HYPHENATION_MARK = "\u2010"
 
 
 def gutter_for(pages: int) -> float:
     """The inside margin a printer asks for at this page count."""
     return next((gutter for limit, gutter in GUTTER_TABLE if pages <= limit), GUTTER_BEYOND)
-
-
-def roman(number: int) -> str:
-    """A lower-case roman numeral, as front matter is numbered."""
-    values = (
-        (1000, "m"),
-        (900, "cm"),
-        (500, "d"),
-        (400, "cd"),
-        (100, "c"),
-        (90, "xc"),
-        (50, "l"),
-        (40, "xl"),
-        (10, "x"),
-        (9, "ix"),
-        (5, "v"),
-        (4, "iv"),
-        (1, "i"),
-    )
-    result = ""
-    for value, letters in values:
-        count, number = divmod(number, value)
-        result += letters * count
-    return result
 
 
 class PdfRenderer:
@@ -69,37 +45,49 @@ class PdfRenderer:
         if book.config.gutter is None and gutter_for(len(document.pages)) != gutter:
             document = self._layout(book, fonts, gutter_for(len(document.pages)))
         body_start = _body_start(book, document)
-        data = document.write_pdf(
-            pdf_variant=None if book.config.pdf_variant == "none" else book.config.pdf_variant,
-            pdf_identifier=hashlib.sha256((book.config.identifier or "").encode())
-            .hexdigest()[:32]
-            .encode(),
-            finisher=lambda _doc, pdf: add_page_labels(pdf, body_start),
-            uncompressed_pdf=False,
-        )
+        with capture_weasyprint_log() as messages:
+            data = document.write_pdf(
+                pdf_variant=None if book.config.pdf_variant == "none" else book.config.pdf_variant,
+                pdf_identifier=hashlib.sha256((book.config.identifier or "").encode())
+                .hexdigest()[:32]
+                .encode(),
+                finisher=lambda _doc, pdf: add_page_labels(pdf, body_start),
+            )
+        report_layout_messages(book, messages)
         return Output(
             "pdf", data, pages=len(document.pages), page_starts=page_starts(document, body_start)
         )
 
     def _layout(self, book: Book, fonts: FontSet, gutter: float):  # noqa: ANN202 - WeasyPrint Document
         from weasyprint import CSS, HTML
+        from weasyprint.text.fonts import FontConfiguration
         from weasyprint.urls import FatalURLFetchingError
 
         variant = None if book.config.pdf_variant == "none" else book.config.pdf_variant
-
         fetcher = confined_fetcher(Confinement((book.root, book.styles)))
+        # @font-face rules load only through a FontConfiguration, which must outlive write_pdf.
+        font_config = self.font_config = FontConfiguration()
         stylesheets = [
-            CSS(string=fonts.font_face_css(), url_fetcher=fetcher),
-            CSS(filename=str(book.styles / "print.css"), url_fetcher=fetcher),
-            CSS(string=page_css(book, gutter)),
+            CSS(string=fonts.font_face_css(), url_fetcher=fetcher, font_config=font_config),
+            CSS(
+                filename=str(book.styles / "print.css"),
+                url_fetcher=fetcher,
+                font_config=font_config,
+            ),
+            CSS(string=page_css(book, gutter), font_config=font_config),
         ]
+        source = HTML(string=book_html(book), base_url=str(book.root) + "/", url_fetcher=fetcher)
         with capture_weasyprint_log() as messages:
-            document = HTML(
-                string=book_html(book), base_url=str(book.root) + "/", url_fetcher=fetcher
-            ).render(stylesheets=stylesheets, pdf_variant=book.config.pdf_variant)
-        for message in messages:
-            if "Failed to load" in message or "Error" in message:
-                raise BuildError(f"PDF layout: {message}", file=str(book.styles / "print.css"))
+            try:
+                document = source.render(
+                    stylesheets=stylesheets, pdf_variant=variant, font_config=font_config
+                )
+            except FatalURLFetchingError as exc:
+                raise BuildError(
+                    f"the print layout refers to {exc.args[0] if exc.args else 'a file'}",
+                    hint="keep fonts, images and CSS files inside the book's folder or styles/",
+                ) from None
+        report_layout_messages(book, messages)
         return document
 
 
@@ -124,10 +112,12 @@ def confined_fetcher(confinement: Confinement):  # noqa: ANN201 - a WeasyPrint U
 class capture_weasyprint_log:  # noqa: N801 - used as a context manager, like a function
     """Collect WeasyPrint's warnings during layout, so they become the build's own messages."""
 
-    def __enter__(self) -> list[str]:
-        self.messages: list[str] = []
+    def __enter__(self) -> list[tuple[int, str]]:
+        self.messages: list[tuple[int, str]] = []
         self.handler = logging.Handler(logging.WARNING)
-        self.handler.emit = lambda record: self.messages.append(record.getMessage())
+        self.handler.emit = lambda record: self.messages.append(
+            (record.levelno, record.getMessage())
+        )
         self.logger = logging.getLogger("weasyprint")
         self.logger.addHandler(self.handler)
         self.propagate = self.logger.propagate
@@ -137,6 +127,14 @@ class capture_weasyprint_log:  # noqa: N801 - used as a context manager, like a 
     def __exit__(self, *exc: object) -> None:
         self.logger.removeHandler(self.handler)
         self.logger.propagate = self.propagate
+
+
+def report_layout_messages(book: Book, messages: list[tuple[int, str]]) -> None:
+    """WeasyPrint's errors stop the build; its warnings become the build's warnings."""
+    for level, message in messages:
+        if level >= logging.ERROR:
+            raise BuildError(f"PDF layout: {message}", file=str(book.styles / "print.css"))
+        warn(f"PDF layout: {message}", file=str(book.styles / "print.css"))
 
 
 def check_coverage(book: Book, fonts: FontSet) -> None:
@@ -179,55 +177,12 @@ def _body_start(book: Book, document) -> int:  # noqa: ANN001
     return 0
 
 
-def page_label(index: int, body_start: int) -> str:
-    """The printed number of the page at this index: roman before the body, arabic from it."""
-    return roman(index + 1) if index < body_start else str(index - body_start + 1)
-
-
 def add_page_labels(pdf: pydyf.PDF, body_start: int) -> None:
     """PDF page labels that match the printed folios: i, ii, ... then 1, 2, ..."""
     nums = pydyf.Array([0, pydyf.Dictionary({"S": "/r"})])
     if body_start:
         nums.extend([body_start, pydyf.Dictionary({"S": "/D", "St": 1})])
     pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": nums})
-
-
-def _text_runs(box, element_id: str | None) -> Iterator[tuple[str, str]]:  # noqa: ANN001
-    """(nearest element id, text) for each run of text laid out in a box, in reading order."""
-    if "::" in getattr(box, "element_tag", ""):
-        return  # generated content (note calls, page references) is not in the EPUB's text
-    element = getattr(box, "element", None)
-    if element is not None and element.get("id"):
-        element_id = element.get("id")
-    text = getattr(box, "text", None)
-    if text is not None and element_id:
-        yield element_id, text
-    for child in getattr(box, "children", ()):
-        yield from _text_runs(child, element_id)
-
-
-def visible_chars(text: str) -> int:
-    """Characters that count for page positions: no spaces, soft hyphens or added hyphens."""
-    text = text.removesuffix(HYPHENATION_MARK)
-    return sum(1 for c in text if not c.isspace() and c != "\u00ad")
-
-
-def page_starts(document, body_start: int) -> tuple[PageStart, ...]:  # noqa: ANN001
-    """Where each printed page begins, as an element id and a character offset in it."""
-    laid_out: dict[str, int] = {}
-    starts = []
-    for index, page in enumerate(document.pages):
-        first = None
-        for element_id, text in _text_runs(page._page_box.children[0], None):
-            count = visible_chars(text)
-            if first is None and count:
-                first = PageStart(
-                    page_label(index, body_start), element_id, laid_out.get(element_id, 0)
-                )
-            laid_out[element_id] = laid_out.get(element_id, 0) + count
-        if first is not None:
-            starts.append(first)
-    return tuple(starts)
 
 
 def book_html(book: Book) -> str:
@@ -300,9 +255,12 @@ def _chapter_html(book: Book, chapter: Chapter) -> str:
     if chapter.role != "body" or chapter.kind != "chapter":
         classes.append("front" if chapter.role == "front" else "unnumbered")
     body.set("class", " ".join(dict.fromkeys(c for c in classes if c)))
-    hrefs = {a.href: a.path for a in book.assets}
-    for image in body.iter("img"):
-        image.set("src", hrefs[image.get("src")].as_uri())
+    assets = {a.href: a for a in book.assets}
+    for image in list(body.iter("img")):
+        asset = assets[image.get("src")]
+        image.set("src", asset.path.as_uri())
+        if image.get("alt") == "":
+            _decorative(image, asset)
     _inline_notes(body)
     _mark_front_references(book, body)
     _typeset_math(chapter, body)
@@ -388,3 +346,19 @@ def _typeset_math(chapter: Chapter, body: etree._Element) -> None:
         image.set("role", "math")
         image.tail = math.tail
         math.getparent().replace(math, image)
+
+
+def _decorative(image: etree._Element, asset: Asset) -> None:
+    """A decorative image (alt="") is drawn as a background, which tagged PDF leaves untagged."""
+    width, height = asset.width, asset.height
+    if width is None:
+        width, height = svg_size(asset.path)
+    box = lxml.html.Element("span")
+    box.set("class", "decorative")
+    box.set("aria-hidden", "true")
+    box.set(
+        "style",
+        f"background-image: url('{asset.path.as_uri()}'); width: {width}px; height: {height}px",
+    )
+    box.tail = image.tail
+    image.getparent().replace(image, box)
