@@ -181,7 +181,7 @@ def chapter_kind(heading: dict[str, Any] | None, role: str, title: str) -> str:
 
 def ascii_slug(text: str) -> str:
     """A file-name-safe ASCII slug of a title or id."""
-    text = re.sub(r"['’]", "", text)
+    text = re.sub(r"['’]", "", text).replace("–", "-").replace("—", "-")
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:40]
 
