@@ -1,0 +1,56 @@
+"""The command line as a user runs it: stages, exit codes, formats, and what it prints."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FOLDER_BOOK = ROOT / "tests" / "cases" / "folder-book"
+
+
+def quire(*args: str) -> subprocess.CompletedProcess:
+    """Run build.py from the repository root."""
+    return subprocess.run(
+        [sys.executable, "build.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_help_exits_zero_and_lists_the_options():
+    result = quire("--help")
+    assert result.returncode == 0
+    for option in ("--out", "--to", "SOURCE".lower()):
+        assert option in result.stdout.lower()
+
+
+def test_a_bad_option_is_a_usage_error():
+    result = quire("--to", "docx")
+    assert result.returncode == 2
+    assert "invalid choice" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_epub_only_prints_each_stage_and_writes_only_the_epub(tmp_path):
+    result = quire(str(FOLDER_BOOK), "--out", str(tmp_path), "--to", "epub")
+    assert result.returncode == 0, result.stderr
+    for stage in ("load", "parse", "transform", "render epub", "validate", "package"):
+        assert re.search(rf"^\s+{stage}\s+\d+\.\d\d s", result.stdout, re.M), stage
+    assert "render pdf" not in result.stdout
+    written = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
+    assert written == ["the-lighthouse-keepers-almanac.epub"]
+    assert zipfile.is_zipfile(tmp_path / written[0])
+    assert re.search(r"^wrote .*\.epub \(\d+\.\d KB\)$", result.stdout, re.M)
+
+
+def test_a_single_markdown_file_builds_and_reports_pages(tmp_path):
+    source = ROOT / "tests" / "cases" / "single-file" / "book.md"
+    result = quire(str(source), "--out", str(tmp_path), "--to", "pdf")
+    assert result.returncode == 0, result.stderr
+    match = re.search(r"^wrote (.*\.pdf) \([\d.]+ KB, (\d+) pages\)$", result.stdout, re.M)
+    assert match, result.stdout
+    assert int(match[2]) > 2
+    # No language in the file: the build detects it and says how to set it.
+    assert "detected `en`" in result.stderr and "lang: en" in result.stderr
