@@ -28,7 +28,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--to", choices=("epub", "pdf"), action="append", help="build only this format (repeatable)"
     )
     parser.add_argument("--verbose", action="store_true", help="show more detail on errors")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="after the build, preflight the PDF for the printer (page size, fonts, images)",
+    )
+    args = parser.parse_args(argv)
+    if args.check and args.to and "pdf" not in args.to:
+        parser.error("--check checks the PDF; add --to pdf")
+    return args
 
 
 class _WarningPrinter(logging.Handler):
@@ -75,7 +83,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {item.path} ({_human_size(item.size)}{pages})")
         for note in item.notes:
             print(f"  note: {note}")
+    if args.check:
+        return check_print(written)
     return EXIT_OK
+
+
+def check_print(written: list) -> int:
+    """Preflight the PDF that was written: one line per finding; 1 if any is an error."""
+    from quire.validate import preflight
+
+    failed = False
+    for item in written:
+        if item.format != "pdf" or item.trim is None:
+            continue
+        print(f"quire: preflight of {item.path}")
+        for finding in preflight(item.path, item.trim, item.bleed).findings:
+            print(f"  {finding}")
+            failed |= finding.severity in ("fatal", "error")
+    if failed:
+        print("preflight failed: fix the errors above before sending the PDF to the printer")
+    return EXIT_BUILD if failed else EXIT_OK
 
 
 def _report_bug(verbose: bool) -> int:

@@ -68,6 +68,13 @@ class BookConfig:
     back_matter: tuple[str, ...] = ()
     allow_remote: bool = False
     origin: str = "book.yaml"  # where the settings came from, for messages
+    # (setting or "setting\\0index", line) pairs, so later stages can point at a setting's line.
+    lines: tuple[tuple[str, int], ...] = field(default=(), compare=False, repr=False)
+
+    def line_of(self, key: str, index: int | None = None) -> int | None:
+        """The line of a setting (or of one item of a list setting) in its file, if known."""
+        found = dict(self.lines)
+        return found.get(f"{key}\0{index}") or found.get(key)
 
     def with_derived(self, **values: Any) -> BookConfig:
         """A copy with derived values (title, lang, identifier) filled in."""
@@ -171,26 +178,60 @@ def _node_problem(origin: str, node: yaml.Node, message: str, hint: str | None =
 
 
 def parse_yaml(text: str, origin: str, line_offset: int = 0) -> dict[str, tuple[Any, int]]:
-    """Read a YAML mapping into {key: (value, line)}; a syntax error names its line."""
+    """Read a YAML mapping into {key: (value, line)}; a syntax error names its line.
+
+    A list value's item lines are added under `key\\0index`, for messages about one item.
+    """
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 + line_offset if mark else None
-        reason = getattr(exc, "problem", None) or "not valid YAML"
-        raise BuildError(
-            f"invalid YAML: {reason}", file=origin, line=line, hint="fix the syntax on that line"
-        ) from None
+        raise _yaml_error(exc, origin, line_offset) from None
     if root is None:
         return {}
     if not isinstance(root, yaml.MappingNode):
-        raise BuildError("settings must be a mapping of `key: value` lines", file=origin, line=1)
+        raise BuildError(
+            "settings must be a mapping of `key: value` lines",
+            file=origin,
+            line=root.start_mark.line + 1 + line_offset,
+            hint="write one setting per line, like `title: My Book`",
+        )
     constructor = yaml.SafeLoader("")
     result: dict[str, tuple[Any, int]] = {}
     for key_node, value_node in root.value:
-        value = constructor.construct_object(value_node, deep=True)
-        result[str(key_node.value)] = (value, key_node.start_mark.line + 1 + line_offset)
+        line = key_node.start_mark.line + 1 + line_offset
+        key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+        try:
+            value = constructor.construct_object(value_node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            reason = getattr(exc, "problem", None) or str(exc)
+            raise BuildError(
+                f"`{key}` has a value YAML cannot read: {reason}",
+                file=origin,
+                line=value_node.start_mark.line + 1 + line_offset,
+                hint=f'put the value in quotes, like `{key}: "..."`',
+            ) from None
+        if key in result:
+            raise BuildError(
+                f"setting `{key}` is given twice (also on line {result[key][1]})",
+                file=origin,
+                line=line,
+                hint="keep one of them",
+            )
+        result[key] = (value, line)
+        if isinstance(value_node, yaml.SequenceNode):
+            for index, item in enumerate(value_node.value):
+                result[f"{key}\0{index}"] = (None, item.start_mark.line + 1 + line_offset)
     return result
+
+
+def _yaml_error(exc: yaml.YAMLError, origin: str, line_offset: int) -> BuildError:
+    """A YAML syntax error as a BuildError that names its line."""
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 + line_offset if mark else None
+    reason = getattr(exc, "problem", None) or "not valid YAML"
+    return BuildError(
+        f"invalid YAML: {reason}", file=origin, line=line, hint="fix the syntax on that line"
+    )
 
 
 def load_config(
@@ -199,22 +240,26 @@ def load_config(
     """Check every setting, report all problems at once, and return the typed config."""
     values: dict[str, Any] = {"origin": origin}
     problems: list[Problem] = []
+    lines = tuple((key, line) for key, (_value, line) in raw.items())
     for key, (value, line) in raw.items():
-        if key in ignore:
+        if key in ignore or "\0" in key:
             continue
         if key not in SETTINGS:
-            near = difflib.get_close_matches(key, SETTINGS, n=1)
-            hint = (
-                f"did you mean `{near[0]}`?" if near else "known settings: " + ", ".join(SETTINGS)
-            )
-            problems.append(Problem(f"unknown setting `{key}`", origin, line, hint))
+            problems.append(_unknown_setting(key, origin, line))
             continue
         name, convert = SETTINGS[key]
         try:
             values[name] = None if value is None else convert(value)
         except TypeError as exc:
             shown = repr(value) if not isinstance(value, str) else f"'{value}'"
-            problems.append(Problem(f"`{key}` is {shown} but must be {exc}", origin, line))
+            problems.append(Problem(f"`{key}` is {shown[:80]} but must be {exc}", origin, line))
     if problems:
         raise BuildError(problems=problems, kind="config")
-    return BookConfig(**{k: v for k, v in values.items() if v is not None})
+    return BookConfig(lines=lines, **{k: v for k, v in values.items() if v is not None})
+
+
+def _unknown_setting(key: str, origin: str, line: int) -> Problem:
+    """An unknown setting, with the nearest known one suggested."""
+    near = difflib.get_close_matches(key.lower(), SETTINGS, n=1, cutoff=0.6)
+    hint = f"did you mean `{near[0]}`?" if near else "known settings: " + ", ".join(SETTINGS)
+    return Problem(f"unknown setting `{key}`", origin, line, hint)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,12 +11,14 @@ from lxml import etree
 from PIL import Image, UnidentifiedImageError
 
 from quire.errors import BuildError
+from quire.manuscript import display_name
 
 # What EPUB reading systems must show (EPUB 3.3 core media types), keyed by Pillow's format name.
 RASTER_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 SVG_TYPE = "image/svg+xml"
 MAX_PIXELS = 50_000_000  # larger images are refused as possible decompression bombs
 SVG_NS = "http://www.w3.org/2000/svg"
+XINCLUDE_NS = "http://www.w3.org/2001/XInclude"
 SAFE_SVG_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
 )
@@ -35,7 +39,7 @@ def inspect(path: Path, *, file: str, line: int | None) -> tuple[str, int | None
     """Check an image and return its media type and pixel size, or raise a BuildError."""
     if not path.is_file():
         raise BuildError(
-            f"image not found: {path.name}",
+            f"image not found: {display_name(path)}",
             file=file,
             line=line,
             hint="check the file name and that the image is in the book's folder",
@@ -47,28 +51,8 @@ def inspect(path: Path, *, file: str, line: int | None) -> tuple[str, int | None
 
 
 def _inspect_raster(path: Path, *, file: str, line: int | None) -> tuple[str, int, int]:
-    try:
-        with Image.open(path) as img:
-            kind, (width, height) = img.format, img.size
-            if width * height > MAX_PIXELS:
-                raise BuildError(
-                    f"image {path.name} is {width}×{height} pixels, too large to be safe",
-                    file=file,
-                    line=line,
-                    hint=f"scale it down below {MAX_PIXELS // 1_000_000} megapixels",
-                )
-            img.verify()
-        with Image.open(path) as img:
-            img.load()
-    except BuildError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise BuildError(
-            f"image {path.name} is corrupt or not an image",
-            file=file,
-            line=line,
-            hint="re-export it as PNG or JPEG",
-        ) from None
+    """Check a raster image's format, pixel count and integrity, decoding it only if safe."""
+    kind, width, height = _identify(path, file=file, line=line)
     if kind not in RASTER_TYPES:
         raise BuildError(
             f"image {path.name} is {kind}, which e-readers cannot show",
@@ -76,7 +60,65 @@ def _inspect_raster(path: Path, *, file: str, line: int | None) -> tuple[str, in
             line=line,
             hint="convert it to PNG, JPEG, GIF, WebP or SVG",
         )
+    if width * height > MAX_PIXELS:
+        raise _too_large(path, f"{width}×{height} pixels", file=file, line=line)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path, formats=list(RASTER_TYPES)) as img:
+                img.verify()
+            with Image.open(path, formats=list(RASTER_TYPES)) as img:
+                img.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_large(path, "too many pixels", file=file, line=line) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise _corrupt(path, file=file, line=line) from None
     return RASTER_TYPES[kind], width, height
+
+
+def _identify(path: Path, *, file: str, line: int | None) -> tuple[str, int, int]:
+    """An image's format and claimed size, read from its header without decoding the pixels."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path, formats=list(RASTER_TYPES)) as img:
+                return img.format, *img.size
+    except Image.DecompressionBombError as exc:
+        raise _too_large(path, _claimed_size(str(exc)), file=file, line=line) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        pass
+    # Not a format e-readers show: name it if Pillow knows it (header only, no decoding).
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                return img.format or "an unknown format", 0, 0
+    except Exception:  # noqa: BLE001 - any failure to read the header means it is no image
+        raise _corrupt(path, file=file, line=line) from None
+
+
+def _claimed_size(message: str) -> str:
+    """The pixel count from Pillow's decompression-bomb message, for ours."""
+    found = re.search(r"\((\d+) pixels\)", message)
+    return f"{int(found[1]):,} pixels" if found else "too many pixels"
+
+
+def _too_large(path: Path, size: str, *, file: str, line: int | None) -> BuildError:
+    return BuildError(
+        f"image {path.name} is {size}, too large to be safe (a possible decompression bomb)",
+        file=file,
+        line=line,
+        hint=f"scale it down below {MAX_PIXELS // 1_000_000} megapixels",
+    )
+
+
+def _corrupt(path: Path, *, file: str, line: int | None) -> BuildError:
+    return BuildError(
+        f"image {path.name} is corrupt or not an image",
+        file=file,
+        line=line,
+        hint="open it in an image editor and export it again as PNG or JPEG",
+    )
 
 
 def check_svg(path: Path, *, file: str, line: int | None) -> None:
@@ -85,35 +127,58 @@ def check_svg(path: Path, *, file: str, line: int | None) -> None:
         root = etree.parse(str(path), SAFE_SVG_PARSER).getroot()
     except etree.XMLSyntaxError as exc:
         raise BuildError(
-            f"SVG {path.name} is not well-formed XML: {exc.msg}", file=file, line=line
+            f"SVG {path.name} is not well-formed XML: {exc.msg}",
+            file=file,
+            line=line,
+            hint="open it in an SVG editor and save it again",
         ) from None
     if root.tag != f"{{{SVG_NS}}}svg":
         raise BuildError(f"{path.name} is not an SVG image", file=file, line=line)
     if root.getroottree().docinfo.internalDTD is not None:
         raise BuildError(
-            f"SVG {path.name} declares a DTD (entities are not allowed)", file=file, line=line
+            f"SVG {path.name} declares a DTD (entities are not allowed)",
+            file=file,
+            line=line,
+            hint="remove the <!DOCTYPE ...> block from the SVG",
         )
-    for element in root.iter():
-        if not isinstance(element.tag, str):
-            continue
-        if etree.QName(element).localname in ("script", "foreignObject"):
+    for node in root.getroottree().iter():
+        problem = _svg_problem(node)
+        if problem:
             raise BuildError(
-                f"SVG {path.name} contains <{etree.QName(element).localname}>",
+                f"SVG {path.name} {problem}",
                 file=file,
                 line=line,
-                hint="remove scripts and embedded HTML from the SVG",
+                hint="an image must be self-contained: no scripts, links to files or URLs",
             )
-        for name, value in element.attrib.items():
-            if etree.QName(name).localname == "href" and not value.startswith("#"):
-                raise BuildError(
-                    f"SVG {path.name} refers to `{value}`; an image must be self-contained",
-                    file=file,
-                    line=line,
-                )
-            if etree.QName(name).localname.startswith("on"):
-                raise BuildError(
-                    f"SVG {path.name} has an event handler `{name}`", file=file, line=line
-                )
+
+
+SVG_URL = re.compile(
+    r"url\(\s*['\"]?\s*([^'\")\s]*)|@import\s+(?:url\()?\s*['\"]?([^'\")\s;]*)", re.I
+)
+
+
+def _svg_problem(node: etree._Element) -> str | None:
+    """What is unsafe about one node of an SVG, or None."""
+    if isinstance(node, etree._ProcessingInstruction):
+        return f"has a processing instruction <?{node.target} ...?>"
+    if not isinstance(node.tag, str):
+        return None
+    name = etree.QName(node).localname
+    if name in ("script", "foreignObject") or etree.QName(node).namespace == XINCLUDE_NS:
+        return f"contains <{name}>"
+    for reference in SVG_URL.finditer(node.text or "" if name == "style" else ""):
+        if not (reference[1] or reference[2] or "#").startswith("#"):
+            return f"refers to `{reference[1] or reference[2]}` in its style"
+    for attr, value in node.attrib.items():
+        local = etree.QName(attr).localname
+        if local.lower().startswith("on"):
+            return f"has an event handler `{local}`"
+        if local == "href" and not value.startswith("#"):
+            return f"refers to `{value}`"
+        for reference in SVG_URL.finditer(value):
+            if not (reference[1] or reference[2] or "#").startswith("#"):
+                return f"refers to `{reference[1] or reference[2]}`"
+    return None
 
 
 def svg_size(path: Path) -> tuple[float, float]:

@@ -38,10 +38,11 @@ class Manuscript:
 
 def display_name(path: Path) -> str:
     """A path as the user would type it: relative to the working folder when inside it."""
+    absolute = Path(os.path.abspath(path))
     try:
-        return os.path.relpath(path)
+        return str(absolute.relative_to(Path.cwd()))
     except ValueError:
-        return str(path)
+        return str(absolute)
 
 
 def read_text(path: Path) -> str:
@@ -50,10 +51,16 @@ def read_text(path: Path) -> str:
         data = path.read_bytes()
     except IsADirectoryError:
         raise BuildError(
-            "is a folder, but a file is expected here", file=display_name(path)
+            "is a folder, but a file is expected here",
+            file=display_name(path),
+            hint="give the Markdown file inside it, or the folder as SOURCE",
         ) from None
     except OSError as exc:
-        raise BuildError(f"cannot read: {exc.strerror}", file=display_name(path)) from None
+        raise BuildError(
+            f"cannot read: {exc.strerror}",
+            file=display_name(path),
+            hint="check that the file exists and that you may read it",
+        ) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -64,7 +71,25 @@ def read_text(path: Path) -> str:
             line=line,
             hint="save the file as UTF-8 in your editor",
         ) from None
-    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    _check_control_characters(text, path)
+    return text
+
+
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _check_control_characters(text: str, path: Path) -> None:
+    """Refuse control characters, which no book can show and XML cannot hold."""
+    found = CONTROL_CHARACTER.search(text)
+    if found:
+        raise BuildError(
+            f"control character U+{ord(found[0]):04X} in the text "
+            f"(column {found.start() - text.rfind(chr(10), 0, found.start())})",
+            file=display_name(path),
+            line=text.count("\n", 0, found.start()) + 1,
+            hint="delete it; if the file is not Markdown text, take it out of the book",
+        )
 
 
 def find_styles(root: Path) -> Path:
@@ -87,7 +112,6 @@ def load(source: Path, styles: Path | None = None) -> Manuscript:
             "no such file or folder",
             file=display_name(source),
             hint="give a manuscript folder or a Markdown file",
-            kind="usage",
         )
     if source.is_file() and source.name == SETTINGS_FILE:
         source = source.parent
@@ -95,10 +119,9 @@ def load(source: Path, styles: Path | None = None) -> Manuscript:
         return _load_folder(source.resolve(), styles)
     if source.suffix.lower() not in MARKDOWN_SUFFIXES:
         raise BuildError(
-            "is not a Markdown file (.md)",
+            "is not a Markdown file (.md, .markdown or .txt)",
             file=display_name(source),
             hint="give a manuscript folder or a .md file",
-            kind="usage",
         )
     return _load_single(source.resolve(), styles)
 
@@ -107,22 +130,50 @@ def _load_folder(root: Path, styles: Path | None) -> Manuscript:
     settings = root / SETTINGS_FILE
     origin = display_name(settings)
     if settings.exists():
+        if not settings.resolve().is_relative_to(root):
+            raise BuildError(
+                "is a link to a file outside the book's folder",
+                file=origin,
+                hint="replace the link with a copy of the file",
+            )
         config = load_config(parse_yaml(read_text(settings), origin), origin)
     else:
         config = BookConfig(origin=origin)
     files = []
     for role, names in _reading_order(root, config):
-        for name in names:
-            path = root / name
-            if not path.exists():
-                raise BuildError(
-                    f"chapter file `{name}` listed in `{role}` does not exist",
-                    file=origin,
-                    hint=f"create {display_name(path)} or remove it from the list",
-                )
+        for index, name in enumerate(names):
+            path = _chapter_path(root, name, role, config.line_of(role, index), origin)
             files.append(SourceFile(path, display_name(path), read_text(path), _ROLES[role]))
     _check_not_empty(files, root)
     return Manuscript(root, styles or find_styles(root), config, tuple(files), single_file=False)
+
+
+def _chapter_path(root: Path, name: str, role: str, line: int | None, origin: str) -> Path:
+    """A chapter file listed in the settings (or found): it must be a file inside the book."""
+    path = root / name
+    where = f"`{name}` listed in `{role}`"
+    if not path.resolve().is_relative_to(root):
+        raise BuildError(
+            f"{where} is outside the book's folder",
+            file=origin,
+            line=line,
+            hint=f"move the file into {display_name(root)} and list it by a relative path",
+        )
+    if not path.exists():
+        raise BuildError(
+            f"chapter file {where} does not exist",
+            file=origin,
+            line=line,
+            hint=f"create {display_name(path)} or remove it from the list",
+        )
+    if not path.is_file():
+        raise BuildError(
+            f"{where} is a folder, but a chapter must be a Markdown file",
+            file=origin,
+            line=line,
+            hint="list the .md files inside it instead",
+        )
+    return path
 
 
 _ROLES = {"front-matter": "front", "chapters": "body", "back-matter": "back"}
@@ -154,7 +205,11 @@ def _check_not_empty(files: list[SourceFile], root: Path) -> None:
             hint="add chapter files (*.md) or list them under `chapters:` in book.yaml",
         )
     if not any(f.text.strip() for f in files):
-        raise BuildError("the manuscript is empty: its files have no text", file=display_name(root))
+        raise BuildError(
+            "the manuscript is empty: its files have no text",
+            file=display_name(root),
+            hint="write at least one chapter, starting with a `# Heading` line",
+        )
 
 
 def _load_single(path: Path, styles: Path | None) -> Manuscript:

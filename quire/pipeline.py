@@ -8,7 +8,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +16,11 @@ from lxml import etree
 
 from quire import manuscript as load_stage
 from quire import pandoc
+from quire.config import Trim
 from quire.errors import BuildError
 from quire.render import Output, PageStart, Renderer
 from quire.render.epub import EpubRenderer
-from quire.render.pdf import PdfRenderer
+from quire.render.pdf import PdfRenderer, effective_bleed
 from quire.transform import Book, ascii_slug, transform
 
 FORMATS = ("pdf", "epub")  # the PDF first: the EPUB's page-list comes from its layout
@@ -36,6 +37,8 @@ class Written:
     size: int
     pages: int | None
     notes: tuple[str, ...]
+    trim: Trim | None = None  # for a PDF: the page size it must have, for `--check`
+    bleed: float = 0.0  # for a PDF: inches of bleed on each side
 
 
 def renderers_for(formats: tuple[str, ...]) -> list[Renderer]:
@@ -80,9 +83,13 @@ def build(source: Path, out: Path, formats: tuple[str, ...], report: Report) -> 
             report, f"render {renderer.format}", renderer.render, book, outputs
         )
     timed(report, "validate", validate_outputs, {f: outputs[f] for f in formats})
-    return timed(
+    written = timed(
         report, "package", package, out, slug, fingerprint, {f: outputs[f] for f in formats}
     )
+    bleed = effective_bleed(book.config)
+    return [
+        replace(w, trim=book.config.trim, bleed=bleed) if w.format == "pdf" else w for w in written
+    ]
 
 
 def validate_outputs(outputs: dict[str, Output]) -> None:

@@ -18,7 +18,7 @@ from quire import images
 from quire.config import BookConfig
 from quire.confine import Confinement, is_local_anchor_or_scheme, is_remote
 from quire.errors import BuildError, warn
-from quire.manuscript import Manuscript, SourceFile
+from quire.manuscript import Manuscript, SourceFile, display_name
 from quire.pandoc import Parsed, api_version, stringify, write_html
 
 # Structural semantics for a section's epub:type, and the DPUB-ARIA role that goes with it.
@@ -42,7 +42,20 @@ SECTION_TYPES = {
 }
 CLASS_ALIASES = {"copyright": "copyright-page", "acknowledgements": "acknowledgments"}
 UNSAFE_ELEMENTS = ("script", "iframe", "object", "embed", "frame", "frameset", "applet", "base")
+# Elements that belong in a page's <head>: the book's look comes from styles/, not from raw HTML.
+HEAD_ELEMENTS = ("style", "link", "meta")
 URL_ATTRIBUTES = ("src", "href", "poster", "data", "xlink:href", "srcset")
+IMAGE_MARK, ALT_MARK = "data-quire-image", "data-quire-alt"
+IMG_ATTRIBUTES = {"src", "alt", "id", "class", "title", "width", "height", "style"}
+MEDIA_SUFFIXES = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "image/svg+xml": ".svg",
+}
+URL_LIKE = ("href", "src", "action", "formaction", "data", "poster", "srcset", "background")
+LINK_ELEMENTS = ("a",)  # the only elements whose href is a link (checked in _resolve_links)
 
 
 @dataclass(frozen=True)
@@ -98,21 +111,45 @@ def locate(source: SourceFile, needle: str) -> int | None:
 
 def walk(value: Any, visit: Any) -> Any:
     """Rebuild an AST bottom-up; `visit` may return a node, a list to splice, or None."""
-    if isinstance(value, list):
-        result: list[Any] = []
-        for item in value:
+    if isinstance(value, dict):
+        content = value.get("c")
+        # AST nodes are {"t": kind, "c": content}; strings and numbers need no visit.
+        return {**value, "c": walk(content, visit)} if isinstance(content, list | dict) else value
+    if not isinstance(value, list):
+        return value
+    result: list[Any] = []
+    for item in value:
+        if isinstance(item, list | dict):
             item = walk(item, visit)
             replacement = visit(item) if isinstance(item, dict) and "t" in item else None
-            if replacement is None:
-                result.append(item)
-            elif isinstance(replacement, list):
+            if isinstance(replacement, list):
                 result.extend(replacement)
-            else:
-                result.append(replacement)
-        return result
+                continue
+            if replacement is not None:
+                item = replacement
+        result.append(item)
+    return result
+
+
+def iter_nodes(value: Any) -> Any:
+    """Every AST node (a dict with "t") inside value, in document order, without copying."""
     if isinstance(value, dict):
-        return {key: walk(item, visit) for key, item in value.items()}
-    return value
+        if "t" in value:
+            yield value
+        value = value.get("c")
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, list | dict):
+                yield from iter_nodes(item)
+
+
+def mark_decorative_figures(blocks: list[Any]) -> None:
+    """Keep `![Caption](x.png){alt=""}` decorative: pandoc drops an empty alt inside a figure."""
+    for figure in (n for n in iter_nodes(blocks) if n["t"] == "Figure"):
+        for image in (n for n in iter_nodes(figure["c"][2]) if n["t"] == "Image"):
+            attr, alt = image["c"][0], image["c"][1]
+            if not alt and "alt" not in dict(attr[2]):
+                attr[2].append(["alt", ""])
 
 
 def drop_raw_latex(parsed: Parsed) -> list[Any]:
@@ -189,20 +226,45 @@ def ascii_slug(text: str) -> str:
 def require_alt_text(parsed: Parsed, blocks: list[Any]) -> None:
     """Refuse an image without alt text; an explicit `alt=""` marks a decorative one."""
 
-    def visit(node: dict[str, Any]) -> None:
-        if node["t"] == "Image":
-            attr, alt, (src, _title) = node["c"]
-            explicit = dict(attr[2]).get("alt")
-            if explicit is None and not stringify(alt).strip():
-                raise BuildError(
-                    f"image `{src}` has no alt text",
-                    file=parsed.source.name,
-                    line=locate(parsed.source, src),
-                    hint='describe it: ![What it shows](file) or {alt="..."}; '
-                    'write {alt=""} only for a decorative image',
-                )
+    for node in iter_nodes(blocks):
+        if node["t"] != "Image":
+            continue
+        attr, alt, (src, _title) = node["c"]
+        if dict(attr[2]).get("alt") is None and not stringify(alt).strip():
+            raise BuildError(
+                f"image `{src}` has no alt text",
+                file=parsed.source.name,
+                line=locate(parsed.source, src),
+                hint='describe it: ![What it shows](file) or {alt="..."}; '
+                'write {alt=""} only for a decorative image',
+            )
 
-    walk(blocks, visit)
+
+def mark_images(blocks: list[Any]) -> list[Any]:
+    """Mark Markdown images, so that what pandoc writes as <embed> or <video> stays an image."""
+
+    def visit(node: dict[str, Any]) -> Any:
+        if node["t"] != "Image":
+            return None
+        attr, alt, target = node["c"]
+        keyvals = [*attr[2], [IMAGE_MARK, "1"], [ALT_MARK, stringify(alt)]]
+        return {"t": "Image", "c": [[attr[0], attr[1], keyvals], alt, target]}
+
+    return walk(blocks, visit)
+
+
+def _restore_images(chapter: Chapter) -> None:
+    """Markdown images become <img> again, whatever tag pandoc chose for their file's suffix."""
+    for element in chapter.body.xpath(f".//*[@{IMAGE_MARK}]"):
+        alt = element.attrib.pop(ALT_MARK, "")
+        del element.attrib[IMAGE_MARK]
+        if element.tag != "img":
+            for child in list(element):
+                element.remove(child)
+            for name in set(element.attrib) - IMG_ATTRIBUTES:
+                del element.attrib[name]
+            element.tag, element.text = "img", None
+            element.set("alt", element.get("alt", alt))
 
 
 def complete_config(manuscript: Manuscript, parsed: list[Parsed]) -> BookConfig:
@@ -296,7 +358,9 @@ def transform(manuscript: Manuscript, parsed: list[Parsed]) -> Book:
     drafts: list[tuple[Parsed, list[Any]]] = []
     for item in parsed:
         blocks = drop_raw_latex(item)
+        mark_decorative_figures(blocks)
         require_alt_text(item, blocks)
+        blocks = mark_images(blocks)
         drafts.extend((item, chunk) for chunk in split_chapters(item, blocks))
     wrapped, note_counts = [], []
     for index, (_item, chunk) in enumerate(drafts, start=1):
@@ -313,9 +377,11 @@ def transform(manuscript: Manuscript, parsed: list[Parsed]) -> Book:
     ]
     _dedupe_ids(chapters)
     confinement = Confinement((manuscript.root, manuscript.styles), config.allow_remote)
+    check_styles(manuscript.styles, Confinement((manuscript.root, manuscript.styles)))
     assets: dict[Path, images.Asset] = {}
     for chapter in chapters:
-        _sanitize(chapter)
+        _restore_images(chapter)
+        _sanitize(chapter, confinement)
         _resolve_sources(chapter, confinement, assets)
     _resolve_links(chapters)
     cover = _cover_asset(manuscript, config, confinement)
@@ -396,29 +462,75 @@ def _dedupe_ids(chapters: list[Chapter]) -> None:
         )
 
 
-def _sanitize(chapter: Chapter) -> None:
+def _sanitize(chapter: Chapter, confinement: Confinement) -> None:
     """Strip scripts, frames, plugins and event handlers that raw HTML may bring in."""
-    for element in list(chapter.body.iter(*UNSAFE_ELEMENTS)):
+    for element in list(chapter.body.iter(*UNSAFE_ELEMENTS, *HEAD_ELEMENTS)):
+        unsafe = element.tag in UNSAFE_ELEMENTS
         warn(
             f"raw HTML <{element.tag}> removed",
             file=chapter.source.name,
             line=locate(chapter.source, f"<{element.tag}"),
-            hint="books may not run scripts or embed frames and plugins",
+            hint="books may not run scripts or embed frames and plugins"
+            if unsafe
+            else "the book's look comes from the CSS files in styles/",
         )
         element.drop_tree()
     for element in chapter.body.iter():
-        if not isinstance(element.tag, str):
-            continue
-        for name in list(element.attrib):
-            value = element.get(name, "")
-            if name.lower().startswith("on") or value.strip().lower().startswith("javascript:"):
-                warn(
-                    f"raw HTML attribute `{name}` removed",
-                    file=chapter.source.name,
-                    line=locate(chapter.source, name),
-                    hint="event handlers and javascript: links do not belong in a book",
-                )
-                del element.attrib[name]
+        if isinstance(element.tag, str):
+            _sanitize_attributes(chapter, element, confinement)
+
+
+def _sanitize_attributes(
+    chapter: Chapter, element: etree._Element, confinement: Confinement
+) -> None:
+    """Drop event handlers and javascript: URLs; refuse styles and hrefs that reach for files."""
+    for name in list(element.attrib):
+        value = element.get(name, "")
+        local = name.rsplit(":", 1)[-1].lower()
+        if local.startswith("on") or (local in URL_LIKE and _is_script_url(value)):
+            warn(
+                f"raw HTML attribute `{name}` removed",
+                file=chapter.source.name,
+                line=locate(chapter.source, name),
+                hint="event handlers and javascript: links do not belong in a book",
+            )
+            del element.attrib[name]
+        elif local == "style" and ("url(" in value.lower() or "@import" in value.lower()):
+            _refuse_style_url(chapter, value, confinement)
+        elif (
+            local in ("href", "action", "formaction")
+            and element.tag not in LINK_ELEMENTS
+            and not value.startswith("#")
+        ):
+            raise BuildError(
+                f'raw HTML <{element.tag} {name}="{value[:60]}"> is not supported',
+                file=chapter.source.name,
+                line=locate(chapter.source, value) or locate(chapter.source, name),
+                hint="in raw HTML only <a href> may point elsewhere; use Markdown for images",
+            )
+
+
+def _is_script_url(value: str) -> bool:
+    """True for javascript: and vbscript: URLs, however they are spaced or cased."""
+    squeezed = re.sub(r"[\s\x00-\x1f]", "", value).lower()
+    return squeezed.startswith(("javascript:", "vbscript:"))
+
+
+def _refuse_style_url(chapter: Chapter, value: str, confinement: Confinement) -> None:
+    """A raw HTML style attribute may not load files: say why, naming the reference."""
+    from quire.confine import CSS_REFERENCE
+
+    found = CSS_REFERENCE.search(value)
+    ref = (found["url"] or found["import"] or "").strip() if found else value
+    line = locate(chapter.source, ref) or locate(chapter.source, "style=")
+    if ref and not ref.startswith("#"):
+        confinement.resolve(ref, chapter.source.path.parent, file=chapter.source.name, line=line)
+    raise BuildError(
+        f"raw HTML style `{value[:60]}` loads a file, which the book would not include",
+        file=chapter.source.name,
+        line=line,
+        hint="use a Markdown image, or put the rule in a CSS file in styles/",
+    )
 
 
 def _resolve_sources(
@@ -448,13 +560,23 @@ def _resolve_sources(
         )
         if path not in assets:
             media_type, width, height = images.inspect(path, file=chapter.source.name, line=line)
-            href = _unique_href(path, {a.href for a in assets.values()})
+            href = _unique_href(path, media_type, {a.href for a in assets.values()})
             assets[path] = images.Asset(path, href, media_type, width, height)
         element.set("src", assets[path].href)
 
 
-def _unique_href(path: Path, taken: set[str]) -> str:
-    stem, suffix = ascii_slug(path.stem) or "image", path.suffix.lower()
+def check_styles(styles: Path, confinement: Confinement) -> None:
+    """The style sheets' url()s and @imports must stay in the book: no other files, no network."""
+    for css in sorted(styles.glob("*.css")):
+        confinement.check_css(css, name=display_name(css))
+
+
+def _unique_href(path: Path, media_type: str, taken: set[str]) -> str:
+    """images/<name> for an image in the EPUB, with the suffix of its real format."""
+    suffix = MEDIA_SUFFIXES.get(media_type, path.suffix.lower())
+    if path.suffix.lower() in (".jpeg", ".jpg") and suffix == ".jpg":
+        suffix = path.suffix.lower()
+    stem = ascii_slug(path.stem) or "image"
     href, n = f"images/{stem}{suffix}", 1
     while href in taken:
         n += 1

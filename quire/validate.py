@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
+from quire.config import Trim
+
 ROOT = Path(__file__).resolve().parent.parent
 ACE_BIN = ROOT / ".tools" / "ace" / "node_modules" / ".bin" / "ace-cli"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -227,3 +229,104 @@ def run_ace(epub: Path) -> Report:
     opf_path, hrefs = _opf_layout(epub)
     failures = _ace_failures(data.get("assertions") or [])
     return Report("ace", tuple(_ace_finding(s, a, opf_path, hrefs) for s, a in failures))
+
+
+# ---------- Print preflight: the PDF itself, as a printer's prepress check reads it ----------
+
+PREFLIGHT_DPI = 300  # raster images print soft below this resolution at their printed size
+PREFLIGHT_MIN_DPI = 150  # below this they print visibly blurred or blocky: a failure
+PREFLIGHT_TOLERANCE = 0.5  # points of difference allowed between a page box and the trim
+
+
+def preflight(pdf: Path, trim: Trim, bleed: float) -> Report:
+    """Check a print PDF: page size against trim and bleed, fonts, image resolution, pages."""
+    import pymupdf
+
+    pdf = Path(pdf)
+    with pymupdf.open(pdf) as doc:
+        findings = [
+            *_preflight_pages(doc, pdf.name, trim, bleed),
+            *_preflight_fonts(doc, pdf.name),
+            *_preflight_images(doc, pdf.name),
+        ]
+        findings.append(_preflight_finding("info", "PAGES", pdf.name, f"{doc.page_count} pages"))
+    return Report("preflight", tuple(findings))
+
+
+def _preflight_finding(severity: str, code: str, file: str, text: str) -> Finding:
+    """One preflight finding about the PDF file."""
+    return Finding("preflight", severity, code, file, None, text)
+
+
+def _size_in(box: object) -> str:
+    """A PDF rectangle's size in inches, as '6 × 9 in'."""
+    return f"{box.width / 72:.4g} × {box.height / 72:.4g} in"
+
+
+def _preflight_pages(doc: object, name: str, trim: Trim, bleed: float) -> list[Finding]:
+    """Every page's TrimBox is the trim size, and its MediaBox adds the bleed on each side."""
+    wrong = []
+    for page in doc:
+        trim_box, media = page.trimbox, page.mediabox
+        want = (trim.width * 72, trim.height * 72)
+        full = (want[0] + 2 * bleed * 72, want[1] + 2 * bleed * 72)
+        if not (_close(trim_box, want) and _close(media, full)):
+            wrong.append((page.number, trim_box, media))
+    if wrong:
+        number, trim_box, media = wrong[0]
+        text = (
+            f"{len(wrong)} pages differ from the trim {trim.width:.4g} × {trim.height:.4g} in "
+            f"with {bleed:g} in bleed; page {number + 1} is {_size_in(trim_box)} "
+            f"({_size_in(media)} with bleed)"
+        )
+        return [_preflight_finding("error", "PAGE-SIZE", name, text)]
+    text = f"every page is {trim.width:.4g} × {trim.height:.4g} in" + (
+        f", with {bleed:g} in bleed" if bleed else ""
+    )
+    return [_preflight_finding("info", "PAGE-SIZE", name, text)]
+
+
+def _close(box: object, size: tuple[float, float]) -> bool:
+    """True if a rectangle has this width and height, within the tolerance."""
+    return (
+        abs(box.width - size[0]) <= PREFLIGHT_TOLERANCE
+        and abs(box.height - size[1]) <= PREFLIGHT_TOLERANCE
+    )
+
+
+def _preflight_fonts(doc: object, name: str) -> list[Finding]:
+    """Every font the pages use is embedded (a printer will not substitute fonts)."""
+    fonts: dict[str, str] = {}
+    for page in doc:
+        for _xref, ext, _kind, base, *_ in page.get_fonts(full=True):
+            fonts.setdefault(base, ext)
+    missing = sorted(base for base, ext in fonts.items() if ext in ("", "n/a"))
+    if missing:
+        text = f"{len(missing)} fonts are not embedded: {', '.join(missing)}"
+        return [_preflight_finding("error", "FONTS", name, text)]
+    return [_preflight_finding("info", "FONTS", name, f"all {len(fonts)} fonts are embedded")]
+
+
+def _preflight_images(doc: object, name: str) -> list[Finding]:
+    """Raster images at their printed size: under 300 dpi a warning, under 150 an error."""
+    findings, count = [], 0
+    for page in doc:
+        for image in page.get_image_info():
+            x0, y0, x1, y1 = image["bbox"]
+            if x1 - x0 < 1 or y1 - y0 < 1:
+                continue
+            count += 1
+            dpi = min(image["width"] / ((x1 - x0) / 72), image["height"] / ((y1 - y0) / 72))
+            if dpi < PREFLIGHT_DPI:
+                severity = "error" if dpi < PREFLIGHT_MIN_DPI else "warning"
+                text = (
+                    f"page {page.number + 1} (folio {page.get_label() or page.number + 1}): "
+                    f"a {image['width']}×{image['height']} px image printed "
+                    f"{(x1 - x0) / 72:.2f} × {(y1 - y0) / 72:.2f} in is {dpi:.0f} dpi, "
+                    f"under {PREFLIGHT_DPI} (supply a larger image or print it smaller)"
+                )
+                findings.append(_preflight_finding(severity, "IMAGE-DPI", name, text))
+    if not findings:
+        text = f"no raster images under {PREFLIGHT_DPI} dpi at their printed size ({count} checked)"
+        findings.append(_preflight_finding("info", "IMAGE-DPI", name, text))
+    return findings

@@ -5,14 +5,17 @@ from __future__ import annotations
 import copy
 import io
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 import lxml.html
 from lxml import etree
 
+from quire.cover import cover_png
 from quire.render import Output, PageStart
-from quire.transform import Book, Chapter
+from quire.render.pages import counts, roman
+from quire.transform import SECTION_TYPES, Book, Chapter
 
 XHTML_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE html>
@@ -33,6 +36,21 @@ CONTAINER = """<?xml version="1.0" encoding="UTF-8"?>
 """
 MATTER = {"front": "frontmatter", "body": "bodymatter", "back": "backmatter"}
 BEFORE_CONTENTS = {"copyright-page", "dedication", "epigraph"}
+# Pages the print edition adds before the chapters, and the EPUB page that stands for each.
+PRINT_FRONT = {"half-title": "title-page", "title-page": "title-page", "contents": "contents"}
+# Blocks a page-break marker goes before (not into) when the printed page begins with them.
+HOISTED = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "figure", "table", "dl"}
+HOIST_INTO = {"section", "div", "aside", "blockquote", "li", "td", "th", "dd", "figure", "body"}
+
+
+@dataclass(frozen=True)
+class CoverImage:
+    """The cover picture: the book's own, or one drawn from its title and authors."""
+
+    href: str
+    media_type: str
+    data: bytes
+    generated: bool
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,7 @@ class Page:
     xhtml: str
     properties: str = ""
     chapter: Chapter | None = None
+    page_labels: tuple[str, ...] = ()  # the printed pages whose markers this file holds
 
 
 def x(text: str | None) -> str:
@@ -66,25 +85,29 @@ class EpubRenderer:
         """Render the whole package as zip bytes."""
         pdf = earlier.get("pdf")
         page_starts = pdf.page_starts if pdf else ()
-        pages = self._pages(book, page_starts)
-        nav = Page("nav.xhtml", "Contents", nav_document(book, pages, page_starts), "nav")
+        cover = cover_image(book)
+        pages = self._pages(book, cover, page_starts)
+        nav = nav_page(book, pages, page_starts)
         pages.insert(_contents_position(pages), nav)
         files = {"EPUB/" + p.href: p.xhtml.encode("utf-8") for p in pages}
         files["EPUB/toc.ncx"] = ncx_document(book, pages).encode("utf-8")
         files["EPUB/styles/epub.css"] = (book.styles / "epub.css").read_bytes()
-        for asset in (*book.assets, *([book.cover] if book.cover else [])):
+        for asset in book.assets:
             files["EPUB/" + asset.href] = asset.path.read_bytes()
-        files["EPUB/package.opf"] = package_document(book, pages, bool(page_starts)).encode("utf-8")
-        notes = (
-            () if page_starts else ("no page-list: the print layout was not made in this build",)
-        )
+        files["EPUB/" + cover.href] = cover.data
+        page_list = any(p.page_labels for p in pages)
+        opf = package_document(book, pages, cover, page_list)
+        files["EPUB/package.opf"] = opf.encode("utf-8")
+        notes = () if page_list else ("no page-list: the print layout was not made in this build",)
         return Output("epub", zip_package(files, book.modified), notes=notes)
 
-    def _pages(self, book: Book, page_starts: tuple[PageStart, ...]) -> list[Page]:
-        pages: list[Page] = []
-        if book.cover:
-            pages.append(cover_page(book))
-        pages.append(title_page(book))
+    def _pages(
+        self, book: Book, cover: CoverImage, page_starts: tuple[PageStart, ...]
+    ) -> list[Page]:
+        """Cover, title page and chapters, with the print pages' markers in them."""
+        pages = [cover_page(book, cover)]
+        front = [s for s in page_starts if PRINT_FRONT.get(s.element_id) == "title-page"]
+        pages.append(title_page(book, front))
         by_id = {c.id: c for c in book.chapters}
         starts_in = _starts_by_chapter(book, page_starts)
         for chapter in book.chapters:
@@ -93,6 +116,7 @@ class EpubRenderer:
 
 
 def _starts_by_chapter(book: Book, starts: tuple[PageStart, ...]) -> dict[str, list[PageStart]]:
+    """The page starts that fall in each chapter, by chapter id, in page order."""
     owner: dict[str, str] = {}
     for chapter in book.chapters:
         for element in chapter.body.iter():
@@ -105,22 +129,39 @@ def _starts_by_chapter(book: Book, starts: tuple[PageStart, ...]) -> dict[str, l
     return result
 
 
-def cover_page(book: Book) -> Page:
+def cover_image(book: Book) -> CoverImage:
+    """The book's cover image, or a typographic one drawn from its title and authors."""
+    if book.cover:
+        return CoverImage(
+            book.cover.href, book.cover.media_type, book.cover.path.read_bytes(), False
+        )
+    taken, href, n = {a.href for a in book.assets}, "images/cover.png", 1
+    while href in taken:
+        n += 1
+        href = f"images/cover-{n}.png"
+    config = book.config
+    data = cover_png(config.title or "", config.subtitle, config.authors, book.styles / "fonts")
+    return CoverImage(href, "image/png", data, True)
+
+
+def cover_page(book: Book, cover: CoverImage) -> Page:
     """The cover as its own page, for reading systems that show it in the spine."""
     alt = f"Cover: {book.config.title}" + (
         f", by {', '.join(book.config.authors)}" if book.config.authors else ""
     )
     body = (
         '<body class="cover" epub:type="cover">\n<section epub:type="cover" class="cover">\n'
-        f'<img src="../{book.cover.href}" alt={quoteattr(alt)}/>\n</section>\n</body>'
+        f'<img src="../{cover.href}" alt={quoteattr(alt)}/>\n</section>\n</body>'
     )
     return Page("text/cover.xhtml", "Cover", xhtml_page(book, book.config.title or "", body))
 
 
-def title_page(book: Book) -> Page:
-    """The title page: title, subtitle, authors and publisher."""
+def title_page(book: Book, starts: list[PageStart]) -> Page:
+    """The title page (title, subtitle, authors, publisher) with the print title pages' markers."""
     config = book.config
-    lines = [f'<h1 class="title">{x(config.title)}</h1>']
+    labels = tuple(s.label for s in starts if s.word == 0)
+    lines = [marker_html(label) for label in labels]
+    lines.append(f'<h1 class="title">{x(config.title)}</h1>')
     if config.subtitle:
         lines.append(f'<p class="subtitle">{x(config.subtitle)}</p>')
     lines.extend(f'<p class="author">{x(a)}</p>' for a in config.authors)
@@ -128,39 +169,44 @@ def title_page(book: Book) -> Page:
         lines.append(f'<p class="publisher">{x(config.publisher)}</p>')
     body = (
         '<body class="titlepage" epub:type="frontmatter">\n'
-        '<section epub:type="titlepage" class="titlepage">\n'
+        '<section epub:type="titlepage" class="titlepage" id="title-page">\n'
         + "\n".join(lines)
         + "\n</section>\n</body>"
     )
-    return Page("text/title.xhtml", "Title Page", xhtml_page(book, config.title or "", body))
+    xhtml = xhtml_page(book, config.title or "", body)
+    return Page("text/title.xhtml", "Title Page", xhtml, page_labels=labels)
+
+
+def marker_html(label: str) -> str:
+    """A page-break marker as XHTML: empty, labelled, and announced as a page break."""
+    return (
+        f'<span epub:type="pagebreak" role="doc-pagebreak" id="page-{x(label)}" '
+        f"aria-label={quoteattr(label)}></span>"
+    )
 
 
 def chapter_page(
     book: Book, chapter: Chapter, by_id: dict[str, Chapter], starts: list[PageStart]
 ) -> Page:
-    """One chapter as XHTML: notes as EPUB 3 footnotes, links and images pointed into the package."""
+    """One chapter as XHTML: notes as EPUB 3 footnotes, print page markers, links into the package."""
     body = copy.deepcopy(chapter.body)
-    epub_type = chapter.kind
-    body.set("epub:type", epub_type)
-    from quire.transform import SECTION_TYPES
-
-    if SECTION_TYPES.get(epub_type):
-        body.set("role", SECTION_TYPES[epub_type])
+    body.set("epub:type", chapter.kind)
+    if SECTION_TYPES.get(chapter.kind):
+        body.set("role", SECTION_TYPES[chapter.kind])
     _rewrite_links(book, chapter, body)
     for image in body.iter("img"):
         image.set("src", "../" + image.get("src"))
     _epub_notes(body)
-    for start in starts:
-        _insert_page_break(body, start)
+    labels = tuple(s.label for s in starts if _insert_page_break(body, s))
     markup = etree.tostring(body, method="xml", encoding="unicode", with_tail=False)
     page_body = f'<body epub:type="{MATTER[chapter.role]}">\n{markup}\n</body>'
     href = "text/" + chapter.file_name
-    return Page(
-        href, chapter.title, xhtml_page(book, chapter.title, page_body), _properties(body), chapter
-    )
+    xhtml = xhtml_page(book, chapter.title, page_body)
+    return Page(href, chapter.title, xhtml, _properties(body), chapter, labels)
 
 
 def _rewrite_links(book: Book, chapter: Chapter, body: etree._Element) -> None:
+    """Links to ids in other chapters point into those chapters' files."""
     owners = {}
     for other in book.chapters:
         if other is chapter:
@@ -207,83 +253,74 @@ def _epub_notes(body: etree._Element) -> None:
     block.insert(0, rule)
 
 
-def _insert_page_break(body: etree._Element, start: PageStart) -> None:
-    """Put a page-break marker where the printed page `start.label` begins."""
+def _insert_page_break(body: etree._Element, start: PageStart) -> bool:
+    """Put a page-break marker where the printed page begins; False if that place is not here."""
     found = body.xpath(".//*[@id=$i]", i=start.element_id)
-    if not found and body.get("id") == start.element_id:
-        found = [body]
-    if not found:
-        return
-    element = found[0]
-    marker = lxml.html.Element("span")
-    marker.set("epub:type", "pagebreak")
-    marker.set("role", "doc-pagebreak")
-    marker.set("id", f"page-{start.label}")
-    marker.set("aria-label", start.label)
-    if start.word and _insert_at_word(element, start.word, marker):
-        return
-    if element.tag in (
-        "section",
-        "div",
-        "table",
-        "ol",
-        "ul",
-        "dl",
-        "figure",
-        "aside",
-        "blockquote",
-    ):
-        first = next((c for c in element if isinstance(c.tag, str)), None)
-        if first is not None and first.tag in ("h1", "h2", "h3", "h4", "h5", "h6", "p"):
-            element = first
-        else:
-            element.addprevious(marker) if element.getparent() is not None else element.insert(
-                0, marker
-            )
-            return
-    marker.tail = element.text
-    element.text = None
-    element.insert(0, marker)
-
-
-def _insert_at_word(element: etree._Element, word: int, marker: etree._Element) -> bool:
-    """Insert the marker before the word-th word of the element's text; False if it has fewer."""
-    seen = 0
-    for node in element.iter():
-        for attr in ("text", "tail"):
-            if attr == "tail" and node is element:
-                continue
-            text = getattr(node, attr)
-            if not text:
-                continue
-            tokens = text.split()
-            if seen + len(tokens) <= word:
-                seen += len(tokens)
-                continue
-            cut = _word_offset(text, word - seen)
-            setattr(node, attr, text[:cut])
-            marker.tail = text[cut:]
-            if attr == "text":
-                node.insert(0, marker)
-            else:
-                node.addnext(marker)
+    element = found[0] if found else body if body.get("id") == start.element_id else None
+    place = _locate(element, start.word) if element is not None else None
+    if place is None:
+        return False
+    node, attr, index = place
+    marker = lxml.html.fromstring(marker_html(start.label))
+    marker.text = ""  # written <span ...></span>: some older readers mishandle <span/>
+    text = getattr(node, attr)
+    if attr == "text" and index == 0 and node.tag in HOISTED:
+        parent = node.getparent()
+        if parent is not None and parent.tag in HOIST_INTO:
+            node.addprevious(marker)  # the page begins with this block: mark it before the block
             return True
-    return False
+    setattr(node, attr, text[:index])
+    marker.tail = text[index:]
+    if attr == "text":
+        node.insert(0, marker)
+    else:
+        node.addnext(marker)
+    return True
 
 
-def _word_offset(text: str, index: int) -> int:
-    """The character offset where the index-th whitespace-separated word of text starts."""
-    count, in_word = -1, False
-    for offset, char in enumerate(text):
-        if not char.isspace() and not in_word:
-            count += 1
-            if count == index:
-                return offset
-        in_word = not char.isspace()
-    return len(text)
+def _skipped(node: etree._Element) -> bool:
+    """True for what print does not lay out in the flow: notes, note calls, formulas, comments."""
+    if not isinstance(node.tag, str):
+        return True
+    if node.tag in ("math", "script", "style"):
+        return True
+    classes = node.get("class", "").split()
+    return "noteref" in classes or "footnotes" in classes or node.get("epub:type") == "pagebreak"
+
+
+def _text_slots(element: etree._Element, top: bool = True) -> Iterator[tuple[etree._Element, str]]:
+    """(node, "text" or "tail") for each piece of an element's printed text, in reading order."""
+    if not top and _skipped(element):
+        return
+    yield element, "text"
+    for child in element:
+        yield from _text_slots(child, top=False)
+        yield child, "tail"
+
+
+def _locate(element: etree._Element, chars: int) -> tuple[etree._Element, str, int] | None:
+    """Where the element's visible character number `chars` is: (node, attribute, offset)."""
+    seen = 0
+    for node, attr in _text_slots(element):
+        text = getattr(node, attr) or ""
+        for index, char in enumerate(text):
+            if not counts(char):
+                continue
+            if seen == chars:
+                return node, attr, _word_start(text, index)
+            seen += 1
+    return None
+
+
+def _word_start(text: str, index: int) -> int:
+    """Back from the middle of a word (a page that begins after a hyphenated break) to its start."""
+    while index > 0 and text[index - 1].isalpha() and text[index].isalpha():
+        index -= 1
+    return index
 
 
 def _properties(body: etree._Element) -> str:
+    """The manifest properties a chapter needs: mathml and svg if it holds them."""
     found = {
         etree.QName(e).localname if "}" in str(e.tag) else e.tag
         for e in body.iter()
@@ -321,8 +358,8 @@ def _toc_items(pages: list[Page]) -> list[tuple[str, str, list[tuple[str, str]]]
     return items
 
 
-def nav_document(book: Book, pages: list[Page], starts: tuple[PageStart, ...]) -> str:
-    """The EPUB 3 navigation document: contents, landmarks and the print page list."""
+def _toc_html(pages: list[Page]) -> str:
+    """The contents as nested lists: each chapter, then its sections."""
     toc = []
     for href, title, subs in _toc_items(pages):
         inner = "".join(f'<li><a href="{h}">{x(t)}</a></li>' for h, t in subs)
@@ -331,117 +368,201 @@ def nav_document(book: Book, pages: list[Page], starts: tuple[PageStart, ...]) -
             + (f"<ol>{inner}</ol>" if inner else "")
             + "</li>"
         )
-    marks = []
-    if book.cover:
-        marks.append(("cover", "text/cover.xhtml", "Cover"))
-    marks.append(("titlepage", "text/title.xhtml", "Title Page"))
-    marks.append(("toc", "nav.xhtml#toc", "Contents"))
+    return "<ol>" + "\n".join(toc) + "</ol>"
+
+
+def _landmarks_html(pages: list[Page]) -> str:
+    """Landmarks: cover, title page, contents, start of the body, back matter."""
+    marks = [
+        ("cover", "text/cover.xhtml", "Cover"),
+        ("titlepage", "text/title.xhtml", "Title Page"),
+        ("toc", "nav.xhtml#toc", "Contents"),
+    ]
     body = next((p for p in pages if p.chapter and p.chapter.role == "body"), None)
     if body:
         marks.append(("bodymatter", body.href, "Start of Content"))
     back = next((p for p in pages if p.chapter and p.chapter.role == "back"), None)
     if back:
         marks.append(("backmatter", back.href, "Back Matter"))
-    landmarks = "".join(f'<li><a epub:type="{t}" href="{h}">{x(n)}</a></li>' for t, h, n in marks)
+    return "".join(f'<li><a epub:type="{t}" href="{h}">{x(n)}</a></li>' for t, h, n in marks)
+
+
+def page_targets(pages: list[Page]) -> list[tuple[str, str]]:
+    """(label, href) of every printed page with a marker, in reading order."""
+    return [(label, f"{p.href}#page-{label}") for p in pages for label in p.page_labels]
+
+
+def nav_page(book: Book, pages: list[Page], starts: tuple[PageStart, ...]) -> Page:
+    """The EPUB 3 navigation document: contents, landmarks and the print edition's page list."""
+    labels = tuple(
+        s.label for s in starts if PRINT_FRONT.get(s.element_id) == "contents" and not s.word
+    )
+    # The nav is not in `pages` yet; its markers go first, as in print (after the title pages).
+    nav = Page("nav.xhtml", "Contents", "", "nav", page_labels=labels)
+    position = _contents_position(pages)
+    targets = page_targets([*pages[:position], nav, *pages[position:]])
     parts = [
         '<body epub:type="frontmatter">',
+        *(marker_html(label) for label in labels),
         '<nav epub:type="toc" id="toc" role="doc-toc"><h1>Contents</h1>',
-        "<ol>" + "\n".join(toc) + "</ol></nav>",
-        f'<nav epub:type="landmarks" id="landmarks" hidden=""><h2>Landmarks</h2><ol>{landmarks}</ol></nav>',
+        _toc_html(pages) + "</nav>",
+        '<nav epub:type="landmarks" id="landmarks" aria-label="Landmarks" hidden="">'
+        f"<h2>Landmarks</h2><ol>{_landmarks_html(pages)}</ol></nav>",
     ]
-    if starts:
-        owner = {
-            e.get("id"): p.href
-            for p in pages
-            if p.chapter
-            for e in p.chapter.body.iter()
-            if isinstance(e.tag, str) and e.get("id")
-        }
-        entries = "".join(
-            f'<li><a href="{owner[s.element_id]}#page-{s.label}">{x(s.label)}</a></li>'
-            for s in starts
-            if s.element_id in owner
-        )
+    if targets:
+        entries = "".join(f'<li><a href="{h}">{x(label)}</a></li>' for label, h in targets)
         parts.append(
-            f'<nav epub:type="page-list" id="page-list" hidden=""><h2>Pages</h2><ol>{entries}</ol></nav>'
+            '<nav epub:type="page-list" id="page-list" role="doc-pagelist" aria-label="Pages"'
+            f' hidden=""><h2>Pages</h2><ol>{entries}</ol></nav>'
         )
     parts.append("</body>")
-    return xhtml_page(book, "Contents", "\n".join(parts), css="styles/epub.css")
+    xhtml = xhtml_page(book, "Contents", "\n".join(parts), css="styles/epub.css")
+    return Page("nav.xhtml", "Contents", xhtml, "nav", page_labels=labels)
 
 
-def ncx_document(book: Book, pages: list[Page]) -> str:
-    """The EPUB 2 NCX, for older reading systems."""
+def _nav_points(pages: list[Page]) -> list[str]:
+    """The NCX navMap's points: chapters with their sections, in play order."""
     points, order = [], 0
     for href, title, subs in _toc_items(pages):
         order += 1
+        own = order
         inner = []
         for sub_href, sub_title in subs:
             order += 1
             inner.append(
-                f'<navPoint id="np-{order}" playOrder="{order}"><navLabel><text>{x(sub_title)}</text>'
-                f'</navLabel><content src="{sub_href}"/></navPoint>'
+                f'<navPoint id="np-{order}" playOrder="{order}"><navLabel><text>{x(sub_title)}'
+                f'</text></navLabel><content src="{sub_href}"/></navPoint>'
             )
         points.append(
-            f'<navPoint id="np-{order - len(subs)}" playOrder="{order - len(subs)}"><navLabel><text>{x(title)}'
+            f'<navPoint id="np-{own}" playOrder="{own}"><navLabel><text>{x(title)}'
             f'</text></navLabel><content src="{href}"/>{"".join(inner)}</navPoint>'
         )
+    return points
+
+
+def _page_value(label: str) -> int:
+    """The number a page label stands for: 7 for "7", 4 for "iv"."""
+    if label.isdigit():
+        return int(label)
+    return next((n for n in range(1, 400) if roman(n) == label), 0)
+
+
+def _page_list_ncx(targets: list[tuple[str, str]], first_order: int) -> str:
+    """The NCX pageList: one pageTarget per printed page, front matter typed as such."""
+    items = []
+    for n, (label, href) in enumerate(targets):
+        kind = "normal" if label.isdigit() else "front"
+        items.append(
+            f'<pageTarget id="pt-{n + 1}" type="{kind}" value="{_page_value(label)}"'
+            f' playOrder="{first_order + n}"><navLabel><text>{x(label)}</text></navLabel>'
+            f'<content src="{href}"/></pageTarget>'
+        )
+    return "<pageList><navLabel><text>Pages</text></navLabel>" + "".join(items) + "</pageList>\n"
+
+
+def ncx_document(book: Book, pages: list[Page]) -> str:
+    """The EPUB 2 NCX, for older reading systems: contents and, with a print edition, its pages."""
+    points = _nav_points(pages)
+    order = sum(1 + len(subs) for _h, _t, subs in _toc_items(pages))
+    targets = page_targets(pages)
+    numbers = [int(label) for label, _ in targets if label.isdigit()]
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<ncx xmlns="http://www.daisy.org/z3986/2005/ncx/" version="2005-1">\n'
         f'<head><meta name="dtb:uid" content={quoteattr(book.config.identifier or "")}/>'
-        '<meta name="dtb:depth" content="2"/><meta name="dtb:totalPageCount" content="0"/>'
-        '<meta name="dtb:maxPageNumber" content="0"/></head>\n'
+        '<meta name="dtb:depth" content="2"/>'
+        f'<meta name="dtb:totalPageCount" content="{len(targets)}"/>'
+        f'<meta name="dtb:maxPageNumber" content="{max(numbers, default=0)}"/></head>\n'
         f"<docTitle><text>{x(book.config.title)}</text></docTitle>\n"
-        "<navMap>\n" + "\n".join(points) + "\n</navMap>\n</ncx>\n"
+        "<navMap>\n"
+        + "\n".join(points)
+        + "\n</navMap>\n"
+        + (_page_list_ncx(targets, order + 1) if targets else "")
+        + "</ncx>\n"
     )
 
 
-def accessibility_metadata(book: Book, pages: list[Page], page_list: bool) -> list[str]:
-    """schema.org accessibility metadata (EPUB Accessibility 1.1) that is true of this book."""
-    visual = bool(book.assets)
-    maths = any("mathml" in p.properties for p in pages)
+def _features(book: Book, pages: list[Page], page_list: bool) -> list[str]:
+    """The schema.org accessibilityFeature values that are true of this book."""
     features = [
         "structuralNavigation",
         "tableOfContents",
         "readingOrder",
         "displayTransformability",
     ]
-    if visual:
+    if _described_images(book):
         features.append("alternativeText")
-    if maths:
+    if any("mathml" in p.properties.split() for p in pages):
         features.append("MathML")
     if page_list:
-        features += ["printPageNumbers", "pageBreakMarkers"]
+        features += ["pageBreakMarkers", "pageNavigation"]
+    return features
+
+
+def _described_images(book: Book) -> bool:
+    """True if some image in the text carries information (has alt text, so is not decorative)."""
+    return any(image.get("alt", "").strip() for c in book.chapters for image in c.body.iter("img"))
+
+
+def accessibility_summary(book: Book, pages: list[Page], page_list: bool) -> str:
+    """A plain-language summary of what the book offers readers who use assistive technology."""
+    parts = [
+        "a table of contents with its sections",
+        "headings in order",
+        "a logical reading order",
+    ]
+    if _described_images(book):
+        parts.append("a text alternative for every image that carries information")
+    if any("mathml" in p.properties.split() for p in pages):
+        parts.append("formulas in MathML")
     if any(c.note_count for c in book.chapters):
-        features.append("annotations")
-    summary = (
-        "This publication meets WCAG 2.2 Level AA. It has a structured table of contents, "
-        "headings in order, and a logical reading order"
-        + (", text alternatives for every image" if visual else "")
-        + (", and the print edition's page numbers" if page_list else "")
-        + ". It contains no hazards."
+        parts.append("notes at the end of each chapter, linked to and from the text")
+    if page_list:
+        parts.append("the page numbers of the print edition, with a page list")
+    listed = ", ".join(parts[:-1]) + ", and " + parts[-1]
+    return (
+        f"This publication meets WCAG 2.2 Level AA. It has {listed}. Readers can change the type,"
+        " size and colours. It contains no flashing, motion or sound hazards."
     )
+
+
+def accessibility_metadata(book: Book, pages: list[Page], page_list: bool) -> list[str]:
+    """schema.org accessibility metadata (EPUB Accessibility 1.1) that is true of this book."""
+    visual = _described_images(book)
     lines = ['<meta property="schema:accessMode">textual</meta>']
     if visual:
         lines.append('<meta property="schema:accessMode">visual</meta>')
     lines.append('<meta property="schema:accessModeSufficient">textual</meta>')
-    lines += [f'<meta property="schema:accessibilityFeature">{f}</meta>' for f in features]
+    if visual:
+        lines.append('<meta property="schema:accessModeSufficient">textual,visual</meta>')
+    lines += [
+        f'<meta property="schema:accessibilityFeature">{f}</meta>'
+        for f in _features(book, pages, page_list)
+    ]
     lines.append('<meta property="schema:accessibilityHazard">none</meta>')
+    summary = accessibility_summary(book, pages, page_list)
     lines.append(f'<meta property="schema:accessibilitySummary">{x(summary)}</meta>')
     lines.append(
         '<meta property="dcterms:conformsTo">EPUB Accessibility 1.1 - WCAG 2.2 Level AA</meta>'
     )
     lines.append(f'<meta property="a11y:certifiedBy">{x(book.config.publisher or "Quire")}</meta>')
     if page_list:
-        lines.append(f'<meta property="pageBreakSource">{x(_print_source(book))}</meta>')
+        lines.append(f'<meta property="pageBreakSource">{x(print_source(book))}</meta>')
     return lines
 
 
-def _print_source(book: Book) -> str:
-    return f"{book.config.identifier} (print edition built by Quire from the same sources)"
+def print_source(book: Book) -> str:
+    """What the page-list's pages are: this book's print edition, named well enough to find it."""
+    config = book.config
+    by = f" by {', '.join(config.authors)}" if config.authors else ""
+    size = f"{config.trim.width:g} × {config.trim.height:g} in"
+    return (
+        f"{config.title}{by}, print edition (PDF, {size}) built by Quire from the same sources,"
+        f" {config.identifier}"
+    )
 
 
-def package_document(book: Book, pages: list[Page], page_list: bool) -> str:
+def package_document(book: Book, pages: list[Page], cover: CoverImage, page_list: bool) -> str:
     """The OPF package document: metadata, manifest and spine."""
     config = book.config
     meta = [
@@ -466,36 +587,43 @@ def package_document(book: Book, pages: list[Page], page_list: bool) -> str:
         meta.append(f'<dc:title id="subtitle">{x(config.subtitle)}</dc:title>')
         meta.append('<meta refines="#subtitle" property="title-type">subtitle</meta>')
     meta.append(f'<meta property="dcterms:modified">{book.modified}</meta>')
-    if book.cover:
-        meta.append('<meta name="cover" content="cover-image"/>')
+    meta.append('<meta name="cover" content="cover-image"/>')
     meta += accessibility_metadata(book, pages, page_list)
-    manifest = [
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="pub-id"'
+        f" xml:lang={quoteattr(config.lang or 'und')}>\n"
+        '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/">\n'
+        + "\n".join(meta)
+        + "\n</metadata>\n<manifest>\n"
+        + "\n".join(_manifest(book, pages, cover))
+        + "\n</manifest>\n"
+        '<spine toc="ncx">\n'
+        + "\n".join(f'<itemref idref="p{n}"/>' for n in range(1, len(pages) + 1))
+        + "\n</spine>\n</package>\n"
+    )
+
+
+def _manifest(book: Book, pages: list[Page], cover: CoverImage) -> list[str]:
+    """The manifest items: NCX, style sheet, pages in spine order, cover and images."""
+    items = [
         '<item id="ncx" href="toc.ncx" media-type="application/x-dtbncx+xml"/>',
         '<item id="css" href="styles/epub.css" media-type="text/css"/>',
     ]
     for n, page in enumerate(pages, 1):
         props = f' properties="{page.properties}"' if page.properties else ""
-        manifest.append(
+        items.append(
             f'<item id="p{n}" href="{page.href}" media-type="application/xhtml+xml"{props}/>'
         )
-    if book.cover:
-        manifest.append(
-            f'<item id="cover-image" href="{book.cover.href}" media-type="{book.cover.media_type}" properties="cover-image"/>'
-        )
-    manifest += [
+    items.append(
+        f'<item id="cover-image" href="{cover.href}" media-type="{cover.media_type}"'
+        ' properties="cover-image"/>'
+    )
+    items += [
         f'<item id="img{n}" href="{a.href}" media-type="{a.media_type}"/>'
         for n, a in enumerate(book.assets, 1)
     ]
-    spine = [f'<itemref idref="p{n}"/>' for n in range(1, len(pages) + 1)]
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="pub-id" xml:lang={quoteattr(config.lang or "und")}>\n'
-        '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/">\n'
-        + "\n".join(meta)
-        + "\n</metadata>\n"
-        "<manifest>\n" + "\n".join(manifest) + "\n</manifest>\n"
-        '<spine toc="ncx">\n' + "\n".join(spine) + "\n</spine>\n</package>\n"
-    )
+    return items
 
 
 def zip_package(files: dict[str, bytes], modified: str) -> bytes:

@@ -6,24 +6,33 @@ import copy
 import hashlib
 import html
 import logging
+import unicodedata
 from pathlib import Path
 
 import lxml.html
 import pydyf
 from lxml import etree
 
+from quire.config import BookConfig
 from quire.confine import Confinement
 from quire.errors import BuildError, warn
 from quire.fonts import FontSet, load_fonts
 from quire.images import Asset, svg_size
 from quire.render import Output
-from quire.render.pages import page_starts
+from quire.render.pages import HYPHENATION_MARK, page_starts
 from quire.transform import Book, Chapter, locate
 
 # Print-on-demand gutter tables: (up to this many pages, gutter in inches).
+# The inside margin is the base margin plus the gutter, the part the binding takes.
+INSIDE_MARGIN = 0.5
+DEFAULT_BLEED = 0.125  # inches, when crop marks are asked for without a bleed
 GUTTER_TABLE = ((150, 0.375), (300, 0.5), (500, 0.625), (700, 0.75))
 GUTTER_BEYOND = 0.875
 BEFORE_CONTENTS = {"copyright-page", "dedication", "epigraph"}
+MAX_LAYOUTS = 4  # layout passes: the gutter, then paragraphs that must not strand a note
+# Blocks of lines Quire numbers (data-line-block) so that a layout pass can name them.
+LINE_BLOCKS = ("p", "li", "dd", "dt", "figcaption")
+CJK_PHRASE = 12  # characters: a CJK phrase up to this long is not broken across lines
 
 
 def gutter_for(pages: int) -> float:
@@ -37,13 +46,22 @@ class PdfRenderer:
     format = "pdf"
 
     def render(self, book: Book, earlier: dict[str, Output]) -> Output:
-        """Render the book; with `gutter: auto` a second pass fits the gutter to the page count."""
+        """Lay the book out until the gutter fits the page count and every note sits with its call."""
         fonts = load_fonts(book.styles / "fonts")
         check_coverage(book, fonts)
         gutter = book.config.gutter if book.config.gutter is not None else gutter_for(0)
-        document = self._layout(book, fonts, gutter)
-        if book.config.gutter is None and gutter_for(len(document.pages)) != gutter:
-            document = self._layout(book, fonts, gutter_for(len(document.pages)))
+        fixes: dict[str, str] = {}
+        for _ in range(MAX_LAYOUTS):
+            document = self._layout(book, fonts, gutter, fixes)
+            fitted = (
+                book.config.gutter
+                if book.config.gutter is not None
+                else gutter_for(len(document.pages))
+            )
+            faults = {k: v for k, v in layout_faults(document).items() if k not in fixes}
+            if fitted == gutter and not faults:
+                break
+            gutter, fixes = fitted, {**fixes, **faults}
         body_start = _body_start(book, document)
         with capture_weasyprint_log() as messages:
             data = document.write_pdf(
@@ -58,7 +76,7 @@ class PdfRenderer:
             "pdf", data, pages=len(document.pages), page_starts=page_starts(document, body_start)
         )
 
-    def _layout(self, book: Book, fonts: FontSet, gutter: float):  # noqa: ANN202 - WeasyPrint Document
+    def _layout(self, book: Book, fonts: FontSet, gutter: float, fixes: dict[str, str]):  # noqa: ANN202
         from weasyprint import CSS, HTML
         from weasyprint.text.fonts import FontConfiguration
         from weasyprint.urls import FatalURLFetchingError
@@ -76,7 +94,9 @@ class PdfRenderer:
             ),
             CSS(string=page_css(book, gutter), font_config=font_config),
         ]
-        source = HTML(string=book_html(book), base_url=str(book.root) + "/", url_fetcher=fetcher)
+        source = HTML(
+            string=book_html(book, fixes), base_url=str(book.root) + "/", url_fetcher=fetcher
+        )
         with capture_weasyprint_log() as messages:
             try:
                 document = source.render(
@@ -137,6 +157,38 @@ def report_layout_messages(book: Book, messages: list[tuple[int, str]]) -> None:
         warn(f"PDF layout: {message}", file=str(book.styles / "print.css"))
 
 
+def _boxes(box):  # noqa: ANN001, ANN202 - WeasyPrint boxes
+    """Every box under a box, depth first."""
+    yield box
+    for child in getattr(box, "children", ()):
+        yield from _boxes(child)
+
+
+def layout_faults(document) -> dict[str, str]:  # noqa: ANN001 - WeasyPrint Document
+    """Blocks that end a page badly, each with the class (print.css) that sets it better.
+
+    `hold-lines`: the page prints a note's call but not the note, because WeasyPrint moved
+    the note on to fit a line that widows and orphans require. `whole-words`: the page's last
+    line ends in a hyphen, carrying half a word over the page turn.
+    """
+    faults = {}
+    for page in document.pages:
+        root, *areas = page._page_box.children  # the footnote area, when the page has notes
+        blocks = [b for b in _boxes(root) if b.element is not None]
+        named = [b.element.get("data-line-block") for b in blocks]
+        named = [name for name in named if name]
+        if not named:
+            continue
+        noted = {id(b.element) for area in areas for b in _boxes(area) if b.element is not None}
+        calls = [b for b in blocks if getattr(b, "element_tag", "").endswith("::footnote-call")]
+        texts = [b.text for b in _boxes(root) if getattr(b, "text", "").strip()]
+        if any(id(call.element) not in noted for call in calls):
+            faults[named[-1]] = "hold-lines"
+        elif texts and texts[-1].endswith(HYPHENATION_MARK):
+            faults[named[-1]] = "whole-words"
+    return faults
+
+
 def check_coverage(book: Book, fonts: FontSet) -> None:
     """Refuse to print a character no font has, naming it and where it first appears."""
     for chapter in book.chapters:
@@ -156,14 +208,23 @@ def check_coverage(book: Book, fonts: FontSet) -> None:
 def page_css(book: Book, gutter: float) -> str:
     """Page size, mirrored margins with the gutter, and bleed, from the book's settings."""
     config = book.config
+    inside = INSIDE_MARGIN + gutter
     rules = [
         f"@page {{ size: {config.trim.css}; }}",
-        f"@page :left {{ margin-right: {gutter}in; }}",
-        f"@page :right {{ margin-left: {gutter}in; }}",
+        f"@page :left {{ margin-right: {inside:g}in; }}",
+        f"@page :right {{ margin-left: {inside:g}in; }}",
     ]
-    if config.bleed or config.crop_marks:
-        rules.append(f"@page {{ bleed: {config.bleed or 0.125}in; marks: crop; }}")
+    bleed = effective_bleed(config)
+    if bleed:
+        rules.append(f"@page {{ bleed: {bleed:g}in; }}")
+    if config.crop_marks:
+        rules.append("@page { marks: crop; }")
     return "\n".join(rules)
+
+
+def effective_bleed(config: BookConfig) -> float:
+    """The bleed in inches: the setting, or room for the crop marks if only those are asked for."""
+    return config.bleed or (DEFAULT_BLEED if config.crop_marks else 0.0)
 
 
 def _body_start(book: Book, document) -> int:  # noqa: ANN001
@@ -185,7 +246,7 @@ def add_page_labels(pdf: pydyf.PDF, body_start: int) -> None:
     pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": nums})
 
 
-def book_html(book: Book) -> str:
+def book_html(book: Book, fixes: dict[str, str] | None = None) -> str:
     """The whole book as one HTML document: title pages, contents, then every chapter."""
     config = book.config
     e = html.escape
@@ -200,10 +261,11 @@ def book_html(book: Book) -> str:
     head.append(f'<meta name="dcterms.modified" content="{book.modified}"/>')
     parts = [_half_title(book), _title_page(book)]
     front = [c for c in book.chapters if c.role == "front"]
-    parts += [_chapter_html(book, c) for c in front if c.kind in BEFORE_CONTENTS]
+    fixes = fixes or {}
+    parts += [_chapter_html(book, c, fixes) for c in front if c.kind in BEFORE_CONTENTS]
     parts.append(_contents(book))
     parts += [
-        _chapter_html(book, c)
+        _chapter_html(book, c, fixes)
         for c in book.chapters
         if c not in front or c.kind not in BEFORE_CONTENTS
     ]
@@ -246,7 +308,7 @@ def _contents(book: Book) -> str:
     )
 
 
-def _chapter_html(book: Book, chapter: Chapter) -> str:
+def _chapter_html(book: Book, chapter: Chapter, fixes: dict[str, str]) -> str:
     """One chapter for print: notes floated to the page foot, images from their files."""
     body = copy.deepcopy(chapter.body)
     classes = [*body.get("class", "").split(), chapter.role, chapter.kind]
@@ -265,6 +327,8 @@ def _chapter_html(book: Book, chapter: Chapter) -> str:
     _mark_front_references(book, body)
     _typeset_math(chapter, body)
     _mark_short_tables(body)
+    _mark_cjk_phrases(body)
+    _number_line_blocks(chapter, body, fixes)
     return etree.tostring(body, method="html", encoding="unicode", with_tail=False)
 
 
@@ -305,6 +369,23 @@ def _mark_front_references(book: Book, body: etree._Element) -> None:
     for link in body.xpath(".//a[contains(concat(' ', @class, ' '), ' xref ')]"):
         if link.get("href", "")[1:] in front_ids:
             link.set("class", link.get("class") + " xref-front")
+
+
+def _number_line_blocks(chapter: Chapter, body: etree._Element, fixes: dict[str, str]) -> None:
+    """Name each block of lines, and mark those that ended a page badly last time."""
+    for n, block in enumerate(body.iter(*LINE_BLOCKS)):
+        name = f"{chapter.index}.{n}"
+        block.set("data-line-block", name)
+        if name in fixes:
+            block.set("class", (block.get("class", "") + " " + fixes[name]).strip())
+
+
+def _mark_cjk_phrases(body: etree._Element) -> None:
+    """Short Chinese or Japanese phrases in other text are kept on one line, like a word."""
+    for span in body.xpath(".//span[starts-with(@lang, 'zh') or starts-with(@lang, 'ja')]"):
+        text = span.text_content()
+        if len(text) <= CJK_PHRASE and any(unicodedata.east_asian_width(c) == "W" for c in text):
+            span.set("class", (span.get("class", "") + " cjk-phrase").strip())
 
 
 def _mark_short_tables(body: etree._Element) -> None:
