@@ -58,7 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     logger = logging.getLogger("quire")
     logger.addHandler(_WarningPrinter())
     logger.propagate = False
-    from quire.pipeline import FORMATS, build
+    try:
+        from quire.pipeline import FORMATS, build
+    except ModuleNotFoundError as missing:
+        print(
+            f"error: Quire needs the Python package `{missing.name}`, which is not installed; "
+            "install Quire with its dependencies: pip install -e .",
+            file=sys.stderr,
+        )
+        return EXIT_BUILD
 
     formats = tuple(args.to) if args.to else FORMATS
 
@@ -106,11 +114,15 @@ def check_print(written: list) -> int:
 
 
 def _report_bug(verbose: bool) -> int:
-    log = Path(tempfile.gettempdir()) / "quire-crash.log"
-    log.write_text(traceback.format_exc())
     kind, value = sys.exc_info()[:2]
     print(f"error: internal error (a bug in Quire): {kind.__name__}: {value}", file=sys.stderr)
-    print(f"the traceback is in {log}; please report it with that file", file=sys.stderr)
+    try:
+        handle, name = tempfile.mkstemp(prefix="quire-crash-", suffix=".log")
+        with open(handle, "w", encoding="utf-8") as log:
+            log.write(traceback.format_exc())
+        print(f"the traceback is in {name}; please report it with that file", file=sys.stderr)
+    except OSError:
+        verbose = True  # no log file could be written: show the traceback instead
     if verbose:
         print(traceback.format_exc(), file=sys.stderr)
     return EXIT_BUILD

@@ -68,6 +68,7 @@ def _describe(result: Any) -> str:
 
 def build(source: Path, out: Path, formats: tuple[str, ...], report: Report) -> list[Written]:
     """Build the requested formats of one manuscript into `out`; write nothing on failure."""
+    check_output_folder(out)
     manuscript = timed(report, "load", load_stage.load, source)
     parsed = timed(report, "parse", pandoc.parse_all, manuscript.files)
     book = timed(report, "transform", transform, manuscript, parsed)
@@ -134,6 +135,27 @@ def load_page_map(out: Path, slug: str, fingerprint: str) -> tuple[PageStart, ..
     if data.get("fingerprint") != fingerprint:
         return ()
     return tuple(PageStart(**item) for item in data["starts"])
+
+
+def check_output_folder(out: Path) -> None:
+    """Refuse an output folder that cannot be one, before any work is done."""
+    for folder in (out, *out.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise BuildError(
+                    "is a file, not a folder",
+                    file=str(folder),
+                    hint="choose an output folder with --out",
+                    kind="output",
+                )
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise BuildError(
+                    "this folder cannot be written to",
+                    file=str(folder),
+                    hint="choose an output folder you can write to with --out",
+                    kind="output",
+                )
+            return
 
 
 def package(out: Path, slug: str, fingerprint: str, outputs: dict[str, Output]) -> list[Written]:

@@ -195,8 +195,10 @@ def test_output_folder_that_cannot_be_written(tmp_path, where):
     proc = run_build(book, out, "--to", "epub")
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
-    assert f"error: {out}: cannot write the output" in proc.stderr
-    assert "choose a folder you can write to with --out" in proc.stderr
+    # Refused before any work, naming the file that stands where a folder must be.
+    assert f"error: {blocker}: is a file, not a folder" in proc.stderr
+    assert "choose an output folder with --out" in proc.stderr
+    assert "render" not in proc.stdout
     assert blocker.read_text() == "a file where a folder should be\n"
 
 

@@ -112,7 +112,7 @@ def test_pdf_page_size_matches_the_trim(case):
     width, height = case.expect["page-size-in"]
     with pikepdf.open(case.pdf) as pdf:
         for page in pdf.pages:
-            box = [float(v) for v in page.mediabox]
+            box = [float(v) for v in page.trimbox]  # the MediaBox also holds any bleed
             assert box[2] - box[0] == pytest.approx(width * 72, abs=0.5)
             assert box[3] - box[1] == pytest.approx(height * 72, abs=0.5)
 

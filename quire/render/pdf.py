@@ -104,7 +104,8 @@ class PdfRenderer:
                 )
             except FatalURLFetchingError as exc:
                 raise BuildError(
-                    f"the print layout refers to {exc.args[0] if exc.args else 'a file'}",
+                    "the print layout refers to a file outside the book: "
+                    + (str(exc.args[0]) if exc.args else "?"),
                     hint="keep fonts, images and CSS files inside the book's folder or styles/",
                 ) from None
         report_layout_messages(book, messages)
@@ -123,7 +124,7 @@ def confined_fetcher(confinement: Confinement):  # noqa: ANN201 - a WeasyPrint U
             inside = parts.scheme == "file" and confinement.allows(Path(unquote(parts.path)))
             if parts.scheme != "data" and not inside:
                 # Fatal, so that WeasyPrint stops instead of printing the book without it.
-                raise FatalURLFetchingError(f"`{url}` is outside the book")
+                raise FatalURLFetchingError(url)
             return super().fetch(url, headers)
 
     return ConfinedFetcher(allowed_protocols={"file", "data"}, fail_on_errors=True)
