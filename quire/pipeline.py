@@ -20,6 +20,7 @@ from quire.config import Trim
 from quire.errors import BuildError
 from quire.render import Output, PageStart, Renderer
 from quire.render.epub import EpubRenderer
+from quire.render.pages import PAGE_MAP_VERSION
 from quire.render.pdf import PdfRenderer, effective_bleed
 from quire.transform import Book, ascii_slug, transform
 
@@ -116,7 +117,9 @@ def validate_outputs(outputs: dict[str, Output]) -> None:
 
 def source_fingerprint(book: Book) -> str:
     """A hash of everything the print layout depends on, to reuse it for an EPUB-only build."""
-    digest = hashlib.sha256(repr(book.config).encode())
+    digest = hashlib.sha256(PAGE_MAP_VERSION.encode() + repr(book.config).encode())
+    for asset in book.assets:  # an image's size changes the layout
+        digest.update(asset.href.encode() + asset.path.read_bytes())
     for chapter in book.chapters:
         digest.update(chapter.source.text.encode())
     for css in sorted(book.styles.rglob("*")):
@@ -130,11 +133,11 @@ def load_page_map(out: Path, slug: str, fingerprint: str) -> tuple[PageStart, ..
     path = out / CACHE_FOLDER / f"{slug}.pages.json"
     try:
         data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return ()
-    if data.get("fingerprint") != fingerprint:
-        return ()
-    return tuple(PageStart(**item) for item in data["starts"])
+        if data.get("fingerprint") != fingerprint:
+            return ()
+        return tuple(PageStart(**item) for item in data["starts"])
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return ()  # no cache, or one from another version of Quire: lay the book out again
 
 
 def check_output_folder(out: Path) -> None:

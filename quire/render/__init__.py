@@ -10,11 +10,11 @@ from quire.transform import Book
 
 @dataclass(frozen=True)
 class PageStart:
-    """Where a printed page begins: the page's label and the element (and word) it opens on."""
+    """Where a printed page begins: the page's label, the element it opens in, and how far in."""
 
     label: str
     element_id: str
-    word: int = 0  # how many words of that element came before the page break
+    chars: int = 0  # visible characters of that element laid out on earlier pages
 
 
 @dataclass(frozen=True)

@@ -159,7 +159,7 @@ def cover_page(book: Book, cover: CoverImage) -> Page:
 def title_page(book: Book, starts: list[PageStart]) -> Page:
     """The title page (title, subtitle, authors, publisher) with the print title pages' markers."""
     config = book.config
-    labels = tuple(s.label for s in starts if s.word == 0)
+    labels = tuple(s.label for s in starts if s.chars == 0)
     lines = [marker_html(label) for label in labels]
     lines.append(f'<h1 class="title">{x(config.title)}</h1>')
     if config.subtitle:
@@ -257,7 +257,7 @@ def _insert_page_break(body: etree._Element, start: PageStart) -> bool:
     """Put a page-break marker where the printed page begins; False if that place is not here."""
     found = body.xpath(".//*[@id=$i]", i=start.element_id)
     element = found[0] if found else body if body.get("id") == start.element_id else None
-    place = _locate(element, start.word) if element is not None else None
+    place = _locate(element, start.chars) if element is not None else None
     if place is None:
         return False
     node, attr, index = place
@@ -395,7 +395,7 @@ def page_targets(pages: list[Page]) -> list[tuple[str, str]]:
 def nav_page(book: Book, pages: list[Page], starts: tuple[PageStart, ...]) -> Page:
     """The EPUB 3 navigation document: contents, landmarks and the print edition's page list."""
     labels = tuple(
-        s.label for s in starts if PRINT_FRONT.get(s.element_id) == "contents" and not s.word
+        s.label for s in starts if PRINT_FRONT.get(s.element_id) == "contents" and not s.chars
     )
     # The nav is not in `pages` yet; its markers go first, as in print (after the title pages).
     nav = Page("nav.xhtml", "Contents", "", "nav", page_labels=labels)

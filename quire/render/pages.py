@@ -1,7 +1,7 @@
 """Where the printed pages begin: read from WeasyPrint's layout, for the EPUB's page-list.
 
 A page start is an element id and the number of *visible characters* of that element that were
-laid out on earlier pages (PageStart.word holds that character count). The EPUB renderer counts
+laid out on earlier pages (PageStart.chars). The EPUB renderer counts
 the same characters in the same element to put its page-break marker in the same place, so both
 sides must agree on what counts: no whitespace, no soft hyphens, no hyphens added at a line end,
 no generated content (::before, ::after, ::marker, ::footnote-call, "(page N)"), no note text
@@ -19,7 +19,7 @@ HYPHENATION_MARK = "\u2010"  # WeasyPrint's default hyphenate-character
 SOFT_HYPHEN = "\u00ad"
 REPEATED_GROUPS = ("thead", "tfoot")  # drawn again on each page a table continues on
 # What a PageStart's offset means; a cached page map made under another version is stale.
-PAGE_MAP_VERSION = "2: visible characters of the element and its descendants"
+PAGE_MAP_VERSION = "3: PageStart.chars, visible characters of the element and its descendants"
 
 
 def roman(number: int) -> str:
