@@ -67,6 +67,7 @@ class BookConfig:
     chapters: tuple[str, ...] = ()
     back_matter: tuple[str, ...] = ()
     allow_remote: bool = False
+    embed_fonts: bool = False  # subset the shipped fonts into the EPUB
     origin: str = "book.yaml"  # where the settings came from, for messages
     # (setting or "setting\\0index", line) pairs, so later stages can point at a setting's line.
     lines: tuple[tuple[str, int], ...] = field(default=(), compare=False, repr=False)
@@ -170,6 +171,7 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "chapters": ("chapters", _text_list),
     "back-matter": ("back_matter", _text_list),
     "allow-remote": ("allow_remote", _bool),
+    "embed-fonts": ("embed_fonts", _bool),
 }
 
 

@@ -12,6 +12,7 @@ import functools
 import io
 import struct
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,7 @@ _VARIATION_SELECTORS = (range(0xFE00, 0xFE10), range(0xE0100, 0xE01F0), range(0x
 _FONT_ERRORS = (TTLibError, KeyError, OSError, AssertionError, struct.error, ValueError, IndexError)
 
 # Private tables fontTools cannot subset; dropped quietly instead of with a warning.
-_UNSUBSETTABLE_TABLES = ("Silt",)
+_UNSUBSETTABLE_TABLES = ("Silt", "FFTM")  # SIL private; FontForge timestamps
 
 # A face that maps this many CJK unified ideographs counts as the CJK font.
 _CJK_THRESHOLD = 1000
@@ -56,6 +57,7 @@ class _Face:
     weight: int
     style: str
     codepoints: frozenset[int]
+    monospaced: bool
 
 
 @functools.lru_cache(maxsize=64)
@@ -70,13 +72,14 @@ def _read_face(path: str, mtime_ns: int, size: int) -> _Face:
             fs_italic = os2 is not None and bool(os2.fsSelection & 0x201)  # ITALIC or OBLIQUE
             italic = fs_italic or bool(font["head"].macStyle & 2)
             codepoints = frozenset(font.getBestCmap() or {})
+            monospaced = "post" in font and bool(font["post"].isFixedPitch)
     except _FONT_ERRORS as exc:
         raise BuildError(
             f"cannot read font file: {exc}",
             file=path,
             hint="replace it with a valid OpenType (.otf) or TrueType (.ttf) font",
         ) from exc
-    return _Face(family, weight, "italic" if italic else "normal", codepoints)
+    return _Face(family, weight, "italic" if italic else "normal", codepoints, monospaced)
 
 
 def _face(path: Path) -> _Face:
@@ -131,6 +134,24 @@ class FontSet:
         ordered = list(dict.fromkeys(f.family for f in self.files))
         return tuple(sorted(ordered, key=lambda family: family in self._cjk_families))
 
+    def family(self, name: str) -> FontSet:
+        """The files of one family, as a FontSet of their own."""
+        return FontSet(tuple(f for f in self.files if f.family == name))
+
+    @property
+    def is_cjk(self) -> bool:
+        """True if some file of the set is a CJK face."""
+        return bool(self._cjk_families)
+
+    @property
+    def monospaced(self) -> bool:
+        """True if every file of the set says it is fixed-pitch (post.isFixedPitch)."""
+        return bool(self.files) and all(_face(f.path).monospaced for f in self.files)
+
+    def maps(self, char: str) -> bool:
+        """True if some file's cmap has char (whitespace counts only if it is mapped)."""
+        return ord(char) in self._codepoints
+
     def covers(self, char: str) -> bool:
         """True if some font maps char, or char is whitespace/control/format."""
         if len(char) != 1:
@@ -142,12 +163,13 @@ class FontSet:
         codepoints = self._codepoints
         return [c for c in dict.fromkeys(text) if ord(c) not in codepoints and not _ignorable(c)]
 
-    def font_face_css(self) -> str:
-        """@font-face rules for every file, with file:// URLs (for WeasyPrint)."""
+    def font_face_css(self, url_of: Callable[[FontFile], str] | None = None) -> str:
+        """@font-face rules for every file, with file:// URLs (for WeasyPrint) unless url_of
+        gives each file's URL (for an EPUB, relative to its style sheet)."""
         rules = []
         for f in self.files:
             kind = "opentype" if f.path.suffix.lower() == ".otf" else "truetype"
-            url = _css_string(f.path.resolve().as_uri())
+            url = _css_string(url_of(f) if url_of else f.path.resolve().as_uri())
             rules.append(
                 "@font-face {\n"
                 f"  font-family: {_css_string(f.family)};\n"
@@ -162,7 +184,8 @@ class FontSet:
         """Per file name, a deterministic OTF/TTF subset holding just the characters of text.
 
         Every file gets an entry, even when text uses none of its characters
-        (the subset then holds only .notdef and the space).
+        (the subset then holds only .notdef and the space). Subsets are cached in-process,
+        so the same characters of the same file are subset once per run.
         """
         wanted = {ord(c) for c in text} | {0x20}
         return {f.path.name: _subset_file(f.path, wanted) for f in self.files}
@@ -170,6 +193,14 @@ class FontSet:
 
 def _subset_file(path: Path, wanted: set[int]) -> bytes:
     """Subset one font file to the code points it maps among wanted; byte-stable output."""
+    stat = path.stat()
+    used = frozenset(wanted & _face(path).codepoints)
+    return _cached_subset(str(path.absolute()), stat.st_mtime_ns, stat.st_size, used)
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_subset(path: str, mtime_ns: int, size: int, unicodes: frozenset[int]) -> bytes:
+    """The subset of a font file (cached per path+mtime+size and code points)."""
     options = ft_subset.Options()
     options.layout_features = ["*"]
     options.name_IDs = ["*"]  # keep the copyright and licence fields (OFL)
@@ -178,7 +209,7 @@ def _subset_file(path: Path, wanted: set[int]) -> bytes:
     options.hinting = True
     options.drop_tables = [*options.drop_tables, *_UNSUBSETTABLE_TABLES]
     subsetter = ft_subset.Subsetter(options)
-    subsetter.populate(unicodes=sorted(wanted & _face(path).codepoints))
+    subsetter.populate(unicodes=sorted(unicodes))
     out = io.BytesIO()
     # No timestamp of now: head.created/modified stay those of the source file.
     with TTFont(path, recalcTimestamp=False, recalcBBoxes=False) as font:

@@ -95,12 +95,6 @@ class Book:
     root: Path
     modified: str  # dcterms:modified, UTC, fixed for reproducible builds
 
-    def chapter_of(self, element_id: str) -> Chapter | None:
-        """The chapter that holds an element id, for links between chapters."""
-        for chapter in self.chapters:
-            if chapter.body.xpath("boolean(.//*[@id=$i])", i=element_id):
-                return chapter
-        return None
 
 
 def locate(source: SourceFile, needle: str) -> int | None:

@@ -13,6 +13,7 @@ import lxml.html
 from lxml import etree
 
 from quire.cover import cover_png
+from quire.fonts import FontFile, FontSet, load_fonts
 from quire.render import Output, PageStart
 from quire.render.pages import counts, roman
 from quire.transform import SECTION_TYPES, Book, Chapter
@@ -24,8 +25,7 @@ lang={lang} xml:lang={lang}>
 <head>
 <meta charset="utf-8"/>
 <title>{title}</title>
-<link rel="stylesheet" type="text/css" href="{css}"/>
-</head>
+{links}</head>
 """
 CONTAINER = """<?xml version="1.0" encoding="UTF-8"?>
 <container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">
@@ -41,6 +41,14 @@ PRINT_FRONT = {"half-title": "title-page", "title-page": "title-page", "contents
 # Blocks a page-break marker goes before (not into) when the printed page begins with them.
 HOISTED = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "figure", "table", "dl"}
 HOIST_INTO = {"section", "div", "aside", "blockquote", "li", "td", "th", "dd", "figure", "body"}
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+# EPUB 3.3 core media types of the font files Quire ships.
+FONT_MEDIA_TYPES = {".ttf": "font/ttf", ".otf": "font/otf"}
+# Text set in the monospaced family (epub.css); everything else is in the text family.
+MONO_TAGS = ("code", "pre", "kbd", "samp")
+# What a reading system may draw without its being in the text: list numbers and the
+# hyphen of automatic hyphenation (epub.css has `hyphens: auto`).
+GENERATED_TEXT = "0123456789.-\u2010"
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,15 @@ class CoverImage:
     media_type: str
     data: bytes
     generated: bool
+
+
+@dataclass(frozen=True)
+class EmbeddedFont:
+    """One subset font file of the package."""
+
+    href: str  # inside EPUB/, e.g. fonts/CharisSIL-Regular.ttf
+    media_type: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -71,9 +88,15 @@ def x(text: str | None) -> str:
 
 
 def xhtml_page(book: Book, title: str, body: str, css: str = "../styles/epub.css") -> str:
-    """A complete XHTML document in the book's language with the EPUB style sheet."""
+    """A complete XHTML document in the book's language with the EPUB style sheet.
+
+    With embed-fonts on, the fonts' style sheet comes first, so epub.css can name the families.
+    """
     lang = quoteattr(book.config.lang or "und")
-    return XHTML_HEAD.format(lang=lang, title=x(title), css=css) + body + "\n</html>\n"
+    sheets = [css.rsplit("/", 1)[0] + "/fonts.css"] if book.config.embed_fonts else []
+    sheets.append(css)
+    links = "".join(f'<link rel="stylesheet" type="text/css" href="{href}"/>\n' for href in sheets)
+    return XHTML_HEAD.format(lang=lang, title=x(title), links=links) + body + "\n</html>\n"
 
 
 class EpubRenderer:
@@ -92,11 +115,16 @@ class EpubRenderer:
         files = {"EPUB/" + p.href: p.xhtml.encode("utf-8") for p in pages}
         files["EPUB/toc.ncx"] = ncx_document(book, pages).encode("utf-8")
         files["EPUB/styles/epub.css"] = (book.styles / "epub.css").read_bytes()
+        fonts: tuple[EmbeddedFont, ...] = ()
+        if book.config.embed_fonts:
+            fonts, css = embedded_fonts(book, pages)
+            files["EPUB/styles/fonts.css"] = css.encode("utf-8")
+            files.update({"EPUB/" + f.href: f.data for f in fonts})
         for asset in book.assets:
             files["EPUB/" + asset.href] = asset.path.read_bytes()
         files["EPUB/" + cover.href] = cover.data
         page_list = any(p.page_labels for p in pages)
-        opf = package_document(book, pages, cover, page_list)
+        opf = package_document(book, pages, cover, page_list, fonts)
         files["EPUB/package.opf"] = opf.encode("utf-8")
         notes = () if page_list else ("no page-list: the print layout was not made in this build",)
         return Output("epub", zip_package(files, book.modified), notes=notes)
@@ -562,7 +590,13 @@ def print_source(book: Book) -> str:
     )
 
 
-def package_document(book: Book, pages: list[Page], cover: CoverImage, page_list: bool) -> str:
+def package_document(
+    book: Book,
+    pages: list[Page],
+    cover: CoverImage,
+    page_list: bool,
+    fonts: tuple[EmbeddedFont, ...] = (),
+) -> str:
     """The OPF package document: metadata, manifest and spine."""
     config = book.config
     meta = [
@@ -596,7 +630,7 @@ def package_document(book: Book, pages: list[Page], cover: CoverImage, page_list
         '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/">\n'
         + "\n".join(meta)
         + "\n</metadata>\n<manifest>\n"
-        + "\n".join(_manifest(book, pages, cover))
+        + "\n".join(_manifest(book, pages, cover, fonts))
         + "\n</manifest>\n"
         '<spine toc="ncx">\n'
         + "\n".join(f'<itemref idref="p{n}"/>' for n in range(1, len(pages) + 1))
@@ -604,12 +638,16 @@ def package_document(book: Book, pages: list[Page], cover: CoverImage, page_list
     )
 
 
-def _manifest(book: Book, pages: list[Page], cover: CoverImage) -> list[str]:
-    """The manifest items: NCX, style sheet, pages in spine order, cover and images."""
+def _manifest(
+    book: Book, pages: list[Page], cover: CoverImage, fonts: tuple[EmbeddedFont, ...]
+) -> list[str]:
+    """The manifest items: NCX, style sheets, pages in spine order, cover, images and fonts."""
     items = [
         '<item id="ncx" href="toc.ncx" media-type="application/x-dtbncx+xml"/>',
         '<item id="css" href="styles/epub.css" media-type="text/css"/>',
     ]
+    if book.config.embed_fonts:
+        items.append('<item id="css-fonts" href="styles/fonts.css" media-type="text/css"/>')
     for n, page in enumerate(pages, 1):
         props = f' properties="{page.properties}"' if page.properties else ""
         items.append(
@@ -623,7 +661,84 @@ def _manifest(book: Book, pages: list[Page], cover: CoverImage) -> list[str]:
         f'<item id="img{n}" href="{a.href}" media-type="{a.media_type}"/>'
         for n, a in enumerate(book.assets, 1)
     ]
+    items += [
+        f'<item id="font{n}" href="{f.href}" media-type="{f.media_type}"/>'
+        for n, f in enumerate(fonts, 1)
+    ]
     return items
+
+
+def page_text(pages: list[Page]) -> tuple[str, str]:
+    """The distinct characters of the pages' text: (set in the text family, set in monospace)."""
+    prose: dict[str, None] = {}
+    mono: dict[str, None] = {}
+    code = " or ".join(f"ancestor::h:{tag}" for tag in MONO_TAGS)
+    for page in pages:
+        root = etree.fromstring(page.xhtml.encode("utf-8"))
+        for text in root.xpath(f"//h:body//text()[not({code})]", namespaces={"h": XHTML_NS}):
+            prose.update(dict.fromkeys(text))
+        for text in root.xpath(f"//h:body//text()[{code}]", namespaces={"h": XHTML_NS}):
+            mono.update(dict.fromkeys(text))
+    return "".join(prose), "".join(mono)
+
+
+def font_roles(fonts: FontSet) -> dict[str, FontSet]:
+    """The families the style sheet names, by role: "text", "mono" and "cjk" (when shipped)."""
+    roles: dict[str, FontSet] = {}
+    for name in fonts.families():
+        family = fonts.family(name)
+        role = "cjk" if family.is_cjk else "mono" if family.monospaced else "text"
+        roles.setdefault(role, family)
+    return roles
+
+
+def family_text(fonts: FontSet, pages: list[Page]) -> list[tuple[FontSet, str]]:
+    """Each embedded family with the characters it must draw.
+
+    The text family gets all the text outside code (and list numbers and the hyphen); the
+    monospaced family the text in code, pre, kbd and samp; the CJK family what some face of
+    the text family lacks, which is what a reading system falls back to it for.
+    """
+    prose, mono = page_text(pages)
+    roles = font_roles(fonts)
+    result = []
+    text = roles.get("text")
+    if text is not None:
+        body = "".join(dict.fromkeys(prose + GENERATED_TEXT))
+        result.append((text, body))
+        faces = [FontSet((f,)) for f in text.files]
+        prose = "".join(c for c in prose if not all(face.maps(c) for face in faces))
+    if "mono" in roles:
+        result.append((roles["mono"], mono))
+    if "cjk" in roles:
+        result.append((roles["cjk"], prose))
+    return result
+
+
+def embedded_fonts(book: Book, pages: list[Page]) -> tuple[tuple[EmbeddedFont, ...], str]:
+    """Subsets of the shipped fonts for the characters the pages use, and their @font-face CSS.
+
+    A file none of whose characters the book uses is left out (the monospaced family of a
+    book without code, the CJK family of a book without Chinese).
+    """
+    fonts = load_fonts(book.styles / "fonts")
+    embedded: list[EmbeddedFont] = []
+    used: list[FontFile] = []
+    for family, text in family_text(fonts, pages):
+        for file in family.files:
+            face = FontSet((file,))
+            if not any(face.maps(c) for c in text if not c.isspace()):
+                continue
+            data = face.subset(text)[file.path.name]
+            media_type = FONT_MEDIA_TYPES[file.path.suffix.lower()]
+            embedded.append(EmbeddedFont("fonts/" + file.path.name, media_type, data))
+            used.append(file)
+    css = FontSet(tuple(used)).font_face_css(lambda f: "../fonts/" + f.path.name)
+    header = (
+        "/* The book's fonts, subset to the characters it uses. Each file keeps its copyright"
+        " and licence in its name table. */\n"
+    )
+    return tuple(embedded), header + css
 
 
 def zip_package(files: dict[str, bytes], modified: str) -> bytes:
