@@ -96,7 +96,6 @@ class Book:
     modified: str  # dcterms:modified, UTC, fixed for reproducible builds
 
 
-
 def locate(source: SourceFile, needle: str) -> int | None:
     """The line of a source file where a piece of text first appears, for messages."""
     index = source.text.find(needle)

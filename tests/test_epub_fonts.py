@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import posixpath
 import re
@@ -91,14 +92,28 @@ def cmap(data_or_path: bytes | Path) -> set[int]:
         return set(font.getBestCmap())
 
 
+def deobfuscate(data: bytes, identifier: str) -> bytes:
+    """Undo OCF's IDPF font obfuscation, as a reading system does (written here from the spec)."""
+    key = hashlib.sha1("".join(c for c in identifier if c not in " \t\r\n").encode()).digest()
+    return bytes(b ^ key[i % 20] for i, b in enumerate(data[:1040])) + data[1040:]
+
+
 def embedded(path: Path) -> dict[str, bytes]:
-    """The font files of the package by file name."""
+    """The font files of the package by file name, de-obfuscated with the book's identifier."""
     files = epub_files(path)
-    return {
-        href.rsplit("/", 1)[-1]: files["EPUB/" + href]
-        for href, kind in manifest(path).items()
-        if kind.startswith("font/")
+    opf = etree.fromstring(files["EPUB/package.opf"])
+    identifier = opf.findtext(".//{http://purl.org/dc/elements/1.1/}identifier")
+    encryption = etree.fromstring(files["META-INF/encryption.xml"])
+    obfuscated = {
+        ref.get("URI")
+        for ref in encryption.iter("{http://www.w3.org/2001/04/xmlenc#}CipherReference")
     }
+    fonts = {}
+    for href, kind in manifest(path).items():
+        if kind.startswith("font/"):
+            assert "EPUB/" + href in obfuscated, f"{href} is not obfuscated"
+            fonts[href.rsplit("/", 1)[-1]] = deobfuscate(files["EPUB/" + href], identifier)
+    return fonts
 
 
 def check_coverage(path: Path) -> dict[str, bytes]:

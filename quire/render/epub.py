@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -119,7 +121,9 @@ class EpubRenderer:
         if book.config.embed_fonts:
             fonts, css = embedded_fonts(book, pages)
             files["EPUB/styles/fonts.css"] = css.encode("utf-8")
-            files.update({"EPUB/" + f.href: f.data for f in fonts})
+            key = obfuscation_key(book.config.identifier or "")
+            files.update({"EPUB/" + f.href: obfuscate(f.data, key) for f in fonts})
+            files["META-INF/encryption.xml"] = encryption_document(fonts).encode("utf-8")
         for asset in book.assets:
             files["EPUB/" + asset.href] = asset.path.read_bytes()
         files["EPUB/" + cover.href] = cover.data
@@ -193,7 +197,7 @@ def title_page(book: Book, starts: list[PageStart]) -> Page:
     if config.subtitle:
         lines.append(f'<p class="subtitle">{x(config.subtitle)}</p>')
     lines.extend(f'<p class="author">{x(a)}</p>' for a in config.authors)
-    if config.publisher:
+    if config.publisher and config.publisher not in config.authors:
         lines.append(f'<p class="publisher">{x(config.publisher)}</p>')
     body = (
         '<body class="titlepage" epub:type="frontmatter">\n'
@@ -219,6 +223,8 @@ def chapter_page(
     """One chapter as XHTML: notes as EPUB 3 footnotes, print page markers, links into the package."""
     body = copy.deepcopy(chapter.body)
     body.set("epub:type", chapter.kind)
+    classes = [*body.get("class", "").split(), chapter.kind]  # epub.css styles by kind
+    body.set("class", " ".join(dict.fromkeys(classes)))
     if SECTION_TYPES.get(chapter.kind):
         body.set("role", SECTION_TYPES[chapter.kind])
     _rewrite_links(book, chapter, body)
@@ -739,6 +745,39 @@ def embedded_fonts(book: Book, pages: list[Page]) -> tuple[tuple[EmbeddedFont, .
         " and licence in its name table. */\n"
     )
     return tuple(embedded), header + css
+
+
+OBFUSCATION_ALGORITHM = "http://www.idpf.org/2008/embedding"
+
+
+def obfuscation_key(identifier: str) -> bytes:
+    """The OCF font obfuscation key: SHA-1 of the unique identifier without white space."""
+    return hashlib.sha1(re.sub("[ \t\r\n]", "", identifier).encode("utf-8")).digest()
+
+
+def obfuscate(data: bytes, key: bytes) -> bytes:
+    """IDPF font obfuscation (OCF 3.3): XOR the first 1040 bytes with the key.
+
+    It marks the fonts as part of this book and discourages lifting them out of it, which is what
+    the OFL FAQ (1.11, 1.12) expects of fonts embedded in a document. It is its own inverse.
+    """
+    head = bytes(byte ^ key[i % len(key)] for i, byte in enumerate(data[:1040]))
+    return head + data[1040:]
+
+
+def encryption_document(fonts: tuple[EmbeddedFont, ...]) -> str:
+    """META-INF/encryption.xml, listing each obfuscated font."""
+    entries = "".join(
+        f'<enc:EncryptedData><enc:EncryptionMethod Algorithm="{OBFUSCATION_ALGORITHM}"/>'
+        f'<enc:CipherData><enc:CipherReference URI="EPUB/{f.href}"/></enc:CipherData>'
+        "</enc:EncryptedData>\n"
+        for f in fonts
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container" '
+        'xmlns:enc="http://www.w3.org/2001/04/xmlenc#">\n' + entries + "</encryption>\n"
+    )
 
 
 def zip_package(files: dict[str, bytes], modified: str) -> bytes:

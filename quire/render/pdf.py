@@ -288,7 +288,7 @@ def _title_page(book: Book) -> str:
     if config.subtitle:
         lines.append(f'<p class="subtitle">{e(config.subtitle)}</p>')
     lines += [f'<p class="author">{e(a)}</p>' for a in config.authors]
-    if config.publisher:
+    if config.publisher and config.publisher not in config.authors:
         lines.append(f'<p class="publisher">{e(config.publisher)}</p>')
     return '<section class="title-page front" id="title-page">' + "".join(lines) + "</section>"
 
