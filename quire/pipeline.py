@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -165,6 +166,7 @@ def package(out: Path, slug: str, fingerprint: str, outputs: dict[str, Output]) 
     """Write each output atomically: a temporary file in `out`, then a rename over the old one."""
     try:
         out.mkdir(parents=True, exist_ok=True)
+        remove_stale_parts(out)
         written = []
         for fmt, output in outputs.items():
             path = out / f"{slug}.{fmt}"
@@ -184,6 +186,18 @@ def package(out: Path, slug: str, fingerprint: str, outputs: dict[str, Output]) 
             kind="output",
         ) from None
     return written
+
+
+STALE_PART_SECONDS = 3600
+
+
+def remove_stale_parts(out: Path) -> None:
+    """Delete temporary files that a killed build left behind (old enough not to be in use)."""
+    now = time.time()
+    for part in out.glob(".*.part"):
+        with contextlib.suppress(OSError):
+            if now - part.stat().st_mtime > STALE_PART_SECONDS:
+                part.unlink()
 
 
 def write_atomic(path: Path, data: bytes) -> None:

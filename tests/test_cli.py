@@ -54,3 +54,18 @@ def test_a_single_markdown_file_builds_and_reports_pages(tmp_path):
     assert int(match[2]) > 2
     # No language in the file: the build detects it and says how to set it.
     assert "detected `en`" in result.stderr and "lang: en" in result.stderr
+
+
+def test_stale_temporary_files_are_cleaned_up_but_fresh_ones_kept(tmp_path):
+    import os
+    import time
+
+    stale, fresh = tmp_path / ".book.epub.abc.part", tmp_path / ".book.pdf.def.part"
+    for part in (stale, fresh):
+        part.write_bytes(b"left by a killed build")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    result = quire(str(FOLDER_BOOK), "--out", str(tmp_path), "--to", "epub")
+    assert result.returncode == 0, result.stderr
+    assert not stale.exists()
+    assert fresh.exists()  # it may belong to a build still running

@@ -390,10 +390,18 @@ def _mark_cjk_phrases(body: etree._Element) -> None:
 
 
 def _mark_short_tables(body: etree._Element) -> None:
-    """Tables of up to 12 rows are kept whole on one page (print.css: table.short)."""
-    for table in body.iter("table"):
+    """Tables of up to 12 rows are kept whole with their captions (print.css: div.short-table).
+
+    WeasyPrint lays a caption out apart from its table's grid, so `break-inside: avoid` on the
+    table alone can leave the caption at the foot of one page and the table on the next.
+    """
+    for table in list(body.iter("table")):
         if len(table.findall(".//tr")) <= 12:
             table.set("class", (table.get("class", "") + " short").strip())
+            keep = lxml.html.Element("div")
+            keep.set("class", "short-table")
+            table.addprevious(keep)
+            keep.append(table)  # moves the table, and its tail, into the wrapper
 
 
 def _typeset_math(chapter: Chapter, body: etree._Element) -> None:
