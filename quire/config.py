@@ -175,10 +175,6 @@ SETTINGS: dict[str, tuple[str, Any]] = {
 }
 
 
-def _node_problem(origin: str, node: yaml.Node, message: str, hint: str | None = None) -> Problem:
-    return Problem(message, origin, node.start_mark.line + 1, hint)
-
-
 def parse_yaml(text: str, origin: str, line_offset: int = 0) -> dict[str, tuple[Any, int]]:
     """Read a YAML mapping into {key: (value, line)}; a syntax error names its line.
 

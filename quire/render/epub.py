@@ -526,11 +526,16 @@ def _features(book: Book, pages: list[Page], page_list: bool) -> list[str]:
     ]
     if _described_images(book):
         features.append("alternativeText")
-    if any("mathml" in p.properties.split() for p in pages):
+    if _has_mathml(pages):
         features.append("MathML")
     if page_list:
         features += ["pageBreakMarkers", "pageNavigation"]
     return features
+
+
+def _has_mathml(pages: list[Page]) -> bool:
+    """True if some page of the package carries MathML."""
+    return any("mathml" in p.properties.split() for p in pages)
 
 
 def _described_images(book: Book) -> bool:
@@ -547,7 +552,7 @@ def accessibility_summary(book: Book, pages: list[Page], page_list: bool) -> str
     ]
     if _described_images(book):
         parts.append("a text alternative for every image that carries information")
-    if any("mathml" in p.properties.split() for p in pages):
+    if _has_mathml(pages):
         parts.append("formulas in MathML")
     if any(c.note_count for c in book.chapters):
         parts.append("notes at the end of each chapter, linked to and from the text")
