@@ -97,15 +97,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def check_print(written: list) -> int:
-    """Preflight the PDF that was written: one line per finding; 1 if any is an error."""
-    from quire.validate import preflight
+    """Preflight the PDFs that were written: one line per finding; 1 if any is an error."""
+    from quire.press.preflight import preflight_written
 
     failed = False
-    for item in written:
-        if item.format != "pdf" or item.trim is None:
-            continue
-        print(f"quire: preflight of {item.path}")
-        for finding in preflight(item.path, item.trim, item.bleed).findings:
+    for path, report in preflight_written(written):
+        print(f"quire: preflight of {path}")
+        for finding in report.findings:
             print(f"  {finding}")
             failed |= finding.severity in ("fatal", "error")
     if failed:

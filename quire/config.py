@@ -27,6 +27,8 @@ TRIM_SIZES: dict[str, tuple[float, float]] = {
 }
 UNITS_PER_INCH = {"in": 1.0, "mm": 25.4, "cm": 2.54, "pt": 72.0, "pc": 6.0, "px": 96.0}
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b", "none")
+PRINTERS = ("kdp", "ingramspark")  # print-on-demand services with a profile in quire/press
+PAPERS = ("white", "cream", "colour")
 LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 
@@ -68,6 +70,8 @@ class BookConfig:
     back_matter: tuple[str, ...] = ()
     allow_remote: bool = False
     embed_fonts: bool = False  # subset the shipped fonts into the EPUB
+    printer: str | None = None  # a print-on-demand service: also write the interior and cover
+    paper: str = "white"  # the interior's paper stock, which sets the spine width
     origin: str = "book.yaml"  # where the settings came from, for messages
     # (setting or "setting\\0index", line) pairs, so later stages can point at a setting's line.
     lines: tuple[tuple[str, int], ...] = field(default=(), compare=False, repr=False)
@@ -139,6 +143,21 @@ def _variant(value: Any) -> str:
     raise TypeError("one of " + ", ".join(PDF_VARIANTS))
 
 
+def _one_of(choices: tuple[str, ...], aliases: dict[str, str] | None = None) -> Any:
+    """A converter that accepts one of `choices` and suggests the nearest on a typo."""
+
+    def convert(value: Any) -> str:
+        text = str(value).strip().lower()
+        text = (aliases or {}).get(text, text)
+        if text in choices:
+            return text
+        near = difflib.get_close_matches(text, choices, n=1, cutoff=0.5)
+        also = f" (did you mean `{near[0]}`?)" if near else ""
+        raise TypeError("one of " + ", ".join(choices) + also)
+
+    return convert
+
+
 def _lang(value: Any) -> str:
     text = _text(value)
     if LANG_TAG.match(text):
@@ -172,6 +191,8 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "back-matter": ("back_matter", _text_list),
     "allow-remote": ("allow_remote", _bool),
     "embed-fonts": ("embed_fonts", _bool),
+    "printer": ("printer", _one_of(PRINTERS, {"amazon": "kdp", "ingram": "ingramspark"})),
+    "paper": ("paper", _one_of(PAPERS, {"color": "colour"})),
 }
 
 

@@ -189,7 +189,12 @@ def _reading_order(root: Path, config: BookConfig) -> list[tuple[str, tuple[str,
             for p in root.iterdir()
             if p.suffix.lower() in (".md", ".markdown") and p.is_file() and p.name not in listed
         ]
-        body = tuple(n for n in sorted(found, key=_natural_key) if n.lower() != "readme.md")
+        # A README and the back-cover text (quire/press/cover.py) are not chapters.
+        body = tuple(
+            n
+            for n in sorted(found, key=_natural_key)
+            if n.lower() not in ("readme.md", "back-cover.md")
+        )
     return [
         ("front-matter", config.front_matter),
         ("chapters", body),

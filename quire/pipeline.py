@@ -16,9 +16,11 @@ from typing import Any
 from lxml import etree
 
 from quire import manuscript as load_stage
-from quire import pandoc
+from quire import pandoc, press
 from quire.config import Trim
 from quire.errors import BuildError
+from quire.press.cover import CoverRenderer
+from quire.press.interior import InteriorRenderer
 from quire.render import Output, PageStart, Renderer
 from quire.render.epub import EpubRenderer
 from quire.render.pages import PAGE_MAP_VERSION
@@ -26,6 +28,7 @@ from quire.render.pdf import PdfRenderer, effective_bleed
 from quire.transform import Book, ascii_slug, transform
 
 FORMATS = ("pdf", "epub")  # the PDF first: the EPUB's page-list comes from its layout
+RENDER_ORDER = ("pdf", *press.PRESS_FORMATS, "epub")  # the print kit is made from the PDF
 CACHE_FOLDER = ".quire-cache"
 Report = Callable[[str, float, str], None]
 
@@ -41,12 +44,19 @@ class Written:
     notes: tuple[str, ...]
     trim: Trim | None = None  # for a PDF: the page size it must have, for `--check`
     bleed: float = 0.0  # for a PDF: inches of bleed on each side
+    printer: str | None = None  # for the print kit: the profile `--check` applies
+    paper: str | None = None
 
 
 def renderers_for(formats: tuple[str, ...]) -> list[Renderer]:
     """The renderers for the requested formats, in the order they must run."""
-    available: dict[str, Renderer] = {"pdf": PdfRenderer(), "epub": EpubRenderer()}
-    return [available[f] for f in FORMATS if f in formats]
+    available: dict[str, Renderer] = {
+        "pdf": PdfRenderer(),
+        "interior": InteriorRenderer(),
+        "cover": CoverRenderer(),
+        "epub": EpubRenderer(),
+    }
+    return [available[f] for f in RENDER_ORDER if f in formats]
 
 
 def timed(report: Report, name: str, func: Callable[..., Any], *args: Any) -> Any:
@@ -74,6 +84,8 @@ def build(source: Path, out: Path, formats: tuple[str, ...], report: Report) -> 
     manuscript = timed(report, "load", load_stage.load, source)
     parsed = timed(report, "parse", pandoc.parse_all, manuscript.files)
     book = timed(report, "transform", transform, manuscript, parsed)
+    press.check_settings(book.config)
+    formats = (*formats, *press.press_formats(book.config, formats))
     slug = ascii_slug(book.config.title or "") or "book"
     fingerprint = source_fingerprint(book)
     outputs: dict[str, Output] = {}
@@ -90,8 +102,12 @@ def build(source: Path, out: Path, formats: tuple[str, ...], report: Report) -> 
         report, "package", package, out, slug, fingerprint, {f: outputs[f] for f in formats}
     )
     bleed = effective_bleed(book.config)
+    config = book.config
     return [
-        replace(w, trim=book.config.trim, bleed=bleed) if w.format == "pdf" else w for w in written
+        replace(w, trim=config.trim, bleed=bleed, printer=config.printer, paper=config.paper)
+        if w.format in ("pdf", *press.PRESS_FORMATS)
+        else w
+        for w in written
     ]
 
 
@@ -111,9 +127,10 @@ def validate_outputs(outputs: dict[str, Output]) -> None:
                         raise BuildError(
                             f"internal error: {name} is not well-formed: {exc}", kind="bug"
                         ) from None
-    pdf = outputs.get("pdf")
-    if pdf is not None and not pdf.data.startswith(b"%PDF-"):
-        raise BuildError("internal error: the PDF renderer made no PDF", kind="bug")
+    for fmt in ("pdf", *press.PRESS_FORMATS):
+        made = outputs.get(fmt)
+        if made is not None and not made.data.startswith(b"%PDF-"):
+            raise BuildError(f"internal error: the {fmt} renderer made no PDF", kind="bug")
 
 
 def source_fingerprint(book: Book) -> str:
@@ -169,7 +186,9 @@ def package(out: Path, slug: str, fingerprint: str, outputs: dict[str, Output]) 
         remove_stale_parts(out)
         written = []
         for fmt, output in outputs.items():
-            path = out / f"{slug}.{fmt}"
+            path = out / (
+                press.file_name(slug, fmt) if fmt in press.PRESS_FORMATS else f"{slug}.{fmt}"
+            )
             write_atomic(path, output.data)
             written.append(Written(path, fmt, len(output.data), output.pages, output.notes))
         pdf = outputs.get("pdf")

@@ -16,7 +16,7 @@ from PIL import Image
 from test_outputs import chapter_titles, sorted_sources
 
 from quire.config import Trim
-from quire.validate import preflight
+from quire.press.preflight import preflight
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = Path(__file__).resolve().parent / "bad"
