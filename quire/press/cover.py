@@ -16,7 +16,7 @@ from PIL import Image, ImageStat
 from quire import cover as generated_cover
 from quire.config import Trim
 from quire.confine import Confinement
-from quire.errors import warn
+from quire.errors import BuildError, warn
 from quire.fonts import load_fonts
 from quire.manuscript import REPO_STYLES
 from quire.press.isbn import book_isbn, ean13_svg
@@ -87,6 +87,7 @@ def cover_pdf(book: Book, wrap: Wrap) -> bytes:
     """The wrap laid out by WeasyPrint: the author's cover.css, then the geometry."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import FatalURLFetchingError
 
     from quire.render.pdf import capture_weasyprint_log, confined_fetcher, report_layout_messages
 
@@ -100,11 +101,19 @@ def cover_pdf(book: Book, wrap: Wrap) -> bytes:
         CSS(filename=str(css_file), url_fetcher=fetcher, font_config=fonts),
         CSS(string=geometry_css(book, wrap), font_config=fonts),
     ]
-    source = HTML(string=cover_html(book, wrap, isbn), base_url=str(book.root) + "/")
-    source.url_fetcher = fetcher
+    source = HTML(
+        string=cover_html(book, wrap, isbn), base_url=str(book.root) + "/", url_fetcher=fetcher
+    )
     with capture_weasyprint_log() as messages:
-        document = source.render(stylesheets=stylesheets, font_config=fonts)
-        data = document.write_pdf()
+        try:
+            data = source.render(stylesheets=stylesheets, font_config=fonts).write_pdf()
+        except FatalURLFetchingError as exc:
+            raise BuildError(
+                "the cover refers to a file outside the book: "
+                + (str(exc.args[0]) if exc.args else "?"),
+                file=str(css_file),
+                hint="keep the cover image and cover.css's files inside the book's folder",
+            ) from None
     report_layout_messages(book, messages)
     return data
 

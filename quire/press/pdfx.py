@@ -133,7 +133,7 @@ def _output_intent(pdf: pikepdf.Pdf) -> Dictionary:
 def _identify(pdf: pikepdf.Pdf, identifier: str) -> None:
     """The PDF/X version and Trapped key in Info and XMP; the reading edition's claims removed."""
     pdf.docinfo["/GTS_PDFXVersion"] = String(PDFX_VERSION)
-    pdf.docinfo["/Trapped"] = Name.False_
+    pdf.docinfo["/Trapped"] = Name("/False")
     created = _xmp_date(str(pdf.docinfo.get("/CreationDate", "D:20000101000000Z")))
     modified = _xmp_date(str(pdf.docinfo.get("/ModDate", "D:20000101000000Z")))
     document = uuid.uuid5(uuid.NAMESPACE_URL, f"quire:{identifier}:{PDFX_VERSION}")

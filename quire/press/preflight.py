@@ -76,6 +76,21 @@ def preflight_cover(pdf: Path, trim: Trim, pages: int, paper: str, printer: str)
     return Report("preflight", tuple(findings))
 
 
+def trim_rect(page: object) -> object:
+    """The page's TrimBox in PyMuPDF's page coordinates (top-left origin, y downwards).
+
+    WeasyPrint puts a bleeding page's MediaBox origin at minus the bleed, which PyMuPDF's own
+    `trimbox` does not shift by; the page's transformation matrix does.
+    """
+    import pymupdf
+
+    kind, value = page.parent.xref_get_key(page.xref, "TrimBox")
+    if kind != "array":
+        return page.rect
+    box = pymupdf.Rect(*(float(v) for v in value.strip("[]").split()))
+    return box * page.transformation_matrix
+
+
 def _finding(severity: str, code: str, file: str, text: str) -> Finding:
     """One preflight finding about the PDF file."""
     return Finding("preflight", severity, code, file, None, text)
@@ -202,7 +217,7 @@ def _margin_rules(doc: object, profile: Profile, bleed: float, name: str) -> lis
         listed = ", ".join(str(number) for number, _ in hits[:PAGES_NAMED])
         more = f" and {len(hits) - PAGES_NAMED} more" if len(hits) > PAGES_NAMED else ""
         text = (
-            f"page {worst[0]}: content {worst[1]:.3f} in from the trim breaks the rule "
+            f"page {worst[0]}: content {max(worst[1], 0):.3f} in from the trim breaks the rule "
             f"({rule}); pages {listed}{more}"
         )
         findings.append(_finding("error", "MARGIN", name, text))
@@ -210,12 +225,17 @@ def _margin_rules(doc: object, profile: Profile, bleed: float, name: str) -> lis
 
 
 def _margins(page: object) -> dict[str, float]:
-    """The smallest distance, in inches, from the trim to the page's content on each side."""
-    trim = page.trimbox
+    """The smallest distance, in inches, from the trim to the page's content on each side.
+
+    Without bleed, content that runs off the page counts (its distance is 0 or less).
+    """
+    trim = trim_rect(page)
     boxes = [_rect(w[:4]) for w in page.get_text("words")]
     boxes += [_rect(i["bbox"]) for i in page.get_image_info()]
     boxes += [d["rect"] for d in page.get_drawings()]
-    inside = [b for b in _inside(boxes, trim) if b.width > 0 or b.height > 0]
+    if page.rect.width > trim.width + 1 or page.rect.height > trim.height + 1:
+        boxes = _inside(boxes, trim)  # what reaches into the bleed is art meant to bleed
+    inside = [b for b in boxes if b.width > 0 or b.height > 0]
     if not inside:
         return {}
     left = (min(b.x0 for b in inside) - trim.x0) / 72
@@ -255,7 +275,7 @@ def _marks_rule(doc: object, profile: Profile, name: str) -> list[Finding]:
     marked = [
         page.number + 1
         for page in doc
-        if any(_outside(d["rect"], page.trimbox) for d in page.get_drawings())
+        if any(_outside(d["rect"], trim_rect(page)) for d in page.get_drawings())
     ]
     if not marked:
         return []
@@ -296,7 +316,7 @@ def _spine_text_rule(
     page: object, profile: Profile, trim: Trim, spine: float, pages: int, name: str
 ) -> list[Finding]:
     """Text on the spine only at the printer's page count, and clear of the spine's folds."""
-    left = page.trimbox.x0 + trim.width * 72  # the back panel ends at the spine's left fold
+    left = trim_rect(page).x0 + trim.width * 72  # the back panel ends at the spine's left fold
     right = left + spine * 72
     words = [w for w in page.get_text("words") if w[2] > left and w[0] < right]
     if not words:
