@@ -21,11 +21,11 @@ import yaml
 from PIL import Image
 
 from quire import manuscript, pandoc
-from quire.config import BookConfig
+from quire.config import BookConfig, Trim
 from quire.errors import BuildError
 from quire.press.cover import cover_pdf, wrap_for
 from quire.press.isbn import book_isbn
-from quire.press.preflight import trim_rect
+from quire.press.preflight import preflight_cover, preflight_interior, trim_rect
 from quire.press.profiles import KDP, PROFILES
 from quire.transform import transform
 
@@ -84,9 +84,20 @@ def test_interior_is_pdf_x_4(name, request):
         assert "/StructTreeRoot" not in pdf.Root
         for page in pdf.pages:
             assert "/Annots" not in page.obj
-            trim, bleed, media = box(page, "/TrimBox"), box(page, "/BleedBox"), box(page, "/MediaBox")
+            trim, bleed, media = (
+                box(page, "/TrimBox"),
+                box(page, "/BleedBox"),
+                box(page, "/MediaBox"),
+            )
             assert media[0] <= bleed[0] <= trim[0] and trim[2] <= bleed[2] <= media[2]
             assert "/DefaultRGB" in page.Resources.ColorSpace  # RGB has an ICC meaning
+
+
+def test_interior_passes_qpdfs_structure_check(kdp):
+    interior, cover = kit(kdp)
+    for path in (interior, cover):
+        with pikepdf.open(path) as pdf:
+            assert pdf.check_pdf_syntax() == []
 
 
 def test_interior_has_the_reading_pdfs_pages(kdp):
@@ -128,7 +139,9 @@ def test_cover_size_is_the_formula(kdp_book, pages, paper):
     with pymupdf.open(stream=cover_pdf(book, wrap_for(book, pages))) as doc:
         page = doc[0]
         spine = pages * {"white": 0.002252, "cream": 0.0025}[paper]
-        assert page.mediabox.width / 72 == pytest.approx(0.125 + 5.5 + spine + 5.5 + 0.125, abs=1e-3)
+        assert page.mediabox.width / 72 == pytest.approx(
+            0.125 + 5.5 + spine + 5.5 + 0.125, abs=1e-3
+        )
         assert page.mediabox.height / 72 == pytest.approx(8.5 + 2 * 0.125, abs=1e-3)
         assert page.trimbox.width / 72 == pytest.approx(5.5 + spine + 5.5, abs=1e-3)
 
@@ -213,6 +226,33 @@ def test_front_image_fills_the_front_and_its_bleed(ingram):
     assert y0 <= sheet.y0 + 1 and y1 >= sheet.y1 - 1
 
 
+def test_a_long_title_is_set_to_fit_the_spine(kdp_book):
+    title = "The Extraordinarily Long and Winding Account of Twelve Small Harbours on the Coast"
+    book = replace(kdp_book, config=replace(kdp_book.config, title=title))
+    wrap = wrap_for(book, 120)
+    with pymupdf.open(stream=cover_pdf(book, wrap)) as doc:
+        page = doc[0]
+        words = spine_words(page, 5.5, wrap.spine)
+        trim = trim_rect(page)
+    assert " ".join(w[4] for w in words).startswith(title)
+    assert all(trim.y0 + 9 <= w[1] and w[3] <= trim.y1 - 9 for w in words)  # 0.125 in safe
+
+
+def test_the_cover_is_the_same_bytes_every_time(kdp_book):
+    wrap = wrap_for(kdp_book, 100)
+    assert cover_pdf(kdp_book, wrap) == cover_pdf(kdp_book, wrap)
+
+
+def test_back_cover_text_comes_from_back_cover_md(ingram):
+    _interior, cover = kit(ingram)
+    with pymupdf.open(cover) as doc:
+        page = doc[0]
+        back = pymupdf.Rect(0, 0, trim_rect(page).x0 + 6 * 72, page.rect.height)
+        text = " ".join(page.get_text("text", clip=back).split())
+    assert "A year among the apple trees" in text and "The Orchard Year follows" in text
+    assert "A year in an old orchard" not in text  # the description is not used then
+
+
 @pytest.mark.expect_warnings
 def test_a_small_cover_image_is_warned_about(kdp_book, tmp_path, caplog):
     from quire.images import Asset
@@ -269,6 +309,18 @@ def check(source: Path, out: Path) -> subprocess.CompletedProcess:
         text=True,
         timeout=300,
     )
+
+
+def test_preflight_catches_a_file_that_is_not_pdf_x(kdp):
+    report = preflight_interior(kdp.pdf, Trim(5.5, 8.5), 0.0, "kdp")  # the reading PDF
+    assert [f.code for f in report.findings if f.severity == "error"] == ["PDFX"]
+
+
+def test_preflight_catches_a_cover_for_another_page_count(kdp):
+    _interior, cover = kit(kdp)
+    report = preflight_cover(cover, Trim(5.5, 8.5), 200, "cream", "kdp")
+    (error,) = [f for f in report.findings if f.severity == "error"]
+    assert error.code == "COVER-SIZE" and "200 pages of cream paper" in error.text
 
 
 def test_check_passes_a_book_made_for_kdp(tmp_path):

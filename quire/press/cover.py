@@ -14,7 +14,7 @@ from pathlib import Path
 from PIL import Image, ImageStat
 
 from quire import cover as generated_cover
-from quire.config import Trim
+from quire.config import BookConfig, Trim
 from quire.confine import Confinement
 from quire.errors import BuildError, warn
 from quire.fonts import load_fonts
@@ -29,6 +29,7 @@ MIN_DPI = 300  # the front image prints soft below this at its printed size
 # The spine panel overlaps its neighbours by this much (inches), so that no hairline of paper
 # shows between panels where rounding leaves a gap; the front is painted over it.
 SEAM = 0.01
+SPINE_GAP_EMS = 3  # at least this much space between the spine's title, author and publisher
 BACK_COVER_FILE = "back-cover.md"
 
 
@@ -158,7 +159,7 @@ def geometry_css(book: Book, wrap: Wrap) -> str:
     safe, gap = p.cover_safe, p.spine_clearance
     box_w, box_h = p.barcode_box
     long_side, short_side = t.height - 2 * safe, max(s - 2 * gap, 0.01)
-    spine_font = min(14.0, short_side * 72 * 0.62)  # points: the cap height fits the spine
+    spine_font = min(14.0, short_side * 72 * 0.62, fitting_size(book, long_side))
     marks = "marks: crop;" if book.config.crop_marks else ""
     return f"""
 @page {{ size: {2 * t.width + s:.4f}in {t.height:.4f}in; bleed: {b:g}in; margin: 0; {marks} }}
@@ -182,10 +183,35 @@ html, body {{ margin: 0; padding: 0; }}
 """
 
 
+def fitting_size(book: Book, length: float) -> float:
+    """The largest type size (points) at which the spine's title, author and publisher fit
+    along `length` inches, measured in capitals (small capitals are no wider)."""
+    from PIL import ImageFont
+
+    parts = [p for p in spine_parts(book.config) if p]
+    text = "".join(parts).upper()
+    path = generated_cover.font_for(text, book.styles / "fonts", generated_cover.TEXT_FONTS)
+    measured = ImageFont.truetype(str(path), 100).getlength(text) / 100  # ems
+    gaps = SPINE_GAP_EMS * (len(parts) - 1)
+    return length * 72 / (measured + gaps) if parts else 14.0
+
+
+def spine_parts(config: BookConfig) -> list[str]:
+    """What the spine carries: the title, the authors, and the publisher if it is not them."""
+    parts = [config.title or "", ", ".join(config.authors)]
+    if config.publisher and config.publisher not in config.authors:
+        parts.append(config.publisher)
+    return parts
+
+
 def cover_html(book: Book, wrap: Wrap, isbn: str | None) -> str:
     """The three panels as HTML: the back's text and barcode, the spine, the front."""
     e, config = html.escape, book.config
     head = f'<meta charset="utf-8"/><title>{e(config.title or "")} (cover)</title>'
+    head += "".join(f'<meta name="author" content="{e(a)}"/>' for a in config.authors)
+    # The book's fixed dates, so that the same sources give the same cover, byte for byte.
+    head += f'<meta name="generator" content="Quire"/><meta name="dcterms.created" content="{book.modified}"/>'
+    head += f'<meta name="dcterms.modified" content="{book.modified}"/>'
     return (
         f'<!DOCTYPE html>\n<html lang="{e(config.lang or "und")}"><head>{head}</head><body>'
         f'<section class="panel back"><div class="safe"><div class="blurb">{back_text(book)}'
@@ -227,12 +253,12 @@ def spine_html(book: Book, wrap: Wrap) -> str:
     """Title, author and publisher along the spine, when the page count allows them."""
     if not wrap.spine_text:
         return ""
-    e, config = html.escape, book.config
-    parts = [f'<span class="title">{e(config.title or "")}</span>']
-    if config.authors:
-        parts.append(f'<span class="author">{e(", ".join(config.authors))}</span>')
-    if config.publisher and config.publisher not in config.authors:
-        parts.append(f'<span class="publisher">{e(config.publisher)}</span>')
+    classes = ("title", "author", "publisher")
+    parts = [
+        f'<span class="{kind}">{html.escape(text)}</span>'
+        for kind, text in zip(classes, spine_parts(book.config), strict=False)
+        if text
+    ]
     return f'<div class="spine-text">{"".join(parts)}</div>'
 
 

@@ -335,6 +335,14 @@ def _spine_text_rule(
             f"spine's fold ({profile.name} keeps that much blank on each side)"
         )
         return [_finding("error", "SPINE-TEXT", name, text)]
+    trim, safe = trim_rect(page), profile.cover_safe * 72 - MARGIN_TOLERANCE
+    cut = [w for w in words if w[1] < trim.y0 + safe or w[3] > trim.y1 - safe]
+    if cut:
+        text = (
+            f"page 1: “{cut[0][4]}” on the spine comes within {profile.cover_safe:g} in of the "
+            f"top or bottom trim (shorten the spine text or set it smaller in cover.css)"
+        )
+        return [_finding("error", "SPINE-TEXT", name, text)]
     text = f"{len(words)} words on the spine, {profile.spine_clearance:g} in clear of its folds"
     return [_finding("info", "SPINE-TEXT", name, text)]
 
