@@ -1,7 +1,7 @@
 """The print kit: the PDF/X-4 interior, the full-wrap cover, and the printer's preflight.
 
 The interior and cover of the cases `press-kdp` (ISBN barcode, cream paper) and `press-ingram`
-(bleed, cover image, white paper) are read back with pikepdf and PyMuPDF; the cover's barcode is
+(bleed, back-cover.md, white paper) are read back with pikepdf and PyMuPDF; the cover's barcode is
 read with zbar. Each preflight rule is broken on purpose by a folder in tests/preflight/.
 """
 
@@ -214,12 +214,22 @@ def test_barcode_box_is_where_the_printer_wants_it(ingram):
     assert trim.y1 - white.y1 == pytest.approx(0.25 * 72, abs=0.5)  # from the bottom trim
 
 
-def test_front_image_fills_the_front_and_its_bleed(ingram):
-    _interior, cover = kit(ingram)
-    with pymupdf.open(cover) as doc:
+def cover_with_image(book, folder: Path, size: tuple[int, int]):
+    """The book with a plain cover image of this many pixels, kept in `folder`."""
+    from quire.images import Asset
+
+    path = folder / "cover.png"
+    Image.new("RGB", size, (24, 70, 60)).save(path)
+    return replace(book, root=folder, cover=Asset(path, "images/cover.png", "image/png", *size))
+
+
+def test_front_image_fills_the_front_and_its_bleed(kdp_book, tmp_path):
+    book = cover_with_image(kdp_book, tmp_path, (1700, 2700))  # over 300 dpi at 5.625 × 8.75 in
+    wrap = wrap_for(book, 100)
+    with pymupdf.open(stream=cover_pdf(book, wrap)) as doc:
         page = doc[0]
         (image,) = page.get_image_info()
-        front_left = trim_rect(page).x0 + (6 + 13 * 0.002252) * 72
+        front_left = trim_rect(page).x0 + (5.5 + wrap.spine) * 72
         sheet = page.rect
     x0, y0, x1, y1 = image["bbox"]
     assert x0 <= front_left + 1 and x1 >= sheet.x1 - 1  # to the outer edge of the bleed
@@ -255,12 +265,7 @@ def test_back_cover_text_comes_from_back_cover_md(ingram):
 
 @pytest.mark.expect_warnings
 def test_a_small_cover_image_is_warned_about(kdp_book, tmp_path, caplog):
-    from quire.images import Asset
-
-    small = tmp_path / "small.png"
-    Image.new("RGB", (1600, 2560), "navy").save(small)
-    asset = Asset(small, "images/cover.png", "image/png", 1600, 2560)
-    book = replace(kdp_book, root=tmp_path, cover=asset)
+    book = cover_with_image(kdp_book, tmp_path, (1600, 2560))
     cover_pdf(book, wrap_for(book, 100))
     # 1600 px over the 5.5 in front and its 0.125 in bleed: 284 dpi.
     assert any("1600×2560 px, 284 dpi" in r.getMessage() for r in caplog.records)
