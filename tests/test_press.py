@@ -197,6 +197,7 @@ def test_barcode_reads_back_as_the_isbn(kdp):
     with pymupdf.open(cover) as doc:
         back = pymupdf.Rect(0, 0, (0.125 + 5.5) * 72, doc[0].rect.height)
         png = doc[0].get_pixmap(dpi=400, clip=back).tobytes("png")
+        assert "ISBN 978-0-306-40615-7" in doc[0].get_text()  # hyphenated as book.yaml has it
     found = decode(Image.open(io.BytesIO(png)))
     assert [(f.type, f.data.decode()) for f in found] == [("EAN13", EXAMPLE_ISBN)]
 

@@ -19,7 +19,7 @@ from quire.confine import Confinement
 from quire.errors import BuildError, warn
 from quire.fonts import load_fonts
 from quire.manuscript import REPO_STYLES
-from quire.press.isbn import book_isbn, ean13_svg
+from quire.press.isbn import book_isbn, ean13_svg, isbn_label
 from quire.press.pdfx import to_pdfx4
 from quire.press.profiles import PROFILES, Profile
 from quire.render import Output
@@ -215,7 +215,7 @@ def cover_html(book: Book, wrap: Wrap, isbn: str | None) -> str:
     return (
         f'<!DOCTYPE html>\n<html lang="{e(config.lang or "und")}"><head>{head}</head><body>'
         f'<section class="panel back"><div class="safe"><div class="blurb">{back_text(book)}'
-        f"</div></div>{barcode_html(isbn)}</section>"
+        f"</div></div>{barcode_html(isbn, isbn_label(config, isbn) if isbn else '')}</section>"
         f'<section class="panel spine">{spine_html(book, wrap)}</section>'
         f'<section class="panel front">{front_html(book, wrap)}</section>'
         "</body></html>"
@@ -238,14 +238,17 @@ def back_text(book: Book) -> str:
     return "".join(f"<p>{html.escape(p.strip())}</p>" for p in paragraphs if p.strip())
 
 
-def barcode_html(isbn: str | None) -> str:
+def barcode_html(isbn: str | None, label: str) -> str:
     """The barcode box: the ISBN's EAN-13 bars, or white space kept clear for the printer's."""
     if isbn is None:
         return '<div class="barcode empty"></div>'
     svg = base64.b64encode(ean13_svg(isbn).encode()).decode()
+    label = html.escape(label)
     return (
-        f'<div class="barcode"><p class="isbn">ISBN {isbn}</p>'
-        f'<img class="bars" src="data:image/svg+xml;base64,{svg}" alt="ISBN {isbn}"/></div>'
+        f'<div class="barcode"><p class="isbn">{label}</p>'
+        f'<img class="bars" src="data:image/svg+xml;base64,{svg}" alt="{label}"/>'
+        # The digits under the bars, grouped as EAN-13 prints them: 9 780306 406157.
+        f'<p class="digits">{isbn[0]}\u2002{isbn[1:7]}\u2002{isbn[7:]}</p></div>'
     )
 
 

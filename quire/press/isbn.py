@@ -64,6 +64,18 @@ def book_isbn(config: BookConfig) -> str | None:
     return digits
 
 
+def isbn_label(config: BookConfig, isbn13: str) -> str:
+    """The line above the bars: the ISBN as the book writes it, if hyphenated, else its digits.
+
+    Where the hyphens go depends on the registration group and publisher ranges, which only
+    the issuing agency's tables know; the author's own hyphens are the right ones.
+    """
+    text = (config.identifier or "").strip()
+    body = re.sub(r"^(urn:isbn:|isbn:?)\s*", "", text, flags=re.IGNORECASE)
+    written = re.sub(r"[\s-]", "", body)
+    return f"ISBN {body}" if "-" in body and written == isbn13 else f"ISBN {isbn13}"
+
+
 def _wrong_check(digits: str, expected: str, where: dict) -> BuildError:
     return BuildError(
         f"`identifier` has the ISBN {digits}, whose check digit should be {expected}, "
@@ -84,7 +96,7 @@ def ean13_svg(isbn13: str) -> str:
         stream,
         options={
             "module_width": 0.33,  # mm: the EAN-13 nominal size (100 % magnification)
-            "module_height": 22.85,
+            "module_height": 18.0,  # mm: shortened (the full 22.85 mm and digits exceed 1.2 in)
             "quiet_zone": 3.63,  # 11 modules on the left, as GS1 asks
             "write_text": False,
             "compress": False,
