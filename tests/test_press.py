@@ -62,6 +62,28 @@ def box(page: pikepdf.Page, name: str) -> list[float]:
     return [float(v) for v in page.obj[name]]
 
 
+# ---------- the profiles ----------
+
+
+def test_kdp_profile_has_kdps_published_figures():
+    assert KDP.paper_per_page == {"white": 0.002252, "cream": 0.0025, "colour": 0.002347}
+    assert [KDP.inside_margin(n) for n in (24, 150, 151, 300, 301, 500, 501, 700, 701, 828)] == [
+        0.375, 0.375, 0.5, 0.5, 0.625, 0.625, 0.75, 0.75, 0.875, 0.875,
+    ]  # fmt: skip
+    assert KDP.spine_width(200, "white") == pytest.approx(0.4504)
+    assert (KDP.min_pages, KDP.max_pages, KDP.spine_text_pages, KDP.bleed) == (24, 828, 79, 0.125)
+    assert KDP.has_trim(6, 9) and KDP.has_trim(5.5, 8.5) and not KDP.has_trim(7, 7)
+    assert PROFILES["ingramspark"].has_trim(148 / 25.4, 210 / 25.4)  # A5, listed as 5.83 × 8.27
+
+
+def test_an_epub_only_build_makes_no_print_kit(tmp_path):
+    from quire.pipeline import build
+
+    written = build(CASES / "press-kdp", tmp_path, ("epub",), lambda *a: None)
+    assert [w.format for w in written] == ["epub"]
+    assert sorted(p.suffix for p in tmp_path.iterdir() if p.is_file()) == [".epub"]
+
+
 # ---------- the interior ----------
 
 
