@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import html
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def cover_pdf(book: Book, wrap: Wrap) -> bytes:
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import FatalURLFetchingError
 
-    from quire.render.pdf import capture_weasyprint_log, confined_fetcher, report_layout_messages
+    from quire.render.pdf import capture_weasyprint_log, confined_fetcher
 
     isbn = book_isbn(book.config)
     fetcher = confined_fetcher(Confinement((book.root, book.styles, REPO_STYLES)))
@@ -115,7 +116,10 @@ def cover_pdf(book: Book, wrap: Wrap) -> bytes:
                 file=str(css_file),
                 hint="keep the cover image and cover.css's files inside the book's folder",
             ) from None
-    report_layout_messages(book, messages)
+    for level, message in messages:  # WeasyPrint's word on the cover, naming cover.css
+        if level >= logging.ERROR:
+            raise BuildError(f"cover layout: {message}", file=str(css_file))
+        warn(f"cover layout: {message}", file=str(css_file))
     return data
 
 
