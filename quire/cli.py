@@ -9,7 +9,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from quire.errors import EXIT_BUILD, EXIT_OK, BuildError
+from quire.errors import EXIT_BUILD, EXIT_OK, as_build_error, printable
 
 DESCRIPTION = "Build a Markdown manuscript into an EPUB 3 and a print-ready PDF."
 
@@ -73,19 +73,23 @@ def main(argv: list[str] | None = None) -> int:
     def report(stage: str, seconds: float, detail: str) -> None:
         print(f"  {stage:<12} {seconds:6.2f} s  {detail}".rstrip())
 
-    print(f"quire: building {args.source} → {args.out}/")
+    shown_out = printable(args.out)  # a newline in a name must not split a line
+    print(f"quire: building {printable(args.source)} → {shown_out}/")
     try:
         written = build(Path(args.source), Path(args.out), formats, report)
-    except BuildError as exc:
-        for line in str(exc).splitlines():
-            print(f"error: {line}", file=sys.stderr)
-        print(f"build failed; nothing in {args.out}/ was changed", file=sys.stderr)
-        return exc.exit_code
     except KeyboardInterrupt:
-        print(f"\ninterrupted; nothing in {args.out}/ was changed", file=sys.stderr)
+        print(f"\ninterrupted; nothing in {shown_out}/ was changed", file=sys.stderr)
         return 130
-    except Exception:  # noqa: BLE001 - anything else is a bug in Quire, reported as one
-        return _report_bug(args.verbose)
+    except SystemExit:
+        raise
+    except BaseException as raised:  # noqa: BLE001 - libraries raise BaseException subclasses too
+        error = as_build_error(raised)
+        if error is None:
+            return _report_bug(args.verbose)
+        for line in str(error).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        print(f"build failed; nothing in {shown_out}/ was changed", file=sys.stderr)
+        return error.exit_code
     for item in written:
         pages = f", {item.pages} pages" if item.pages else ""
         print(f"wrote {item.path} ({_human_size(item.size)}{pages})")

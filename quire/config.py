@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import reprlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -30,6 +31,13 @@ PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b", "none")
 PRINTERS = ("kdp", "ingramspark")  # print-on-demand services with a profile in quire/press
 PAPERS = ("white", "cream", "colour")
 LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+MAX_YAML_DEPTH = 16  # nested lists and mappings; settings need two or three
+MAX_TEXT = 2_000  # characters in one piece of metadata text (a title, an author, ...)
+MAX_LONG_TEXT = {"description": 20_000, "rights": 5_000}
+MAX_LIST_ITEMS = 2_000  # chapters, authors, subjects
+MAX_GUTTER_IN = 1.5
+MAX_BLEED_IN = 0.5  # printers ask for 0.125in (3 mm); more is a mistake in the unit
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -86,20 +94,38 @@ class BookConfig:
         return replace(self, **values)
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, limit: int = MAX_TEXT) -> str:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()[:10]
     if isinstance(value, str | int | float):
-        return str(value).strip()
+        return check_text(str(value).strip(), limit)
     raise TypeError("a piece of text")
+
+
+def _long_text(limit: int) -> Any:
+    return lambda value: _text(value, limit)
 
 
 def _text_list(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
-        return tuple(s.strip() for s in value.split(";") if s.strip())
-    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
-        return tuple(str(v).strip() for v in value)
-    raise TypeError("a list of text, like [one, two]")
+        items = tuple(s.strip() for s in value.split(";") if s.strip())
+    elif isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        items = tuple(str(v).strip() for v in value)
+    else:
+        raise TypeError("a list of text, like [one, two]")
+    if len(items) > MAX_LIST_ITEMS:
+        raise ValueError(f"has {len(items)} items, more than {MAX_LIST_ITEMS}")
+    return tuple(check_text(item, MAX_TEXT) for item in items)
+
+
+def check_text(text: str, limit: int = MAX_TEXT) -> str:
+    """Metadata text passes the checks chapter text does: no control characters, a sane length."""
+    found = CONTROL_CHARACTER.search(text)
+    if found:
+        raise ValueError(f"has the control character U+{ord(found[0]):04X}, which no book can show")
+    if len(text) > limit:
+        raise ValueError(f"is {len(text):,} characters long, more than {limit:,}")
+    return text
 
 
 def _bool(value: Any) -> bool:
@@ -176,8 +202,8 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "identifier": ("identifier", _text),
     "date": ("date", _text),
     "publisher": ("publisher", _text),
-    "rights": ("rights", _text),
-    "description": ("description", _text),
+    "rights": ("rights", _long_text(MAX_LONG_TEXT["rights"])),
+    "description": ("description", _long_text(MAX_LONG_TEXT["description"])),
     "subjects": ("subjects", _text_list),
     "keywords": ("subjects", _text_list),
     "cover-image": ("cover_image", _text),
@@ -201,10 +227,13 @@ def parse_yaml(text: str, origin: str, line_offset: int = 0) -> dict[str, tuple[
 
     A list value's item lines are added under `key\\0index`, for messages about one item.
     """
+    loader = _BoundedLoader(text, origin, line_offset)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = loader.get_single_node()
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, origin, line_offset) from None
+    finally:
+        loader.dispose()
     if root is None:
         return {}
     if not isinstance(root, yaml.MappingNode):
@@ -243,6 +272,68 @@ def parse_yaml(text: str, origin: str, line_offset: int = 0) -> dict[str, tuple[
     return result
 
 
+class _BoundedLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses aliases and deep nesting, so a few bytes cannot cost gigabytes.
+
+    An alias (`*name`) repeats a whole subtree; ten nested ones make a value of billions of
+    nodes. Settings never need them, and depth beyond a few levels is always a mistake.
+    """
+
+    def __init__(self, text: str, origin: str, line_offset: int) -> None:
+        super().__init__(text)
+        self.origin, self.line_offset, self.depth = origin, line_offset, 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102 - pyyaml's hook
+        mark = self.peek_event().start_mark
+        if self.check_event(yaml.AliasEvent):
+            raise self._refuse("YAML aliases (`*name`) are not allowed", mark)
+        self.depth += 1
+        try:
+            if self.depth > MAX_YAML_DEPTH:
+                raise self._refuse(f"YAML nested more than {MAX_YAML_DEPTH} levels deep", mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def _refuse(self, message: str, mark: Any) -> BuildError:
+        return BuildError(
+            message,
+            file=self.origin,
+            line=mark.line + 1 + self.line_offset,
+            hint="write the value out in full, without `&anchor`/`*alias` or deep nesting",
+        )
+
+
+def check_yaml_blocks(text: str, origin: str) -> None:
+    """Refuse aliases and deep nesting in a Markdown file's YAML blocks, before pandoc reads them.
+
+    Pandoc expands aliases itself, so an alias bomb in a chapter would exhaust its memory.
+    A block opens with `---` at the top or after a blank line and ends with `---` or `...`.
+    """
+    lines = text.split("\n")
+    start = None
+    for number, line in enumerate(lines):
+        if start is None:
+            opens = line.rstrip() == "---" and (number == 0 or not lines[number - 1].strip())
+            if opens and number + 1 < len(lines) and lines[number + 1].strip():
+                start = number + 1
+        elif line.rstrip() in ("---", "..."):
+            _check_block("\n".join(lines[start:number]), origin, start)
+            start = None
+
+
+def _check_block(block: str, origin: str, line_offset: int) -> None:
+    """Compose one YAML block with the bounded loader; syntax errors are left to pandoc."""
+    loader = _BoundedLoader(block, origin, line_offset)
+    try:
+        while loader.check_node():
+            loader.get_node()
+    except yaml.YAMLError:
+        pass  # not YAML to pandoc either, or pandoc reports it
+    finally:
+        loader.dispose()
+
+
 def _yaml_error(exc: yaml.YAMLError, origin: str, line_offset: int) -> BuildError:
     """A YAML syntax error as a BuildError that names its line."""
     mark = getattr(exc, "problem_mark", None)
@@ -270,11 +361,33 @@ def load_config(
         try:
             values[name] = None if value is None else convert(value)
         except TypeError as exc:
-            shown = repr(value) if not isinstance(value, str) else f"'{value}'"
+            shown = reprlib.repr(value) if not isinstance(value, str) else f"'{value[:80]}'"
             problems.append(Problem(f"`{key}` is {shown[:80]} but must be {exc}", origin, line))
+        except ValueError as exc:
+            problems.append(Problem(f"`{key}` {exc}", origin, line, "shorten or correct it"))
+    problems += _check_ranges(values, raw, origin)
     if problems:
         raise BuildError(problems=problems, kind="config")
     return BookConfig(lines=lines, **{k: v for k, v in values.items() if v is not None})
+
+
+def _check_ranges(values: dict[str, Any], raw: dict[str, Any], origin: str) -> list[Problem]:
+    """Lengths a printer can use: a gutter and a bleed that leave the page a page."""
+    problems = []
+    trim = values.get("trim", Trim(6.0, 9.0))
+    limits = {"gutter": min(MAX_GUTTER_IN, trim.width / 4), "bleed": MAX_BLEED_IN}
+    for key, limit in limits.items():
+        value = values.get(key)
+        if value is not None and value > limit:
+            problems.append(
+                Problem(
+                    f"`{key}` is {value:g}in, more than the {limit:g}in a {trim.width:g}x{trim.height:g}in page allows",
+                    origin,
+                    raw.get(key, (None, None))[1],
+                    "give a length like 0.125in or 3mm, and check the unit",
+                )
+            )
+    return problems
 
 
 def _unknown_setting(key: str, origin: str, line: int) -> Problem:

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
 from PIL import Image, UnidentifiedImageError
 
+from quire.confine import check_file
+from quire.css import (
+    Reference,
+    declaration_references,
+    stylesheet_references,
+    value_references,
+)
 from quire.errors import BuildError
 from quire.manuscript import display_name
 
@@ -44,6 +52,7 @@ def inspect(path: Path, *, file: str, line: int | None) -> tuple[str, int | None
             line=line,
             hint="check the file name and that the image is in the book's folder",
         )
+    check_file(path, "image", file=file, line=line, what=path.name)
     if path.suffix.lower() == ".svg":
         check_svg(path, file=file, line=line)
         return SVG_TYPE, None, None
@@ -152,11 +161,6 @@ def check_svg(path: Path, *, file: str, line: int | None) -> None:
             )
 
 
-SVG_URL = re.compile(
-    r"url\(\s*['\"]?\s*([^'\")\s]*)|@import\s+(?:url\()?\s*['\"]?([^'\")\s;]*)", re.I
-)
-
-
 def _svg_problem(node: etree._Element) -> str | None:
     """What is unsafe about one node of an SVG, or None."""
     if isinstance(node, etree._ProcessingInstruction):
@@ -166,19 +170,30 @@ def _svg_problem(node: etree._Element) -> str | None:
     name = etree.QName(node).localname
     if name in ("script", "foreignObject") or etree.QName(node).namespace == XINCLUDE_NS:
         return f"contains <{name}>"
-    for reference in SVG_URL.finditer(node.text or "" if name == "style" else ""):
-        if not (reference[1] or reference[2] or "#").startswith("#"):
-            return f"refers to `{reference[1] or reference[2]}` in its style"
+    if name == "style":
+        outside = _outside_reference(stylesheet_references, node.text or "")
+        if outside:
+            return f"refers to `{outside}` in its style"
     for attr, value in node.attrib.items():
         local = etree.QName(attr).localname
         if local.lower().startswith("on"):
             return f"has an event handler `{local}`"
         if local == "href" and not value.startswith("#"):
             return f"refers to `{value}`"
-        for reference in SVG_URL.finditer(value):
-            if not (reference[1] or reference[2] or "#").startswith("#"):
-                return f"refers to `{reference[1] or reference[2]}`"
+        read = declaration_references if local == "style" else value_references
+        outside = _outside_reference(read, value)
+        if outside:
+            return f"refers to `{outside}`"
     return None
+
+
+def _outside_reference(read: Callable[[str], list[Reference]], css: str) -> str | None:
+    """The first URL in a piece of CSS (read by tinycss2, escapes and all) that is not `#id`."""
+    try:
+        references = read(css)
+    except ValueError:
+        return "CSS nested too deeply"
+    return next((r.url or "url( )" for r in references if not r.url.startswith("#")), None)
 
 
 def svg_size(path: Path) -> tuple[float, float]:

@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from quire.config import BookConfig, load_config, parse_yaml
+from quire.config import BookConfig, check_yaml_blocks, load_config, parse_yaml
+from quire.confine import check_tree, not_a_file, read_file, resolved
 from quire.errors import BuildError
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".txt")
@@ -45,16 +46,16 @@ def display_name(path: Path) -> str:
         return str(absolute)
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, kind: str = "chapter") -> str:
     """Read a UTF-8 text file; a bad byte is reported with its offset and line."""
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
+    if not_a_file(path) == "a folder":
         raise BuildError(
             "is a folder, but a file is expected here",
             file=display_name(path),
             hint="give the Markdown file inside it, or the folder as SOURCE",
-        ) from None
+        )
+    try:
+        data = read_file(path, kind, file=display_name(path))
     except OSError as exc:
         raise BuildError(
             f"cannot read: {exc.strerror}",
@@ -76,6 +77,17 @@ def read_text(path: Path) -> str:
     return text
 
 
+def read_book_file(root: Path, path: Path, kind: str = "chapter") -> str:
+    """Read a text file the book names (back-cover.md, ...): inside the book, regular, capped."""
+    if not resolved(path).is_relative_to(resolved(root)):
+        raise BuildError(
+            "is a link to a file outside the book's folder",
+            file=display_name(path),
+            hint="replace the link with a copy of the file",
+        )
+    return read_text(path, kind)
+
+
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -93,11 +105,27 @@ def _check_control_characters(text: str, path: Path) -> None:
 
 
 def find_styles(root: Path) -> Path:
-    """The styles folder: the book's own, the one beside it, or the project's default."""
-    for candidate in (root / "styles", root.parent / "styles", REPO_STYLES):
-        if (candidate / "print.css").is_file() and (candidate / "epub.css").is_file():
-            return candidate
-    raise BuildError("no styles folder with print.css and epub.css found", file=str(root))
+    """The styles folder: the book's own (checked file by file), or the project's default.
+
+    A folder beside the book is not used: it belongs to no one book, and a book from a pull
+    request must not pick up, or ship, files from its neighbours.
+    """
+    own = root / "styles"
+    if not os.path.lexists(own):
+        return REPO_STYLES
+    shown = display_name(own)
+    if not resolved(own).is_relative_to(root):
+        raise BuildError(
+            "is a link to a folder outside the book's folder",
+            file=shown,
+            hint="replace the link with a copy of the styles folder",
+        )
+    if not_a_file(own) != "a folder":
+        raise BuildError(f"is {not_a_file(own)}, not a folder", file=shown, hint="remove it")
+    check_tree(own, (root,), shown=shown)
+    if not ((own / "print.css").is_file() and (own / "epub.css").is_file()):
+        return REPO_STYLES
+    return own
 
 
 def _natural_key(name: str) -> list[object]:
@@ -129,21 +157,23 @@ def load(source: Path, styles: Path | None = None) -> Manuscript:
 def _load_folder(root: Path, styles: Path | None) -> Manuscript:
     settings = root / SETTINGS_FILE
     origin = display_name(settings)
-    if settings.exists():
-        if not settings.resolve().is_relative_to(root):
+    if os.path.lexists(settings):  # a dangling link or a loop is reported, not passed over
+        if not resolved(settings).is_relative_to(root):
             raise BuildError(
                 "is a link to a file outside the book's folder",
                 file=origin,
                 hint="replace the link with a copy of the file",
             )
-        config = load_config(parse_yaml(read_text(settings), origin), origin)
+        config = load_config(parse_yaml(read_text(settings, "settings"), origin), origin)
     else:
         config = BookConfig(origin=origin)
     files = []
     for role, names in _reading_order(root, config):
         for index, name in enumerate(names):
             path = _chapter_path(root, name, role, config.line_of(role, index), origin)
-            files.append(SourceFile(path, display_name(path), read_text(path), _ROLES[role]))
+            text = read_text(path)
+            check_yaml_blocks(text, display_name(path))
+            files.append(SourceFile(path, display_name(path), text, _ROLES[role]))
     _check_not_empty(files, root)
     return Manuscript(root, styles or find_styles(root), config, tuple(files), single_file=False)
 
@@ -152,26 +182,28 @@ def _chapter_path(root: Path, name: str, role: str, line: int | None, origin: st
     """A chapter file listed in the settings (or found): it must be a file inside the book."""
     path = root / name
     where = f"`{name}` listed in `{role}`"
-    if not path.resolve().is_relative_to(root):
+    if not resolved(path).is_relative_to(root):
         raise BuildError(
             f"{where} is outside the book's folder",
             file=origin,
             line=line,
             hint=f"move the file into {display_name(root)} and list it by a relative path",
         )
-    if not path.exists():
+    why = not_a_file(path)
+    if why == "missing":
         raise BuildError(
             f"chapter file {where} does not exist",
             file=origin,
             line=line,
             hint=f"create {display_name(path)} or remove it from the list",
         )
-    if not path.is_file():
+    if why:
+        hint = "list the .md files inside it instead" if why == "a folder" else "replace it"
         raise BuildError(
-            f"{where} is a folder, but a chapter must be a Markdown file",
+            f"{where} is {why}, but a chapter must be a Markdown file",
             file=origin,
             line=line,
-            hint="list the .md files inside it instead",
+            hint=hint,
         )
     return path
 
@@ -187,7 +219,7 @@ def _reading_order(root: Path, config: BookConfig) -> list[tuple[str, tuple[str,
         found = [
             p.name
             for p in root.iterdir()
-            if p.suffix.lower() in (".md", ".markdown") and p.is_file() and p.name not in listed
+            if p.suffix.lower() in (".md", ".markdown") and not p.is_dir() and p.name not in listed
         ]
         # A README and the back-cover text (quire/press/cover.py) are not chapters.
         body = tuple(
@@ -220,6 +252,7 @@ def _check_not_empty(files: list[SourceFile], root: Path) -> None:
 def _load_single(path: Path, styles: Path | None) -> Manuscript:
     text = read_text(path)
     origin = display_name(path)
+    check_yaml_blocks(text, origin)
     block = _yaml_block(text)
     if block is not None:
         config = load_config(parse_yaml(block, origin, line_offset=1), origin)

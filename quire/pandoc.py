@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,9 @@ READER = "markdown+smart+footnotes+pipe_tables+grid_tables+definition_lists+tex_
 HTML_WRITER_ARGS = ("--wrap=none", "--mathml", "--section-divs")
 PANDOC_WARNING = re.compile(r"^\[WARNING\]\s*(?P<text>.*)$")
 LINE_IN_MESSAGE = re.compile(r"line (\d+)")
+# Pandoc's manual advises a timeout and a heap cap for untrusted input ("A note on security").
+PANDOC_SECONDS = 60
+PANDOC_HEAP_MIB = 1024
 
 
 @dataclass(frozen=True)
@@ -43,13 +47,28 @@ def pandoc_path() -> str:
 
 def run_pandoc(args: list[str], stdin: str, origin: str | None) -> str:
     """Run pandoc, turn its warnings into ours and its failures into a BuildError."""
-    proc = subprocess.run(
-        [pandoc_path(), *args],
-        input=stdin.encode("utf-8"),
-        capture_output=True,
-        check=False,
-    )
+    try:
+        proc = subprocess.run(
+            [pandoc_path(), *args, *pandoc_limits()],
+            input=stdin.encode("utf-8"),
+            capture_output=True,
+            check=False,
+            timeout=pandoc_seconds(),
+        )
+    except subprocess.TimeoutExpired:
+        raise BuildError(
+            f"pandoc took more than {pandoc_seconds():g} s to read this file",
+            file=origin,
+            hint="look for very long runs of brackets or markup characters "
+            "(or raise the limit with QUIRE_PANDOC_SECONDS)",
+        ) from None
     stderr = proc.stderr.decode("utf-8", "replace")
+    if proc.returncode != 0 and "Heap exhausted" in stderr:
+        raise BuildError(
+            f"pandoc needed more than {PANDOC_HEAP_MIB} MiB of memory to read this file",
+            file=origin,
+            hint="look for deeply nested or very long markup, or split the file",
+        )
     if proc.returncode != 0:
         message = stderr.strip().splitlines()[0] if stderr.strip() else "pandoc failed"
         line = LINE_IN_MESSAGE.search(stderr)
@@ -62,10 +81,27 @@ def run_pandoc(args: list[str], stdin: str, origin: str | None) -> str:
     return proc.stdout.decode("utf-8")
 
 
+def pandoc_seconds() -> float:
+    """How long one pandoc run may take: its parsers are slow on some pathological inputs."""
+    raw = os.environ.get("QUIRE_PANDOC_SECONDS", "")
+    return float(raw) if re.fullmatch(r"\d+(\.\d+)?", raw) else PANDOC_SECONDS
+
+
+def pandoc_limits() -> list[str]:
+    """Pandoc's own heap cap (GHC runtime options), so a bad input cannot take the machine's memory."""
+    return ["+RTS", f"-M{PANDOC_HEAP_MIB}m", "-RTS"]
+
+
 def parse(source: SourceFile) -> Parsed:
     """Read one Markdown file into pandoc's AST."""
     args = ["--from", READER, "--to", "json", "--standalone"]
-    doc = json.loads(run_pandoc(args, source.text, source.name))
+    ast_json = run_pandoc(args, source.text, source.name)
+    try:
+        doc = json.loads(ast_json)
+    except RecursionError:  # nested thousands deep: name the line rather than crash
+        from quire.bounds import too_deep_to_decode
+
+        raise too_deep_to_decode(source, ast_json) from None
     return Parsed(source, doc.get("meta", {}), doc.get("blocks", []))
 
 

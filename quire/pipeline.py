@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +14,9 @@ from lxml import etree
 
 from quire import manuscript as load_stage
 from quire import pandoc, press
-from quire.config import Trim
+from quire.bounds import check_nesting
 from quire.errors import BuildError
+from quire.package import CACHE_FOLDER, Written, check_output_folder, package
 from quire.press.cover import CoverRenderer
 from quire.press.interior import InteriorRenderer
 from quire.render import Output, PageStart, Renderer
@@ -29,23 +27,7 @@ from quire.transform import Book, ascii_slug, transform
 
 FORMATS = ("pdf", "epub")  # the PDF first: the EPUB's page-list comes from its layout
 RENDER_ORDER = ("pdf", *press.PRESS_FORMATS, "epub")  # the print kit is made from the PDF
-CACHE_FOLDER = ".quire-cache"
 Report = Callable[[str, float, str], None]
-
-
-@dataclass(frozen=True)
-class Written:
-    """A file the build wrote."""
-
-    path: Path
-    format: str
-    size: int
-    pages: int | None
-    notes: tuple[str, ...]
-    trim: Trim | None = None  # for a PDF: the page size it must have, for `--check`
-    bleed: float = 0.0  # for a PDF: inches of bleed on each side
-    printer: str | None = None  # for the print kit: the profile `--check` applies
-    paper: str | None = None
 
 
 def renderers_for(formats: tuple[str, ...]) -> list[Renderer]:
@@ -83,6 +65,7 @@ def build(source: Path, out: Path, formats: tuple[str, ...], report: Report) -> 
     check_output_folder(out)
     manuscript = timed(report, "load", load_stage.load, source)
     parsed = timed(report, "parse", pandoc.parse_all, manuscript.files)
+    check_nesting(parsed)
     book = timed(report, "transform", transform, manuscript, parsed)
     press.check_settings(book.config)
     formats = (*formats, *press.press_formats(book.config, formats))
@@ -156,79 +139,3 @@ def load_page_map(out: Path, slug: str, fingerprint: str) -> tuple[PageStart, ..
         return tuple(PageStart(**item) for item in data["starts"])
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return ()  # no cache, or one from another version of Quire: lay the book out again
-
-
-def check_output_folder(out: Path) -> None:
-    """Refuse an output folder that cannot be one, before any work is done."""
-    for folder in (out, *out.parents):
-        if folder.exists():
-            if not folder.is_dir():
-                raise BuildError(
-                    "is a file, not a folder",
-                    file=str(folder),
-                    hint="choose an output folder with --out",
-                    kind="output",
-                )
-            if not os.access(folder, os.W_OK | os.X_OK):
-                raise BuildError(
-                    "this folder cannot be written to",
-                    file=str(folder),
-                    hint="choose an output folder you can write to with --out",
-                    kind="output",
-                )
-            return
-
-
-def package(out: Path, slug: str, fingerprint: str, outputs: dict[str, Output]) -> list[Written]:
-    """Write each output atomically: a temporary file in `out`, then a rename over the old one."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        remove_stale_parts(out)
-        written = []
-        for fmt, output in outputs.items():
-            path = out / (
-                press.file_name(slug, fmt) if fmt in press.PRESS_FORMATS else f"{slug}.{fmt}"
-            )
-            write_atomic(path, output.data)
-            written.append(Written(path, fmt, len(output.data), output.pages, output.notes))
-        pdf = outputs.get("pdf")
-        if pdf is not None and pdf.page_starts:
-            cache = out / CACHE_FOLDER / f"{slug}.pages.json"
-            cache.parent.mkdir(exist_ok=True)
-            starts = [s.__dict__ for s in pdf.page_starts]
-            write_atomic(cache, json.dumps({"fingerprint": fingerprint, "starts": starts}).encode())
-    except OSError as exc:
-        raise BuildError(
-            f"cannot write the output: {exc.strerror}",
-            file=str(exc.filename or out),
-            hint="choose a folder you can write to with --out",
-            kind="output",
-        ) from None
-    return written
-
-
-STALE_PART_SECONDS = 3600
-
-
-def remove_stale_parts(out: Path) -> None:
-    """Delete temporary files that a killed build left behind (old enough not to be in use)."""
-    now = time.time()
-    for part in out.glob(".*.part"):
-        with contextlib.suppress(OSError):
-            if now - part.stat().st_mtime > STALE_PART_SECONDS:
-                part.unlink()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write bytes to a temporary file beside `path`, flush them to disk, then rename."""
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -8,6 +8,7 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from itertools import count
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from lxml import etree
 from quire import images
 from quire.config import BookConfig
 from quire.confine import Confinement, is_local_anchor_or_scheme, is_remote
+from quire.css import check_stylesheets, declaration_references
 from quire.errors import BuildError, warn
 from quire.manuscript import Manuscript, SourceFile, display_name
 from quire.pandoc import Parsed, api_version, stringify, write_html
@@ -369,8 +371,10 @@ def transform(manuscript: Manuscript, parsed: list[Parsed]) -> Book:
         )
     ]
     _dedupe_ids(chapters)
-    confinement = Confinement((manuscript.root, manuscript.styles), config.allow_remote)
-    check_styles(manuscript.styles, Confinement((manuscript.root, manuscript.styles)))
+    confinement = Confinement((manuscript.root,), config.allow_remote)  # styles/ is not for images
+    for styles in dict.fromkeys((manuscript.styles, manuscript.root / "styles")):  # + cover.css
+        if styles.is_dir():
+            check_styles(styles, Confinement((manuscript.root, manuscript.styles)))
     assets: dict[Path, images.Asset] = {}
     for chapter in chapters:
         _restore_images(chapter)
@@ -427,18 +431,23 @@ def _make_chapter(
 def _dedupe_ids(chapters: list[Chapter]) -> None:
     """Give every element a book-wide unique id; the PDF is one document."""
     seen: set[str] = set()
+    suffixes: dict[str, int] = {}  # the last number tried per id: no quadratic search, no limit
     for chapter in chapters:
         for element in chapter.body.iter():
             old = element.get("id") if isinstance(element.tag, str) else None
             if not old:
                 continue
             if old in seen:
-                new = next(f"{old}-{n}" for n in range(2, 10_000) if f"{old}-{n}" not in seen)
+                new = next(
+                    f"{old}-{n}" for n in count(suffixes.get(old, 2)) if f"{old}-{n}" not in seen
+                )
+                first = old not in suffixes  # warn once per id, not once per use
+                suffixes[old] = int(new.rsplit("-", 1)[1]) + 1
                 element.set("id", new)
                 for link in chapter.body.iter("a"):
                     if link.get("href") == f"#{old}":
                         link.set("href", f"#{new}")
-                if "{#" + old in chapter.source.text:
+                if first and "{#" + old in chapter.source.text:
                     warn(
                         f"id `{old}` is used in an earlier chapter too; renamed `{new}` here",
                         file=chapter.source.name,
@@ -488,7 +497,7 @@ def _sanitize_attributes(
                 hint="event handlers and javascript: links do not belong in a book",
             )
             del element.attrib[name]
-        elif local == "style" and ("url(" in value.lower() or "@import" in value.lower()):
+        elif local == "style" and _style_references(chapter, value):
             _refuse_style_url(chapter, value, confinement)
         elif (
             local in ("href", "action", "formaction")
@@ -511,10 +520,7 @@ def _is_script_url(value: str) -> bool:
 
 def _refuse_style_url(chapter: Chapter, value: str, confinement: Confinement) -> None:
     """A raw HTML style attribute may not load files: say why, naming the reference."""
-    from quire.confine import CSS_REFERENCE
-
-    found = CSS_REFERENCE.search(value)
-    ref = (found["url"] or found["import"] or "").strip() if found else value
+    ref = _style_references(chapter, value)[0].url.strip()
     line = locate(chapter.source, ref) or locate(chapter.source, "style=")
     if ref and not ref.startswith("#"):
         confinement.resolve(ref, chapter.source.path.parent, file=chapter.source.name, line=line)
@@ -560,8 +566,15 @@ def _resolve_sources(
 
 def check_styles(styles: Path, confinement: Confinement) -> None:
     """The style sheets' url()s and @imports must stay in the book: no other files, no network."""
-    for css in sorted(styles.glob("*.css")):
-        confinement.check_css(css, name=display_name(css))
+    check_stylesheets(styles, confinement, display_name(styles))
+
+
+def _style_references(chapter: Chapter, value: str) -> list:
+    """What a raw HTML style attribute would load, as a CSS parser reads it (escapes and all)."""
+    try:
+        return declaration_references(value)
+    except ValueError as exc:
+        raise BuildError(f"raw HTML style: CSS {exc}", file=chapter.source.name) from None
 
 
 def _unique_href(path: Path, media_type: str, taken: set[str]) -> str:
@@ -626,8 +639,9 @@ def _cover_asset(
 ) -> images.Asset | None:
     if not config.cover_image:
         return None
-    path = confinement.resolve(config.cover_image, manuscript.root, file=config.origin, line=None)
-    media_type, width, height = images.inspect(path, file=config.origin, line=None)
+    line = config.line_of("cover-image")
+    path = confinement.resolve(config.cover_image, manuscript.root, file=config.origin, line=line)
+    media_type, width, height = images.inspect(path, file=config.origin, line=line)
     if media_type == images.SVG_TYPE:
         raise BuildError(
             "the cover must be a JPEG or PNG image", file=config.origin, hint="set `cover-image:`"

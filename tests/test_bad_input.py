@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.server
 import io
 import os
+import resource
 import shutil
 import signal
 import struct
@@ -19,6 +20,7 @@ import threading
 import time
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,15 +37,40 @@ GOOD_BOOK = {
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "NO_PROXY": "127.0.0.1,localhost"}
 
 
-def run_build(source: Path | str, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    """`python build.py SOURCE --out OUT ...`, from the repository's root."""
+MEMORY_LIMIT = 1536 * 1024 * 1024  # address space of a build (pandoc's and WeasyPrint's included)
+CPU_LIMIT = 120  # seconds of CPU time
+
+
+def bounded(file_size: int | None = None) -> Callable[[], None]:
+    """A preexec_fn that caps a build's memory and CPU time, so a regression fails, not hangs."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+        resource.setrlimit(resource.RLIMIT_CPU, (CPU_LIMIT, CPU_LIMIT))
+        if file_size is not None:  # a full disk: writes past this size fail with EFBIG
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+
+    return limit
+
+
+def run_build(
+    source: Path | str,
+    out: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    file_size: int | None = None,
+    timeout: float = 180,
+) -> subprocess.CompletedProcess:
+    """`python build.py SOURCE --out OUT ...`, from the repository's root, bounded."""
     return subprocess.run(
         [sys.executable, "build.py", str(source), "--out", str(out), *extra],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env=ENV,
-        timeout=300,
+        env={**ENV, **(env or {})},
+        timeout=timeout,
+        preexec_fn=bounded(file_size),
     )
 
 
@@ -139,6 +166,7 @@ def image_book(tmp_path: Path, image: bytes, name: str) -> Path:
 @pytest.mark.parametrize(
     ("name", "make", "needles"),
     [
+        ("huge.png", lambda: image_bytes("PNG") + b"\0" * 70_000, ["`huge.png` is 0.1 MiB"]),
         ("scan.tif", lambda: image_bytes("TIFF"), ["image scan.tif is TIFF", "convert it to PNG"]),
         ("scan.bmp", lambda: image_bytes("BMP"), ["image scan.bmp is BMP", "convert it to PNG"]),
         ("cut.png", lambda: image_bytes("PNG")[:60], ["image cut.png is corrupt", "export it"]),
@@ -146,11 +174,11 @@ def image_book(tmp_path: Path, image: bytes, name: str) -> Path:
         ("bomb.png", lambda: png_claiming(30000, 30000), ["900,000,000 pixels", "scale it down"]),
         ("big.png", lambda: png_claiming(8000, 8000), ["8000×8000 pixels", "scale it down"]),
     ],
-    ids=["tiff", "bmp", "truncated", "not-an-image", "bomb", "too-many-pixels"],
+    ids=["over-the-cap", "tiff", "bmp", "truncated", "not-an-image", "bomb", "too-many-pixels"],
 )
 def test_bad_image_is_refused(tmp_path, good_out, name, make, needles):
     book = image_book(tmp_path, make(), name)
-    proc = run_build(book, good_out[0])
+    proc = run_build(book, good_out[0], env={"QUIRE_MAX_IMAGE": "0.05"})  # 50 KiB
     assert_refused(proc, good_out, "one.md:5: ", *needles)
 
 
@@ -463,3 +491,403 @@ def test_unexpected_exception_is_reported_as_a_bug(tmp_path, monkeypatch, capsys
     assert "Traceback" in text and "injected failure in the transform stage" in text
     assert "def broken" in text or "broken" in text
     assert not (tmp_path / "out").exists()
+
+
+# --- issue 14: confinement of styles and fonts, special files, loops ------------------------------
+
+
+def styled_book(tmp_path: Path) -> Path:
+    """The good book with its own copy of the project's style sheets (no fonts)."""
+    book = write_book(tmp_path / "book", GOOD_BOOK)
+    shutil.copytree(ROOT / "styles", book / "styles", ignore=shutil.ignore_patterns("fonts"))
+    return book
+
+
+@pytest.mark.parametrize("what", ["epub.css", "print.css", "fonts", "styles", "dev-zero"])
+def test_style_link_out_of_the_book_is_refused(tmp_path, good_out, what):
+    secret = tmp_path / "secret.css"
+    secret.write_text("body { color: red } /* SECRET */\n")
+    book = styled_book(tmp_path)
+    link, target = {
+        "epub.css": (book / "styles" / "epub.css", secret),
+        "print.css": (book / "styles" / "print.css", secret),
+        "fonts": (book / "styles" / "fonts", ROOT / "styles" / "fonts"),
+        "styles": (book / "styles", ROOT / "tests" / "bad"),  # any folder outside the book
+        "dev-zero": (book / "styles" / "print.css", Path("/dev/zero")),
+    }[what]
+    if link.is_dir():
+        shutil.rmtree(link)
+    else:
+        link.unlink(missing_ok=True)
+    link.symlink_to(target)
+    proc = run_build(book, good_out[0])
+    assert_refused(proc, good_out, f"{link.name}: is a link to ", "outside the book's folder")
+
+
+def test_sibling_styles_are_neither_used_nor_shipped(tmp_path, good_out):
+    sibling = tmp_path / "styles"
+    shutil.copytree(ROOT / "styles", sibling, ignore=shutil.ignore_patterns("fonts"))
+    (sibling / "epub.css").write_text("/* SIBLING-MARKER */\n")
+    (sibling / "x.png").write_bytes(image_bytes("PNG"))
+    book = write_book(
+        tmp_path / "book", {**GOOD_BOOK, "one.md": "# One\n\n![X](../styles/x.png)\n"}
+    )
+    proc = run_build(book, good_out[0])
+    assert_refused(proc, good_out, "one.md:3: `../styles/x.png` points outside the book")
+    (book / "one.md").write_text(GOOD_BOOK["one.md"])
+    out = tmp_path / "out"
+    proc = run_build(book, out, "--to", "epub")
+    assert proc.returncode == 0, proc.stderr
+    with zipfile.ZipFile(out / "good-book.epub") as epub:
+        css = epub.read("EPUB/styles/epub.css")
+    assert css == (ROOT / "styles" / "epub.css").read_bytes() and b"SIBLING" not in css
+
+
+@pytest.mark.parametrize("what", ["book.yaml", "styles/epub.css", "two.md", "single.md"])
+def test_fifo_is_refused_without_hanging(tmp_path, good_out, what):
+    book = styled_book(tmp_path)
+    path = book / what
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+    source = path if what == "single.md" else book
+    proc = run_build(source, good_out[0], timeout=60)
+    assert_refused(proc, good_out, "is a named pipe (FIFO)")
+    if what == "two.md":
+        assert "`two.md` listed in `chapters` is a named pipe (FIFO)" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("make", "needle"),
+    [
+        (
+            lambda b: (b / "book.yaml").unlink() or (b / "book.yaml").symlink_to("gone.yaml"),
+            "book.yaml: is a link to a file that does not exist",
+        ),
+        (
+            lambda b: (b / "book.yaml").unlink() or (b / "book.yaml").symlink_to("book.yaml"),
+            "book.yaml: is a symlink loop",
+        ),
+        (
+            lambda b: (b / "two.md").symlink_to("two.md"),
+            "`two.md` listed in `chapters` is a symlink loop",
+        ),
+        (
+            lambda b: (
+                (b / "loop.png").symlink_to("loop.png")
+                or (b / "one.md").write_text("# One\n\n![Loop](loop.png)\n")
+            ),
+            "one.md:3: `loop.png` is a symlink loop",
+        ),
+        (
+            lambda b: (
+                (b / "pictures").mkdir()
+                or (b / "book.yaml").write_text(GOOD_BOOK["book.yaml"] + "cover-image: pictures\n")
+            ),
+            "book.yaml:4: `pictures` is a folder, not a file",
+        ),
+        (
+            lambda b: (b / "book.yaml").write_text(
+                GOOD_BOOK["book.yaml"] + "x: " + "y" * (2 << 20)
+            ),
+            "book.yaml: is 2.0 MiB, more than the 1 MiB a settings file may have",
+        ),
+    ],
+    ids=[
+        "dangling-settings",
+        "looping-settings",
+        "looping-chapter",
+        "looping-image",
+        "folder-cover",
+        "huge-settings",
+    ],
+)
+def test_odd_file_gets_the_right_message(tmp_path, good_out, make, needle):
+    book = write_book(tmp_path / "book", GOOD_BOOK)
+    make(book)
+    proc = run_build(book, good_out[0], timeout=60)
+    assert_refused(proc, good_out, needle)
+
+
+def test_file_name_with_a_newline_stays_on_one_line(tmp_path, good_out):
+    book = write_book(tmp_path / "book", {**GOOD_BOOK, "bad\nname.md": b"# Two\n\n\xff\n"})
+    proc = run_build(book, good_out[0])
+    assert_refused(proc, good_out, "bad\\nname.md:3: not UTF-8 text")
+    assert len([line for line in proc.stderr.splitlines() if "name.md" in line]) == 1
+
+
+# --- issue 14: all or nothing in dist/ -------------------------------------------------------------
+
+
+def copied_out(tmp_path: Path, good_out) -> Path:
+    """A private copy of the good output folder, to put obstacles in."""
+    out = tmp_path / "dist"
+    shutil.copytree(good_out[0], out)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("obstacle", "needle"),
+    [
+        ("good-book.epub", "good-book.epub: is a folder, but the build writes a file there"),
+        (".quire-cache", ".quire-cache: is a file or a link, but Quire keeps a folder there"),
+    ],
+)
+def test_obstacle_in_dist_is_named_and_nothing_changes(tmp_path, good_out, obstacle, needle):
+    out = copied_out(tmp_path, good_out)
+    path = out / obstacle
+    shutil.rmtree(path) if path.is_dir() else path.unlink()
+    path.mkdir() if obstacle.endswith(".epub") else path.write_text("in the way\n")
+    (tmp_path / "book").mkdir()
+    book = write_book(tmp_path / "book", {**GOOD_BOOK, "one.md": "# One\n\nA changed chapter.\n"})
+    before = snapshot(out)
+    proc = run_build(book, out)
+    assert_refused(proc, (out, before), needle, "nothing in")
+    assert not [p for p in out.rglob(".quire-*") if p.name != ".quire-cache"]
+
+
+def test_full_disk_while_rendering_changes_nothing(tmp_path, good_out):
+    out = copied_out(tmp_path, good_out)
+    book = write_book(tmp_path / "book", {**GOOD_BOOK, "one.md": "# One\n\nA changed chapter.\n"})
+    # Files over 100 KB cannot be written: WeasyPrint's temporary copies of the fonts fail.
+    proc = run_build(book, out, file_size=100_000)
+    assert_refused(proc, (out, good_out[1]), "no room to write a temporary file: File too large")
+
+
+def test_full_disk_while_packaging_changes_nothing(tmp_path, monkeypatch):
+    from quire import package
+    from quire.errors import BuildError
+
+    out = tmp_path / "dist"
+    package.write_outputs(out, {"a.pdf": b"old pdf", "a.epub": b"old epub"})
+    before, real_write = snapshot(out), package._write_file
+
+    def full_disk(path: Path, data: bytes) -> None:
+        if "epub" in path.name:  # the PDF is staged; then the disk is full
+            raise OSError(28, "No space left on device", str(path))
+        real_write(path, data)
+
+    monkeypatch.setattr(package, "_write_file", full_disk)
+    with pytest.raises(BuildError) as caught:
+        package.write_outputs(out, {"a.pdf": b"new pdf", "a.epub": b"new epub"})
+    # Before: the PDF was already replaced, and the message named a temporary file.
+    assert str(caught.value).startswith(f"{out / 'a.epub'}: cannot be written: No space left")
+    assert snapshot(out) == before and sorted(os.listdir(out)) == ["a.epub", "a.pdf"]
+
+
+def test_failed_rename_rolls_back_the_earlier_ones(tmp_path, monkeypatch):
+    from quire import package
+    from quire.errors import BuildError
+
+    out, old_site, new_site = tmp_path / "dist", tmp_path / "old-site", tmp_path / "new-site"
+    write_book(old_site, {"index.html": "old"})
+    write_book(new_site, {"index.html": "new"})
+    package.write_outputs(out, {"a.pdf": b"old pdf", "site/": old_site, "a.epub": b"old epub"})
+    before = snapshot(out)
+    real_replace, calls = os.replace, []
+
+    def failing_replace(src, dst):  # noqa: ANN001, ANN202
+        calls.append(dst)
+        if str(dst).endswith("a.epub") and str(src).endswith(".part"):
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(package.os, "replace", failing_replace)
+    with pytest.raises(BuildError, match=r"a\.epub: cannot be replaced: No space left on device"):
+        package.write_outputs(out, {"a.pdf": b"new pdf", "site/": new_site, "a.epub": b"new epub"})
+    assert snapshot(out) == before  # the new PDF and site were put in place, then taken back out
+    assert any(str(d).endswith("a.pdf") for d in calls)
+    assert sorted(p.name for p in out.iterdir()) == ["a.epub", "a.pdf", "site"]
+
+
+def test_only_quires_own_leftovers_are_cleaned(tmp_path, good_out):
+    out = copied_out(tmp_path, good_out)
+    foreign = out / ".notes.txt.part"  # someone else's file that merely looks temporary
+    foreign.write_text("mine\n")
+    os.utime(foreign, (time.time() - 7200, time.time() - 7200))
+    dead = out / ".quire-999999999-good-book.pdf.part"  # a killed Quire's: no such process
+    dead.write_text("half a file\n")
+    alive = out / f".quire-{os.getpid()}-good-book.pdf.part"  # a running Quire's (this test)
+    alive.write_text("in use\n")
+    proc = run_build(write_book(tmp_path / "book", GOOD_BOOK), out, "--to", "epub")
+    assert proc.returncode == 0, proc.stderr
+    assert foreign.read_text() == "mine\n" and alive.exists() and not dead.exists()
+
+
+# --- issue 14: allow-remote within a deadline and size caps ---------------------------------------
+
+
+class _Drip(http.server.BaseHTTPRequestHandler):
+    """Sends a PNG's headers, then one byte every half second: slow enough for any per-read timeout."""
+
+    stop = threading.Event()
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        """Drip at most 60 bytes (30 s), and stop at once when the test ends."""
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", "60")
+        self.end_headers()
+        for byte in image_bytes("PNG")[:60]:
+            if self.stop.wait(0.5):
+                return
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:
+                return  # the client hung up
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def drip_server():
+    """A loopback server that drips; it stops by itself when the test ends."""
+    _Drip.stop.clear()
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Drip)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    _Drip.stop.set()
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_slow_drip_download_stops_at_the_deadline(tmp_path, good_out, drip_server):
+    book = remote_book(tmp_path, drip_server, "markdown", allow=True)
+    started = time.monotonic()
+    proc = run_build(book, good_out[0], env={"QUIRE_FETCH_DEADLINE": "3"}, timeout=60)
+    elapsed = time.monotonic() - started
+    assert_refused(proc, good_out, "one.md:5: cannot fetch", "no answer within 3 s")
+    assert elapsed < 20, elapsed  # the drip would take 30 s; the build gave up at the deadline
+
+
+def test_remote_image_over_the_size_cap_is_refused(tmp_path, good_out, server):
+    base, requests = server
+    book = remote_book(tmp_path, base, "markdown", allow=True)
+    proc = run_build(book, good_out[0], env={"QUIRE_MAX_IMAGE": "0.00001"})  # 10 bytes
+    assert_refused(proc, good_out, "one.md:5: ", "MiB an image file may have")
+    assert len(requests) == 1
+
+
+# --- issue 14: exceptions at the boundary, wide tables, the no-loss check --------------------------
+
+
+def test_base_exception_from_a_library_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    from weasyprint.urls import FatalURLFetchingError
+
+    import quire.cli
+    import quire.pipeline
+
+    def refused(*args: object) -> None:
+        raise FatalURLFetchingError("file:///etc/passwd")
+
+    monkeypatch.setattr(quire.pipeline, "transform", refused)
+    book = write_book(tmp_path / "book", GOOD_BOOK)
+    status = quire.cli.main([str(book), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 1 and "Traceback" not in err
+    assert "error: the print layout refers to a file outside the book: file:///etc/passwd" in err
+
+
+def test_unknown_base_exception_is_reported_as_a_bug(tmp_path, monkeypatch, capsys):
+    import quire.cli
+    import quire.pipeline
+
+    class Strange(BaseException):
+        pass
+
+    def broken(*args: object) -> None:
+        raise Strange("from deep inside a library")
+
+    monkeypatch.setattr(quire.pipeline, "transform", broken)
+    book = write_book(tmp_path / "book", GOOD_BOOK)
+    status = quire.cli.main([str(book), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 1 and "internal error (a bug in Quire): Strange" in err
+    log = Path(err.split("the traceback is in ", 1)[1].split(";", 1)[0])
+    assert "from deep inside a library" in log.read_text()
+
+
+def wide_table(columns: int) -> str:
+    """A pipe table with this many columns and three rows of unique cells."""
+    head = "| " + " | ".join(f"Head{i}" for i in range(columns)) + " |"
+    rule = "|" + "|".join(["---"] * columns) + "|"
+    rows = ["| " + " | ".join(f"r{r}c{i}" for i in range(columns)) + " |" for r in range(3)]
+    return "\n".join([head, rule, *rows]) + "\n"
+
+
+def test_wide_table_is_split_and_every_cell_printed(tmp_path):
+    import pymupdf
+
+    text = "# One\n\nBefore.\n\n" + wide_table(40) + "\nAfter.\n"
+    book = write_book(tmp_path / "book", {**GOOD_BOOK, "one.md": text})
+    out = tmp_path / "out"
+    proc = run_build(book, out, "--to", "pdf")
+    assert proc.returncode == 0, proc.stderr
+    with pymupdf.open(out / "good-book.pdf") as pdf:
+        printed = " ".join(page.get_text() for page in pdf).split()
+    cells = [f"r{r}c{i}" for r in range(3) for i in range(40)]
+    assert [c for c in cells if c not in printed] == []
+    assert printed.count("Head0") >= 2  # split: the first column leads every part
+
+
+def test_no_loss_check_names_a_word_the_pdf_lacks(tmp_path):
+    import pymupdf
+
+    from quire import manuscript, pandoc
+    from quire.errors import BuildError
+    from quire.render.print_checks import check_no_loss
+    from quire.transform import transform
+
+    text = "# One\n\nEvery word here.\n\nAnd a lonely zanzibar.\n"
+    book = write_book(tmp_path / "book", {**GOOD_BOOK, "one.md": text})
+    loaded = manuscript.load(book)
+    built = transform(loaded, pandoc.parse_all(loaded.files))
+    pdf = pymupdf.open()
+    pdf.new_page().insert_text((72, 72), "One Every word here. And a lonely")
+    with pytest.raises(BuildError, match="the text `zanzibar` is missing from the PDF") as caught:
+        check_no_loss(built, pdf.tobytes())
+    assert caught.value.problems[0].line == 5
+    pdf.new_page().insert_text((72, 72), "Zanzibar")
+    check_no_loss(built, pdf.tobytes())  # and with the word there, it passes
+
+
+def test_ten_thousand_duplicate_ids_are_renamed_with_one_warning(tmp_path):
+    text = "# One\n\n" + " ".join(["[x]{#dup}"] * 10_001) + "\n"
+    book = write_book(tmp_path / "book", {**GOOD_BOOK, "one.md": text})
+    out = tmp_path / "out"
+    proc = run_build(book, out, "--to", "epub")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stderr.count("id `dup` is used in an earlier chapter too") == 1
+    with zipfile.ZipFile(out / "good-book.epub") as epub:
+        page = next(epub.read(n).decode() for n in epub.namelist() if n.endswith("one.xhtml"))
+    assert page.count('id="dup') == 10_001 and 'id="dup-10001"' in page
+
+
+def test_pandoc_is_stopped_at_its_time_limit(tmp_path, good_out):
+    # 20 KB of `[` keeps pandoc's Markdown reader busy for minutes (pandoc's manual advises a
+    # timeout for untrusted input); the limit is lowered here to keep the test short.
+    book = write_book(tmp_path / "book", {**GOOD_BOOK, "one.md": "# One\n\n" + "[" * 20_000 + "\n"})
+    started = time.monotonic()
+    proc = run_build(book, good_out[0], env={"QUIRE_PANDOC_SECONDS": "3"}, timeout=60)
+    assert_refused(proc, good_out, "one.md: pandoc took more than 3 s to read this file")
+    assert time.monotonic() - started < 30
+
+
+def test_title_glyph_is_checked_for_the_epub_cover_too(good_out):
+    # An EPUB without a cover image gets one drawn from the title with the shipped fonts.
+    proc = run_build(BAD / "missing-glyph-in-title", good_out[0], "--to", "epub")
+    assert_refused(proc, good_out, "book.yaml:1: `title` has the character", "U+13000")
+
+
+def test_downloads_over_the_cap_per_build_are_refused(tmp_path, good_out, server):
+    base, requests = server
+    text = f"# One\n\n![First]({base}/one.png)\n\n![Second]({base}/two.png)\n"
+    settings = GOOD_BOOK["book.yaml"] + "allow-remote: true\n"
+    book = write_book(tmp_path / "book", {"book.yaml": settings, "one.md": text})
+    # Room for one 79-byte PNG but not two.
+    proc = run_build(book, good_out[0], env={"QUIRE_MAX_DOWNLOADS": "0.0001"})
+    assert_refused(proc, good_out, "one.md:5: downloading", "/two.png would pass the")
+    assert len(requests) == 2

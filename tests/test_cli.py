@@ -56,16 +56,18 @@ def test_a_single_markdown_file_builds_and_reports_pages(tmp_path):
     assert "detected `en`" in result.stderr and "lang: en" in result.stderr
 
 
-def test_stale_temporary_files_are_cleaned_up_but_fresh_ones_kept(tmp_path):
+def test_only_quires_own_stale_temporary_files_are_cleaned_up(tmp_path):
     import os
     import time
 
-    stale, fresh = tmp_path / ".book.epub.abc.part", tmp_path / ".book.pdf.def.part"
-    for part in (stale, fresh):
+    stale = tmp_path / ".quire-999999999-book.epub.part"  # a killed Quire's: no such process
+    fresh = tmp_path / f".quire-{os.getpid()}-book.pdf.part"  # a running process's
+    foreign = tmp_path / ".book.epub.abc.part"  # not Quire's name: never deleted, however old
+    for part in (stale, fresh, foreign):
         part.write_bytes(b"left by a killed build")
     two_hours_ago = time.time() - 7200
-    os.utime(stale, (two_hours_ago, two_hours_ago))
+    os.utime(foreign, (two_hours_ago, two_hours_ago))
     result = quire(str(FOLDER_BOOK), "--out", str(tmp_path), "--to", "epub")
     assert result.returncode == 0, result.stderr
     assert not stale.exists()
-    assert fresh.exists()  # it may belong to a build still running
+    assert fresh.exists() and foreign.exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -229,13 +230,14 @@ def cover_html(book: Book, wrap: Wrap, isbn: str | None) -> str:
 def back_text(book: Book) -> str:
     """The back cover's text: back-cover.md beside the book, else its `description`."""
     source = book.root / BACK_COVER_FILE
-    if source.is_file():
+    if os.path.lexists(source):  # a link out of the book, a FIFO, ... is refused, not skipped
+        from quire.manuscript import read_book_file
         from quire.pandoc import READER, run_pandoc
 
         # Raw HTML is read as text: the back cover takes words and emphasis, not markup.
         return run_pandoc(
             ["-f", READER + "-raw_html", "-t", "html", "--wrap=none"],
-            source.read_text(encoding="utf-8"),
+            read_book_file(book.root, source),
             str(source),
         )
     paragraphs = (book.config.description or "").split("\n\n")

@@ -18,6 +18,7 @@ from quire.cover import cover_png
 from quire.fonts import FontFile, FontSet, load_fonts
 from quire.render import Output, PageStart
 from quire.render.pages import counts, roman
+from quire.render.print_checks import check_metadata_coverage
 from quire.transform import SECTION_TYPES, Book, Chapter
 
 XHTML_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
@@ -172,6 +173,7 @@ def cover_image(book: Book) -> CoverImage:
         n += 1
         href = f"images/cover-{n}.png"
     config = book.config
+    check_metadata_coverage(book, load_fonts(book.styles / "fonts"))  # drawn with these fonts
     data = cover_png(config.title or "", config.subtitle, config.authors, book.styles / "fonts")
     return CoverImage(href, "image/png", data, True)
 

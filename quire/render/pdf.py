@@ -20,6 +20,13 @@ from quire.fonts import FontSet, load_fonts
 from quire.images import Asset, svg_size
 from quire.render import Output
 from quire.render.pages import HYPHENATION_MARK, page_starts
+from quire.render.print_checks import (
+    check_metadata_coverage,
+    check_no_loss,
+    check_tables_fit,
+    fit_tables,
+    wide_table_faults,
+)
 from quire.transform import Book, Chapter, locate
 
 # Print-on-demand gutter tables: (up to this many pages, gutter in inches).
@@ -49,6 +56,7 @@ class PdfRenderer:
         """Lay the book out until the gutter fits the page count and every note sits with its call."""
         fonts = load_fonts(book.styles / "fonts")
         check_coverage(book, fonts)
+        check_metadata_coverage(book, fonts)
         gutter = book.config.gutter if book.config.gutter is not None else gutter_for(0)
         fixes: dict[str, str] = {}
         for _ in range(MAX_LAYOUTS):
@@ -59,9 +67,11 @@ class PdfRenderer:
                 else gutter_for(len(document.pages))
             )
             faults = {k: v for k, v in layout_faults(document).items() if k not in fixes}
+            faults.update(wide_table_faults(document, fixes))
             if fitted == gutter and not faults:
                 break
             gutter, fixes = fitted, {**fixes, **faults}
+        check_tables_fit(book, document)
         body_start = _body_start(book, document)
         with capture_weasyprint_log() as messages:
             data = document.write_pdf(
@@ -72,6 +82,7 @@ class PdfRenderer:
                 finisher=lambda _doc, pdf: add_page_labels(pdf, body_start),
             )
         report_layout_messages(book, messages)
+        check_no_loss(book, data)
         return Output(
             "pdf", data, pages=len(document.pages), page_starts=page_starts(document, body_start)
         )
@@ -121,7 +132,7 @@ def confined_fetcher(confinement: Confinement):  # noqa: ANN201 - a WeasyPrint U
     class ConfinedFetcher(URLFetcher):
         def fetch(self, url: str, headers: object = None) -> object:
             parts = urlsplit(url)
-            inside = parts.scheme == "file" and confinement.allows(Path(unquote(parts.path)))
+            inside = parts.scheme == "file" and confinement.may_read(Path(unquote(parts.path)))
             if parts.scheme != "data" and not inside:
                 # Fatal, so that WeasyPrint stops instead of printing the book without it.
                 raise FatalURLFetchingError(url)
@@ -327,6 +338,7 @@ def _chapter_html(book: Book, chapter: Chapter, fixes: dict[str, str]) -> str:
     _inline_notes(body)
     _mark_front_references(book, body)
     _typeset_math(chapter, body)
+    fit_tables(chapter, body, fixes)
     _mark_short_tables(body)
     _mark_cjk_phrases(body)
     _number_line_blocks(chapter, body, fixes)

@@ -1,0 +1,206 @@
+"""Nothing lost in print: wide tables made to fit, metadata glyphs checked, every word in the PDF.
+
+WeasyPrint lays a table wider than the page out past the page's edge, where it is cut off: the
+EPUB has every column and the PDF silently lacks some. Each layout pass names the tables that do
+not fit; the next pass sets them smaller, then splits their columns into several tables (the
+first column repeated in each, as the row labels). A table that still does not fit stops the
+build with its file:line. After the PDF is written, its text layer is read back and every word of
+the book must be in it.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import unicodedata
+from typing import Any
+
+from lxml import etree
+
+from quire.errors import BuildError
+from quire.fonts import FontSet
+from quire.transform import Book, Chapter, locate
+
+TABLE_NAME = "data-quire-table"
+SMALL = "small"  # print.css: table.table-small
+SPLIT = "split:"  # then column groups, e.g. "split:1,2,3;4,5"
+TOLERANCE_PX = 1.0
+PRINTED_SETTINGS = (("title", "title"), ("subtitle", "subtitle"), ("author", "authors"))
+PRINTED_SETTINGS += (("publisher", "publisher"),)
+
+
+def check_metadata_coverage(book: Book, fonts: FontSet) -> None:
+    """Refuse a printed setting (title, author, ...) with a character no shipped font has."""
+    config = book.config
+    for key, name in PRINTED_SETTINGS:
+        value = getattr(config, name)
+        text = " ".join(value) if isinstance(value, tuple) else value or ""
+        missing = fonts.uncovered(text)
+        if missing:
+            char = missing[0]
+            raise BuildError(
+                f"`{key}` has the character {char!r} (U+{ord(char):04X}), which no font has",
+                file=config.origin,
+                line=config.line_of(key) or config.line_of(f"{key}s"),
+                hint=f"change the setting, or add a font that covers it to {book.styles / 'fonts'}",
+            )
+
+
+def fit_tables(chapter: Chapter, body: etree._Element, fixes: dict[str, str]) -> None:
+    """Name each table for the layout passes, and set smaller or split those that did not fit."""
+    for n, table in enumerate(list(body.iter("table"))):
+        name = f"t{chapter.index}.{n}"
+        table.set(TABLE_NAME, name)
+        fix = fixes.get(name, "")
+        if fix:
+            table.set("class", (table.get("class", "") + " table-small").strip())
+        if fix.startswith(SPLIT):
+            groups = [[int(c) for c in group.split(",")] for group in fix[len(SPLIT) :].split(";")]
+            _split_columns(table, groups)
+
+
+def _split_columns(table: etree._Element, groups: list[list[int]]) -> None:
+    """Replace a table by one table per column group, each led by the first column."""
+    parts = []
+    for number, group in enumerate(groups):
+        part = copy.deepcopy(table)
+        part.tail = None
+        keep = {0, *group}
+        for row in part.iter("tr"):
+            for index, cell in enumerate(list(row)):
+                if index not in keep:
+                    row.remove(cell)
+        for col in [*part.iter("col"), *part.iter("colgroup")]:
+            col.getparent().remove(col)  # widths were for all the columns
+        if number:
+            for caption in part.findall("caption"):
+                part.remove(caption)
+            part.set("class", part.get("class", "") + " table-continued")
+        parts.append(part)
+    parts[-1].tail = table.tail
+    for part in reversed(parts):
+        table.addnext(part)
+    table.getparent().remove(table)
+
+
+def wide_table_faults(document: Any, fixes: dict[str, str]) -> dict[str, str]:
+    """Tables wider than the page in a layout, each with the fix the next pass should try."""
+    faults = {}
+    for name, box, limit in _tables(document):
+        if name in faults or box.position_x + box.margin_width() <= limit + TOLERANCE_PX:
+            continue
+        if name not in fixes:
+            faults[name] = SMALL
+        elif fixes[name] == SMALL and not _has_spans(box):
+            groups = _column_groups(box, limit)
+            if groups:
+                faults[name] = SPLIT + ";".join(",".join(map(str, g)) for g in groups)
+    return faults
+
+
+def check_tables_fit(book: Book, document: Any) -> None:
+    """Stop the build if a table is still wider than the page after every fix was tried."""
+    for name, box, limit in _tables(document):
+        if box.position_x + box.margin_width() > limit + TOLERANCE_PX:
+            chapter = next(c for c in book.chapters if name.startswith(f"t{c.index}."))
+            cell = next((t.strip() for t in box.element.itertext() if t.strip()), "")
+            raise BuildError(
+                "a table is too wide for the printed page, even set smaller and split",
+                file=chapter.source.name,
+                line=locate(chapter.source, cell) if cell else None,
+                hint="give it fewer columns or shorter cells, or turn it into a list",
+            )
+
+
+def _tables(document: Any) -> list[tuple[str, Any, float]]:
+    """(name, table box, right edge of the page's text area) for each named table laid out."""
+    from weasyprint.formatting_structure.boxes import TableBox
+
+    found = []
+    for page in document.pages:
+        root = page._page_box.children[0]
+        limit = root.content_box_x() + root.width
+        stack = [root]
+        while stack:
+            box = stack.pop()
+            if isinstance(box, TableBox) and box.element is not None:
+                name = box.element.get(TABLE_NAME)
+                if name:
+                    found.append((name, box, limit))
+                    continue
+            stack.extend(getattr(box, "children", ()))
+    return found
+
+
+def _has_spans(box: Any) -> bool:
+    """True if any cell spans columns or rows: such a table cannot be split by columns."""
+    cells = [e for e in box.element.iter() if str(e.tag).rsplit("}", 1)[-1] in ("td", "th")]
+    return any(
+        int(c.get("colspan", "1") or 1) > 1 or int(c.get("rowspan", "1") or 1) > 1 for c in cells
+    )
+
+
+def _column_groups(box: Any, limit: float) -> list[list[int]]:
+    """Columns 1..n in groups that fit beside column 0, from the widths the layout gave them."""
+    from weasyprint.formatting_structure.boxes import TableRowBox
+
+    stack, row = [box], None
+    while stack and row is None:
+        current = stack.pop()
+        if isinstance(current, TableRowBox):
+            row = current
+        stack.extend(reversed(getattr(current, "children", ())))
+    if row is None or len(row.children) < 2:
+        return []
+    widths = [cell.margin_width() for cell in row.children]
+    room = limit - box.position_x - widths[0]
+    groups: list[list[int]] = [[]]
+    for index, width in enumerate(widths[1:], start=1):
+        if width > room:
+            return []  # one column alone does not fit
+        used = sum(widths[i] for i in groups[-1])
+        if groups[-1] and used + width > room:
+            groups.append([])
+        groups[-1].append(index)
+    return groups
+
+
+WORD = re.compile(r"\w+")
+# Text that print shows as words: not formulas (drawn as images), nor what HTML never displays.
+NOT_SHOWN = ("math", "template", "noembed", "noframes", "rp", "datalist", "*[@hidden]")
+PRINTED_TEXT = ".//text()[not(" + " or ".join(f"ancestor::{a}" for a in NOT_SHOWN) + ")]"
+WIDE = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]")
+
+
+def check_no_loss(book: Book, pdf: bytes) -> None:
+    """Every word of the book's text must be in the PDF's text layer; name the first one that is not."""
+    import pymupdf
+
+    with pymupdf.open(stream=pdf, filetype="pdf") as document:
+        flags = pymupdf.TEXT_DEHYPHENATE | pymupdf.TEXT_PRESERVE_WHITESPACE
+        text = "\n".join(page.get_text("text", flags=flags) for page in document)
+    printed = _words(text)
+    for chapter in book.chapters:
+        words = _words(" ".join(chapter.body.xpath(PRINTED_TEXT)))
+        for word in sorted(words - printed):
+            raise BuildError(
+                f"the text `{word[:40]}` is missing from the PDF (cut off or not drawn)",
+                file=chapter.source.name,
+                line=locate(chapter.source, word) or _locate_folded(chapter, word),
+                hint="this is a layout problem: shorten what holds it, or report it as a bug",
+            )
+
+
+def _words(text: str) -> set[str]:
+    """The words of a text, case-folded, hyphens taken out, each CJK character a word.
+
+    Chinese and Japanese break between lines anywhere, and a PDF's text layer may run them
+    into the Latin word beside them, so they are compared character by character.
+    """
+    text = re.sub("[\u00ad\u2010\u2011-]", "", unicodedata.normalize("NFKC", text))
+    return set(WORD.findall(WIDE.sub(r" \g<0> ", text.casefold())))
+
+
+def _locate_folded(chapter: Chapter, word: str) -> int | None:
+    index = chapter.source.text.casefold().find(word)
+    return chapter.source.text.count("\n", 0, index) + 1 if index >= 0 else None
