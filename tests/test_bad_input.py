@@ -891,3 +891,13 @@ def test_downloads_over_the_cap_per_build_are_refused(tmp_path, good_out, server
     proc = run_build(book, good_out[0], env={"QUIRE_MAX_DOWNLOADS": "0.0001"})
     assert_refused(proc, good_out, "one.md:5: downloading", "/two.png would pass the")
     assert len(requests) == 2
+
+
+def test_back_cover_text_linked_from_outside_is_refused(tmp_path, good_out):
+    secret = tmp_path / "secret.md"
+    secret.write_text("TOP-SECRET back cover\n")
+    settings = GOOD_BOOK["book.yaml"] + "printer: ingramspark\npaper: white\n"
+    book = write_book(tmp_path / "book", {**GOOD_BOOK, "book.yaml": settings})
+    (book / "back-cover.md").symlink_to(secret)
+    proc = run_build(book, good_out[0])
+    assert_refused(proc, good_out, "back-cover.md: is a link to a file outside the book's folder")
