@@ -19,7 +19,7 @@ ACCENT = (196, 160, 92)
 MARGIN = 150
 TEXT_FONTS = (
     "charis-sil/CharisSIL-Regular.ttf",
-    "noto-serif-cjk-sc/NotoSerifCJKsc-GB2312-Regular.otf",
+    "noto-serif-cjk-sc/NotoSerifCJKsc-GB2312-Regular.ttf",
 )
 ITALIC_FONTS = ("charis-sil/CharisSIL-Italic.ttf", *TEXT_FONTS)
 

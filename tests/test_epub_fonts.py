@@ -164,7 +164,7 @@ def test_sample_book_embeds_its_fonts_with_core_media_types(build_case):
     }
     names = {Path(h).name for h in fonts}
     assert {"CharisSIL-Regular.ttf", "CharisSIL-Italic.ttf"} <= names
-    assert "NotoSerifCJKsc-GB2312-Regular.otf" in names  # the sample has Chinese names
+    assert "NotoSerifCJKsc-GB2312-Regular.ttf" in names  # the sample has Chinese names
     assert not any(n.startswith(MONO_FAMILY) for n in names)  # and no code
     assert items["styles/fonts.css"] == "text/css"
 
@@ -212,7 +212,7 @@ def test_a_book_with_code_embeds_the_mono_family(tmp_path):
     assert {"→", "Ω", "≠"} <= code and {"北", "П"} <= prose
     names = set(fonts)
     assert "DejaVuSansMono.ttf" in names
-    assert "NotoSerifCJKsc-GB2312-Regular.otf" in names
+    assert "NotoSerifCJKsc-GB2312-Regular.ttf" in names
     assert {"CharisSIL-Bold.ttf", "CharisSIL-BoldItalic.ttf"} <= names
     css = epub_files(epub)["EPUB/styles/fonts.css"].decode()
     assert 'font-family: "DejaVu Sans Mono"' in css

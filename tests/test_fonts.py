@@ -145,7 +145,7 @@ def test_file_attributes_come_from_the_font_tables(fontset: FontSet) -> None:
     assert by_name["CharisSIL-BoldItalic.ttf"] == FontFile(
         FONTS_DIR.resolve() / "charis-sil" / "CharisSIL-BoldItalic.ttf", TEXT_FAMILY, 700, "italic"
     )
-    bold_cjk = by_name["NotoSerifCJKsc-GB2312-Bold.otf"]
+    bold_cjk = by_name["NotoSerifCJKsc-GB2312-Bold.ttf"]
     assert (bold_cjk.family, bold_cjk.weight, bold_cjk.style) == (CJK_FAMILY, 700, "normal")
 
 
@@ -257,7 +257,7 @@ def test_subset_holds_the_glyphs_and_is_small(fontset: FontSet, subsets: dict[st
         assert font["name"].getDebugName(13), "licence field dropped"
     text_font = TTFont(io.BytesIO(subsets["CharisSIL-Regular.ttf"]))
     assert ord("黑") not in text_font.getBestCmap()
-    cjk = TTFont(io.BytesIO(subsets["NotoSerifCJKsc-GB2312-Regular.otf"]))
+    cjk = TTFont(io.BytesIO(subsets["NotoSerifCJKsc-GB2312-Regular.ttf"]))
     assert {ord(c) for c in "黑龙江"} <= set(cjk.getBestCmap())
     assert len(cjk.getGlyphOrder()) < 200
 

@@ -77,7 +77,7 @@ def find_font(style: str) -> Path:
 
 
 def find_cjk_font() -> Path | None:
-    found = sorted(FONT_DIR.rglob("NotoSerifCJK*-Regular.otf"))
+    found = sorted(FONT_DIR.rglob("NotoSerifCJK*-Regular.ttf"))
     return found[0] if found else None
 
 

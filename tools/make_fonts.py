@@ -18,8 +18,13 @@ Sources, all from Debian 12 "bookworm", section main, architecture all:
   GB 2312's symbols) plus ASCII, Latin-1, general punctuation, CJK symbols and
   punctuation, vertical and compatibility forms and the full-width forms. The
   'locl' feature (Japanese, Korean and traditional Chinese glyph variants) is
-  dropped, which halves the size; CFF hints, metrics, vertical metrics and the
-  name table (with the licence fields) are kept.
+  dropped, which halves the size; metrics, vertical metrics and the name table
+  (with the licence fields) are kept. The CFF (CID-keyed) outlines are then
+  converted to TrueType (quadratic) outlines with fontTools' cu2qu: once
+  WeasyPrint embeds a CID-keyed CFF subset, MuPDF draws nothing and Ghostscript
+  draws boxes for its glyphs, while every engine reads TrueType outlines. The
+  CFF hints and the CFF-only VORG table go with the CFF table; the TrueType
+  glyphs are unhinted.
 
 Usage, from the repository root, either with the packages installed::
 
@@ -41,6 +46,7 @@ from __future__ import annotations
 import argparse
 import filecmp
 import hashlib
+import io
 import shutil
 import subprocess
 import sys
@@ -48,7 +54,9 @@ import tempfile
 from pathlib import Path
 
 from fontTools import subset
-from fontTools.ttLib import TTFont
+from fontTools.pens.cu2quPen import Cu2QuPen
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+from fontTools.ttLib import TTFont, newTable
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "styles" / "fonts"
@@ -60,6 +68,7 @@ NOTO_DIR = "usr/share/fonts/opentype/noto"
 CHARIS_STYLES = ("Regular", "Italic", "Bold", "BoldItalic")
 NOTO_WEIGHTS = ("Regular", "Bold")
 NOTO_SC_FACE = 2  # face index of "Noto Serif CJK SC" in NotoSerifCJK-*.ttc
+CU2QU_ERROR = 1.0  # cu2qu's allowed deviation from the cubic curves, in font units (of 1000)
 
 CHARIS_OUT = "charis-sil"
 NOTO_OUT = "noto-serif-cjk-sc"
@@ -98,7 +107,7 @@ def cjk_unicodes() -> list[int]:
 
 
 def subset_cjk(source: Path, target: Path) -> None:
-    """Write face NOTO_SC_FACE of a Noto Serif CJK .ttc, subset, as a lone OTF."""
+    """Write face NOTO_SC_FACE of a Noto Serif CJK .ttc, subset, as a TrueType-outline font."""
     font = TTFont(source, fontNumber=NOTO_SC_FACE, recalcTimestamp=False)
     options = subset.Options()
     options.layout_features = [f for f in options.layout_features if f != "locl"] + [
@@ -118,7 +127,50 @@ def subset_cjk(source: Path, target: Path) -> None:
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=cjk_unicodes())
     subsetter.subset(font)
-    font.save(target)
+    cff = io.BytesIO()
+    font.save(cff)
+    target.write_bytes(to_truetype(cff.getvalue()))
+
+
+def to_truetype(otf: bytes) -> bytes:
+    """The font of an OTF file with CFF outlines, given TrueType outlines (cu2qu), as bytes."""
+    font = TTFont(io.BytesIO(otf), recalcTimestamp=False)
+    order = font.getGlyphOrder()
+    outlines = font.getGlyphSet()
+    scale = font["head"].unitsPerEm / 1000
+    glyf = newTable("glyf")
+    glyf.glyphOrder, glyf.glyphs = order, {}
+    for name in order:
+        pen = TTGlyphPen(None)
+        # TrueType contours run clockwise, CFF ones counter-clockwise.
+        outlines[name].draw(Cu2QuPen(pen, CU2QU_ERROR * scale, reverse_direction=True))
+        glyf[name] = pen.glyph()
+    del font["CFF "], font["VORG"]
+    font["loca"], font["glyf"] = newTable("loca"), glyf
+    font["head"].indexToLocFormat = font["head"].glyphDataFormat = 0
+    _truetype_maxp(font["maxp"])
+    post = font["post"]
+    post.formatType, post.extraNames, post.mapping = 3.0, [], {}  # no names for cid glyphs
+    font.sfntVersion = "\x00\x01\x00\x00"
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+def _truetype_maxp(maxp: object) -> None:
+    """Turn a CFF font's version 0.5 maxp into TrueType's 1.0 (counts recomputed on save)."""
+    maxp.tableVersion = 0x00010000
+    maxp.maxZones = 1
+    for field in (
+        "maxTwilightPoints",
+        "maxStorage",
+        "maxFunctionDefs",
+        "maxInstructionDefs",
+        "maxStackElements",
+        "maxSizeOfInstructions",
+        "maxComponentElements",
+    ):
+        setattr(maxp, field, 0)
 
 
 def licence_block(copyright_file: Path, name: str) -> str:
@@ -172,7 +224,7 @@ def write_noto(root: Path, out: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for weight in NOTO_WEIGHTS:
         source = root / NOTO_DIR / f"NotoSerifCJK-{weight}.ttc"
-        subset_cjk(source, folder / f"NotoSerifCJKsc-GB2312-{weight}.otf")
+        subset_cjk(source, folder / f"NotoSerifCJKsc-GB2312-{weight}.ttf")
     font = TTFont(root / NOTO_DIR / "NotoSerifCJK-Regular.ttc", fontNumber=NOTO_SC_FACE)
     doc = root / "usr/share/doc/fonts-noto-cjk/copyright"
     header = (
@@ -180,8 +232,9 @@ def write_noto(root: Path, out: Path) -> None:
         f"Copyright {copyright_field(doc).strip()}\n\n"
         "Noto Serif CJK SC, version 2.001, from the Debian package fonts-noto-cjk\n"
         "1:20220127+repack1-1. The files in this folder are a Modified Version:\n"
-        "a subset to the GB 2312 repertoire plus punctuation, made by\n"
-        "tools/make_fonts.py with fontTools. The font names are unchanged; the\n"
+        "a subset to the GB 2312 repertoire plus punctuation, with the outlines\n"
+        "converted from CFF to TrueType, made by tools/make_fonts.py with\n"
+        "fontTools. The font names are unchanged; the\n"
         "original declares no Reserved Font Name.\n\n"
     )
     (folder / "OFL.txt").write_text(header + licence_block(doc, "SIL-1.1"), encoding="utf-8")

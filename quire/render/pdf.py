@@ -16,7 +16,7 @@ from lxml import etree
 from quire.config import BookConfig
 from quire.confine import Confinement
 from quire.errors import BuildError, warn
-from quire.fonts import FontSet, load_fonts
+from quire.fonts import FontSet, check_svg_files, load_fonts
 from quire.images import Asset, svg_size
 from quire.render import Output
 from quire.render.pages import HYPHENATION_MARK, page_starts
@@ -57,6 +57,7 @@ class PdfRenderer:
         fonts = load_fonts(book.styles / "fonts")
         check_coverage(book, fonts)
         check_metadata_coverage(book, fonts)
+        check_svg_files([asset.path for asset in book.assets], fonts)
         gutter = book.config.gutter if book.config.gutter is not None else gutter_for(0)
         fixes: dict[str, str] = {}
         for _ in range(MAX_LAYOUTS):
