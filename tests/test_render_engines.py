@@ -1,0 +1,192 @@
+"""The same book in every PDF engine and on every machine: four-engine render-check, builds
+under a fontconfig without fonts, Ace under that fontconfig, and no system fonts in SVG text."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import pymupdf
+import pytest
+from render_engines import disagreements
+from test_validators import require_ace
+
+from quire.errors import BuildError
+from quire.fonts import check_svg_fonts, load_fonts
+from quire.validate import run_ace
+
+ROOT = Path(__file__).resolve().parent.parent
+FONTS = ROOT / "styles" / "fonts"
+CFF_FONT = Path(__file__).resolve().parent / "data" / "cff-cjk" / "NotoSerifCJKsc-CFF-test.otf"
+CFF_TEXT = "边界地图中国与俄罗斯的关系。黑龙江和乌苏里江，"
+SPECIMEN_CHARS = 240  # characters of each shipped face drawn in its specimen
+
+
+def _report(found: list) -> str:
+    return "\n".join(str(d) for d in found[:20])
+
+
+def test_engines_agree_on_every_case(case) -> None:
+    """Every page of the book's PDF looks the same in MuPDF, PDFium, Poppler and Ghostscript."""
+    found = disagreements(case.pdf)
+    assert not found, f"{case.name}: the PDF engines disagree:\n{_report(found)}"
+
+
+def _specimen_pdf(font: Path, text: str, out: Path) -> Path:
+    """A one-page PDF that WeasyPrint sets in one font file alone."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    config = FontConfiguration()
+    css = CSS(
+        string=f'@font-face {{ font-family: "Specimen"; src: url("{font.as_uri()}"); }}\n'
+        'body { font: 16pt/1.5 "Specimen"; } @page { size: 6in 9in; margin: 0.5in; }',
+        font_config=config,
+    )
+    html = f'<html lang="zh"><body><p>{text}</p></body></html>'
+    HTML(string=html).write_pdf(out, stylesheets=[css], font_config=config)
+    return out
+
+
+def _sample_of(font: Path) -> str:
+    """An even spread of the printable characters that a font maps, space-separated in tens.
+
+    Combining marks are left out: drawn without a base letter, engines place them differently.
+    """
+    from fontTools.ttLib import TTFont
+
+    with TTFont(font, lazy=True) as face:
+        mapped = sorted(
+            cp
+            for cp in face.getBestCmap()
+            if chr(cp).isprintable()
+            and cp > 0x20
+            and not unicodedata.category(chr(cp)).startswith("M")
+        )
+    step = max(1, len(mapped) // SPECIMEN_CHARS)
+    chars = [chr(cp) for cp in mapped[::step] if chr(cp) not in "<>&"]
+    return " ".join("".join(chars[i : i + 10]) for i in range(0, len(chars), 10))
+
+
+@pytest.mark.parametrize("font", sorted(FONTS.rglob("*.ttf")), ids=lambda p: p.name)
+def test_every_shipped_font_draws_alike(font: Path, tmp_path: Path) -> None:
+    """Each shipped face, embedded by WeasyPrint, draws the same in all four engines."""
+    found = disagreements(_specimen_pdf(font, _sample_of(font), tmp_path / "specimen.pdf"))
+    assert not found, f"{font.name}: the PDF engines disagree:\n{_report(found)}"
+
+
+def test_render_check_catches_cff_cjk_font(tmp_path: Path) -> None:
+    """The CFF (CID-keyed) face Quire shipped before draws nothing in MuPDF and boxes in
+    Ghostscript; the check must say so, naming page, engine and text."""
+    pdf = _specimen_pdf(CFF_FONT, CFF_TEXT, tmp_path / "cff.pdf")
+    found = disagreements(pdf)
+    engines = {d.engine for d in found if d.text}
+    assert {"mupdf", "ghostscript"} <= engines, _report(found)
+    assert all(d.page == 1 and set(d.text) <= set(CFF_TEXT + " ") for d in found if d.text)
+    assert "pdfium" not in engines and "poppler" not in engines
+
+
+def test_shipped_fonts_are_truetype() -> None:
+    """No shipped face has CFF outlines (see tools/make_fonts.py for why)."""
+    from fontTools.ttLib import TTFont
+
+    for font in sorted(p for p in FONTS.rglob("*") if p.suffix in (".otf", ".ttf")):
+        with TTFont(font, lazy=True) as face:
+            assert "glyf" in face and "CFF " not in face, font.name
+
+
+# ---------- Nothing from the system ----------
+
+
+@pytest.fixture(scope="session")
+def empty_fontconfig(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fontconfig file with no font folders: the machine has no fonts at all."""
+    folder = tmp_path_factory.mktemp("fontconfig")
+    conf = folder / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
+        f"<fontconfig><cachedir>{folder / 'cache'}</cachedir></fontconfig>\n",
+        encoding="utf-8",
+    )
+    return conf
+
+
+@pytest.fixture(scope="session")
+def sample_without_fonts(empty_fontconfig: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The sample built in a process whose fontconfig holds no fonts: (pdf, epub)."""
+    out = tmp_path_factory.mktemp("no-system-fonts")
+    env = {**os.environ, "FONTCONFIG_FILE": str(empty_fontconfig), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), str(ROOT / "manuscript"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (pdf,) = out.glob("*.pdf")
+    (epub,) = out.glob("*.epub")
+    return pdf, epub
+
+
+def test_build_without_system_fonts_is_byte_identical(sample_without_fonts, build_case) -> None:
+    """The machine's fonts change nothing: the same bytes with no fonts and with the usual ones."""
+    pdf, epub = sample_without_fonts
+    normal = build_case("sample")
+    assert pdf.read_bytes() == normal.pdf.read_bytes()
+    assert epub.read_bytes() == normal.epub.read_bytes()
+
+
+def test_pdf_embeds_only_shipped_fonts(case) -> None:
+    """Every font in the PDF is a subset of a face from styles/fonts/."""
+    # WeasyPrint names an embedded face after its family, spaces made hyphens.
+    shipped = {f.family.replace(" ", "-") for f in load_fonts(FONTS).files}
+    with pymupdf.open(case.pdf) as doc:
+        names = {font[3].split("+", 1)[-1] for page in doc for font in page.get_fonts()}
+    foreign = {n for n in names if not any(n.startswith(family) for family in shipped)}
+    assert not foreign, f"{case.name}: fonts from outside styles/fonts/: {sorted(foreign)}"
+
+
+def test_ace_clean_without_system_fonts(
+    sample_without_fonts, empty_fontconfig: Path, monkeypatch
+) -> None:
+    """Ace finds nothing in the sample's EPUB, even when Chromium has no system fonts."""
+    require_ace()
+    monkeypatch.setenv("FONTCONFIG_FILE", str(empty_fontconfig))
+    report = run_ace(sample_without_fonts[1])
+    assert not report.findings, "\n".join(str(f) for f in report.findings)
+
+
+# ---------- SVG text ----------
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="40">{}</svg>'
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('<g font-family="DejaVu Sans, sans-serif"><text>Harbin</text></g>', "DejaVu Sans"),
+        ("<text>Harbin</text>", "none: the system's sans-serif"),
+        ('<text style="font-family: serif">Harbin</text>', "serif"),
+        ('<text font-family="Charis SIL">哈尔滨</text>', "U+54C8"),
+    ],
+)
+def test_svg_text_in_a_system_font_is_refused(tmp_path: Path, body: str, message: str) -> None:
+    """SVG text that fontconfig would set in a system font stops the build, naming the element."""
+    svg = tmp_path / "map.svg"
+    svg.write_text(SVG.format(body), encoding="utf-8")
+    with pytest.raises(BuildError) as error:
+        check_svg_fonts(svg, load_fonts(FONTS), name="map.svg")
+    assert message in str(error.value)
+    assert "<text>" in str(error.value) and error.value.problems[0].line == 1
+
+
+def test_svg_text_in_shipped_fonts_is_accepted(tmp_path: Path) -> None:
+    svg = tmp_path / "map.svg"
+    body = '<g font-family="Charis SIL, Noto Serif CJK SC, serif"><text>Harbin <tspan>哈尔滨</tspan></text></g>'
+    svg.write_text(SVG.format(body), encoding="utf-8")
+    check_svg_fonts(svg, load_fonts(FONTS), name="map.svg")
+    check_svg_fonts(ROOT / "manuscript" / "border-map.svg", load_fonts(FONTS), name="map.svg")
