@@ -4,9 +4,11 @@ under a fontconfig without fonts, Ace under that fontconfig, and no system fonts
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import unicodedata
+import zipfile
 from pathlib import Path
 
 import pymupdf
@@ -150,14 +152,60 @@ def test_pdf_embeds_only_shipped_fonts(case) -> None:
     assert not foreign, f"{case.name}: fonts from outside styles/fonts/: {sorted(foreign)}"
 
 
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu")  # Debian fonts-dejavu-core
+
+
+@pytest.fixture(scope="session")
+def dejavu_fontconfig(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fontconfig whose only fonts are DejaVu: the machine where Ace first complained."""
+    if not DEJAVU.is_dir():
+        pytest.skip(f"no {DEJAVU} (Debian fonts-dejavu-core)")
+    folder = tmp_path_factory.mktemp("fontconfig-dejavu")
+    conf = folder / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
+        f"<fontconfig><dir>{DEJAVU}</dir><cachedir>{folder / 'cache'}</cachedir></fontconfig>\n",
+        encoding="utf-8",
+    )
+    return conf
+
+
+def _ace_with_fonts(epub: Path, fontconfig: Path, monkeypatch: pytest.MonkeyPatch) -> list:
+    """Ace's findings on an EPUB, with Chromium seeing only the fonts of a fontconfig file."""
+    require_ace()
+    monkeypatch.setenv("FONTCONFIG_FILE", str(fontconfig))
+    return list(run_ace(epub).findings)
+
+
 def test_ace_clean_without_system_fonts(
     sample_without_fonts, empty_fontconfig: Path, monkeypatch
 ) -> None:
-    """Ace finds nothing in the sample's EPUB, even when Chromium has no system fonts."""
-    require_ace()
-    monkeypatch.setenv("FONTCONFIG_FILE", str(empty_fontconfig))
-    report = run_ace(sample_without_fonts[1])
-    assert not report.findings, "\n".join(str(f) for f in report.findings)
+    """Ace finds nothing in the sample's EPUB, built and checked on a machine without fonts."""
+    findings = _ace_with_fonts(sample_without_fonts[1], empty_fontconfig, monkeypatch)
+    assert not findings, "\n".join(str(f) for f in findings)
+
+
+def test_ace_clean_with_only_dejavu(build_case, dejavu_fontconfig: Path, monkeypatch) -> None:
+    """Ace finds nothing when Chromium's only fonts are DejaVu (note references are underlined)."""
+    findings = _ace_with_fonts(build_case("sample").epub, dejavu_fontconfig, monkeypatch)
+    assert not findings, "\n".join(str(f) for f in findings)
+
+
+def test_ace_catches_note_references_told_by_colour_alone(
+    build_case, dejavu_fontconfig: Path, monkeypatch, tmp_path: Path
+) -> None:
+    """Without the underline (the old epub.css), Ace reports link-in-text-block on that machine."""
+    epub = tmp_path / "colour-only.epub"
+    with zipfile.ZipFile(build_case("sample").epub) as source, zipfile.ZipFile(epub, "w") as out:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.endswith("/epub.css"):
+                data = re.sub(
+                    rb"a\.noteref \{[^}]*\}", b"a.noteref { text-decoration: none; }", data
+                )
+            out.writestr(item, data)
+    findings = _ace_with_fonts(epub, dejavu_fontconfig, monkeypatch)
+    assert any("link-in-text-block" in str(f) for f in findings), findings
 
 
 # ---------- SVG text ----------
