@@ -64,7 +64,11 @@ def normalise(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text)
     text = re.sub(HYPHEN_AT_LINE_END + r"\s+", "", text)
     text = re.sub(r"\u00ad", "", text)
-    return text.split()
+    # Chinese has no spaces between words: each ideograph or CJK mark counts as a word.
+    return re.findall(
+        r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]|[^\s\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+",
+        text,
+    )
 
 
 def _skipped(element: etree._Element) -> bool:

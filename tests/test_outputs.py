@@ -147,6 +147,11 @@ def test_pdf_fonts_are_all_embedded(case):
             assert re.match(r"/[A-Z]{6}\+", name), f"{name} is not subset"
 
 
+# A word: a run of letters and digits, except that each Chinese character is a word of its own
+# (Chinese sets no spaces, so lines and inline tags may break anywhere between characters).
+WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]|[^\W\u3400-\u4dbf\u4e00-\u9fff]+")
+
+
 def manuscript_words(built) -> set[str]:
     """Every word of the manuscript's text, as pandoc reads it (plain text, notes included)."""
     words = set()
@@ -157,7 +162,7 @@ def manuscript_words(built) -> set[str]:
             math.drop_tree()  # formulas are drawn, not set as words, in the PDF
         for raw in tree.xpath("//*[@class='sourceCode']//a[@aria-hidden]"):
             raw.drop_tree()
-        words |= set(re.findall(r"\w+", tree.text_content()))
+        words |= set(WORD.findall(tree.text_content()))
     return words
 
 
@@ -167,7 +172,7 @@ def epub_words(built) -> set[str]:
         for name in archive.namelist():
             if name.endswith(".xhtml"):
                 tree = etree.fromstring(archive.read(name))
-                words |= set(re.findall(r"\w+", " ".join(tree.itertext())))
+                words |= set(WORD.findall(" ".join(tree.itertext())))
     return words
 
 
@@ -175,7 +180,7 @@ def pdf_words(built) -> set[str]:
     text = "\n".join(page.extract_text() for page in PdfReader(built.pdf).pages)
     text = re.sub("\u2010\\s*\n", "", text)  # words WeasyPrint hyphenated at a line end
     text = re.sub("-\\s*\n", "-", text)
-    return set(re.findall(r"\w+", text))
+    return set(WORD.findall(text))
 
 
 def test_every_word_is_in_the_epub(case):
