@@ -167,22 +167,51 @@ class FontSet:
         codepoints = self._codepoints
         return [c for c in dict.fromkeys(text) if ord(c) not in codepoints and not _ignorable(c)]
 
-    def font_face_css(self, url_of: Callable[[FontFile], str] | None = None) -> str:
+    def font_face_css(
+        self, url_of: Callable[[FontFile], str] | None = None, *, stand_ins: bool = False
+    ) -> str:
         """@font-face rules for every file, with file:// URLs (for WeasyPrint) unless url_of
-        gives each file's URL (for an EPUB, relative to its style sheet)."""
+        gives each file's URL (for an EPUB, relative to its style sheet); with stand_ins, also
+        rules for the faces a family lacks (see stand_ins())."""
+        faces = [(f, f.weight, f.style) for f in self.files]
         rules = []
-        for f in self.files:
+        for f, weight, style in faces + (self.stand_ins() if stand_ins else []):
             kind = "opentype" if f.path.suffix.lower() == ".otf" else "truetype"
             url = _css_string(url_of(f) if url_of else f.path.resolve().as_uri())
             rules.append(
                 "@font-face {\n"
                 f"  font-family: {_css_string(f.family)};\n"
                 f"  src: url({url}) format({_css_string(kind)});\n"
-                f"  font-weight: {f.weight};\n"
-                f"  font-style: {f.style};\n"
+                f"  font-weight: {weight};\n"
+                f"  font-style: {style};\n"
                 "}\n"
             )
         return "\n".join(rules)
+
+    def stand_ins(self) -> list[tuple[FontFile, int, str]]:
+        """The regular, bold, italic and bold italic faces a family lacks, each drawn with the
+        nearest file it has: (file, weight, style).
+
+        Without them fontconfig makes a slanted or emboldened face itself, but only where its
+        configuration says so (Debian's 90-synthetic.conf), so the PDF would depend on the
+        machine; and a slanted Chinese face is poor type anyway.
+        """
+        stand_ins = []
+        for family in dict.fromkeys(f.family for f in self.files):
+            faces = {(f.weight, f.style): f for f in self.files if f.family == family}
+            for weight, style in (
+                (400, "normal"),
+                (400, "italic"),
+                (700, "normal"),
+                (700, "italic"),
+            ):
+                if any(abs(w - weight) < 200 and s == style for w, s in faces):
+                    continue
+                nearest = min(
+                    faces.items(), key=lambda item: (item[0][1] != style, abs(item[0][0] - weight))
+                )[1]
+                stand_ins.append((nearest, weight, style))
+        return stand_ins
 
     def subset(self, text: str) -> dict[str, bytes]:
         """Per file name, a deterministic OTF/TTF subset holding just the characters of text.

@@ -116,13 +116,11 @@ def empty_fontconfig(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return conf
 
 
-@pytest.fixture(scope="session")
-def sample_without_fonts(empty_fontconfig: Path, tmp_path_factory: pytest.TempPathFactory):
-    """The sample built in a process whose fontconfig holds no fonts: (pdf, epub)."""
-    out = tmp_path_factory.mktemp("no-system-fonts")
-    env = {**os.environ, "FONTCONFIG_FILE": str(empty_fontconfig), "PYTHONPATH": str(ROOT)}
+def _build_without_fonts(source: Path, fontconfig: Path, out: Path) -> tuple[Path, Path]:
+    """Build a book in a process whose fontconfig is the given file: (pdf, epub)."""
+    env = {**os.environ, "FONTCONFIG_FILE": str(fontconfig), "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "build.py"), str(ROOT / "manuscript"), "--out", str(out)],
+        [sys.executable, str(ROOT / "build.py"), str(source), "--out", str(out)],
         capture_output=True,
         text=True,
         env=env,
@@ -134,10 +132,27 @@ def sample_without_fonts(empty_fontconfig: Path, tmp_path_factory: pytest.TempPa
     return pdf, epub
 
 
+@pytest.fixture(scope="session")
+def sample_without_fonts(empty_fontconfig: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The sample built in a process whose fontconfig holds no fonts: (pdf, epub)."""
+    out = tmp_path_factory.mktemp("no-system-fonts")
+    return _build_without_fonts(ROOT / "manuscript", empty_fontconfig, out)
+
+
 def test_build_without_system_fonts_is_byte_identical(sample_without_fonts, build_case) -> None:
     """The machine's fonts change nothing: the same bytes with no fonts and with the usual ones."""
     pdf, epub = sample_without_fonts
     normal = build_case("sample")
+    assert pdf.read_bytes() == normal.pdf.read_bytes()
+    assert epub.read_bytes() == normal.epub.read_bytes()
+
+
+def test_chinese_book_without_system_fonts_is_byte_identical(
+    empty_fontconfig: Path, build_case, tmp_path: Path
+) -> None:
+    """Latin words inside Chinese text, bold, italic and code also need no system font."""
+    normal = build_case("chinese-single-file")
+    pdf, epub = _build_without_fonts(normal.source, empty_fontconfig, tmp_path)
     assert pdf.read_bytes() == normal.pdf.read_bytes()
     assert epub.read_bytes() == normal.epub.read_bytes()
 

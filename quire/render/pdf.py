@@ -98,7 +98,11 @@ class PdfRenderer:
         # @font-face rules load only through a FontConfiguration, which must outlive write_pdf.
         font_config = self.font_config = FontConfiguration()
         stylesheets = [
-            CSS(string=fonts.font_face_css(), url_fetcher=fetcher, font_config=font_config),
+            CSS(
+                string=fonts.font_face_css(stand_ins=True),
+                url_fetcher=fetcher,
+                font_config=font_config,
+            ),
             CSS(
                 filename=str(book.styles / "print.css"),
                 url_fetcher=fetcher,
