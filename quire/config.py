@@ -11,7 +11,8 @@ from typing import Any
 
 import yaml
 
-from quire.errors import BuildError, Problem
+from quire import metadata as meta
+from quire.errors import BuildError, Problem, warn
 
 # Named trim sizes, width x height in inches.
 TRIM_SIZES: dict[str, tuple[float, float]] = {
@@ -35,6 +36,8 @@ MAX_YAML_DEPTH = 16  # nested lists and mappings; settings need two or three
 MAX_TEXT = 2_000  # characters in one piece of metadata text (a title, an author, ...)
 MAX_LONG_TEXT = {"description": 20_000, "rights": 5_000}
 MAX_LIST_ITEMS = 2_000  # chapters, authors, subjects
+# Settings whose text may be longer than MAX_TEXT: pandoc's `references` hold whole CSL items.
+LONG_KEYS = {**MAX_LONG_TEXT, "abstract": MAX_LONG_TEXT["description"], "references": 200_000}
 MAX_GUTTER_IN = 1.5
 MAX_BLEED_IN = 0.5  # printers ask for 0.125in (3 mm); more is a mistake in the unit
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -60,13 +63,32 @@ class BookConfig:
     title: str | None = None
     subtitle: str | None = None
     authors: tuple[str, ...] = ()
+    contributors: tuple[tuple[str, str], ...] = ()  # (name, MARC relator code)
     lang: str | None = None
+    dir: str | None = None
     identifier: str | None = None
-    date: str | None = None
+    identifiers: tuple[tuple[str, str], ...] = ()  # (scheme, value), the book's own first
+    date: str | None = None  # W3CDTF, for the package
+    date_text: str | None = None  # as the author wrote it, for the copyright page
     publisher: str | None = None
     rights: str | None = None
     description: str | None = None
     subjects: tuple[str, ...] = ()
+    collection: str | None = None
+    group_position: str | None = None
+    toc_title: str | None = None
+    chapter_level: int | None = None  # None: the highest heading level the book uses
+    css: tuple[str, ...] = ()
+    bibliography: tuple[str, ...] = ()
+    csl: str | None = None
+    link_citations: bool = False
+    nocite: tuple[str, ...] = ()
+    references: str | None = None  # pandoc's `references:` (CSL items), as JSON
+    reference_section_title: str | None = None
+    resource_path: tuple[str, ...] = ()
+    metadata_files: tuple[str, ...] = ()
+    # Where each setting came from when it is not `origin` (a metadata file), for messages.
+    origins: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
     cover_image: str | None = None
     trim: Trim = field(default_factory=lambda: Trim(6.0, 9.0))
     gutter: float | None = None  # inches; None means "auto" from the page count
@@ -84,6 +106,10 @@ class BookConfig:
     # (setting or "setting\\0index", line) pairs, so later stages can point at a setting's line.
     lines: tuple[tuple[str, int], ...] = field(default=(), compare=False, repr=False)
 
+    def origin_of(self, key: str) -> str:
+        """The file a setting was read from."""
+        return dict(self.origins).get(key, self.origin)
+
     def line_of(self, key: str, index: int | None = None) -> int | None:
         """The line of a setting (or of one item of a list setting) in its file, if known."""
         found = dict(self.lines)
@@ -95,6 +121,8 @@ class BookConfig:
 
 
 def _text(value: Any, limit: int = MAX_TEXT) -> str:
+    if isinstance(value, dict) and "text" in value:  # pandoc's {text: ...} form
+        value = value["text"]
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()[:10]
     if isinstance(value, str | int | float):
@@ -126,6 +154,18 @@ def check_text(text: str, limit: int = MAX_TEXT) -> str:
     if len(text) > limit:
         raise ValueError(f"is {len(text):,} characters long, more than {limit:,}")
     return text
+
+
+def _check_all_text(value: Any, key: str) -> None:
+    """Every piece of text a setting gives (pandoc's forms nest them) passes check_text."""
+    if isinstance(value, str):
+        check_text(value, LONG_KEYS.get(key, MAX_TEXT))
+    elif isinstance(value, tuple | list | dict):
+        items = list(value.values()) if isinstance(value, dict) else list(value)
+        if len(items) > MAX_LIST_ITEMS:
+            raise ValueError(f"has {len(items)} items, more than {MAX_LIST_ITEMS}")
+        for item in items:
+            _check_all_text(item, key)
 
 
 def _bool(value: Any) -> bool:
@@ -192,21 +232,43 @@ def _lang(value: Any) -> str:
 
 
 # Each setting: its field name and the function that checks and converts its value.
+# A converter may return meta.Fields to set several fields (a title list sets the subtitle too).
 SETTINGS: dict[str, tuple[str, Any]] = {
-    "title": ("title", _text),
+    "title": ("title", meta.titles),
     "subtitle": ("subtitle", _text),
-    "author": ("authors", _text_list),
-    "authors": ("authors", _text_list),
+    "author": ("authors", meta.authors),
+    "authors": ("authors", meta.authors),
+    "creator": ("creators", meta.people),
+    "contributor": ("contributors", meta.people),
     "lang": ("lang", _lang),
     "language": ("lang", _lang),
-    "identifier": ("identifier", _text),
-    "date": ("date", _text),
+    "dir": ("dir", meta.direction),
+    "identifier": ("identifier", meta.identifiers),
+    "date": ("date", meta.w3c_date),
     "publisher": ("publisher", _text),
     "rights": ("rights", _long_text(MAX_LONG_TEXT["rights"])),
     "description": ("description", _long_text(MAX_LONG_TEXT["description"])),
+    "abstract": ("abstract", _long_text(MAX_LONG_TEXT["description"])),
     "subjects": ("subjects", _text_list),
+    "subject": ("subjects", _text_list),
     "keywords": ("subjects", _text_list),
+    "tags": ("subjects", _text_list),
+    "belongs-to-collection": ("collection", _text),
+    "group-position": ("group_position", meta.position),
     "cover-image": ("cover_image", _text),
+    "toc-title": ("toc_title", _text),
+    "chapter-level": ("chapter_level", meta.level),
+    "css": ("css", meta.paths),
+    "bibliography": ("bibliography", meta.paths),
+    "csl": ("csl", _text),
+    "link-citations": ("link_citations", meta.boolean),
+    "link-bibliography": ("link_bibliography", meta.boolean),
+    "nocite": ("nocite", meta.nocite),
+    "references": ("references", meta.references),
+    "reference-section-title": ("reference_section_title", _text),
+    "suppress-bibliography": ("suppress_bibliography", meta.boolean),
+    "resource-path": ("resource_path", meta.paths),
+    "metadata-file": ("metadata_files", meta.paths),
     "trim": ("trim", parse_trim),
     "gutter": ("gutter", _gutter),
     "bleed": ("bleed", parse_length),
@@ -220,6 +282,8 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "printer": ("printer", _one_of(PRINTERS, {"amazon": "kdp", "ingram": "ingramspark"})),
     "paper": ("paper", _one_of(PAPERS, {"color": "colour"})),
 }
+# Read and checked, but with no field: pandoc options Quire has no use for beyond the check.
+READ_ONLY = {"link_bibliography", "suppress_bibliography"}
 
 
 def parse_yaml(text: str, origin: str, line_offset: int = 0) -> dict[str, tuple[Any, int]]:
@@ -345,30 +409,80 @@ def _yaml_error(exc: yaml.YAMLError, origin: str, line_offset: int) -> BuildErro
 
 
 def load_config(
-    raw: dict[str, tuple[Any, int]], origin: str, ignore: frozenset[str] = frozenset()
+    raw: dict[str, tuple[Any, int]],
+    origin: str,
+    ignore: frozenset[str] = frozenset(),
+    origins: dict[str, str] | None = None,
 ) -> BookConfig:
-    """Check every setting, report all problems at once, and return the typed config."""
+    """Check every setting, report all problems at once, and return the typed config.
+
+    `origins` names the file of settings that came from elsewhere (a pandoc metadata file).
+    """
+    origins = origins or {}
     values: dict[str, Any] = {"origin": origin}
     problems: list[Problem] = []
+    unused: list[str] = []
     lines = tuple((key, line) for key, (_value, line) in raw.items())
     for key, (value, line) in raw.items():
+        where = origins.get(key, origin)
         if key in ignore or "\0" in key:
             continue
+        if key in meta.UNUSED_KEYS:
+            # `toc: true` is what Quire does anyway; only a different wish is worth a word.
+            if not (key in meta.QUIET_WHEN_TRUE and value is True):
+                unused.append(key)
+            continue
         if key not in SETTINGS:
-            problems.append(_unknown_setting(key, origin, line))
+            problems.append(_unknown_setting(key, where, line))
             continue
         name, convert = SETTINGS[key]
         try:
-            values[name] = None if value is None else convert(value)
+            converted = None if value is None else convert(value)
         except TypeError as exc:
             shown = reprlib.repr(value) if not isinstance(value, str) else f"'{value[:80]}'"
-            problems.append(Problem(f"`{key}` is {shown[:80]} but must be {exc}", origin, line))
+            problems.append(Problem(f"`{key}` is {shown[:80]} but must be {exc}", where, line))
+            continue
         except ValueError as exc:
-            problems.append(Problem(f"`{key}` {exc}", origin, line, "shorten or correct it"))
+            problems.append(Problem(f"`{key}` {exc}", where, line, "shorten or correct it"))
+            continue
+        try:
+            _check_all_text(converted, key)
+        except ValueError as exc:
+            problems.append(Problem(f"`{key}` {exc}", where, line, "shorten or correct it"))
+            continue
+        if isinstance(converted, meta.Fields):
+            values.update(converted)
+        elif converted is not None:
+            values[name] = converted
     problems += _check_ranges(values, raw, origin)
     if problems:
         raise BuildError(problems=problems, kind="config")
-    return BookConfig(lines=lines, **{k: v for k, v in values.items() if v is not None})
+    if unused:
+        first = min(unused, key=lambda k: raw[k][1])
+        warn(meta.unused_warning(unused), file=origins.get(first, origin), line=raw[first][1])
+    if values.pop("date_unreadable", False):
+        warn(
+            f"date “{values['date_text']}” is not one pandoc can read as a date; it is printed on"
+            " the copyright page but left out of the EPUB's metadata",
+            file=origins.get("date", origin),
+            line=raw["date"][1],
+            hint="write it like 2015-01-31, 31 January 2015 or January 2015",
+        )
+    _merge_people(values)
+    fields = {k: v for k, v in values.items() if k not in READ_ONLY}
+    return BookConfig(lines=lines, origins=tuple(origins.items()), **fields)
+
+
+def _merge_people(values: dict[str, Any]) -> None:
+    """Creators with the author role are authors; others join the contributors."""
+    creators = values.pop("creators", ())
+    if not values.get("authors"):
+        values["authors"] = tuple(name for name, role in creators if role in ("", "aut"))
+    others = tuple((name, role) for name, role in creators if role not in ("", "aut"))
+    values["contributors"] = others + values.get("contributors", ())
+    abstract = values.pop("abstract", None)
+    if abstract and not values.get("description"):
+        values["description"] = abstract
 
 
 def _check_ranges(values: dict[str, Any], raw: dict[str, Any], origin: str) -> list[Problem]:

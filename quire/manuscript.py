@@ -6,6 +6,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from quire.config import BookConfig, check_yaml_blocks, load_config, parse_yaml
 from quire.confine import check_tree, not_a_file, read_file, resolved
@@ -105,10 +106,11 @@ def _check_control_characters(text: str, path: Path) -> None:
 
 
 def find_styles(root: Path) -> Path:
-    """The styles folder: the book's own (checked file by file), or the project's default.
+    """Quire's styles folder, after checking the book's own styles/ file by file.
 
-    A folder beside the book is not used: it belongs to no one book, and a book from a pull
-    request must not pick up, or ship, files from its neighbours.
+    The book's print.css and epub.css are layered over Quire's (quire/transform/styles.py),
+    never instead of them. A folder beside the book is not used: it belongs to no one book,
+    and a book from a pull request must not pick up, or ship, files from its neighbours.
     """
     own = root / "styles"
     if not os.path.lexists(own):
@@ -123,9 +125,7 @@ def find_styles(root: Path) -> Path:
     if not_a_file(own) != "a folder":
         raise BuildError(f"is {not_a_file(own)}, not a folder", file=shown, hint="remove it")
     check_tree(own, (root,), shown=shown)
-    if not ((own / "print.css").is_file() and (own / "epub.css").is_file()):
-        return REPO_STYLES
-    return own
+    return REPO_STYLES
 
 
 def _natural_key(name: str) -> list[object]:
@@ -164,7 +164,7 @@ def _load_folder(root: Path, styles: Path | None) -> Manuscript:
                 file=origin,
                 hint="replace the link with a copy of the file",
             )
-        config = load_config(parse_yaml(read_text(settings, "settings"), origin), origin)
+        config = _folder_config(root, settings, origin)
     else:
         config = BookConfig(origin=origin)
     files = []
@@ -176,6 +176,59 @@ def _load_folder(root: Path, styles: Path | None) -> Manuscript:
             files.append(SourceFile(path, display_name(path), text, _ROLES[role]))
     _check_not_empty(files, root)
     return Manuscript(root, styles or find_styles(root), config, tuple(files), single_file=False)
+
+
+def _folder_config(root: Path, settings: Path, origin: str) -> BookConfig:
+    """book.yaml, with the pandoc metadata files it names merged under it."""
+    return config_with_metadata_files(
+        root, parse_yaml(read_text(settings, "settings"), origin), origin
+    )
+
+
+def config_with_metadata_files(
+    root: Path, raw: dict[str, tuple[Any, int]], origin: str
+) -> BookConfig:
+    """Settings with the pandoc metadata files they name merged under them (they win)."""
+    origins: dict[str, str] = {}
+    if "metadata-file" in raw:
+        value, line = raw["metadata-file"]
+        names = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        for name in names:
+            path = _inside_book(root, str(name), "metadata-file", line, origin)
+            shown = display_name(path)
+            block, offset = metadata_block(read_text(path, "settings"))
+            for key, item in parse_yaml(block, shown, line_offset=offset).items():
+                if key not in raw:
+                    raw[key] = item
+                    origins[key.split("\0")[0]] = shown
+    return load_config(raw, origin, origins=origins)
+
+
+def metadata_block(text: str) -> tuple[str, int]:
+    """A pandoc metadata file's YAML and its line offset: `---`/`...` fences are allowed."""
+    lines = text.split("\n")
+    start = 1 if lines and lines[0].rstrip() == "---" else 0
+    end = next(
+        (i for i in range(start, len(lines)) if lines[i].rstrip() in ("---", "...")), len(lines)
+    )
+    return "\n".join(lines[start:end]), start
+
+
+def _inside_book(root: Path, name: str, key: str, line: int | None, origin: str) -> Path:
+    """A file named by a setting: it must exist inside the book's folder."""
+    path = root / name
+    if not path.resolve().is_relative_to(root):
+        raise BuildError(
+            f"`{name}` in `{key}` is outside the book's folder",
+            file=origin,
+            line=line,
+            hint="move the file into the book's folder",
+        )
+    if not path.is_file():
+        raise BuildError(
+            f"`{name}` in `{key}` does not exist", file=origin, line=line, hint="fix the path"
+        )
+    return path
 
 
 def _chapter_path(root: Path, name: str, role: str, line: int | None, origin: str) -> Path:
@@ -255,7 +308,8 @@ def _load_single(path: Path, styles: Path | None) -> Manuscript:
     check_yaml_blocks(text, origin)
     block = _yaml_block(text)
     if block is not None:
-        config = load_config(parse_yaml(block, origin, line_offset=1), origin)
+        raw = parse_yaml(block, origin, line_offset=1)
+        config = config_with_metadata_files(path.parent, raw, origin)
     else:
         config = BookConfig(origin=origin)
     files = [SourceFile(path, origin, text, "body")]

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -22,6 +23,8 @@ LINE_IN_MESSAGE = re.compile(r"line (\d+)")
 # Pandoc's manual advises a timeout and a heap cap for untrusted input ("A note on security").
 PANDOC_SECONDS = 60
 PANDOC_HEAP_MIB = 1024
+# What a pandoc warning quotes from the input: a formula, or a citation key (searched as @key).
+QUOTED_INPUT = re.compile(r"(?:TeX math (.+?), rendering as TeX|citation (\S+) not found)")
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,16 @@ def pandoc_path() -> str:
     return pypandoc.get_pandoc_path()
 
 
-def run_pandoc(args: list[str], stdin: str, origin: str | None) -> str:
-    """Run pandoc, turn its warnings into ours and its failures into a BuildError."""
+def run_pandoc(
+    args: list[str],
+    stdin: str,
+    origin: str | None,
+    where: Callable[[str], tuple[str | None, int | None]] | None = None,
+) -> str:
+    """Run pandoc, turn its warnings into ours and its failures into a BuildError.
+
+    `where` places a warning (file, line) from its text, when pandoc's input was not one file.
+    """
     try:
         proc = subprocess.run(
             [pandoc_path(), *args, *pandoc_limits()],
@@ -73,12 +84,29 @@ def run_pandoc(args: list[str], stdin: str, origin: str | None) -> str:
         message = stderr.strip().splitlines()[0] if stderr.strip() else "pandoc failed"
         line = LINE_IN_MESSAGE.search(stderr)
         raise BuildError(f"pandoc: {message}", file=origin, line=int(line[1]) if line else None)
+    for text in pandoc_warnings(stderr):
+        line = LINE_IN_MESSAGE.search(text)
+        file, found = where(text) if where else (origin, int(line[1]) if line else None)
+        warn(text, file=file or origin, line=found)
+    return proc.stdout.decode("utf-8")
+
+
+def pandoc_warnings(stderr: str) -> list[str]:
+    """Pandoc's warnings, each with the detail it prints on the lines below it."""
+    warnings: list[list[str]] = []
     for raw in stderr.splitlines():
         match = PANDOC_WARNING.match(raw)
         if match:
-            line = LINE_IN_MESSAGE.search(raw)
-            warn(match["text"], file=origin, line=int(line[1]) if line else None)
-    return proc.stdout.decode("utf-8")
+            warnings.append([match["text"].strip()])
+        elif warnings and raw.startswith(" "):
+            warnings[-1].append(raw.strip())
+    result = []
+    for head, *detail in warnings:
+        # The detail repeats the input and points a caret at it; the reason is what helps.
+        reasons = [d for d in detail if d and d.strip("^ ") and not d.startswith("expecting")]
+        reasons = [d for d in reasons if d not in head]
+        result.append(f"{head} {'; '.join(reasons)}".strip() if reasons else head)
+    return result
 
 
 def pandoc_seconds() -> float:
@@ -111,11 +139,30 @@ def parse_all(sources: tuple[SourceFile, ...]) -> list[Parsed]:
         return list(pool.map(parse, sources))
 
 
-def write_html(blocks: list[Any], api_version: list[int]) -> str:
+def write_html(
+    blocks: list[Any],
+    api_version: list[int],
+    sources: tuple[SourceFile, ...] = (),
+) -> str:
     """Write AST blocks as an HTML5 fragment (MathML for math, sections as <section>)."""
     doc = {"pandoc-api-version": api_version, "meta": {}, "blocks": blocks}
     args = ["--from", "json", "--to", "html5", *HTML_WRITER_ARGS]
-    return run_pandoc(args, json.dumps(doc), None)
+    return run_pandoc(args, json.dumps(doc), None, where=placer(sources))
+
+
+def placer(sources: tuple[SourceFile, ...]) -> Callable[[str], tuple[str | None, int | None]]:
+    """Place a warning about a book's text: the file and line where its quoted input stands."""
+
+    def where(text: str) -> tuple[str | None, int | None]:
+        quoted = QUOTED_INPUT.search(text)
+        needle = (quoted[1] or "@" + quoted[2]) if quoted else None
+        for source in sources if needle else ():
+            index = source.text.find(needle)
+            if index >= 0:
+                return source.name, source.text.count("\n", 0, index) + 1
+        return None, None
+
+    return where
 
 
 @cache

@@ -126,6 +126,8 @@ def source_fingerprint(book: Book) -> str:
     for css in sorted(book.styles.rglob("*")):
         if css.is_file():
             digest.update(css.name.encode() + css.read_bytes())
+    for css in book.print_css:  # the book's own print styles change the layout too
+        digest.update(css.name.encode() + css.read_bytes())
     return digest.hexdigest()
 
 

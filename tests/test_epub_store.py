@@ -81,6 +81,13 @@ def _skipped(element: etree._Element) -> bool:
     )
 
 
+BLOCK_TAGS = {
+    *("p", "div", "section", "nav", "figure", "figcaption", "blockquote", "pre", "br", "hr"),
+    *("h1", "h2", "h3", "h4", "h5", "h6", "ol", "ul", "li", "dl", "dt", "dd"),
+    *("table", "caption", "thead", "tbody", "tr", "td", "th", "aside", "math"),
+}
+
+
 def text_after(root: etree._Element, marker: etree._Element, limit: int = 400) -> str:
     """The printed text that follows a page-break marker in its document, in reading order."""
     out: list[str] = []
@@ -90,15 +97,17 @@ def text_after(root: etree._Element, marker: etree._Element, limit: int = 400) -
             on = on or element is marker
             if skip or _skipped(element):
                 skip += 1
-            elif on and element.text:
-                out.append(element.text)
+            elif on:
+                if etree.QName(element).localname in BLOCK_TAGS:
+                    out.append(" ")  # words meet across inline tags, not across blocks
+                out.append(element.text or "")
         else:
             skip -= 1 if skip else 0
             if on and not skip and element.tail:
                 out.append(element.tail)
         if sum(len(t) for t in out) > limit:
             break
-    return " ".join(out)
+    return "".join(out)
 
 
 def print_margins() -> tuple[float, float]:

@@ -14,9 +14,11 @@ from xml.sax.saxutils import escape, quoteattr
 import lxml.html
 from lxml import etree
 
+from quire.config import BookConfig
 from quire.cover import cover_png
 from quire.fonts import FontFile, FontSet, load_fonts
 from quire.render import Output, PageStart
+from quire.render.front_matter import COPYRIGHT_ID, copyright_page
 from quire.render.pages import counts, roman
 from quire.render.print_checks import check_metadata_coverage
 from quire.transform import SECTION_TYPES, Book, Chapter
@@ -40,7 +42,12 @@ CONTAINER = """<?xml version="1.0" encoding="UTF-8"?>
 MATTER = {"front": "frontmatter", "body": "bodymatter", "back": "backmatter"}
 BEFORE_CONTENTS = {"copyright-page", "dedication", "epigraph"}
 # Pages the print edition adds before the chapters, and the EPUB page that stands for each.
-PRINT_FRONT = {"half-title": "title-page", "title-page": "title-page", "contents": "contents"}
+PRINT_FRONT = {
+    "half-title": "title-page",
+    "title-page": "title-page",
+    COPYRIGHT_ID: "title-page",  # the generated copyright page is part of the EPUB's title page
+    "contents": "contents",
+}
 # Blocks a page-break marker goes before (not into) when the printed page begins with them.
 HOISTED = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "figure", "table", "dl"}
 HOIST_INTO = {"section", "div", "aside", "blockquote", "li", "td", "th", "dd", "figure", "body"}
@@ -98,8 +105,15 @@ def xhtml_page(book: Book, title: str, body: str, css: str = "../styles/epub.css
     lang = quoteattr(book.config.lang or "und")
     sheets = [css.rsplit("/", 1)[0] + "/fonts.css"] if book.config.embed_fonts else []
     sheets.append(css)
+    folder = css.rsplit("/", 1)[0]
+    sheets += [f"{folder}/{name}" for name in author_sheets(book)]
     links = "".join(f'<link rel="stylesheet" type="text/css" href="{href}"/>\n' for href in sheets)
     return XHTML_HEAD.format(lang=lang, title=x(title), links=links) + body + "\n</html>\n"
+
+
+def author_sheets(book: Book) -> list[str]:
+    """The names of the book's own style sheets in the package, after epub.css."""
+    return [f"book-{n}.css" for n in range(1, len(book.epub_css) + 1)]
 
 
 class EpubRenderer:
@@ -118,6 +132,8 @@ class EpubRenderer:
         files = {"EPUB/" + p.href: p.xhtml.encode("utf-8") for p in pages}
         files["EPUB/toc.ncx"] = ncx_document(book, pages).encode("utf-8")
         files["EPUB/styles/epub.css"] = (book.styles / "epub.css").read_bytes()
+        for name, path in zip(author_sheets(book), book.epub_css, strict=True):
+            files[f"EPUB/styles/{name}"] = path.read_bytes()
         fonts: tuple[EmbeddedFont, ...] = ()
         if book.config.embed_fonts:
             fonts, css = embedded_fonts(book, pages)
@@ -194,7 +210,9 @@ def title_page(book: Book, starts: list[PageStart]) -> Page:
     """The title page (title, subtitle, authors, publisher) with the print title pages' markers."""
     config = book.config
     labels = tuple(s.label for s in starts if s.chars == 0)
-    lines = [marker_html(label) for label in labels]
+    # The print copyright page's marker goes where its text starts, inside it.
+    verso = [s.label for s in starts if s.chars == 0 and s.element_id == COPYRIGHT_ID]
+    lines = [marker_html(label) for label in labels if label not in verso]
     lines.append(f'<h1 class="title">{x(config.title)}</h1>')
     if config.subtitle:
         lines.append(f'<p class="subtitle">{x(config.subtitle)}</p>')
@@ -205,7 +223,9 @@ def title_page(book: Book, starts: list[PageStart]) -> Page:
         '<body class="titlepage" epub:type="frontmatter">\n'
         '<section epub:type="titlepage" class="titlepage" id="title-page">\n'
         + "\n".join(lines)
-        + "\n</section>\n</body>"
+        + "\n</section>\n"
+        + copyright_page(book, epub=True, start="".join(marker_html(v) for v in verso))
+        + "\n</body>"
     )
     xhtml = xhtml_page(book, config.title or "", body)
     return Page("text/title.xhtml", "Title Page", xhtml, page_labels=labels)
@@ -230,6 +250,8 @@ def chapter_page(
     if SECTION_TYPES.get(chapter.kind):
         body.set("role", SECTION_TYPES[chapter.kind])
     _rewrite_links(book, chapter, body)
+    for page_break in body.xpath(".//div[@class='page-break']"):
+        page_break.drop_tree()  # `\newpage` is for print; a reflowable book has no pages to break
     for image in body.iter("img"):
         image.set("src", "../" + image.get("src"))
     _epub_notes(body)
@@ -237,7 +259,7 @@ def chapter_page(
     markup = etree.tostring(body, method="xml", encoding="unicode", with_tail=False)
     page_body = f'<body epub:type="{MATTER[chapter.role]}">\n{markup}\n</body>'
     href = "text/" + chapter.file_name
-    xhtml = xhtml_page(book, chapter.title, page_body)
+    xhtml = xhtml_page(book, chapter.title or book.config.title or "", page_body)
     return Page(href, chapter.title, xhtml, _properties(body), chapter, labels)
 
 
@@ -387,8 +409,8 @@ def _toc_items(pages: list[Page]) -> list[tuple[str, str, list[tuple[str, str]]]
     """(href, title, [(href, title) of its sections]) for each chapter page."""
     items = []
     for page in pages:
-        if page.chapter is None:
-            continue
+        if page.chapter is None or not page.chapter.title:
+            continue  # untitled front matter, as pandoc has it: in the spine, not the contents
         subs = [(f"{page.href}#{h.id}", h.title) for h in page.chapter.headings if h.level == 2]
         items.append((page.href, page.title, subs))
     return items
@@ -440,7 +462,7 @@ def nav_page(book: Book, pages: list[Page], starts: tuple[PageStart, ...]) -> Pa
     parts = [
         '<body epub:type="frontmatter">',
         *(marker_html(label) for label in labels),
-        '<nav epub:type="toc" id="toc" role="doc-toc"><h1>Contents</h1>',
+        f'<nav epub:type="toc" id="toc" role="doc-toc"><h1>{x(book.config.toc_title or "Contents")}</h1>',
         _toc_html(pages) + "</nav>",
         '<nav epub:type="landmarks" id="landmarks" aria-label="Landmarks" hidden="">'
         f"<h2>Landmarks</h2><ol>{_landmarks_html(pages)}</ol></nav>",
@@ -630,6 +652,7 @@ def package_document(
         if value:
             meta.append(f"<dc:{tag}>{x(value)}</dc:{tag}>")
     meta += [f"<dc:subject>{x(s)}</dc:subject>" for s in config.subjects]
+    meta += pandoc_metadata(config)
     if config.subtitle:
         meta.append(f'<dc:title id="subtitle">{x(config.subtitle)}</dc:title>')
         meta.append('<meta refines="#subtitle" property="title-type">subtitle</meta>')
@@ -645,10 +668,41 @@ def package_document(
         + "\n</metadata>\n<manifest>\n"
         + "\n".join(_manifest(book, pages, cover, fonts))
         + "\n</manifest>\n"
-        '<spine toc="ncx">\n'
+        f'<spine toc="ncx"{_progression(config)}>\n'
         + "\n".join(f'<itemref idref="p{n}"/>' for n in range(1, len(pages) + 1))
         + "\n</spine>\n</package>\n"
     )
+
+
+def _progression(config: BookConfig) -> str:
+    """The spine's page-progression-direction, for a book set right to left (`dir: rtl`)."""
+    return ' page-progression-direction="rtl"' if config.dir == "rtl" else ""
+
+
+def pandoc_metadata(config: BookConfig) -> list[str]:
+    """Contributors with their roles, other identifiers and the series, as pandoc writes them."""
+    meta = []
+    for i, (name, role) in enumerate(config.contributors, 1):
+        meta.append(f'<dc:contributor id="contributor-{i}">{x(name)}</dc:contributor>')
+        if role:
+            meta.append(
+                f'<meta refines="#contributor-{i}" property="role" scheme="marc:relators">'
+                f"{x(role)}</meta>"
+            )
+    meta += [
+        f'<dc:identifier id="identifier-{i}">{x(value)}</dc:identifier>'
+        for i, (_scheme, value) in enumerate(config.identifiers[1:], 2)
+    ]
+    if config.collection:
+        meta.append(
+            f'<meta property="belongs-to-collection" id="collection">{x(config.collection)}</meta>'
+        )
+        meta.append('<meta refines="#collection" property="collection-type">series</meta>')
+        if config.group_position:
+            meta.append(
+                f'<meta refines="#collection" property="group-position">{config.group_position}</meta>'
+            )
+    return meta
 
 
 def _manifest(
@@ -661,6 +715,10 @@ def _manifest(
     ]
     if book.config.embed_fonts:
         items.append('<item id="css-fonts" href="styles/fonts.css" media-type="text/css"/>')
+    items += [
+        f'<item id="css-book-{n}" href="styles/{name}" media-type="text/css"/>'
+        for n, name in enumerate(author_sheets(book), 1)
+    ]
     for n, page in enumerate(pages, 1):
         props = f' properties="{page.properties}"' if page.properties else ""
         items.append(

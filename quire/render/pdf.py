@@ -19,6 +19,7 @@ from quire.errors import BuildError, warn
 from quire.fonts import FontSet, check_svg_files, load_fonts
 from quire.images import Asset, svg_size
 from quire.render import Output
+from quire.render.front_matter import copyright_page
 from quire.render.pages import HYPHENATION_MARK, page_starts
 from quire.render.print_checks import (
     check_metadata_coverage,
@@ -94,7 +95,7 @@ class PdfRenderer:
         from weasyprint.urls import FatalURLFetchingError
 
         variant = None if book.config.pdf_variant == "none" else book.config.pdf_variant
-        fetcher = confined_fetcher(Confinement((book.root, book.styles)))
+        fetcher = confined_fetcher(Confinement((book.root, book.styles, *book.generated)))
         # @font-face rules load only through a FontConfiguration, which must outlive write_pdf.
         font_config = self.font_config = FontConfiguration()
         stylesheets = [
@@ -107,6 +108,10 @@ class PdfRenderer:
                 filename=str(book.styles / "print.css"),
                 url_fetcher=fetcher,
                 font_config=font_config,
+            ),
+            *(  # the book's own style sheets, after Quire's, each on its own
+                CSS(filename=str(p), url_fetcher=fetcher, font_config=font_config)
+                for p in book.print_css
             ),
             CSS(string=page_css(book, gutter), font_config=font_config),
         ]
@@ -276,7 +281,11 @@ def book_html(book: Book, fixes: dict[str, str] | None = None) -> str:
     head.append('<meta name="generator" content="Quire"/>')
     head.append(f'<meta name="dcterms.created" content="{book.modified}"/>')
     head.append(f'<meta name="dcterms.modified" content="{book.modified}"/>')
-    parts = [_half_title(book), _title_page(book)]
+    parts = [
+        _half_title(book),
+        _title_page(book),
+        copyright_page(book),
+    ]
     front = [c for c in book.chapters if c.role == "front"]
     fixes = fixes or {}
     parts += [_chapter_html(book, c, fixes) for c in front if c.kind in BEFORE_CONTENTS]
@@ -313,13 +322,14 @@ def _contents(book: Book) -> str:
     """The contents page; print.css adds the dot leaders and page numbers."""
     items = []
     for chapter in book.chapters:
-        if chapter.kind in BEFORE_CONTENTS:
+        if chapter.kind in BEFORE_CONTENTS or not chapter.title:
             continue
         items.append(
             f'<li class="toc-{chapter.role}"><a href="#{chapter.id}">{html.escape(chapter.title)}</a></li>'
         )
     return (
-        '<nav class="contents front" id="contents" role="doc-toc"><h1>Contents</h1><ol>'
+        '<nav class="contents front" id="contents" role="doc-toc">'
+        f"<h1>{html.escape(book.config.toc_title or 'Contents')}</h1><ol>"
         + "".join(items)
         + "</ol></nav>"
     )

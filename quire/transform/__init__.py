@@ -1,0 +1,120 @@
+"""Transform stage: turn pandoc's ASTs into one checked Book of chapters, ready to render."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lxml.html
+
+from quire import images
+from quire.confine import Confinement
+from quire.errors import Problem
+from quire.manuscript import Manuscript, SourceFile
+from quire.pandoc import Parsed, api_version, write_html
+from quire.transform.ast import iter_nodes, locate, walk
+from quire.transform.citations import cite
+from quire.transform.figures import generated_folders
+from quire.transform.latex import translate_raw_latex
+from quire.transform.links import cross_file_references, resolve_links
+from quire.transform.lists import fill_lists
+from quire.transform.model import Book, Chapter, Draft, Heading
+from quire.transform.sanitise import sanitize
+from quire.transform.settings import complete_config, modified_time
+from quire.transform.sources import (
+    check_styles,
+    cover_asset,
+    images_without_alt,
+    mark_decorative_figures,
+    mark_images,
+    raw_images_without_alt,
+    refuse_missing_alt,
+    resolve_sources,
+    restore_images,
+)
+from quire.transform.structure import (
+    SECTION_TYPES,
+    ascii_slug,
+    chapter_level,
+    dedupe_ids,
+    gather_chapters,
+    make_chapter,
+    mark_list_delimiters,
+    number_notes,
+    shift_headings,
+)
+from quire.transform.styles import author_styles
+
+__all__ = [
+    "SECTION_TYPES",
+    "Book",
+    "Chapter",
+    "Heading",
+    "ascii_slug",
+    "iter_nodes",
+    "locate",
+    "transform",
+    "walk",
+]
+
+
+def transform(manuscript: Manuscript, parsed: list[Parsed]) -> Book:
+    """Check and reshape the parsed files into a Book of chapters with their assets."""
+    config = complete_config(manuscript, parsed)
+    parsed = cite(manuscript, config, cross_file_references(parsed))
+    level = chapter_level(config.chapter_level, parsed)
+    drafts: list[Draft] = []
+    missing_alt: list[Problem] = []
+    for item in parsed:
+        blocks = translate_raw_latex(item)
+        mark_decorative_figures(blocks)
+        missing_alt += images_without_alt(item, blocks)
+        blocks = shift_headings(mark_list_delimiters(mark_images(blocks)), level)
+        gather_chapters(drafts, item, blocks)
+    chapters = _write_chapters(drafts, tuple(item.source for item in parsed))
+    for chapter in chapters:
+        missing_alt += raw_images_without_alt(chapter)
+    refuse_missing_alt(missing_alt)
+    dedupe_ids(chapters)
+    fill_lists(chapters)
+    confinement = Confinement((manuscript.root,), config.allow_remote)  # styles/ is not for images
+    for styles in dict.fromkeys((manuscript.styles, manuscript.root / "styles")):  # + cover.css
+        if styles.is_dir():
+            check_styles(styles, Confinement((manuscript.root, manuscript.styles)))
+    search = (manuscript.root, *(manuscript.root / p for p in config.resource_path))
+    assets: dict[Path, images.Asset] = {}
+    for chapter in chapters:
+        restore_images(chapter)
+        sanitize(chapter, confinement)
+        resolve_sources(chapter, confinement, assets, search)
+    resolve_links(chapters)
+    cover = cover_asset(manuscript, config, confinement)
+    print_css, epub_css = author_styles(manuscript, config)
+    return Book(
+        config=config,
+        chapters=tuple(chapters),
+        assets=tuple(assets.values()),
+        cover=cover,
+        styles=manuscript.styles,
+        root=manuscript.root,
+        modified=modified_time(manuscript, config),
+        print_css=print_css,
+        epub_css=epub_css,
+        generated=generated_folders(tuple(a.path for a in assets.values())),
+    )
+
+
+def _write_chapters(drafts: list[Draft], sources: tuple[SourceFile, ...]) -> list[Chapter]:
+    """Number each chapter's notes, write all chapters as HTML in one pandoc run, and split it."""
+    wrapped, note_counts = [], []
+    for index, draft in enumerate(drafts, start=1):
+        blocks, count = number_notes(draft.blocks, f"n{index}")
+        note_counts.append(count)
+        wrapped.append({"t": "Div", "c": [[f"quire-chapter-{index}", [], []], blocks]})
+    html = write_html(wrapped, api_version(), sources)
+    elements = [e for e in lxml.html.fragments_fromstring(html) if isinstance(e.tag, str)]
+    return [
+        make_chapter(index, draft, element, count)
+        for index, (draft, element, count) in enumerate(
+            zip(drafts, elements, note_counts, strict=True), start=1
+        )
+    ]

@@ -1,0 +1,117 @@
+"""Raw HTML made safe: no scripts, frames, plugins, handlers or file-loading styles."""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from quire.confine import Confinement
+from quire.css import declaration_references
+from quire.errors import BuildError, warn
+from quire.transform.ast import locate
+from quire.transform.model import Chapter
+
+UNSAFE_ELEMENTS = ("script", "iframe", "object", "embed", "frame", "frameset", "applet", "base")
+
+
+# Elements that belong in a page's <head>: the book's look comes from styles/, not from raw HTML.
+HEAD_ELEMENTS = ("style", "link", "meta")
+
+
+URL_LIKE = ("href", "src", "action", "formaction", "data", "poster", "srcset", "background")
+
+
+LINK_ELEMENTS = ("a",)  # the only elements whose href is a link (checked in resolve_links)
+
+
+def drop_comments(body: etree._Element) -> None:
+    """Remove HTML comments and processing instructions: notes to the author, not the reader."""
+    for node in list(body.iter(etree.Comment, etree.ProcessingInstruction)):
+        parent = node.getparent()
+        if parent is None:
+            continue
+        if node.tail:  # the text after the comment stays where it was
+            previous = node.getprevious()
+            if previous is not None:
+                previous.tail = (previous.tail or "") + node.tail
+            else:
+                parent.text = (parent.text or "") + node.tail
+        parent.remove(node)
+
+
+def sanitize(chapter: Chapter, confinement: Confinement) -> None:
+    """Strip comments, scripts, frames, plugins and event handlers that raw HTML may bring in."""
+    drop_comments(chapter.body)
+    for element in list(chapter.body.iter(*UNSAFE_ELEMENTS, *HEAD_ELEMENTS)):
+        unsafe = element.tag in UNSAFE_ELEMENTS
+        warn(
+            f"raw HTML <{element.tag}> removed",
+            file=chapter.source.name,
+            line=locate(chapter.source, f"<{element.tag}"),
+            hint="books may not run scripts or embed frames and plugins"
+            if unsafe
+            else "the book's look comes from the CSS files in styles/",
+        )
+        element.drop_tree()
+    for element in chapter.body.iter():
+        if isinstance(element.tag, str):
+            _sanitize_attributes(chapter, element, confinement)
+
+
+def _sanitize_attributes(
+    chapter: Chapter, element: etree._Element, confinement: Confinement
+) -> None:
+    """Drop event handlers and javascript: URLs; refuse styles and hrefs that reach for files."""
+    for name in list(element.attrib):
+        value = element.get(name, "")
+        local = name.rsplit(":", 1)[-1].lower()
+        if local.startswith("on") or (local in URL_LIKE and _is_script_url(value)):
+            warn(
+                f"raw HTML attribute `{name}` removed",
+                file=chapter.source.name,
+                line=locate(chapter.source, name),
+                hint="event handlers and javascript: links do not belong in a book",
+            )
+            del element.attrib[name]
+        elif local == "style" and _style_references(chapter, value):
+            _refuse_style_url(chapter, value, confinement)
+        elif (
+            local in ("href", "action", "formaction")
+            and element.tag not in LINK_ELEMENTS
+            and not value.startswith("#")
+        ):
+            raise BuildError(
+                f'raw HTML <{element.tag} {name}="{value[:60]}"> is not supported',
+                file=chapter.source.name,
+                line=locate(chapter.source, value) or locate(chapter.source, name),
+                hint="in raw HTML only <a href> may point elsewhere; use Markdown for images",
+            )
+
+
+def _is_script_url(value: str) -> bool:
+    """True for javascript: and vbscript: URLs, however they are spaced or cased."""
+    squeezed = re.sub(r"[\s\x00-\x1f]", "", value).lower()
+    return squeezed.startswith(("javascript:", "vbscript:"))
+
+
+def _refuse_style_url(chapter: Chapter, value: str, confinement: Confinement) -> None:
+    """A raw HTML style attribute may not load files: say why, naming the reference."""
+    ref = _style_references(chapter, value)[0].url.strip()
+    line = locate(chapter.source, ref) or locate(chapter.source, "style=")
+    if ref and not ref.startswith("#"):
+        confinement.resolve(ref, chapter.source.path.parent, file=chapter.source.name, line=line)
+    raise BuildError(
+        f"raw HTML style `{value[:60]}` loads a file, which the book would not include",
+        file=chapter.source.name,
+        line=line,
+        hint="use a Markdown image, or put the rule in a CSS file in styles/",
+    )
+
+
+def _style_references(chapter: Chapter, value: str) -> list:
+    """What a raw HTML style attribute would load, as a CSS parser reads it (escapes and all)."""
+    try:
+        return declaration_references(value)
+    except ValueError as exc:
+        raise BuildError(f"raw HTML style: CSS {exc}", file=chapter.source.name) from None

@@ -1,0 +1,217 @@
+"""Images: alt text required, found as pandoc finds them, copied into the book."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from quire import images
+from quire.config import BookConfig
+from quire.confine import Confinement
+from quire.css import check_stylesheets
+from quire.errors import BuildError, Problem, warn
+from quire.manuscript import Manuscript, display_name
+from quire.pandoc import Parsed, stringify
+from quire.transform.ast import iter_nodes, locate, walk
+from quire.transform.figures import is_pdf, pdf_figure
+from quire.transform.model import Chapter
+from quire.transform.structure import ascii_slug
+
+IMAGE_MARK, ALT_MARK = "data-quire-image", "data-quire-alt"
+
+
+IMG_ATTRIBUTES = {"src", "alt", "id", "class", "title", "width", "height", "style"}
+
+
+MEDIA_SUFFIXES = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "image/svg+xml": ".svg",
+}
+
+
+def mark_decorative_figures(blocks: list[Any]) -> None:
+    """Keep `![Caption](x.png){alt=""}` decorative: pandoc drops an empty alt inside a figure."""
+    for figure in (n for n in iter_nodes(blocks) if n["t"] == "Figure"):
+        for image in (n for n in iter_nodes(figure["c"][2]) if n["t"] == "Image"):
+            attr, alt = image["c"][0], image["c"][1]
+            if not alt and "alt" not in dict(attr[2]):
+                attr[2].append(["alt", ""])
+
+
+ALT_HINT = (
+    'describe it: ![What it shows](file) or {alt="..."}; write {alt=""} only for a decorative image'
+)
+
+
+def images_without_alt(parsed: Parsed, blocks: list[Any]) -> list[Problem]:
+    """Every Markdown image without alt text; an explicit `alt=""` marks a decorative one."""
+    problems = []
+    for node in iter_nodes(blocks):
+        if node["t"] != "Image":
+            continue
+        attr, alt, (src, _title) = node["c"]
+        if dict(attr[2]).get("alt") is None and not stringify(alt).strip():
+            line = locate(parsed.source, src)
+            problems.append(Problem(f"image `{src}` has no alt text", parsed.source.name, line))
+    return problems
+
+
+def raw_images_without_alt(chapter: Chapter) -> list[Problem]:
+    """Every raw HTML <img> without an alt attribute (Markdown images are checked earlier)."""
+    return [
+        Problem(
+            f"raw HTML image `{img.get('src', '')}` has no alt text",
+            *chapter.where(img.get("src") or "<img"),
+        )
+        for img in chapter.body.iter("img")
+        if img.get(IMAGE_MARK) is None and img.get("alt") is None
+    ]
+
+
+def refuse_missing_alt(problems: list[Problem]) -> None:
+    """Report every image without alt text at once, before any layout."""
+    if problems:
+        raise BuildError(problems=[replace(p, hint=ALT_HINT) for p in problems])
+
+
+def mark_images(blocks: list[Any]) -> list[Any]:
+    """Mark Markdown images, so that what pandoc writes as <embed> or <video> stays an image."""
+
+    def visit(node: dict[str, Any]) -> Any:
+        if node["t"] != "Image":
+            return None
+        attr, alt, target = node["c"]
+        keyvals = [*attr[2], [IMAGE_MARK, "1"], [ALT_MARK, stringify(alt)]]
+        return {"t": "Image", "c": [[attr[0], attr[1], keyvals], alt, target]}
+
+    return walk(blocks, visit)
+
+
+def restore_images(chapter: Chapter) -> None:
+    """Markdown images become <img> again, whatever tag pandoc chose for their file's suffix."""
+    for element in chapter.body.xpath(f".//*[@{IMAGE_MARK}]"):
+        alt = element.attrib.pop(ALT_MARK, "")
+        del element.attrib[IMAGE_MARK]
+        if element.tag != "img":
+            for child in list(element):
+                element.remove(child)
+            for name in set(element.attrib) - IMG_ATTRIBUTES:
+                del element.attrib[name]
+            element.tag, element.text = "img", None
+            element.set("alt", element.get("alt", alt))
+        _size_as_style(element)
+
+
+def _size_as_style(image: etree._Element) -> None:
+    """`{width=320px}` or `{height=5cm}`: pandoc writes a bare number as an attribute, which
+    the PDF's layout would ignore; as a style it holds in every output."""
+    rules = []
+    for name in ("width", "height"):
+        value = image.get(name)
+        if value and re.fullmatch(r"\d+(\.\d+)?", value.strip()):
+            rules.append(f"{name}:{value.strip()}px")
+            del image.attrib[name]
+    if rules:
+        style = image.get("style", "").rstrip("; ")
+        image.set("style", ";".join([style, *rules]) if style else ";".join(rules))
+
+
+def resolve_sources(
+    chapter: Chapter,
+    confinement: Confinement,
+    assets: dict[Path, images.Asset],
+    search: tuple[Path, ...] = (),
+) -> None:
+    """Check each image a chapter shows and point it at its copy in the book."""
+    for element in chapter.body.xpath(".//*[@src or @srcset or @poster or @data]"):
+        for name in ("srcset", "poster", "data"):
+            if element.get(name):
+                raise BuildError(
+                    f"raw HTML attribute `{name}` is not supported",
+                    file=chapter.source.name,
+                    line=locate(chapter.source, name),
+                    hint="use a Markdown image instead",
+                )
+        ref = element.get("src", "")
+        file, line = chapter.where(ref)
+        if ref.startswith("data:") or element.tag != "img":
+            raise BuildError(
+                f'<{element.tag} src="{ref[:40]}"> is not supported; only images from files',
+                file=file,
+                line=line,
+                hint="save the image as a file in the book's folder and link to it",
+            )
+        found = find_image(ref, chapter, confinement, search)
+        path = pdf_figure(found, file=file, line=line) if is_pdf(found) else found
+        if path not in assets:
+            media_type, width, height = images.inspect(path, file=file, line=line)
+            href = _unique_href(found, media_type, {a.href for a in assets.values()})
+            assets[path] = images.Asset(path, href, media_type, width, height)
+        element.set("src", assets[path].href)
+
+
+def find_image(
+    ref: str, chapter: Chapter, confinement: Confinement, search: tuple[Path, ...]
+) -> Path:
+    """An image as pandoc finds it: beside the chapter's file, then in the book's root and
+    resource-path (pandoc resolves from where it runs, usually the root)."""
+    file, line = chapter.where(ref)
+    first = confinement.resolve(ref, chapter.folders[0], file=file, line=line)
+    if first.exists() or "://" in ref:
+        return first
+    for folder in (*chapter.folders[1:], *search):
+        path = confinement.resolve(ref, folder, file=file, line=line)
+        if path.exists():
+            return path
+    return first
+
+
+def check_styles(styles: Path, confinement: Confinement) -> None:
+    """The style sheets' url()s and @imports must stay in the book: no other files, no network."""
+    check_stylesheets(styles, confinement, display_name(styles))
+
+
+def _unique_href(path: Path, media_type: str, taken: set[str]) -> str:
+    """images/<name> for an image in the EPUB, with the suffix of its real format."""
+    suffix = MEDIA_SUFFIXES.get(media_type, path.suffix.lower())
+    if path.suffix.lower() in (".jpeg", ".jpg") and suffix == ".jpg":
+        suffix = path.suffix.lower()
+    stem = ascii_slug(path.stem) or "image"
+    href, n = f"images/{stem}{suffix}", 1
+    while href in taken:
+        n += 1
+        href = f"images/{stem}-{n}{suffix}"
+    return href
+
+
+COVER_SIZE = (1600, 2560)  # the size the e-book stores ask for (quire/cover.py draws this size)
+
+
+def cover_asset(
+    manuscript: Manuscript, config: BookConfig, confinement: Confinement
+) -> images.Asset | None:
+    if not config.cover_image:
+        return None
+    line = config.line_of("cover-image")
+    path = confinement.resolve(config.cover_image, manuscript.root, file=config.origin, line=line)
+    media_type, width, height = images.inspect(path, file=config.origin, line=line)
+    if media_type == images.SVG_TYPE:
+        raise BuildError(
+            "the cover must be a JPEG or PNG image", file=config.origin, hint="set `cover-image:`"
+        )
+    if width < COVER_SIZE[0] or height < COVER_SIZE[1]:
+        warn(
+            f"the cover is {width}×{height} pixels, under the {COVER_SIZE[0]}×{COVER_SIZE[1]}"
+            " the stores ask for",
+            file=config.origin_of("cover-image"),
+            line=config.line_of("cover-image"),
+            hint="use a larger image; small covers look blurred in store listings",
+        )
+    return images.Asset(path, f"images/cover{path.suffix.lower()}", media_type, width, height)
