@@ -9,7 +9,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from quire.errors import EXIT_BUILD, EXIT_OK, as_build_error, printable
+from quire.errors import EXIT_BUILD, EXIT_OK, BuildError, as_build_error, printable
 
 DESCRIPTION = "Build a Markdown manuscript into an EPUB 3 and a print-ready PDF."
 
@@ -25,7 +25,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--out", default="dist", help="output folder (default: dist/)")
     parser.add_argument(
-        "--to", choices=("epub", "pdf"), action="append", help="build only this format (repeatable)"
+        "--to",
+        choices=("epub", "pdf", "html"),
+        action="append",
+        help="build only this format (repeatable); html is the web edition, dist/<slug>/",
     )
     parser.add_argument("--verbose", action="store_true", help="show more detail on errors")
     parser.add_argument(
@@ -33,7 +36,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="after the build, preflight the PDF for the printer (page size, fonts, images)",
     )
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="build, serve the web edition on 127.0.0.1, rebuild and reload on change",
+    )
+    parser.add_argument("--port", type=int, default=8000, help="port for --serve (default: 8000)")
     args = parser.parse_args(argv)
+    if args.serve and args.to and "html" not in args.to:
+        parser.error("--serve serves the web edition; add --to html")
     if args.check and args.to and "pdf" not in args.to:
         parser.error("--check checks the PDF; add --to pdf")
     return args
@@ -97,7 +108,33 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  note: {note}")
     if args.check:
         return check_print(written)
+    if args.serve:
+        return serve_site(args, formats, written, report)
     return EXIT_OK
+
+
+def serve_site(args: argparse.Namespace, formats: tuple, written: list, report) -> int:
+    """Serve the web edition just built; rebuild it when the manuscript or its styles change."""
+    from quire.manuscript import find_styles
+    from quire.pipeline import build
+    from quire.serve import serve
+
+    site = next(item.path for item in written if item.format == "html")
+    source = Path(args.source).resolve()
+    root = source if source.is_dir() else source.parent
+    watched = list(dict.fromkeys([source, find_styles(root)]))
+
+    def rebuild() -> Path:
+        print("quire: rebuilding", flush=True)
+        return next(
+            w.path for w in build(source, Path(args.out), formats, report) if w.format == "html"
+        )
+
+    try:
+        return serve(site, rebuild, watched, args.port)
+    except BuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
 
 
 def check_print(written: list) -> int:

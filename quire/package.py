@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,20 +61,39 @@ def _output_error(path: Path, message: str, what_to_do: str) -> BuildError:
 def package(out: Path, slug: str, fingerprint: str, outputs: dict[str, Output]) -> list[Written]:
     """Write the book's outputs, and the page map that EPUB-only builds reuse, all or nothing."""
     names = {fmt: output_name(slug, fmt) for fmt in outputs}
-    files: dict[str, bytes | Path] = {names[fmt]: o.data for fmt, o in outputs.items()}
-    pdf = outputs.get("pdf")
-    if pdf is not None and pdf.page_starts:
-        starts = [s.__dict__ for s in pdf.page_starts]
-        cache = json.dumps({"fingerprint": fingerprint, "starts": starts}).encode()
-        files[f"{CACHE_FOLDER}/{slug}.pages.json"] = cache
-    write_outputs(out, files)
+    with tempfile.TemporaryDirectory(prefix="quire-site-") as staging:
+        files: dict[str, bytes | Path] = {
+            names[fmt]: _site_folder(o.files, Path(staging) / fmt) if o.files else o.data
+            for fmt, o in outputs.items()
+        }
+        pdf = outputs.get("pdf")
+        if pdf is not None and pdf.page_starts:
+            starts = [s.__dict__ for s in pdf.page_starts]
+            cache = json.dumps({"fingerprint": fingerprint, "starts": starts}).encode()
+            files[f"{CACHE_FOLDER}/{slug}.pages.json"] = cache
+        write_outputs(out, files)
     return [
-        Written(out / names[fmt], fmt, len(o.data), o.pages, o.notes) for fmt, o in outputs.items()
+        Written(out / names[fmt], fmt, _size(o), o.pages, o.notes) for fmt, o in outputs.items()
     ]
 
 
+def _site_folder(files: dict[str, bytes], folder: Path) -> Path:
+    """A site's files (relative path → bytes) laid out in a folder, for write_outputs to copy."""
+    for name, data in sorted(files.items()):
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return folder
+
+
+def _size(output: Output) -> int:
+    return sum(map(len, output.files.values())) if output.files else len(output.data)
+
+
 def output_name(slug: str, fmt: str) -> str:
-    """The file name of one output: `<slug>.pdf`, `<slug>.epub`, `<slug>-interior.pdf`, ..."""
+    """The name of one output: `<slug>.pdf`, `<slug>.epub`, `<slug>-interior.pdf`, the site `<slug>/`."""
+    if fmt == "html":
+        return f"{slug}/"
     return press.file_name(slug, fmt) if fmt in press.PRESS_FORMATS else f"{slug}.{fmt}"
 
 

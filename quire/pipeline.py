@@ -21,12 +21,16 @@ from quire.press.cover import CoverRenderer
 from quire.press.interior import InteriorRenderer
 from quire.render import Output, PageStart, Renderer
 from quire.render.epub import EpubRenderer
+from quire.render.html import HtmlRenderer
 from quire.render.pages import PAGE_MAP_VERSION
 from quire.render.pdf import PdfRenderer, effective_bleed
 from quire.transform import Book, ascii_slug, transform
 
-FORMATS = ("pdf", "epub")  # the PDF first: the EPUB's page-list comes from its layout
-RENDER_ORDER = ("pdf", *press.PRESS_FORMATS, "epub")  # the print kit is made from the PDF
+# The PDF first: the EPUB's page-list comes from its layout, the print kit from its pages.
+# The web edition last: it offers the other files for download.
+FORMATS = ("pdf", "epub", "html")
+RENDER_ORDER = ("pdf", *press.PRESS_FORMATS, "epub", "html")
+NEEDED = {"html": ("pdf", "epub")}  # formats a format is made from, rendered even if not asked for
 Report = Callable[[str, float, str], None]
 
 
@@ -37,8 +41,10 @@ def renderers_for(formats: tuple[str, ...]) -> list[Renderer]:
         "interior": InteriorRenderer(),
         "cover": CoverRenderer(),
         "epub": EpubRenderer(),
+        "html": HtmlRenderer(),
     }
-    return [available[f] for f in RENDER_ORDER if f in formats]
+    wanted = set(formats).union(*(NEEDED.get(f, ()) for f in formats))
+    return [available[f] for f in RENDER_ORDER if f in wanted]
 
 
 def timed(report: Report, name: str, func: Callable[..., Any], *args: Any) -> Any:

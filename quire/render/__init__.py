@@ -19,19 +19,20 @@ class PageStart:
 
 @dataclass(frozen=True)
 class Output:
-    """What a renderer made: the file's bytes, and facts about it for the report."""
+    """What a renderer made: the file's bytes (or a site's files), and facts about it for the report."""
 
     format: str
     data: bytes
     pages: int | None = None
     page_starts: tuple[PageStart, ...] = field(default=())
     notes: tuple[str, ...] = field(default=())  # things the user should know about this file
+    files: dict[str, bytes] = field(default_factory=dict)  # a site: relative path → bytes
 
 
 class Renderer(Protocol):
     """Turns a Book into the bytes of one output file."""
 
-    format: str  # "epub" or "pdf": also the file suffix
+    format: str  # "epub" or "pdf": also the file suffix; "html": the folder dist/<slug>/
 
     def render(self, book: Book, earlier: dict[str, Output]) -> Output:
         """Render the book; `earlier` holds outputs already made in this build, by format."""

@@ -1,0 +1,85 @@
+"""HTML renderer: the web edition, a static site with a download page and one page per chapter.
+
+It runs after the PDF and the EPUB: the download page offers copies of both (with the PDF's
+page count), its page markers are the PDF's page starts (the EPUB's page-list), and its
+accessibility metadata is the EPUB's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from quire.manuscript import REPO_STYLES
+from quire.render import Output
+from quire.render.epub import _starts_by_chapter, cover_image
+from quire.render.html.assets import favicon, search_index, web_fonts
+from quire.render.html.chapters import chapter_pages, web_name
+from quire.render.html.download import Download, download_page, epub_accessibility
+from quire.render.html.layout import SiteLink
+from quire.transform import Book, ascii_slug
+
+SCRIPT = Path(__file__).with_name("site.js")
+# What each file is called on the page, its media type, and its schema.org bookFormat.
+FORMATS = {
+    "epub": ("EPUB", "application/epub+zip", "EBook"),
+    "pdf": ("PDF", "application/pdf", "EBook"),
+}
+
+
+def book_slug(book: Book) -> str:
+    """The name of the book's files: the same as the pipeline gives the EPUB and the PDF."""
+    return ascii_slug(book.config.title or "") or "book"
+
+
+def style_sheet(book: Book) -> bytes:
+    """The book's web.css, or Quire's when the book's own styles/ folder has none."""
+    own = book.styles / "web.css"
+    return (own if own.is_file() else REPO_STYLES / "web.css").read_bytes()
+
+
+class HtmlRenderer:
+    """Builds the web edition as a set of files, by path inside `dist/<slug>/`."""
+
+    format = "html"
+
+    def render(self, book: Book, earlier: dict[str, Output]) -> Output:
+        """Render every page, copy the downloads beside them and index the text for search."""
+        pdf = earlier.get("pdf")
+        page_starts = pdf.page_starts if pdf else ()
+        contents = [SiteLink(web_name(c), c.title) for c in book.chapters]
+        pages = chapter_pages(book, _starts_by_chapter(book, page_starts), contents)
+        cover = cover_image(book)
+        downloads = self._downloads(book, earlier)
+        epub = earlier.get("epub")
+        a11y = epub_accessibility(epub.data) if epub and epub.data else {}
+        files: dict[str, bytes] = {p.href: p.html.encode("utf-8") for p in pages}
+        index = download_page(book, cover.href, downloads, a11y, contents)
+        files["index.html"] = index.encode("utf-8")
+        files.update(search_index(files, book.config.lang or ""))
+        fonts, fonts_css = web_fonts(book, [p.html for p in pages] + [index])
+        files.update(fonts)
+        files["fonts.css"] = fonts_css.encode("utf-8")
+        files["web.css"] = style_sheet(book)
+        files["site.js"] = SCRIPT.read_bytes()
+        files[cover.href] = cover.data
+        files["favicon.png"] = favicon(cover.data)
+        for asset in book.assets:
+            files[asset.href] = asset.path.read_bytes()
+        for download in downloads:
+            files[download.href] = earlier[download.href.rsplit(".", 1)[1]].data
+        notes = () if page_starts else ("no page markers: the print layout was not made",)
+        return Output("html", b"", files=files, notes=notes)
+
+    def _downloads(self, book: Book, earlier: dict[str, Output]) -> list[Download]:
+        """The files this build made that a reader can download, EPUB first."""
+        found = []
+        for fmt in ("epub", "pdf"):
+            output = earlier.get(fmt)
+            if output is None or not output.data:
+                continue
+            name, media_type, book_format = FORMATS[fmt]
+            href = f"{book_slug(book)}.{fmt}"
+            found.append(
+                Download(href, name, media_type, len(output.data), output.pages, book_format)
+            )
+        return found

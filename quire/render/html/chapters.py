@@ -1,0 +1,102 @@
+"""The reading edition's chapter pages: the transformed chapters with web notes and page markers."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from lxml import etree
+
+from quire.render import PageStart
+from quire.render.epub import _epub_notes, _insert_page_break, _rewrite_links
+from quire.render.html.layout import SiteLink, page_html
+from quire.transform import SECTION_TYPES, Book, Chapter
+
+EPUB_TYPE = "epub:type"
+
+
+@dataclass(frozen=True)
+class WebPage:
+    """One HTML page of the site."""
+
+    href: str
+    title: str
+    html: str
+    page_labels: tuple[str, ...] = ()
+
+
+def web_name(chapter: Chapter) -> str:
+    """A chapter's file name in the site: its EPUB file name with .html."""
+    return chapter.file_name.rsplit(".", 1)[0] + ".html"
+
+
+def chapter_pages(
+    book: Book, starts_in: dict[str, list[PageStart]], contents: list[SiteLink]
+) -> list[WebPage]:
+    """One page per chapter, in reading order, each with the contents and previous/next links."""
+    pages = []
+    chapters = list(book.chapters)
+    for n, chapter in enumerate(chapters):
+        prev = _link(chapters[n - 1]) if n else None
+        after = _link(chapters[n + 1]) if n + 1 < len(chapters) else None
+        main, labels = chapter_main(book, chapter, starts_in.get(chapter.id, []))
+        html = page_html(book, chapter.title, main, contents, web_name(chapter), prev, after)
+        pages.append(WebPage(web_name(chapter), chapter.title, html, labels))
+    return pages
+
+
+def _link(chapter: Chapter) -> SiteLink:
+    return SiteLink(web_name(chapter), chapter.title)
+
+
+def chapter_main(
+    book: Book, chapter: Chapter, starts: list[PageStart]
+) -> tuple[etree._Element, tuple[str, ...]]:
+    """The chapter's section as the EPUB has it (notes, markers, links), then made HTML."""
+    body = copy.deepcopy(chapter.body)
+    classes = [*body.get("class", "").split(), chapter.kind]
+    body.set("class", " ".join(dict.fromkeys(classes)))
+    if SECTION_TYPES.get(chapter.kind):
+        body.set("role", SECTION_TYPES[chapter.kind])
+    _rewrite_links(book, chapter, body)
+    _epub_notes(body)
+    labels = tuple(s.label for s in starts if _insert_page_break(body, s))
+    to_web(book, body)
+    return body, labels
+
+
+def to_web(book: Book, body: etree._Element) -> None:
+    """EPUB-isms out: no epub:type, links to .html files, visible page labels, note controls."""
+    names = {c.file_name: web_name(c) for c in book.chapters}
+    for element in body.iter():
+        if not isinstance(element.tag, str):
+            continue
+        element.attrib.pop(EPUB_TYPE, None)
+        href = element.get("href", "") if element.tag == "a" else ""
+        name, hash_, fragment = href.partition("#")
+        if name in names:
+            element.set("href", names[name] + hash_ + fragment)
+        if element.get("role") == "doc-pagebreak":
+            page_marker(element)
+        elif element.get("role") == "doc-footnote":
+            back = element.find(".//a[@role='doc-backlink']")
+            number = (back.text or "").rstrip(".") if back is not None else ""
+            element.set("aria-label", f"Note {number}")  # each note a landmark of its own name
+
+
+def page_marker(marker: etree._Element) -> None:
+    """A print page's marker as visible text, "page" said only to screen readers.
+
+    Not role="doc-pagebreak": axe-core does not allow it on a span with a label, and a
+    reader on the web needs to see the page number to cite it.
+    """
+    label = marker.attrib.pop("aria-label", "")
+    del marker.attrib["role"]
+    marker.set("class", "page-marker")
+    marker.set("data-page", label)
+    marker.set("data-pagefind-ignore", "")  # not a word of the book for search
+    hidden = etree.SubElement(marker, "span")
+    hidden.set("class", "visually-hidden")
+    hidden.text = "page "
+    hidden.tail = label
+    marker.text = None

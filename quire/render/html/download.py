@@ -1,0 +1,186 @@
+"""The download page: cover, title, authors, description, a button per file, and its metadata."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+
+from lxml import etree
+
+from quire.render.html.layout import SiteLink, contents_html, footer_html, head_html, header_html, x
+from quire.transform import Book
+
+OPF_NS = {"opf": "http://www.idpf.org/2007/opf"}
+# The EPUB's schema.org accessibility properties, repeated in the page's JSON-LD.
+A11Y_PROPERTIES = (
+    "accessMode",
+    "accessModeSufficient",
+    "accessibilityFeature",
+    "accessibilityHazard",
+    "accessibilitySummary",
+)
+
+
+@dataclass(frozen=True)
+class Download:
+    """One file offered on the page."""
+
+    href: str
+    name: str  # what the button says, e.g. "EPUB"
+    media_type: str
+    size: int
+    pages: int | None = None
+    format: str = ""  # schema.org bookFormat
+
+
+def epub_accessibility(epub: bytes) -> dict[str, list[str]]:
+    """The schema.org accessibility metadata of the EPUB's package document, by property."""
+    with zipfile.ZipFile(io.BytesIO(epub)) as archive:
+        opf = etree.fromstring(archive.read("EPUB/package.opf"))
+    found: dict[str, list[str]] = {}
+    for meta in opf.iterfind(".//opf:meta[@property]", OPF_NS):
+        name = meta.get("property").removeprefix("schema:")
+        if name in A11Y_PROPERTIES:
+            found.setdefault(name, []).append(meta.text or "")
+    return found
+
+
+def human_size(size: int) -> str:
+    """A file size as people read it: 457 KB, 1.2 MB."""
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def book_json_ld(
+    book: Book, cover_href: str, downloads: list[Download], a11y: dict[str, list[str]]
+) -> dict:
+    """schema.org Book: the work, each file as an edition, and the EPUB's accessibility."""
+    config = book.config
+    data: dict = {
+        "@context": "https://schema.org",
+        "@type": "Book",
+        "name": config.title,
+        "inLanguage": config.lang,
+        "image": cover_href,
+    }
+    if config.subtitle:
+        data["alternativeHeadline"] = config.subtitle
+    data["author"] = [{"@type": "Person", "name": a} for a in config.authors]
+    identifier = config.identifier or ""
+    if identifier.startswith("urn:isbn:"):
+        data["isbn"] = identifier.removeprefix("urn:isbn:")
+    data["identifier"] = identifier
+    for key, value in (
+        ("datePublished", config.date),
+        ("description", config.description),
+    ):
+        if value:
+            data[key] = value
+    if config.publisher:
+        data["publisher"] = {"@type": "Organization", "name": config.publisher}
+    for name, values in a11y.items():
+        data[name] = values[0] if name == "accessibilitySummary" else values
+    data["workExample"] = [_edition(d) for d in downloads]
+    return data
+
+
+def _edition(download: Download) -> dict:
+    edition = {
+        "@type": "Book",
+        "bookFormat": f"https://schema.org/{download.format}",
+        "encodingFormat": download.media_type,
+        "url": download.href,
+        "contentSize": human_size(download.size),
+    }
+    if download.pages:
+        edition["numberOfPages"] = download.pages
+    return edition
+
+
+def open_graph(book: Book, cover_href: str) -> str:
+    """Open Graph tags, for the preview a link to the page gets when it is shared."""
+    config = book.config
+    tags = [
+        ("og:type", "book"),
+        ("og:title", config.title or ""),
+        ("og:image", cover_href),
+        ("og:locale", (config.lang or "").replace("-", "_")),
+    ]
+    if config.description:
+        tags.append(("og:description", config.description))
+    tags += [("book:author", a) for a in config.authors]
+    if (config.identifier or "").startswith("urn:isbn:"):
+        tags.append(("book:isbn", config.identifier.removeprefix("urn:isbn:")))
+    if config.date:
+        tags.append(("book:release_date", config.date))
+    return "".join(f'<meta property="{k}" content="{x(v)}">\n' for k, v in tags)
+
+
+def button_html(download: Download) -> str:
+    """One download: a large link with the format, and its size and pages underneath."""
+    facts = [human_size(download.size)]
+    if download.pages:
+        facts.append(f"{download.pages} pages")
+    return (
+        f'<li><a class="button" href="{x(download.href)}" download type="{download.media_type}">'
+        f'<span class="format">Download the {x(download.name)}</span>'
+        f'<span class="facts">{x(", ".join(facts))}</span></a></li>'
+    )
+
+
+def download_page(
+    book: Book,
+    cover_href: str,
+    downloads: list[Download],
+    a11y: dict[str, list[str]],
+    contents: list[SiteLink],
+) -> str:
+    """index.html: the book's page, to download it or start reading it."""
+    config = book.config
+    alternates = "".join(
+        f'<link rel="alternate" type="{d.media_type}" href="{x(d.href)}"'
+        f' title="{x(config.title)} ({x(d.name)})">\n'
+        for d in downloads
+    )
+    ld = json.dumps(book_json_ld(book, cover_href, downloads, a11y), ensure_ascii=False, indent=1)
+    ld = ld.replace("</", "<\\/")  # the JSON cannot end its script element early
+    extra = (
+        (
+            f'<meta name="description" content="{x(config.description)}">\n'
+            if config.description
+            else ""
+        )
+        + alternates
+        + open_graph(book, cover_href)
+        + f'<script type="application/ld+json">\n{ld}\n</script>\n'
+    )
+    authors = ", ".join(config.authors)
+    cover_alt = f"Cover of {config.title}" + (f" by {authors}" if authors else "")
+    first = contents[0].href if contents else "index.html"
+    return (
+        head_html(book, config.title or "", extra)
+        + '<body class="download-page">\n'
+        + header_html(book)
+        + '<main id="text">\n<div class="book">\n'
+        + f'<img class="cover" src="{x(cover_href)}" alt="{x(cover_alt)}">\n'
+        + '<div class="about">\n'
+        + f"<h1>{x(config.title)}</h1>\n"
+        + (f'<p class="subtitle">{x(config.subtitle)}</p>\n' if config.subtitle else "")
+        + (f'<p class="authors">{x(authors)}</p>\n' if authors else "")
+        + '<section id="downloads" aria-labelledby="downloads-title">\n'
+        + '<h2 id="downloads-title">Download</h2>\n<ul class="buttons">\n'
+        + "\n".join(button_html(d) for d in downloads)
+        + "\n</ul>\n</section>\n"
+        + f'<p class="read"><a class="button secondary" href="{x(first)}">Read it here</a></p>\n'
+        + (f'<p class="description">{x(config.description)}</p>\n' if config.description else "")
+        + "</div>\n</div>\n"
+        + '<nav class="toc index-toc" aria-labelledby="contents-title">\n'
+        + '<h2 id="contents-title">Contents</h2>\n'
+        + contents_html(contents, "")
+        + "\n</nav>\n</main>\n"
+        + footer_html(book)
+        + "</body>\n</html>\n"
+    )

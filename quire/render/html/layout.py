@@ -1,0 +1,149 @@
+"""The frame every page of the site shares: head, header with search, contents, previous/next."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+from lxml import etree
+
+from quire.transform import Book
+
+# Nothing outside the site: no CDN, no web fonts from elsewhere, no analytics. Pagefind's search
+# runs WebAssembly, which needs 'wasm-unsafe-eval' (not 'unsafe-eval': no eval of strings).
+CSP = (
+    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'{styles};"
+    " img-src 'self'; font-src 'self'; connect-src 'self'; worker-src 'self'; base-uri 'none';"
+    " form-action 'self'"
+)
+
+
+@dataclass(frozen=True)
+class SiteLink:
+    """A link to a page of the site: where, and what it is called."""
+
+    href: str
+    title: str
+
+
+def x(text: str | None) -> str:
+    """Text escaped for HTML content."""
+    return escape(text or "")
+
+
+def style_hashes(main: etree._Element | None) -> str:
+    """CSP sources allowing exactly the page's own style attributes (pandoc's column widths).
+
+    They were checked with the rest of the text in the transform stage; hashing each one
+    lets them through while any other inline style stays blocked.
+    """
+    if main is None:
+        return ""
+    values = sorted(
+        {e.get("style") for e in main.iter() if isinstance(e.tag, str) and e.get("style")}
+    )
+    if not values:
+        return ""
+    hashes = [base64.b64encode(hashlib.sha256(v.encode()).digest()).decode() for v in values]
+    return " 'unsafe-hashes'" + "".join(f" 'sha256-{h}'" for h in hashes)
+
+
+def head_html(book: Book, title: str, extra: str = "", main: etree._Element | None = None) -> str:
+    """The document start: language, viewport, CSP, style sheets and the script."""
+    lang = quoteattr(book.config.lang or "und")
+    csp = CSP.format(styles=style_hashes(main))
+    return (
+        f'<!DOCTYPE html>\n<html lang={lang}>\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
+        '<meta name="color-scheme" content="light dark">\n'
+        f"<title>{x(title)}</title>\n"
+        '<link rel="icon" type="image/png" href="favicon.png">\n'
+        '<link rel="stylesheet" href="fonts.css">\n<link rel="stylesheet" href="web.css">\n'
+        '<script src="site.js" defer></script>\n'
+        f"{extra}</head>\n"
+    )
+
+
+def header_html(book: Book) -> str:
+    """The bar at the top: skip link, the book's name linking home, and the search form.
+
+    The search form stays hidden until the script shows it: without JavaScript it could not work.
+    """
+    return (
+        '<a class="skip" href="#text">Skip to the text</a>\n'
+        '<header class="bar">\n'
+        f'<a class="home" href="index.html">{x(book.config.title)}</a>\n'
+        '<div class="search" hidden>\n'
+        '<form action="index.html" role="search" aria-label="Search the book">\n'
+        '<label for="q">Search</label>\n'
+        '<input id="q" name="q" type="search" autocomplete="off">\n'
+        '<button type="submit">Find</button>\n'
+        "</form>\n"
+        '<div class="results" aria-live="polite"></div>\n'
+        "</div>\n</header>\n"
+    )
+
+
+def contents_html(contents: list[SiteLink], current: str) -> str:
+    """The book's contents, the current chapter marked for the eye and for screen readers."""
+    items = []
+    for link in contents:
+        here = ' aria-current="page"' if link.href == current else ""
+        items.append(f'<li><a href="{x(link.href)}"{here}>{x(link.title)}</a></li>')
+    return "<ol>\n" + "\n".join(items) + "\n</ol>"
+
+
+def pager_html(prev: SiteLink | None, after: SiteLink | None) -> str:
+    """Previous and next chapter links."""
+    parts = ['<nav class="pager" aria-label="Previous and next">']
+    if prev:
+        parts.append(
+            f'<a rel="prev" href="{x(prev.href)}"><span>Previous</span> {x(prev.title)}</a>'
+        )
+    if after:
+        parts.append(f'<a rel="next" href="{x(after.href)}"><span>Next</span> {x(after.title)}</a>')
+    return "\n".join(parts) + "\n</nav>\n"
+
+
+def page_html(
+    book: Book,
+    title: str,
+    main: etree._Element,
+    contents: list[SiteLink],
+    current: str,
+    prev: SiteLink | None,
+    after: SiteLink | None,
+) -> str:
+    """A whole chapter page."""
+    links = "".join(
+        f'<link rel="{rel}" href="{x(link.href)}">\n'
+        for rel, link in (("prev", prev), ("next", after))
+        if link
+    )
+    markup = etree.tostring(main, method="html", encoding="unicode", with_tail=False)
+    return (
+        head_html(book, f"{title} · {book.config.title}", links, main)
+        + '<body class="chapter-page">\n'
+        + header_html(book)
+        + '<div class="layout">\n'
+        + '<nav class="toc" aria-label="Contents">\n<details>\n<summary>Contents</summary>\n'
+        + contents_html(contents, current)
+        + "\n</details>\n</nav>\n"
+        + f'<main id="text" data-pagefind-body>\n{markup}\n</main>\n'
+        + "</div>\n"
+        + pager_html(prev, after)
+        + footer_html(book)
+        + "</body>\n</html>\n"
+    )
+
+
+def footer_html(book: Book) -> str:
+    """The foot of every page: the downloads, and the rights line if there is one."""
+    rights = f"<p>{x(book.config.rights)}</p>" if book.config.rights else ""
+    return (
+        '<footer class="foot">\n<p><a href="index.html#downloads">Download the EPUB or the PDF</a>'
+        f"</p>\n{rights}\n</footer>\n"
+    )

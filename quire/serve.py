@@ -1,0 +1,117 @@
+"""`build.py --serve`: build, serve the web edition on 127.0.0.1, rebuild on change and reload."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from quire.errors import EXIT_OK, BuildError, as_build_error
+
+RELOAD_PATH = "/__quire/build"
+# Asks the server every second which build it serves, and reloads the page when that changes.
+RELOAD_SCRIPT = b'<script src="/__quire/reload.js"></script>\n'
+RELOAD_JS = b"""(function () {
+  let seen = null;
+  setInterval(async function () {
+    try {
+      const build = await (await fetch("/__quire/build", {cache: "no-store"})).text();
+      if (seen !== null && build !== seen) location.reload();
+      seen = build;
+    } catch (error) { /* the server is rebuilding or has stopped */ }
+  }, 1000);
+})();
+"""
+
+
+class Site:
+    """The folder being served and the number of the build in it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.build = 0
+
+
+class Handler(SimpleHTTPRequestHandler):
+    """Serves the site's files, the reload script, and the build number it polls."""
+
+    site: Site
+
+    def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+        """The build number, the reload script, a page with the script added, or a file."""
+        path = self.path.split("?", 1)[0]
+        if path == RELOAD_PATH:
+            return self._send(str(self.site.build).encode(), "text/plain")
+        if path == "/__quire/reload.js":
+            return self._send(RELOAD_JS, "text/javascript")
+        file = Path(self.translate_path(path))
+        if file.is_dir():
+            file = file / "index.html"
+        if file.suffix == ".html" and file.is_file():
+            page = file.read_bytes().replace(b"</body>", RELOAD_SCRIPT + b"</body>", 1)
+            return self._send(page, "text/html; charset=utf-8")
+        return super().do_GET()
+
+    def _send(self, data: bytes, media_type: str) -> None:
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", media_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def translate_path(self, path: str) -> str:
+        """Files come from the site folder as it is now (a rebuild swaps the folder)."""
+        self.directory = str(self.site.folder)
+        return super().translate_path(path)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's name
+        """Quiet: a reader's requests are not news."""
+
+
+def start_server(site: Site, port: int) -> ThreadingHTTPServer:
+    """An HTTP server on 127.0.0.1 in a daemon thread, serving the site."""
+    handler = type("SiteHandler", (Handler,), {"site": site})
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def serve(
+    folder: Path,
+    rebuild: Callable[[], Path],
+    watched: list[Path],
+    port: int,
+    stop: threading.Event | None = None,
+) -> int:
+    """Serve a built site; rebuild on each change to the watched paths until Ctrl-C (or `stop`)."""
+    from watchfiles import watch
+
+    site = Site(folder)
+    try:
+        server = start_server(site, port)
+    except OSError as exc:
+        raise BuildError(
+            f"cannot serve on 127.0.0.1:{port}: {exc.strerror}",
+            hint="choose another port with --port",
+            kind="usage",
+        ) from None
+    print(f"quire: serving http://127.0.0.1:{server.server_port}/ (Ctrl-C to stop)", flush=True)
+    try:
+        for _changes in watch(*watched, stop_event=stop, debounce=400):
+            try:
+                site.folder = rebuild()
+                site.build += 1
+            except Exception as raised:  # noqa: BLE001 - a failed rebuild must not stop the server
+                error = as_build_error(raised)
+                problem = str(error) if error else f"internal error: {raised!r}"
+                print(f"error: {problem}; still serving the last good build", flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+        server.server_close()
+    print("quire: stopped serving", flush=True)
+    return EXIT_OK

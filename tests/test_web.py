@@ -1,0 +1,319 @@
+"""The web edition in a real browser: links, requests, accessibility, layout, search, notes, pages."""
+
+# ruff: noqa: F811 - `browser` is a fixture imported from web_site
+from __future__ import annotations
+
+import re
+import shutil
+import types
+import urllib.request
+from pathlib import Path
+
+import lxml.html
+import pytest
+from conftest import CASES_DIR, ROOT
+from pypdf import PdfReader
+from test_outputs import manuscript_words
+from web_site import (
+    Site,
+    broken_links,
+    browser,  # noqa: F401
+    outside_requests,
+    reading_order,
+    serve_folder,
+    visit,
+)
+
+from quire.pipeline import build
+
+axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")
+
+SOURCES = {"sample": ROOT / "manuscript", "rich": CASES_DIR / "rich"}
+WIDTHS = (390, 1280)
+SCREENSHOTS = ROOT / "docs"
+
+
+@pytest.fixture(scope="session")
+def web_site(tmp_path_factory):
+    """A function that builds a case with its web edition once, serves it and returns a Site."""
+    done: dict[str, Site] = {}
+
+    def get(name: str) -> Site:
+        if name not in done:
+            out = tmp_path_factory.mktemp(f"web-{name}")
+            written = build(SOURCES[name], out, ("pdf", "epub", "html"), lambda *a: None)
+            paths = {w.format: w.path for w in written}
+            server, base = serve_folder(paths["html"])
+            site = Site(paths["html"], base, paths["epub"], paths["pdf"], server)
+            site.pages = reading_order(site.folder)
+            done[name] = site
+        return done[name]
+
+    yield get
+    for site in done.values():
+        site.server.shutdown()
+        site.server.server_close()
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    """An HTTP GET: status and body."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, b""
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_every_link_resolves_to_the_real_file(name, web_site):
+    site = web_site(name)
+    assert broken_links(site.folder, site.base, fetch) == []
+    index = lxml.html.parse(str(site.folder / "index.html"))
+    downloads = index.xpath("//section[@id='downloads']//a/@href")
+    assert sorted(Path(h).suffix for h in downloads) == [".epub", ".pdf"]
+    for href in downloads:
+        built = site.epub if href.endswith(".epub") else site.pdf
+        assert fetch(site.base + href) == (200, built.read_bytes())
+
+
+def test_the_link_check_catches_a_broken_link_and_an_outside_one(web_site, tmp_path):
+    site = web_site("sample")
+    copy = tmp_path / "site"
+    shutil.copytree(site.folder, copy)
+    page = copy / site.pages[3]
+    text = page.read_text().replace("</main>", '<a href="nowhere.html">x</a></main>')
+    page.write_text(text.replace("</main>", '<img src="https://example.org/x.png" alt="x"></main>'))
+    server, base = serve_folder(copy)
+    try:
+        problems = broken_links(copy, base, fetch)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert any("nowhere.html answers 404" in p for p in problems)
+    assert any("example.org/x.png leaves the site" in p for p in problems)
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_no_request_leaves_the_site_and_no_console_error(name, web_site, browser):
+    site = web_site(name)
+    for path in site.pages:
+        page = browser.new_page()
+        seen = visit(page, site.base + path)
+        page.close()
+        assert outside_requests(seen, site.base) == [], path
+        assert seen.failures == [], path
+        assert seen.errors == [], path
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("name", SOURCES)
+def test_axe_finds_no_violation(name, scheme, web_site, browser):
+    site = web_site(name)
+    page = browser.new_page(color_scheme=scheme)
+    axe = axe_api.Axe()
+    found = {}
+    for path in site.pages:
+        page.goto(site.base + path, wait_until="networkidle")
+        result = axe.run(page)
+        if result.violations_count:
+            found[path] = result.generate_report()
+    page.close()
+    assert not found, "\n".join(f"{p}:\n{r}" for p, r in found.items())
+
+
+def test_axe_catches_an_image_without_alt(web_site, browser, tmp_path):
+    site = web_site("sample")
+    copy = tmp_path / "site"
+    shutil.copytree(site.folder, copy)
+    index = copy / "index.html"
+    index.write_text(index.read_text().replace(' alt="Cover of', ' data-x="Cover of'))
+    server, base = serve_folder(copy)
+    page = browser.new_page()
+    try:
+        page.goto(base + "index.html", wait_until="networkidle")
+        result = axe_api.Axe().run(page)
+    finally:
+        page.close()
+        server.shutdown()
+        server.server_close()
+    assert "image-alt" in result.generate_report()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", SOURCES)
+def test_no_sideways_scrolling_and_readable_text(name, width, web_site, browser, tmp_path):
+    site = web_site(name)
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    for path in site.pages:
+        page.goto(site.base + path, wait_until="networkidle")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {width}px"
+        size = page.evaluate(
+            "parseFloat(getComputedStyle(document.querySelector('main p')).fontSize)"
+        )
+        assert size >= 16, f"{path}: body text is {size}px at {width}px"
+        page.screenshot(path=tmp_path / f"{name}-{width}-{path}.png", full_page=False)
+    page.close()
+
+
+def test_the_sideways_check_catches_a_wide_element(web_site, browser):
+    site = web_site("sample")
+    page = browser.new_page(viewport={"width": 390, "height": 900})
+    page.goto(site.base + site.pages[3], wait_until="networkidle")
+    page.evaluate("document.querySelector('main p').style.width = '900px'")
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    page.close()
+    assert overflow > 0
+
+
+def chapter_words(site: Site, path: str) -> set[str]:
+    """The words of one page's text."""
+    main = lxml.html.parse(str(site.folder / path)).find(".//main")
+    for marker in main.xpath(".//span[@class='page-marker']"):
+        marker.drop_tree()  # a printed page's number is not a word of the book
+    return set(re.findall(r"\w+", main.text_content()))
+
+
+def test_search_finds_a_word_of_the_middle_chapter(web_site, browser):
+    site = web_site("sample")
+    chapters = site.pages[1:]
+    middle = chapters[len(chapters) // 2]
+    others = set().union(*(chapter_words(site, p) for p in chapters if p != middle))
+    unique = sorted(w for w in chapter_words(site, middle) - others if w.isalpha() and len(w) > 5)
+    assert unique, f"no word only {middle} has"
+    page = browser.new_page()
+    page.goto(site.base + site.pages[1], wait_until="networkidle")
+    page.fill("#q", unique[0])
+    page.click(".search button")
+    page.wait_for_selector(".results li a")
+    found = page.eval_on_selector_all(".results li a", "links => links.map(a => a.href)")
+    page.goto(found[0], wait_until="networkidle")
+    assert page.url == site.base + middle, (unique[0], found)
+    page.close()
+
+
+def test_each_note_opens_in_place_and_returns(web_site, browser):
+    site = web_site("sample")
+    page = browser.new_page()
+    opened = 0
+    for path in site.pages[1:]:
+        page.goto(site.base + path, wait_until="networkidle")
+        refs = page.eval_on_selector_all("a[role=doc-noteref]", "refs => refs.map(r => r.id)")
+        for ref_id in refs:
+            ref = page.locator(f"#{ref_id}")
+            target = ref.get_attribute("href")[1:]
+            note = page.locator(f"#{target}").inner_text()
+            ref.click()
+            box = page.locator(f"#{ref_id}-open")
+            assert box.is_visible(), ref_id
+            assert box.inner_text().split("Close note")[0].strip() in note
+            assert page.evaluate("document.activeElement.id") == f"{ref_id}-open"
+            page.keyboard.press("Escape")
+            assert box.count() == 0
+            assert page.evaluate("document.activeElement.id") == ref_id
+            back = page.locator(f"#{target} a[role=doc-backlink]").get_attribute("href")
+            assert back == f"#{ref_id}"  # without the script: the note links back to its call
+            opened += 1
+    page.close()
+    assert opened >= 10
+
+
+def pdf_pages(pdf: Path) -> tuple[list[str], list[str]]:
+    """The PDF's page labels and each page's words, by page."""
+    reader = PdfReader(pdf)
+    texts = [re.sub("[\u2010-]\\s*\n", "", p.extract_text() or "") for p in reader.pages]
+    return list(reader.page_labels), texts
+
+
+def marker_problems(folder: Path, pages: list[str], pdf: Path) -> list[str]:
+    """How the site's page markers differ from the PDF's pages: label, order, first word."""
+    labels, texts = pdf_pages(pdf)
+    markers = []
+    for path in pages:
+        tree = lxml.html.parse(str(folder / path))
+        for marker in tree.xpath("//span[@class='page-marker']"):
+            following = "following::text()[not(ancestor::span[@class='page-marker'])]"
+            after = (marker.tail or "") + "".join(marker.xpath(f"{following}[position()<6]"))
+            markers.append((marker.get("data-page"), marker.text_content(), after))
+    problems = [
+        f"{label} is no page of the PDF" for label, _t, _a in markers if label not in labels
+    ]
+    positions = [labels.index(label) for label, _t, _a in markers if label in labels]
+    if positions != sorted(set(positions)):
+        problems.append(f"markers out of order or repeated: {[m[0] for m in markers]}")
+    for label, text, after in markers:
+        if text != f"page {label}":
+            problems.append(f"marker {label} reads {text!r}")
+        words = re.findall(r"[^\W\d]{4,}", after)
+        page_text = texts[labels.index(label)] if label in labels else ""
+        if words and page_text.strip() and words[0] not in page_text:
+            problems.append(f"page {label} does not hold {words[0]!r}")  # blank versos have no text
+    found = {label for label, _t, _a in markers}
+    problems += [
+        f"no marker for page {labels[n]}"
+        for n, text in enumerate(texts)
+        if labels[n].isdigit() and text.strip() and labels[n] not in found
+    ]
+    return problems
+
+
+def test_page_markers_match_the_pdf(web_site):
+    site = web_site("sample")
+    assert marker_problems(site.folder, site.pages[1:], site.pdf) == []
+
+
+def test_the_marker_check_catches_a_marker_on_the_wrong_page(web_site, tmp_path):
+    site = web_site("sample")
+    copy = tmp_path / "site"
+    shutil.copytree(site.folder, copy)
+    page = copy / site.pages[5]
+    page.write_text(re.sub(r'data-page="(\d+)"', 'data-page="1"', page.read_text(), count=1))
+    problems = marker_problems(copy, site.pages[1:], site.pdf)
+    assert any("does not hold" in p for p in problems), problems
+    assert any(p.startswith("markers out of order") for p in problems), problems
+
+
+def test_a_reader_can_open_the_site_from_files(web_site, browser):
+    site = web_site("sample")
+    for path in site.pages:
+        page = browser.new_page()
+        seen = visit(page, (site.folder / path).as_uri())
+        loaded = page.evaluate(
+            "[...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)"
+        )
+        page.close()
+        assert seen.errors == [] and seen.failures == [], path
+        assert "Charis SIL" in loaded, path
+        assert all(url.startswith("file://") for url in seen.requests), path
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_the_site_has_every_word_of_the_manuscript(name, web_site):
+    site = web_site(name)
+    words = set()
+    for path in site.pages[1:]:
+        words |= chapter_words(site, path)
+    built = types.SimpleNamespace(source=SOURCES[name], expect={})
+    missing = manuscript_words(built) - words
+    assert not missing, sorted(missing)[:20]
+
+
+def test_a_rebuilt_site_replaces_the_old_one_whole(tmp_path):
+    from quire.package import package
+    from quire.render import Output
+
+    def site(files: dict[str, bytes]) -> dict[str, Output]:
+        return {"html": Output("html", b"", files=files)}
+
+    package(tmp_path, "book", "", site({"index.html": b"old", "old-chapter.html": b"gone"}))
+    [written] = package(tmp_path, "book", "", site({"index.html": b"new", "fonts/a.woff2": b"f"}))
+    folder = tmp_path / "book"
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    assert files == ["fonts/a.woff2", "index.html"]
+    assert (folder / "index.html").read_bytes() == b"new"
+    assert (written.path, written.size) == (folder, 4)
+    assert [p.name for p in tmp_path.iterdir()] == ["book"]  # no temporary folder left
