@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from quire import press
 from quire.manuscript import REPO_STYLES
 from quire.render import Output
 from quire.render.epub import _starts_by_chapter, cover_image
@@ -19,10 +20,13 @@ from quire.render.html.layout import SiteLink
 from quire.transform import Book, ascii_slug
 
 SCRIPT = Path(__file__).with_name("site.js")
-# What each file is called on the page, its media type, and its schema.org bookFormat.
+# What each file is called on the page, its media type, and its schema.org bookFormat (the
+# print kit's files are for the printer, not editions a reader picks: they have none).
 FORMATS = {
     "epub": ("EPUB", "application/epub+zip", "EBook"),
     "pdf": ("PDF", "application/pdf", "EBook"),
+    "interior": ("print interior (PDF)", "application/pdf", ""),
+    "cover": ("print cover (PDF)", "application/pdf", ""),
 }
 
 
@@ -66,20 +70,21 @@ class HtmlRenderer:
         for asset in book.assets:
             files[asset.href] = asset.path.read_bytes()
         for download in downloads:
-            files[download.href] = earlier[download.href.rsplit(".", 1)[1]].data
+            files[download.href] = earlier[download.source].data
         notes = () if page_starts else ("no page markers: the print layout was not made",)
         return Output("html", b"", files=files, notes=notes)
 
     def _downloads(self, book: Book, earlier: dict[str, Output]) -> list[Download]:
-        """The files this build made that a reader can download, EPUB first."""
+        """The files this build made that a reader can download: EPUB, PDF, then the print kit."""
         found = []
-        for fmt in ("epub", "pdf"):
+        for fmt, (name, media_type, book_format) in FORMATS.items():
             output = earlier.get(fmt)
             if output is None or not output.data:
                 continue
-            name, media_type, book_format = FORMATS[fmt]
-            href = f"{book_slug(book)}.{fmt}"
+            slug = book_slug(book)  # named as the package stage names the file beside the site
+            href = press.file_name(slug, fmt) if fmt in press.PRESS_FORMATS else f"{slug}.{fmt}"
+            pages = output.pages if fmt != "cover" else None
             found.append(
-                Download(href, name, media_type, len(output.data), output.pages, book_format)
+                Download(href, name, media_type, len(output.data), pages, book_format, fmt)
             )
         return found

@@ -32,7 +32,8 @@ class Download:
     media_type: str
     size: int
     pages: int | None = None
-    format: str = ""  # schema.org bookFormat
+    format: str = ""  # schema.org bookFormat; none for the printer's files
+    source: str = ""  # the output it copies: epub, pdf, interior, cover
 
 
 def epub_accessibility(epub: bytes) -> dict[str, list[str]]:
@@ -83,7 +84,7 @@ def book_json_ld(
         data["publisher"] = {"@type": "Organization", "name": config.publisher}
     for name, values in a11y.items():
         data[name] = values[0] if name == "accessibilitySummary" else values
-    data["workExample"] = [_edition(d) for d in downloads]
+    data["workExample"] = [_edition(d) for d in downloads if d.format]
     return data
 
 
@@ -124,8 +125,9 @@ def button_html(download: Download) -> str:
     facts = [human_size(download.size)]
     if download.pages:
         facts.append(f"{download.pages} pages")
+    kind = "button" if download.format else "button secondary"  # the printer's files: quieter
     return (
-        f'<li><a class="button" href="{x(download.href)}" download type="{download.media_type}">'
+        f'<li><a class="{kind}" href="{x(download.href)}" download type="{download.media_type}">'
         f'<span class="format">Download the {x(download.name)}</span>'
         f'<span class="facts">{x(", ".join(facts))}</span></a></li>'
     )
