@@ -317,3 +317,15 @@ def test_a_rebuilt_site_replaces_the_old_one_whole(tmp_path):
     assert (folder / "index.html").read_bytes() == b"new"
     assert (written.path, written.size) == (folder, 4)
     assert [p.name for p in tmp_path.iterdir()] == ["book"]  # no temporary folder left
+
+
+def test_a_missing_browser_fails_under_ci_and_skips_elsewhere(monkeypatch):
+    import web_site
+
+    monkeypatch.setattr(web_site, "CHROMIUM", Path("/nonexistent/chromium"))
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception):
+        web_site.launch_chromium(None)
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception):
+        web_site.launch_chromium(None)

@@ -66,9 +66,13 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium, driven by Playwright, for the whole session."""
+    """Debian's Chromium, driven by Playwright, for one test module.
+
+    Module scope: each test module that imports the fixture gets its own copy, and the sync API
+    allows one Playwright at a time, so each must be closed before the next module starts.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
