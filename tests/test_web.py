@@ -13,7 +13,7 @@ import lxml.html
 import pytest
 from conftest import CASES_DIR, ROOT
 from pypdf import PdfReader
-from test_outputs import manuscript_words
+from test_outputs import WORD, manuscript_words
 from web_site import (
     Site,
     broken_links,
@@ -175,7 +175,7 @@ def chapter_words(site: Site, path: str) -> set[str]:
     main = lxml.html.parse(str(site.folder / path)).find(".//main")
     for marker in main.xpath(".//span[@class='page-marker']"):
         marker.drop_tree()  # a printed page's number is not a word of the book
-    return set(re.findall(r"\w+", main.text_content()))
+    return set(WORD.findall(main.text_content()))
 
 
 def test_search_finds_a_word_of_the_middle_chapter(web_site, browser):
