@@ -1,100 +1,95 @@
-"""Benchmark: Quire's build against the bare tools it stands on, measured in the same run.
+"""Quire against the bare tools, measured in the same run on the same synthetic books.
 
-Prints wall time and peak memory for each, and Quire's ratios to the bare route:
-  bare EPUB = pandoc's own EPUB writer on the same Markdown files;
-  bare PDF  = pandoc to standalone HTML, then WeasyPrint's command line on that HTML.
-Run: python bench/bench.py [SOURCE] [--repeat N]. Compare ratios, not absolute times:
-the machine is shared and noisy.
+    python bench/bench.py 10000 50000          # sizes in words (150000 and 300000 also work)
+
+Each figure is the wall time of a fresh process (as a user runs it) and the peak resident
+memory of its largest process (for Quire: the main process or a layout worker). Ratios are
+against bare pandoc (EPUB) and bare pandoc + WeasyPrint (PDF) measured just before.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import resource
-import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import pypandoc
-import yaml
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from make_book import make_book  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 
-
-def run(command: list[str]) -> tuple[float, float]:
-    """Run a command; return (seconds, peak resident memory of that child in MB)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def measure(*args: str) -> tuple[float, float]:
+    """(seconds, peak MiB of the largest process) of one command, run from the repository."""
     start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss is the largest child so far, so run the biggest-memory commands in fresh processes.
-    return seconds, max(peak, before) / 1024
+    if status != 0:
+        raise SystemExit(f"failed: {' '.join(args)}\n{proc.stderr.read().decode()}")
+    return seconds, usage.ru_maxrss / 1024
 
 
-def measure(command: list[str], repeat: int) -> tuple[float, float]:
-    """Median time and peak memory over `repeat` runs, each in a fresh child process."""
-    results = []
-    for _ in range(repeat):
-        child = [sys.executable, __file__, "--child", "--", *command]
-        output = subprocess.run(child, check=True, capture_output=True, text=True, cwd=ROOT).stdout
-        seconds, megabytes = (float(v) for v in output.split())
-        results.append((seconds, megabytes))
-    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+def quire(source: Path, out: Path, *extra: str) -> tuple[float, float]:
+    return measure(sys.executable, "build.py", str(source), "--out", str(out), *extra)
 
 
-def markdown_files(source: Path) -> list[str]:
-    """The manuscript's files in reading order, as book.yaml lists them."""
-    data = yaml.safe_load((source / "book.yaml").read_text())
-    names = [*data.get("front-matter", []), *data.get("chapters", []), *data.get("back-matter", [])]
-    return names
-
-
-def main() -> None:
-    """Measure and print the table."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("source", nargs="?", default="manuscript")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    source, pandoc = ROOT / args.source, pypandoc.get_pandoc_path()
-    files = markdown_files(source)
-    out = Path(tempfile.mkdtemp(prefix="quire-bench-"))
-    html = out / "bare.html"
-    meta = "--metadata-file book.yaml"
-    inputs = " ".join(files)
-    commands = {
-        "quire epub": [sys.executable, "build.py", str(source), "--out", str(out / "q1"), "--to", "epub"],
-        "bare epub (pandoc)": [
-            "sh", "-c", f"cd {source} && {pandoc} {inputs} {meta} -o {out / 'bare.epub'}"
-        ],
-        "quire pdf": [sys.executable, "build.py", str(source), "--out", str(out / "q2"), "--to", "pdf"],
-        "bare pdf (pandoc+weasyprint)": [
-            "sh", "-c",
-            f"cd {source} && {pandoc} {inputs} {meta} -s --wrap=none -o {html} && "
-            f"{sys.executable} -m weasyprint -u {source}/ {html} {out / 'bare.pdf'}",
-        ],
-        "quire both": [sys.executable, "build.py", str(source), "--out", str(out / "q3")],
+def bench(words: int, work: Path) -> dict[str, tuple[float, float]]:
+    """Every measurement for one book size."""
+    book = make_book(work / f"book-{words}", words)
+    bare = HERE / "bare.py"
+    runs = {
+        "bare epub": measure(sys.executable, str(bare), "epub", str(book), str(work / "b.epub")),
+        "bare pdf": measure(sys.executable, str(bare), "pdf", str(book), str(work / "b.pdf")),
+        "quire epub": quire(book, work / f"epub-{words}", "--to", "epub"),
+        "quire full": quire(book, work / f"full-{words}"),
+        "quire no-op": quire(book, work / f"full-{words}"),
     }
-    results = {name: measure(cmd, args.repeat) for name, cmd in commands.items()}
-    print(f"{'route':<30} {'median s':>9} {'peak MB':>8}")
-    for name, (seconds, megabytes) in results.items():
-        print(f"{name:<30} {seconds:9.2f} {megabytes:8.0f}")
-    for kind, bare in (("epub", "bare epub (pandoc)"), ("pdf", "bare pdf (pandoc+weasyprint)")):
-        q, b = results[f"quire {kind}"], results[bare]
-        print(f"ratio quire/bare {kind}: time {q[0] / b[0]:.2f}x, memory {q[1] / b[1]:.2f}x")
-    both = results["quire both"][0]
-    separate = results["bare epub (pandoc)"][0] + results["bare pdf (pandoc+weasyprint)"][0]
-    print(f"ratio quire both / bare epub+pdf: time {both / separate:.2f}x")
+    chapters = sorted(book.glob("[0-9]*-chapter.md"))
+    middle = chapters[len(chapters) // 2]
+    middle.write_text(middle.read_text().replace(" treaty ", " treaties ", 1))
+    runs["quire one word"] = quire(book, work / f"full-{words}")
+    return runs
+
+
+def table(results: dict[int, dict[str, tuple[float, float]]]) -> str:
+    """The Markdown table of the README."""
+    rows = [
+        "| words | bare pandoc EPUB | bare pandoc + WeasyPrint PDF | Quire EPUB | "
+        "Quire EPUB + PDF, cold | Quire no-op | Quire, one word changed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for words, r in results.items():
+        bare_epub, bare_pdf = r["bare epub"][0], r["bare pdf"][0]
+        full = r["quire full"][0]
+        rows.append(
+            f"| {words:,} | {bare_epub:.1f} s | {bare_pdf:.1f} s, {r['bare pdf'][1]:.0f} MiB | "
+            f"{r['quire epub'][0]:.1f} s ({r['quire epub'][0] / bare_epub:.2f}×) | "
+            f"{full:.1f} s ({full / bare_pdf:.2f}× bare PDF), {r['quire full'][1]:.0f} MiB "
+            f"({r['quire full'][1] / r['bare pdf'][1]:.2f}×) | "
+            f"{r['quire no-op'][0]:.2f} s | "
+            f"{r['quire one word'][0]:.1f} s ({r['quire one word'][0] / full:.2f}× full) |"
+        )
+    return "\n".join(rows)
+
+
+def main(sizes: list[int]) -> None:
+    work = Path(tempfile.mkdtemp(prefix="quire-bench-"))
+    try:
+        results = {}
+        for words in sizes:
+            results[words] = bench(words, work)
+            print(f"{words} words: " + ", ".join(
+                f"{k} {s:.2f} s {m:.0f} MiB" for k, (s, m) in results[words].items()),
+                flush=True)  # fmt: skip
+        print(table(results))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    if "--child" in sys.argv:
-        seconds, megabytes = run(sys.argv[sys.argv.index("--") + 1 :])
-        print(seconds, megabytes)
-    else:
-        os.chdir(ROOT)
-        main()
+    main([int(n) for n in sys.argv[1:]] or [10000, 50000])

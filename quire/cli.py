@@ -42,6 +42,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="build, serve the web edition on 127.0.0.1, rebuild and reload on change",
     )
     parser.add_argument("--port", type=int, default=8000, help="port for --serve (default: 8000)")
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="build, then build again on every save of the manuscript, its images or styles",
+    )
     args = parser.parse_args(argv)
     if args.serve and args.to and "html" not in args.to:
         parser.error("--serve serves the web edition; add --to html")
@@ -80,6 +85,16 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BUILD
 
     formats = tuple(args.to) if args.to else FORMATS
+    if args.watch and not args.serve:  # --serve rebuilds on change itself
+        from quire.watch import watch
+
+        return watch(Path(args.source), Path(args.out), lambda: _build_once(args, formats, build))
+    return _build_once(args, formats, build)
+
+
+def _build_once(args: argparse.Namespace, formats: tuple[str, ...], build) -> int:  # noqa: ANN001
+    """One build, its stages and what it wrote printed; the exit status."""
+    from quire.watch import LayoutProgress
 
     def report(stage: str, seconds: float, detail: str) -> None:
         print(f"  {stage:<12} {seconds:6.2f} s  {detail}".rstrip())
@@ -87,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     shown_out = printable(args.out)  # a newline in a name must not split a line
     print(f"quire: building {printable(args.source)} → {shown_out}/")
     try:
-        written = build(Path(args.source), Path(args.out), formats, report)
+        with LayoutProgress() as progress:
+            written = build(Path(args.source), Path(args.out), formats, report, progress)
     except KeyboardInterrupt:
         print(f"\ninterrupted; nothing in {shown_out}/ was changed", file=sys.stderr)
         return 130

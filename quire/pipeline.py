@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
+from quire import incremental, pandoc, press
 from quire import manuscript as load_stage
-from quire import pandoc, press
 from quire.bounds import check_nesting
+from quire.config import BookConfig
 from quire.errors import BuildError
 from quire.package import CACHE_FOLDER, Written, check_output_folder, package
-from quire.press.cover import CoverRenderer
-from quire.press.interior import InteriorRenderer
 from quire.render import Output, PageStart, Renderer
-from quire.render.epub import EpubRenderer
-from quire.render.html import HtmlRenderer
 from quire.render.pages import PAGE_MAP_VERSION
-from quire.render.pdf import PdfRenderer, effective_bleed
 from quire.transform import Book, ascii_slug, transform
+
+if TYPE_CHECKING:
+    from quire.render.pdf.compose import Progress
 
 # The PDF first: the EPUB's page-list comes from its layout, the print kit from its pages.
 # The web edition last: it offers the other files for download.
@@ -34,10 +36,19 @@ NEEDED = {"html": ("pdf", "epub")}  # formats a format is made from, rendered ev
 Report = Callable[[str, float, str], None]
 
 
-def renderers_for(formats: tuple[str, ...]) -> list[Renderer]:
+def renderers_for(
+    formats: tuple[str, ...], cache: Path | None = None, progress: Progress | None = None
+) -> list[Renderer]:
     """The renderers for the requested formats, in the order they must run."""
+    # Imported here, not above: a build with nothing to do never needs them (see incremental.py).
+    from quire.press.cover import CoverRenderer
+    from quire.press.interior import InteriorRenderer
+    from quire.render.epub import EpubRenderer
+    from quire.render.html import HtmlRenderer
+    from quire.render.pdf import PdfRenderer
+
     available: dict[str, Renderer] = {
-        "pdf": PdfRenderer(),
+        "pdf": PdfRenderer(cache, progress),
         "interior": InteriorRenderer(),
         "cover": CoverRenderer(),
         "epub": EpubRenderer(),
@@ -62,14 +73,32 @@ def _describe(result: Any) -> str:
     if isinstance(result, Book):
         return f"{len(result.chapters)} chapters, {len(result.assets)} images"
     if isinstance(result, Output) and result.pages:
-        return f"{result.pages} pages"
+        return f"{result.pages} pages" + _laid_out(result.laid_out)
     return ""
 
 
-def build(source: Path, out: Path, formats: tuple[str, ...], report: Report) -> list[Written]:
+def _laid_out(parts: tuple[str, ...] | None) -> str:
+    """What the PDF renderer laid out again, as the report says it."""
+    if parts is None:
+        return ""
+    return "; laid out: " + (", ".join(parts) if parts else "nothing (all from the cache)")
+
+
+def build(
+    source: Path,
+    out: Path,
+    formats: tuple[str, ...],
+    report: Report,
+    progress: Progress | None = None,
+) -> list[Written]:
     """Build the requested formats of one manuscript into `out`; write nothing on failure."""
     check_output_folder(out)
     manuscript = timed(report, "load", load_stage.load, source)
+    inputs = incremental.input_digest(manuscript, formats, out)
+    done = incremental.unchanged(out / CACHE_FOLDER, inputs)
+    if done is not None:
+        report("up to date", 0.0, "nothing changed since the last build; outputs untouched")
+        return _written_again(done, manuscript.config)
     parsed = timed(report, "parse", pandoc.parse_all, manuscript.files)
     check_nesting(parsed)
     book = timed(report, "transform", transform, manuscript, parsed)
@@ -82,7 +111,7 @@ def build(source: Path, out: Path, formats: tuple[str, ...], report: Report) -> 
         cached = load_page_map(out, slug, fingerprint)
         if cached:
             outputs["pdf"] = Output("pdf", b"", page_starts=cached)
-    for renderer in renderers_for(formats):
+    for renderer in renderers_for(formats, out / CACHE_FOLDER, progress):
         outputs[renderer.format] = timed(
             report, f"render {renderer.format}", renderer.render, book, outputs
         )
@@ -90,13 +119,44 @@ def build(source: Path, out: Path, formats: tuple[str, ...], report: Report) -> 
     written = timed(
         report, "package", package, out, slug, fingerprint, {f: outputs[f] for f in formats}
     )
-    bleed = effective_bleed(book.config)
     config = book.config
+    bleed = _bleed(config)
+    record = incremental.record(
+        inputs,
+        [(w.path, w.format, w.size, w.pages, w.notes) for w in written],
+        bleed,
+    )
+    with contextlib.suppress(OSError):  # without the cache the next build only takes longer
+        pdf = outputs.get("pdf")
+        if pdf is not None and pdf.laid_out is not None:
+            write_layout_cache(out / CACHE_FOLDER, pdf.cache_files, pdf.cache_kept)
+        write_cache_file(out / CACHE_FOLDER / incremental.RECORD, record)  # last: all is written
     return [
         replace(w, trim=config.trim, bleed=bleed, printer=config.printer, paper=config.paper)
         if w.format in ("pdf", *press.PRESS_FORMATS)
         else w
         for w in written
+    ]
+
+
+def _bleed(config: BookConfig) -> float:
+    from quire.render.pdf.layout import effective_bleed
+
+    return effective_bleed(config)
+
+
+def _written_again(items: list[dict], config: BookConfig) -> list[Written]:
+    """What an up-to-date build reports: the files the last build wrote."""
+    printed = ("pdf", *press.PRESS_FORMATS)
+    written = [
+        Written(Path(i["path"]), i["format"], i["size"], i["pages"], tuple(i["notes"]))
+        for i in items
+    ]
+    return [
+        replace(w, trim=config.trim, bleed=i["bleed"], printer=config.printer, paper=config.paper)
+        if w.format in printed
+        else w
+        for w, i in zip(written, items, strict=True)
     ]
 
 
@@ -147,3 +207,34 @@ def load_page_map(out: Path, slug: str, fingerprint: str) -> tuple[PageStart, ..
         return tuple(PageStart(**item) for item in data["starts"])
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return ()  # no cache, or one from another version of Quire: lay the book out again
+
+
+def write_layout_cache(
+    folder: Path, files: tuple[tuple[str, bytes], ...], kept: frozenset[str]
+) -> None:
+    """Write the PDF renderer's new cache entries, and remove the entries no build uses now.
+
+    The cache is not an output: it is written after the outputs, each file by a rename so
+    that no reader sees half of one, without the outputs' all-or-nothing care (a lost or
+    damaged entry only costs a layout, and is found out by its checksum).
+    """
+    for name, data in files:
+        write_cache_file(folder / name, data)
+    for kind in ("units", "sheets"):
+        for path in (folder / kind).glob("*.*") if (folder / kind).is_dir() else ():
+            if f"{kind}/{path.stem}" not in kept:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+
+def write_cache_file(path: Path, data: bytes) -> None:
+    """Write one cache file through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

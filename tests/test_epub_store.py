@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import unicodedata
 import zipfile
 from pathlib import Path
@@ -334,11 +335,7 @@ def test_each_page_starts_where_the_printed_page_starts(case):
 def test_epub_only_build_reuses_the_last_layout(build_case, tmp_path):
     case = build_case("folder-book")
     out = tmp_path / "out"
-    out.mkdir()
-    cache = case.epub.parent / CACHE_FOLDER
-    (out / CACHE_FOLDER).mkdir()
-    for item in cache.iterdir():
-        (out / CACHE_FOLDER / item.name).write_bytes(item.read_bytes())
+    shutil.copytree(case.epub.parent / CACHE_FOLDER, out / CACHE_FOLDER)
     [written] = build(case.source, out, ("epub",), lambda *a: None)
     assert written.path.read_bytes() == case.epub.read_bytes()
     assert written.notes == ()

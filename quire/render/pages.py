@@ -83,16 +83,18 @@ def _text_runs(box, ids: tuple[str, ...], repeated: set) -> Iterator[Run]:  # no
 
 
 def page_starts(document, body_start: int) -> tuple[PageStart, ...]:  # noqa: ANN001
-    """Where each printed page begins, as an element id and a character offset in it.
+    """Where each printed page begins, as an element id and a character offset in it."""
+    firsts = page_firsts(document)
+    return starts_from_firsts(firsts, [page_label(i, body_start) for i in range(len(firsts))])
 
-    A page with no text of its own (a blank verso) begins where the next page with text does.
-    """
+
+def page_firsts(document) -> list[tuple[str, int] | None]:  # noqa: ANN001
+    """For each page, the element its text begins in and that element's characters on earlier
+    pages; None for a page with no text of its own."""
     laid_out: dict[str, int] = {}  # visible characters of each element on earlier pages
     repeated: set[int] = set()
-    starts: list[PageStart] = []
-    blank: list[str] = []
-    for index, page in enumerate(document.pages):
-        label = page_label(index, body_start)
+    firsts: list[tuple[str, int] | None] = []
+    for page in document.pages:
         first = None
         root = page._page_box.children[0]  # the page's flow; notes and margin boxes follow it
         for ids, text in _text_runs(root, (), repeated):
@@ -101,6 +103,18 @@ def page_starts(document, body_start: int) -> tuple[PageStart, ...]:  # noqa: AN
                 first = (ids[-1], laid_out.get(ids[-1], 0))
             for element_id in ids:  # an element's count includes its descendants' text
                 laid_out[element_id] = laid_out.get(element_id, 0) + count
+        firsts.append(first)
+    return firsts
+
+
+def starts_from_firsts(
+    firsts: list[tuple[str, int] | None], labels: list[str]
+) -> tuple[PageStart, ...]:
+    """Page starts from each page's first text; a page with no text of its own (a blank verso)
+    begins where the next page with text does."""
+    starts: list[PageStart] = []
+    blank: list[str] = []
+    for first, label in zip(firsts, labels, strict=True):
         if first is None:
             blank.append(label)
             continue

@@ -1,0 +1,85 @@
+"""Nothing changed, nothing done: a build whose inputs are the last build's returns at once.
+
+The inputs are the bytes of every file of the manuscript's folder and its styles (not hidden
+ones, nor the output folder), the formats asked for, the layout mode and Quire's version. The
+record of the last build (in the cache folder) holds their digest and the digest of each file
+written; a build is skipped only if both still match, so an output edited or deleted since is
+made again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from quire import __version__
+from quire.manuscript import Manuscript
+
+RECORD = "build.json"
+RECORD_FORMAT = "quire-build-record 1"
+
+
+def input_digest(manuscript: Manuscript, formats: tuple[str, ...], out: Path) -> str:
+    """The digest of everything a build reads, to tell whether anything changed."""
+    hasher = hashlib.sha256(f"{RECORD_FORMAT}|{__version__}|{','.join(formats)}".encode())
+    hasher.update(os.environ.get("QUIRE_PDF_LAYOUT", "").encode())
+    out = out.resolve()
+    for folder in dict.fromkeys((manuscript.root, manuscript.styles)):
+        for path in sorted(_files(folder, out)):
+            hasher.update(str(path.relative_to(folder)).encode() + b"\0")
+            try:  # only regular files: a FIFO would block, a looping link is for load to report
+                content = path.read_bytes() if path.is_file() else b"not a file"
+            except OSError as exc:
+                content = f"unreadable: {exc.errno}".encode()
+            hasher.update(hashlib.sha256(content).digest())
+    return hasher.hexdigest()
+
+
+def _files(folder: Path, out: Path) -> list[Path]:
+    found = []
+    for base, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and Path(base, d).resolve() != out]
+        found += [Path(base, f) for f in files if not f.startswith(".")]
+    return found
+
+
+def unchanged(cache: Path, inputs: str) -> list[dict] | None:
+    """The files the last build wrote, if its inputs were these and the files are as written."""
+    try:
+        record = json.loads((cache / RECORD).read_text(encoding="utf-8"))
+        if record.get("format") != RECORD_FORMAT or record.get("inputs") != inputs:
+            return None
+        for item in record["written"]:
+            if output_digest(Path(item["path"])) != item["sha256"]:
+                return None
+        return record["written"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # no record, or a damaged one: build
+
+
+def output_digest(path: Path) -> str:
+    """The digest of an output as it is on disk: a file's bytes, or a site folder's files."""
+    if not path.is_dir():
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    hasher = hashlib.sha256(b"folder\0")
+    for item in sorted(p for p in path.rglob("*") if p.is_file()):
+        hasher.update(str(item.relative_to(path)).encode() + b"\0")
+        hasher.update(hashlib.sha256(item.read_bytes()).digest())
+    return hasher.hexdigest()
+
+
+def record(
+    inputs: str,
+    written: list[tuple[Path, str, int, int | None, tuple[str, ...]]],
+    bleed: float,
+) -> bytes:
+    """The record of a build: its inputs' digest and each output written (path, format, size,
+    pages, notes), read back from disk, with the PDF's bleed for `--check`."""
+    items = [
+        {"path": str(path.resolve()), "format": fmt, "sha256": output_digest(path),
+         "size": size, "pages": pages, "notes": list(notes), "bleed": bleed}
+        for path, fmt, size, pages, notes in written
+    ]  # fmt: skip
+    return json.dumps({"format": RECORD_FORMAT, "inputs": inputs, "written": items}).encode()

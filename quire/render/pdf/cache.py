@@ -1,0 +1,145 @@
+"""The layout cache in <out>/.quire-cache/: laid-out units and folio sheets, keyed by content.
+
+A unit's key is a hash of everything its layout depends on: its HTML (with the numbers it
+prints), the style sheets, the font and image files it uses, the page settings (trim, gutter,
+bleed, PDF variant) and the versions of Quire and WeasyPrint. Its start-page parity is not in
+the key because every unit opens on a recto. An entry is trusted only if its record names the
+format version and carries the digests of its own text and of its PDF: a truncated,
+hand-edited or foreign entry is ignored with a warning and laid out again.
+
+The renderer only reads the cache; what it would store travels in the Output
+(cache_files) and is written by the packaging step with the other outputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from quire import __version__
+from quire.errors import warn
+from quire.render.pdf.layout import PageFacts, UnitLayout
+
+FORMAT = "quire-layout-cache 1"
+UNITS, SHEETS, STATE = "units", "sheets", "state.json"
+
+
+def digest(*parts: str | bytes) -> str:
+    """A content key: the hash of the parts, each length-prefixed so that none run together."""
+    hasher = hashlib.sha256()
+    for part in (FORMAT, __version__, *parts):
+        data = part.encode() if isinstance(part, str) else part
+        hasher.update(len(data).to_bytes(8, "big") + data)
+    return hasher.hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    """The hash of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class LayoutCache:
+    """Reads cached layouts and collects the new ones for the packaging step to write."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.new: dict[str, bytes] = {}  # path inside the cache folder -> bytes
+        self.used: set[str] = set()  # entries this build used or made (others are pruned)
+
+    def _read(self, kind: str, key: str) -> tuple[dict, bytes] | None:
+        """A record and its PDF, if both are there and intact; a damaged one is reported."""
+        if self.folder is None:
+            return None
+        record_path = self.folder / kind / f"{key}.json"
+        pdf_path = self.folder / kind / f"{key}.pdf"
+        if not record_path.exists():
+            return None
+        try:
+            record = json.loads(record_path.read_text(encoding="utf-8"))
+            pdf = pdf_path.read_bytes()
+            body = {k: v for k, v in record.items() if k != "check"}
+            if record.get("format") != FORMAT or record.get("key") != key:
+                raise ValueError("made by another version of Quire")
+            if record.get("check") != _check(body, pdf):
+                raise ValueError("its contents do not match their checksum")
+        except (OSError, ValueError, AttributeError) as exc:
+            warn(
+                f"ignoring a damaged layout cache entry ({exc}); it will be laid out again",
+                file=str(record_path),
+            )
+            return None
+        return record, pdf
+
+    def _store(self, kind: str, key: str, record: dict, pdf: bytes) -> None:
+        body = {"format": FORMAT, "key": key, **record}
+        text = json.dumps({**body, "check": _check(body, pdf)}, sort_keys=True)
+        self.new[f"{kind}/{key}.json"] = text.encode()
+        self.new[f"{kind}/{key}.pdf"] = pdf
+        self.used.add(kind + "/" + key)
+
+    def unit(self, key: str) -> UnitLayout | None:
+        """A unit laid out before under this key."""
+        found = self._read(UNITS, key)
+        if found is None:
+            return None
+        record, pdf = found
+        try:
+            pages = [PageFacts(p["side"], p["blank"], _pair(p["folio"]), _pair(p["first"]))
+                     for p in record["pages"]]  # fmt: skip
+            layout = UnitLayout(
+                record["name"], pdf, pages, dict(record["anchors"]), dict(record["fixes"]),
+                record["opening_found"], record["last_found"],
+                [tuple(m) for m in record["messages"]], None,
+                [tuple(w) for w in record["wide_tables"]],
+            )  # fmt: skip
+        except (KeyError, TypeError, ValueError):
+            warn("ignoring a damaged layout cache entry", file=f"{self.folder}/{UNITS}/{key}")
+            return None
+        self.used.add(UNITS + "/" + key)
+        return layout
+
+    def store_unit(self, key: str, layout: UnitLayout) -> None:
+        """Keep a unit's layout for the next build."""
+        record = asdict(layout)
+        del record["pdf"], record["fetch_error"]
+        self._store(UNITS, key, record, layout.pdf)
+
+    def sheet(self, key: str) -> tuple[bytes, list[int]] | None:
+        """A folio sheet laid out before under this key."""
+        found = self._read(SHEETS, key)
+        if found is None:
+            return None
+        record, pdf = found
+        self.used.add(SHEETS + "/" + key)
+        return pdf, [int(n) for n in record.get("pages", [])]
+
+    def store_sheet(self, key: str, pdf: bytes, pages: list[int]) -> None:
+        """Keep a folio sheet for the next build."""
+        self._store(SHEETS, key, {"pages": pages}, pdf)
+
+    def state(self) -> dict:
+        """What the last build learnt (page counts and numbers), as a first guess; {} if none."""
+        if self.folder is None or not (self.folder / STATE).exists():
+            return {}
+        try:
+            state = json.loads((self.folder / STATE).read_text(encoding="utf-8"))
+            if state.get("format") != FORMAT or not isinstance(state.get("numbers"), dict):
+                raise ValueError
+            return state
+        except (OSError, ValueError, AttributeError):
+            warn("ignoring a damaged layout cache state", file=str(self.folder / STATE))
+            return {}
+
+    def store_state(self, state: dict) -> None:
+        """Keep page counts and numbers as the next build's first guess."""
+        self.new[STATE] = json.dumps({"format": FORMAT, **state}, sort_keys=True).encode()
+
+
+def _check(body: dict, pdf: bytes) -> str:
+    return digest(json.dumps(body, sort_keys=True), pdf)
+
+
+def _pair(value: list | None) -> tuple | None:
+    return tuple(value) if value is not None else None

@@ -1,0 +1,260 @@
+"""Chapter-parallel layout: lay the units out (in workers, from the cache when unchanged), then
+check the numbers they print and assemble one PDF.
+
+How numbers cross units. Every unit opens on a recto, so its layout depends only on its own
+content, the style and the gutter, never on where it falls. Folios are margin boxes and never
+move text: units are laid out without them and the book's folios are stamped on at assembly
+(folios.py). What a unit prints itself, a "(page N)" reference or a contents entry, is written
+into its HTML from the best guess at hand (the last build's numbers, or page counts estimated
+from the text); the contents is laid out last, once the other units' pages are known. After
+assembly the printed numbers are compared with the real ones and only a unit that printed a
+wrong one is laid out again (a fix-point, in practice one extra round on a cold build).
+The gutter comes from the same guess at the page count, and is checked the same way.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Callable
+from dataclasses import replace
+
+from quire.errors import BuildError
+from quire.render import Output
+from quire.render.pages import starts_from_firsts
+from quire.render.pdf.assembly import assemble
+from quire.render.pdf.cache import LayoutCache, digest, file_digest
+from quire.render.pdf.folios import SheetJob, Stamp, lay_out_sheet
+from quire.render.pdf.html import element_ids, unit_html, unit_sections
+from quire.render.pdf.layout import (
+    PrintStyle,
+    UnitJob,
+    UnitLayout,
+    gutter_for,
+    lay_out_unit,
+    page_css,
+    report_layout_messages,
+)
+from quire.render.pdf.parallel import Workers
+from quire.render.pdf.units import Placement, anchor_numbers, estimate_pages, place, plan_units
+from quire.render.print_checks import check_no_loss
+from quire.transform import Book, locate
+
+MAX_ROUNDS = 4  # gutter or printed numbers corrected; more means a layout that never settles
+Progress = Callable[[int, int, int], None]  # units done, units in all, pages so far
+
+
+class Composer:
+    """Lays a book out unit by unit and assembles the PDF."""
+
+    def __init__(
+        self, book: Book, style_of: Callable[..., PrintStyle], cache: LayoutCache,
+        workers: Workers, progress: Progress | None,
+    ) -> None:  # fmt: skip
+        self.book, self.style_of, self.cache, self.workers = book, style_of, cache, workers
+        self.progress = progress or (lambda *_: None)
+        self.units = plan_units(book)
+        self.memo: dict[str, UnitLayout] = {}  # key -> layout, this build
+        self.keys: dict[int, str] = {}  # unit -> key of its layout in the latest round
+        self.fresh: set[str] = set()  # keys of the layouts made in this build
+        self.laid_out: list[str] = []  # labels of the units laid out (not from the cache)
+        self.fixed = self._fixed_inputs()
+
+    def _fixed_inputs(self) -> str:
+        """The part of every key that is the same for all units: styles, fonts, versions."""
+        files = sorted(p for p in self.book.styles.rglob("*") if p.is_file())
+        return digest(
+            importlib.metadata.version("weasyprint"),
+            *(f"{p.relative_to(self.book.styles)}={file_digest(p)}" for p in files),
+            *(f"{p}={file_digest(p)}" for p in self.book.print_css),
+        )
+
+    def render(self) -> Output:
+        """Lay out, check and assemble; the Output carries the cache entries to write."""
+        numbers, total = self._first_guess(self.cache.state())
+        setting = self.book.config.gutter
+        gutter = setting if setting is not None else gutter_for(total)
+        for _ in range(MAX_ROUNDS):
+            style = self.style_of(page_css(self.book, gutter))
+            layouts, printed = self._round(style, numbers)
+            placement = place(self.book, self.units, layouts, self.guesses)
+            actual = anchor_numbers(placement, layouts)
+            fitted = setting if setting is not None else gutter_for(len(placement.sequence))
+            wrong = any(actual.get(t, n) != n for shown in printed for t, n in shown.items())
+            if fitted == gutter and not wrong:
+                break
+            gutter, numbers = fitted, {**numbers, **actual}
+        else:
+            raise BuildError("internal error: the print layout did not settle", kind="bug")
+        self._check(layouts)
+        for key in self.keys.values():  # only the final layouts: a superseded one is no use
+            if key in self.fresh:
+                self.cache.store_unit(key, self.memo[key])
+        return self._assemble(gutter, style, layouts, placement, actual)
+
+    def _first_guess(self, state: dict) -> tuple[dict[str, str], int]:
+        """Printed numbers and the page count: the last build's, else estimated from the text."""
+        known = state.get("pages", {})
+        self.guesses = [int(known.get(u.name) or estimate_pages(self.book, u)) for u in self.units]
+        guess = place(self.book, self.units, [None] * len(self.units), self.guesses)
+        unit_of = {c: u for u, unit in enumerate(self.units) for c in unit.chapters}
+        numbers = {
+            name: guess.number(unit_of.get(index - 1, 0), 0)
+            for name, index in element_ids(self.book).items()
+        }
+        numbers.update({str(k): str(v) for k, v in state.get("numbers", {}).items()})
+        return numbers, len(guess.sequence)
+
+    def _round(
+        self, style: PrintStyle, numbers: dict[str, str]
+    ) -> tuple[list[UnitLayout], list[dict[str, str]]]:
+        """Lay out every unit but the contents, then the contents with the numbers they give.
+
+        Returns the layouts and, for each unit, the numbers it printed (target id -> number).
+        """
+        layouts: list[UnitLayout | None] = [None] * len(self.units)
+        printed: list[dict[str, str]] = [{} for _ in self.units]
+        late = [u for u, unit in enumerate(self.units) if unit.contents]
+        early = [u for u in range(len(self.units)) if u not in late]
+        for batch in (early, late):
+            if batch is late:
+                placement = place(self.book, self.units, layouts, self.guesses)
+                numbers = {**numbers, **anchor_numbers(placement, layouts)}
+            for u, (layout, shown) in self._lay_out(style, batch, numbers).items():
+                layouts[u], printed[u] = layout, shown
+        return layouts, printed
+
+    def _lay_out(
+        self, style: PrintStyle, batch: list[int], numbers: dict[str, str]
+    ) -> dict[int, tuple[UnitLayout, dict[str, str]]]:
+        """Each unit of the batch, laid out unless this build or the cache already has it."""
+        results: dict[int, tuple[UnitLayout, dict[str, str]]] = {}
+        jobs = []
+        for u in batch:
+            unit = self.units[u]
+            sections = unit_sections(self.book, unit.chapters, unit.opening, unit.contents)
+            markup, shown, opening = unit_html(self.book, sections, unit.chapters_before, numbers)
+            key = self.keys[u] = self._key(style, markup)
+            layout = self.memo.get(key) or self.cache.unit(key)
+            if layout is None:
+                jobs.append((u, key, shown, UnitJob(unit.name, markup, style, opening)))
+            else:
+                self.memo[key], results[u] = layout, (layout, shown)
+        jobs.sort(key=lambda job: -len(job[3].html))  # the longest first, for an even finish
+        done = [len(batch) - len(jobs), 0]
+
+        def finished(layout: UnitLayout) -> None:
+            done[0] += 1
+            done[1] += len(layout.pages)
+            self.progress(done[0], len(batch), done[1])
+
+        made = self.workers.map(lay_out_unit, [job[3] for job in jobs], finished)
+        for (u, key, shown, _job), layout in zip(jobs, made, strict=True):
+            if layout.fetch_error:
+                raise BuildError(
+                    f"the print layout refers to a file outside the book: {layout.fetch_error}",
+                    hint="keep fonts, images and CSS files inside the book's folder or styles/",
+                )
+            self.memo[key], results[u] = layout, (layout, shown)
+            self.fresh.add(key)
+            self.laid_out.append(self.units[u].label)
+        return results
+
+    def _key(self, style: PrintStyle, markup: str) -> str:
+        """The cache key of a unit's layout: everything it depends on."""
+        images = [file_digest(a.path) for a in self.book.assets if a.path.as_uri() in markup]
+        return digest(
+            self.fixed, style.font_css, style.page_css, style.variant or "", *images, markup
+        )
+
+    def _check(self, layouts: list[UnitLayout]) -> None:
+        """Nothing lost: each unit's opening and last block are in the PDF; then its warnings."""
+        for unit, layout in zip(self.units, layouts, strict=True):
+            if not (layout.opening_found and layout.last_found):
+                lost = "its opening" if not layout.opening_found else "its end"
+                raise BuildError(
+                    f"the print layout lost {lost}: {unit.label} is not whole in the PDF",
+                    file=unit.label if unit.chapters else None,
+                    hint="this is a WeasyPrint layout failure; please report it with the chapter",
+                    kind="bug",
+                )
+        for unit, layout in zip(self.units, layouts, strict=True):
+            for _name, cell in layout.wide_tables:  # as print_checks.check_tables_fit says it
+                source = self.book.chapters[unit.chapters[0]].source if unit.chapters else None
+                raise BuildError(
+                    "a table is too wide for the printed page, even set smaller and split",
+                    file=source.name if source else None,
+                    line=locate(source, cell) if source and cell else None,
+                    hint="give it fewer columns or shorter cells, or turn it into a list",
+                )
+        seen: list[tuple[int, str]] = []
+        for layout in layouts:
+            seen += [m for m in layout.messages if tuple(m) not in {tuple(s) for s in seen}]
+        report_layout_messages(self.book, [tuple(m) for m in seen])
+
+    def _assemble(
+        self, gutter: float, style: PrintStyle, layouts: list[UnitLayout], placement: Placement,
+        numbers: dict[str, str],
+    ) -> Output:  # fmt: skip
+        """Stamp the folios, join the units, and say what was laid out again."""
+        sheet_style = replace(style, page_css=page_css(self.book, gutter, marks=False))
+        stamps = self._stamps(sheet_style, layouts, placement)
+        blank = b""
+        if None in placement.sequence:  # laid out with crop marks, as a blank page has them
+            blank = self._sheets(style, {"blank": ()})["blank"][0]
+        data = assemble([x.pdf for x in layouts], placement.sequence, placement.body_start,
+                        stamps, blank)  # fmt: skip
+        check_no_loss(self.book, data)
+        firsts = [None if e is None else layouts[e[0]].pages[e[1]].first
+                  for e in placement.sequence]  # fmt: skip
+        self.cache.store_state({
+            "pages": {u.name: len(x.pages) for u, x in zip(self.units, layouts, strict=True)},
+            "numbers": numbers,
+        })  # fmt: skip
+        return Output(
+            "pdf", data, pages=len(placement.sequence),
+            page_starts=starts_from_firsts(firsts, placement.labels),
+            laid_out=tuple(u.label for u in self.units if u.label in self.laid_out),
+            cache_files=tuple(sorted(self.cache.new.items())),
+            cache_kept=frozenset(self.cache.used),
+        )  # fmt: skip
+
+    def _stamps(
+        self, style: PrintStyle, layouts: list[UnitLayout], placement: Placement
+    ) -> dict[int, tuple[bytes, int]]:
+        """For each page with a folio, the sheet page that prints it."""
+        wanted: dict[str, tuple[Stamp, ...]] = {}
+        where: dict[str, list[int]] = {}
+        for u, layout in enumerate(layouts):
+            start = placement.starts[u]
+            pages = [(start + k, p) for k, p in enumerate(layout.pages) if p.folio]
+            if pages:
+                wanted[self.units[u].name] = tuple(
+                    Stamp(placement.folio(i, p.folio[1]), _side(i), p.folio[0]) for i, p in pages
+                )
+                where[self.units[u].name] = [i for i, _ in pages]
+        sheets = self._sheets(style, wanted)
+        return {
+            index: (sheets[name][0], sheets[name][1][n])
+            for name, indexes in where.items()
+            for n, index in enumerate(indexes)
+        }
+
+    def _sheets(self, style: PrintStyle, wanted: dict[str, tuple[Stamp, ...]]):  # noqa: ANN202
+        """Folio sheets (or, for "blank", the blank verso), from the cache or laid out."""
+        found, jobs = {}, []
+        for name, stamps in wanted.items():
+            key = digest(self.fixed, "sheet", style.font_css, style.page_css, repr(stamps))
+            cached = self.cache.sheet(key)
+            if cached is None:
+                jobs.append((name, key, SheetJob(name, stamps, style)))
+            else:
+                found[name] = cached
+        made = self.workers.map(lay_out_sheet, [j[2] for j in jobs], lambda _r: None)
+        for (name, key, _job), (pdf, pages) in zip(jobs, made, strict=True):
+            self.cache.store_sheet(key, pdf, pages)
+            found[name] = (pdf, pages)
+        return found
+
+
+def _side(index: int) -> str:
+    return "right" if index % 2 == 0 else "left"

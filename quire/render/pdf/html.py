@@ -1,0 +1,298 @@
+"""The print HTML: the book (or one unit of it) as HTML for WeasyPrint to lay out with print.css."""
+
+from __future__ import annotations
+
+import copy
+import html
+import unicodedata
+
+import lxml.html
+from lxml import etree
+
+from quire.errors import BuildError
+from quire.images import Asset, svg_size
+from quire.render.front_matter import copyright_page
+from quire.render.print_checks import fit_tables
+from quire.transform import Book, Chapter, locate
+
+BEFORE_CONTENTS = {"copyright-page", "dedication", "epigraph"}
+# Blocks of lines Quire numbers (data-line-block) so that a layout pass can name them.
+LINE_BLOCKS = ("p", "li", "dd", "dt", "figcaption")
+CJK_PHRASE = 12  # characters: a CJK phrase up to this long is not broken across lines
+
+
+def book_html(book: Book, fixes: dict[str, str] | None = None) -> str:
+    """The whole book as one HTML document: title pages, contents, then every chapter."""
+    fixes = fixes or {}
+    parts = [_half_title(book), _title_page(book), copyright_page(book)]
+    front = [c for c in book.chapters if c.role == "front"]
+    parts += [_chapter_html(book, c, fixes) for c in front if c.kind in BEFORE_CONTENTS]
+    parts.append(_contents(book))
+    parts += [
+        _chapter_html(book, c, fixes)
+        for c in book.chapters
+        if c not in front or c.kind not in BEFORE_CONTENTS
+    ]
+    return html_document(book, parts)
+
+
+def html_document(book: Book, parts: list[str], body_style: str = "") -> str:
+    """An HTML document with the book's metadata in its head and these sections in its body."""
+    config = book.config
+    e = html.escape
+    head = [f'<meta charset="utf-8"/><title>{e(config.title or "")}</title>']
+    head += [f'<meta name="author" content="{e(a)}"/>' for a in config.authors]
+    if config.description:
+        head.append(f'<meta name="description" content="{e(config.description)}"/>')
+    if config.subjects:
+        head.append(f'<meta name="keywords" content="{e(", ".join(config.subjects))}"/>')
+    head.append('<meta name="generator" content="Quire"/>')
+    head.append(f'<meta name="dcterms.created" content="{book.modified}"/>')
+    head.append(f'<meta name="dcterms.modified" content="{book.modified}"/>')
+    lang = e(config.lang or "und")
+    style = f' style="{e(body_style)}"' if body_style else ""
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang}"><head>{"".join(head)}</head>\n<body{style}>\n'
+        + "\n".join(parts)
+        + "\n</body></html>\n"
+    )
+
+
+def _half_title(book: Book) -> str:
+    return f'<section class="half-title front" id="half-title"><p class="half-title-text">{html.escape(book.config.title or "")}</p></section>'
+
+
+def _title_page(book: Book) -> str:
+    e, config = html.escape, book.config
+    lines = [f'<h1 class="book-title">{e(config.title or "")}</h1>']
+    if config.subtitle:
+        lines.append(f'<p class="subtitle">{e(config.subtitle)}</p>')
+    lines += [f'<p class="author">{e(a)}</p>' for a in config.authors]
+    if config.publisher and config.publisher not in config.authors:
+        lines.append(f'<p class="publisher">{e(config.publisher)}</p>')
+    return '<section class="title-page front" id="title-page">' + "".join(lines) + "</section>"
+
+
+def _contents(book: Book) -> str:
+    """The contents page; print.css adds the dot leaders and page numbers."""
+    items = []
+    for chapter in book.chapters:
+        if chapter.kind in BEFORE_CONTENTS or not chapter.title:
+            continue
+        items.append(
+            f'<li class="toc-{chapter.role}"><a href="#{chapter.id}">{html.escape(chapter.title)}</a></li>'
+        )
+    return (
+        '<nav class="contents front" id="contents" role="doc-toc">'
+        f"<h1>{html.escape(book.config.toc_title or 'Contents')}</h1><ol>"
+        + "".join(items)
+        + "</ol></nav>"
+    )
+
+
+def _chapter_html(book: Book, chapter: Chapter, fixes: dict[str, str]) -> str:
+    """One chapter for print: notes floated to the page foot, images from their files."""
+    body = copy.deepcopy(chapter.body)
+    classes = [*body.get("class", "").split(), chapter.role, chapter.kind]
+    if chapter.role == "body" and chapter is next(c for c in book.chapters if c.role == "body"):
+        classes.append("body-start")
+    if chapter.role != "body" or chapter.kind != "chapter":
+        classes.append("front" if chapter.role == "front" else "unnumbered")
+    body.set("class", " ".join(dict.fromkeys(c for c in classes if c)))
+    assets = {a.href: a for a in book.assets}
+    for image in list(body.iter("img")):
+        asset = assets[image.get("src")]
+        image.set("src", asset.path.as_uri())
+        if image.get("alt") == "":
+            _decorative(image, asset)
+    _inline_notes(body)
+    _mark_front_references(book, body)
+    _typeset_math(chapter, body)
+    fit_tables(chapter, body, fixes)
+    _mark_short_tables(body)
+    _mark_cjk_phrases(body)
+    _number_line_blocks(chapter, body, fixes)
+    return etree.tostring(body, method="html", encoding="unicode", with_tail=False)
+
+
+def _inline_notes(body: etree._Element) -> None:
+    """Replace each note reference by the note itself, floated to the foot of the page."""
+    notes = {div.get("id"): div for div in body.xpath(".//div[@class='footnotes']/div")}
+    for ref in body.xpath(".//a[contains(concat(' ', @class, ' '), ' noteref ')]"):
+        note = notes.get(ref.get("href", "")[1:])
+        span = lxml.html.Element("span")
+        span.set("class", "footnote")
+        span.set("id", ref.get("href", "")[1:])
+        blocks = list(note) if note is not None else []
+        for n, block in enumerate(blocks):
+            if n:
+                lxml.html.etree.SubElement(span, "br")
+            if block.text:
+                if len(span):
+                    span[-1].tail = (span[-1].tail or "") + block.text
+                else:
+                    span.text = (span.text or "") + block.text
+            for child in list(block):
+                span.append(child)
+        span.tail = ref.tail
+        ref.getparent().replace(ref, span)
+    for block in body.xpath(".//div[@class='footnotes']"):
+        block.getparent().remove(block)
+
+
+def _mark_front_references(book: Book, body: etree._Element) -> None:
+    """Cross-references into the front matter show roman page numbers."""
+    front_ids = {
+        e.get("id")
+        for c in book.chapters
+        if c.role == "front"
+        for e in c.body.iter()
+        if isinstance(e.tag, str) and e.get("id")
+    }
+    for link in body.xpath(".//a[contains(concat(' ', @class, ' '), ' xref ')]"):
+        if link.get("href", "")[1:] in front_ids:
+            link.set("class", link.get("class") + " xref-front")
+
+
+def _number_line_blocks(chapter: Chapter, body: etree._Element, fixes: dict[str, str]) -> None:
+    """Name each block of lines, and mark those that ended a page badly last time."""
+    for n, block in enumerate(body.iter(*LINE_BLOCKS)):
+        name = f"{chapter.index}.{n}"
+        block.set("data-line-block", name)
+        if name in fixes:
+            block.set("class", (block.get("class", "") + " " + fixes[name]).strip())
+
+
+def _mark_cjk_phrases(body: etree._Element) -> None:
+    """Short Chinese or Japanese phrases in other text are kept on one line, like a word."""
+    for span in body.xpath(".//span[starts-with(@lang, 'zh') or starts-with(@lang, 'ja')]"):
+        text = span.text_content()
+        if len(text) <= CJK_PHRASE and any(unicodedata.east_asian_width(c) == "W" for c in text):
+            span.set("class", (span.get("class", "") + " cjk-phrase").strip())
+
+
+def _mark_short_tables(body: etree._Element) -> None:
+    """Tables of up to 12 rows are kept whole with their captions (print.css: div.short-table).
+
+    WeasyPrint lays a caption out apart from its table's grid, so `break-inside: avoid` on the
+    table alone can leave the caption at the foot of one page and the table on the next.
+    """
+    for table in list(body.iter("table")):
+        if len(table.findall(".//tr")) <= 12:
+            table.set("class", (table.get("class", "") + " short").strip())
+            keep = lxml.html.Element("div")
+            keep.set("class", "short-table")
+            table.addprevious(keep)
+            keep.append(table)  # moves the table, and its tail, into the wrapper
+
+
+def _typeset_math(chapter: Chapter, body: etree._Element) -> None:
+    """WeasyPrint cannot lay out MathML, so each formula becomes an SVG drawn by ziamath."""
+    import base64
+
+    import ziamath
+
+    for math in list(body.iter("math")):
+        tex = "".join(math.xpath(".//annotation[@encoding='application/x-tex']/text()")).strip()
+        for annotation in math.xpath(".//annotation | .//annotation-xml"):
+            annotation.getparent().remove(annotation)  # ziamath draws the MathML, not the TeX
+        for semantics in math.findall("semantics"):
+            semantics.drop_tag()  # ziamath does not know <semantics>; keep what it wraps
+        markup = etree.tostring(math, method="xml", encoding="unicode", with_tail=False)
+        display = math.get("display") == "block"
+        try:
+            svg = ziamath.Math(markup, size=15 if display else 14).svg()
+        except Exception as exc:  # noqa: BLE001 - ziamath raises many kinds on MathML it lacks
+            raise BuildError(
+                f"cannot typeset the formula `{tex}` for print: {exc}",
+                file=chapter.source.name,
+                line=locate(chapter.source, tex) if tex else None,
+            ) from None
+        root = etree.fromstring(svg.encode())
+        min_y, height = float(root.get("viewBox").split()[1]), float(root.get("height"))
+        image = lxml.html.Element("img")
+        image.set("src", "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode())
+        image.set("alt", tex or math.text_content())
+        image.set("class", "math display" if display else "math")
+        image.set("style", f"vertical-align: {-(min_y + height):.2f}px" if not display else "")
+        image.set("role", "math")
+        image.tail = math.tail
+        math.getparent().replace(math, image)
+
+
+def _decorative(image: etree._Element, asset: Asset) -> None:
+    """A decorative image (alt="") is drawn as a background, which tagged PDF leaves untagged."""
+    width, height = asset.width, asset.height
+    if width is None:
+        width, height = svg_size(asset.path)
+    box = lxml.html.Element("span")
+    box.set("class", "decorative")
+    box.set("aria-hidden", "true")
+    box.set(
+        "style",
+        f"background-image: url('{asset.path.as_uri()}'); width: {width}px; height: {height}px",
+    )
+    box.tail = image.tail
+    image.getparent().replace(image, box)
+
+
+# ---------- one unit of the book, laid out on its own ----------
+
+LAST_MARK = "data-quire-last"  # the unit's last block of text, looked for after layout
+ANCHOR_SCHEME = "quire-anchor:"  # a link to another unit, made a GoTo when the units are joined
+
+
+def unit_sections(
+    book: Book, chapters: tuple[int, ...], opening: bool, contents: bool
+) -> list[str]:
+    """The sections of one unit: the title pages and what precedes the contents, the contents,
+    or a chapter."""
+    parts = [_half_title(book), _title_page(book), copyright_page(book)] if opening else []
+    if contents:
+        parts.append(_contents(book))
+    parts += [_chapter_html(book, book.chapters[i], {}) for i in chapters]
+    return parts
+
+
+def unit_html(
+    book: Book, sections: list[str], chapters_before: int, number_of: dict[str, str]
+) -> tuple[str, dict[str, str], str]:
+    """One unit as a document: (HTML, the page number printed for each target, opening id).
+
+    A unit does not see the others, so what crosses units is written in: the chapter counter
+    it starts from, the book's title for the running heads, the printed page number of every
+    reference and contents entry (as data-page, which print.css's target-counter() rules are
+    overridden to show), and links to other units as quire-anchor: URIs.
+    """
+    title = (book.config.title or "").replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    style = f'counter-reset: chapter {chapters_before}; string-set: book-title "{title}"'
+    root = lxml.html.document_fromstring(html_document(book, sections, style))
+    body = root.find("body")
+    own = {e.get("id") for e in body.iter() if isinstance(e.tag, str) and e.get("id")}
+    printed: dict[str, str] = {}
+    for link in body.iter("a"):
+        href = link.get("href", "")
+        if not href.startswith("#"):
+            continue
+        target = href[1:]
+        if "xref" in link.get("class", "").split() or link.xpath("ancestor::nav[@id='contents']"):
+            printed[target] = number_of.get(target, "1")
+            link.set("data-page", printed[target])
+        if target not in own:
+            link.set("href", ANCHOR_SCHEME + target)
+    texts = [e for e in body.iter() if isinstance(e.tag, str) and (e.text or "").strip()]
+    if texts:
+        texts[-1].set(LAST_MARK, "")
+    opening = next(e.get("id") for e in body.iter() if isinstance(e.tag, str) and e.get("id"))
+    markup = lxml.html.tostring(root, doctype="<!DOCTYPE html>", encoding="unicode", method="html")
+    return markup, printed, opening
+
+
+def element_ids(book: Book) -> dict[str, int]:
+    """Each element id of the book's chapters, with the index of the chapter it is in."""
+    return {
+        element.get("id"): chapter.index
+        for chapter in book.chapters
+        for element in chapter.body.iter()
+        if isinstance(element.tag, str) and element.get("id")
+    }

@@ -1,0 +1,325 @@
+"""WeasyPrint's side: style sheets, the confined URL fetcher, and the layout of one unit.
+
+`lay_out_unit` runs in a worker process, so what goes in (a UnitJob) and what comes out (a
+UnitLayout) are plain, picklable data; WeasyPrint's messages travel back in the result and
+become the build's warnings in the main process.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lxml.html
+
+from quire.config import BookConfig
+from quire.confine import Confinement
+from quire.errors import BuildError, warn
+from quire.fonts import FontSet
+from quire.render.pages import HYPHENATION_MARK, page_firsts, roman
+from quire.render.pdf.html import LAST_MARK
+from quire.render.print_checks import (
+    SPLIT,
+    TABLE_NAME,
+    TOLERANCE_PX,
+    _split_columns,
+    _tables,
+    wide_table_faults,
+)
+from quire.transform import Book, locate
+
+# Print-on-demand gutter tables: (up to this many pages, gutter in inches).
+# The inside margin is the base margin plus the gutter, the part the binding takes.
+INSIDE_MARGIN = 0.5
+DEFAULT_BLEED = 0.125  # inches, when crop marks are asked for without a bleed
+GUTTER_TABLE = ((150, 0.375), (300, 0.5), (500, 0.625), (700, 0.75))
+GUTTER_BEYOND = 0.875
+MAX_LAYOUTS = 4  # layout passes: the gutter, then paragraphs that must not strand a note
+# A unit prints the page numbers Quire writes into it (data-page) instead of asking WeasyPrint
+# for target-counter(), which cannot see pages in other units. Same look as print.css's rules.
+UNIT_CSS = """
+nav.contents li a[data-page]::after { content: leader(". ") attr(data-page) !important; }
+a.xref[data-page]::after { content: " (page " attr(data-page) ")" !important; }
+nav.contents a.xref::after { content: none !important; }
+"""
+MARGIN_BOXES = (
+    "top-left-corner", "top-left", "top-center", "top-right", "top-right-corner",
+    "right-top", "right-middle", "right-bottom", "bottom-right-corner", "bottom-right",
+    "bottom-center", "bottom-left", "bottom-left-corner", "left-bottom", "left-middle", "left-top",
+)  # fmt: skip
+
+
+def gutter_for(pages: int) -> float:
+    """The inside margin a printer asks for at this page count."""
+    return next((gutter for limit, gutter in GUTTER_TABLE if pages <= limit), GUTTER_BEYOND)
+
+
+def page_css(book: Book, gutter: float, marks: bool = True) -> str:
+    """Page size, mirrored margins with the gutter, and bleed, from the book's settings."""
+    config = book.config
+    inside = INSIDE_MARGIN + gutter
+    rules = [
+        f"@page {{ size: {config.trim.css}; }}",
+        f"@page :left {{ margin-right: {inside:g}in; }}",
+        f"@page :right {{ margin-left: {inside:g}in; }}",
+    ]
+    bleed = effective_bleed(config)
+    if bleed:
+        rules.append(f"@page {{ bleed: {bleed:g}in; }}")
+    if config.crop_marks and marks:
+        rules.append("@page { marks: crop; }")
+    return "\n".join(rules)
+
+
+def effective_bleed(config: BookConfig) -> float:
+    """The bleed in inches: the setting, or room for the crop marks if only those are asked for."""
+    return config.bleed or (DEFAULT_BLEED if config.crop_marks else 0.0)
+
+
+def check_coverage(book: Book, fonts: FontSet) -> None:
+    """Refuse to print a character no font has, naming it and where it first appears."""
+    for chapter in book.chapters:
+        # Formulas are drawn by ziamath with its own math font, so only the text is checked.
+        text = "".join(chapter.body.xpath(".//text()[not(ancestor::math)]"))
+        missing = fonts.uncovered(text)
+        if missing:
+            char = missing[0]
+            raise BuildError(
+                f"no font has the character {char!r} (U+{ord(char):04X})",
+                file=chapter.source.name,
+                line=locate(chapter.source, char),
+                hint=f"add a font that covers it to {book.styles / 'fonts'} (.ttf or .otf)",
+            )
+
+
+def confined_fetcher(confinement: Confinement):  # noqa: ANN201 - a WeasyPrint URLFetcher
+    """WeasyPrint's URL fetcher, limited to files inside the book and its styles."""
+    from urllib.parse import unquote, urlsplit
+
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+    class ConfinedFetcher(URLFetcher):
+        def fetch(self, url: str, headers: object = None) -> object:
+            parts = urlsplit(url)
+            inside = parts.scheme == "file" and confinement.may_read(Path(unquote(parts.path)))
+            if parts.scheme != "data" and not inside:
+                # Fatal, so that WeasyPrint stops instead of printing the book without it.
+                raise FatalURLFetchingError(url)
+            return super().fetch(url, headers)
+
+    return ConfinedFetcher(allowed_protocols={"file", "data"}, fail_on_errors=True)
+
+
+class capture_weasyprint_log:  # noqa: N801 - used as a context manager, like a function
+    """Collect WeasyPrint's warnings during layout, so they become the build's own messages."""
+
+    def __enter__(self) -> list[tuple[int, str]]:
+        self.messages: list[tuple[int, str]] = []
+        self.handler = logging.Handler(logging.WARNING)
+        self.handler.emit = lambda record: self.messages.append(
+            (record.levelno, record.getMessage())
+        )
+        self.logger = logging.getLogger("weasyprint")
+        self.logger.addHandler(self.handler)
+        self.propagate = self.logger.propagate
+        self.logger.propagate = False
+        return self.messages
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeHandler(self.handler)
+        self.logger.propagate = self.propagate
+
+
+def report_layout_messages(book: Book, messages: list[tuple[int, str]]) -> None:
+    """WeasyPrint's errors stop the build; its warnings become the build's warnings."""
+    for level, message in messages:
+        if level >= logging.ERROR:
+            raise BuildError(f"PDF layout: {message}", file=str(book.styles / "print.css"))
+        warn(f"PDF layout: {message}", file=str(book.styles / "print.css"))
+
+
+def _boxes(box):  # noqa: ANN001, ANN202 - WeasyPrint boxes
+    """Every box under a box, depth first."""
+    yield box
+    for child in getattr(box, "children", ()):
+        yield from _boxes(child)
+
+
+def layout_faults(document) -> dict[str, str]:  # noqa: ANN001 - WeasyPrint Document
+    """Blocks that end a page badly, each with the class (print.css) that sets it better.
+
+    `hold-lines`: the page prints a note's call but not the note, because WeasyPrint moved
+    the note on to fit a line that widows and orphans require. `whole-words`: the page's last
+    line ends in a hyphen, carrying half a word over the page turn.
+    """
+    faults = {}
+    for page in document.pages:
+        root, *areas = page._page_box.children  # the footnote area, when the page has notes
+        blocks = [b for b in _boxes(root) if b.element is not None]
+        named = [b.element.get("data-line-block") for b in blocks]
+        named = [name for name in named if name]
+        if not named:
+            continue
+        noted = {id(b.element) for area in areas for b in _boxes(area) if b.element is not None}
+        calls = [b for b in blocks if getattr(b, "element_tag", "").endswith("::footnote-call")]
+        texts = [b.text for b in _boxes(root) if getattr(b, "text", "").strip()]
+        if any(id(call.element) not in noted for call in calls):
+            faults[named[-1]] = "hold-lines"
+        elif texts and texts[-1].endswith(HYPHENATION_MARK):
+            faults[named[-1]] = "whole-words"
+    return faults
+
+
+@dataclass(frozen=True)
+class PrintStyle:
+    """Everything but the HTML that a layout depends on, as plain data for a worker."""
+
+    font_css: str
+    print_css: str  # path of print.css (its url()s are relative to it)
+    page_css: str
+    roots: tuple[str, ...]  # the folders files may be read from
+    base_url: str
+    variant: str | None  # pdf/ua-1, pdf/a-3b or None
+    book_css: tuple[str, ...] = ()  # the book's own print style sheets, after Quire's
+
+    def render(self, markup: str, extra_css: str = ""):  # noqa: ANN201 - WeasyPrint Document
+        """Lay an HTML document out with print.css; (document, WeasyPrint's messages)."""
+        from weasyprint import CSS, HTML
+        from weasyprint.text.fonts import FontConfiguration
+
+        fetcher = confined_fetcher(Confinement(tuple(Path(r) for r in self.roots)))
+        # @font-face rules load only through a FontConfiguration, which must outlive write_pdf.
+        fonts = FontConfiguration()
+        sheets = [
+            CSS(string=self.font_css, url_fetcher=fetcher, font_config=fonts),
+            CSS(filename=self.print_css, url_fetcher=fetcher, font_config=fonts),
+            *(CSS(filename=p, url_fetcher=fetcher, font_config=fonts) for p in self.book_css),
+            CSS(string=self.page_css + extra_css, font_config=fonts),
+        ]
+        source = HTML(string=markup, base_url=self.base_url, url_fetcher=fetcher)
+        with capture_weasyprint_log() as messages:
+            document = source.render(
+                stylesheets=sheets, pdf_variant=self.variant, font_config=fonts
+            )
+        document.quire_fonts = fonts  # keep the font configuration alive until write_pdf
+        return document, messages
+
+
+@dataclass(frozen=True)
+class UnitJob:
+    """One unit to lay out: its HTML and the style."""
+
+    name: str
+    html: str
+    style: PrintStyle
+    opening: str  # the id the unit opens with, looked for after layout
+
+
+@dataclass
+class PageFacts:
+    """What assembly needs to know of one laid-out page."""
+
+    side: str  # "left" or "right"
+    blank: bool
+    folio: tuple[str, str] | None  # (margin box, "arabic" or "roman") if a folio is printed
+    first: tuple[str, int] | None  # where the page's text begins (PageStart's id and chars)
+
+
+@dataclass
+class UnitLayout:
+    """One unit laid out: its PDF without folios, and facts about its pages."""
+
+    name: str
+    pdf: bytes
+    pages: list[PageFacts]
+    anchors: dict[str, int]  # element id -> index of the first page it is on
+    fixes: dict[str, str]
+    opening_found: bool
+    last_found: bool
+    messages: list[tuple[int, str]] = field(default_factory=list)
+    fetch_error: str | None = None
+    wide_tables: list[tuple[str, str]] = field(default_factory=list)  # (name, first cell's text)
+
+
+def apply_fixes(markup: str, fixes: dict[str, str]) -> str:
+    """The unit's HTML with the fix classes (print.css) on the blocks that ended a page badly."""
+    if not fixes:
+        return markup
+    root = lxml.html.document_fromstring(markup)
+    for table in root.xpath(f"//table[@{TABLE_NAME}]"):  # as print_checks.fit_tables sets them
+        fix = fixes.get(table.get(TABLE_NAME), "")
+        if fix:
+            table.set("class", (table.get("class", "") + " table-small").strip())
+        if fix.startswith(SPLIT):
+            groups = [[int(c) for c in group.split(",")] for group in fix[len(SPLIT) :].split(";")]
+            _split_columns(table, groups)
+    for block in root.xpath("//*[@data-line-block]"):
+        fix = fixes.get(block.get("data-line-block"))
+        if fix:
+            block.set("class", (block.get("class", "") + " " + fix).strip())
+    return lxml.html.tostring(root, doctype="<!DOCTYPE html>", encoding="unicode", method="html")
+
+
+def lay_out_unit(job: UnitJob) -> UnitLayout:
+    """Lay one unit out, again with fixes until no block ends a page badly (worker process)."""
+    from weasyprint.urls import FatalURLFetchingError
+
+    fixes: dict[str, str] = {}
+    try:
+        for _ in range(MAX_LAYOUTS):
+            document, messages = job.style.render(apply_fixes(job.html, fixes), UNIT_CSS)
+            faults = {k: v for k, v in layout_faults(document).items() if k not in fixes}
+            faults.update(wide_table_faults(document, fixes))
+            if not faults:
+                break
+            fixes = {**fixes, **faults}
+    except FatalURLFetchingError as exc:
+        return UnitLayout(
+            job.name, b"", [], {}, {}, True, True, [], str(exc.args[0] if exc.args else "?")
+        )
+    anchors: dict[str, int] = {}
+    for index, page in enumerate(document.pages):
+        for name in page.anchors:
+            anchors.setdefault(name, index)
+    last_found = any(
+        box.element is not None and box.element.get(LAST_MARK) is not None
+        for page in document.pages
+        for box in _boxes(page._page_box)
+    )
+    wide = [
+        (name, next((t.strip() for t in box.element.itertext() if t.strip()), ""))
+        for name, box, limit in _tables(document)
+        if box.position_x + box.margin_width() > limit + TOLERANCE_PX
+    ]
+    firsts = page_firsts(document)
+    pages = [
+        PageFacts(p._page_box.page_type.side, p._page_box.page_type.blank, _take_folio(p, i), f)
+        for i, (p, f) in enumerate(zip(document.pages, firsts, strict=True))
+    ]
+    with capture_weasyprint_log() as written:
+        data = document.write_pdf(pdf_variant=job.style.variant)
+    return UnitLayout(
+        job.name, data, pages, anchors, fixes, job.opening in anchors, last_found,
+        messages + written, None, wide,
+    )  # fmt: skip
+
+
+def _take_folio(page, index: int) -> tuple[str, str] | None:  # noqa: ANN001
+    """Remove the page's folio (the margin box that prints its number in the unit) and say
+    where and in what style it was; assembly prints the book's number there instead.
+
+    Folios sit in margin boxes, which never move the text, so a unit's layout does not depend
+    on the number its pages will have in the book.
+    """
+    box = page._page_box
+    for child in list(box.children):
+        keyword = getattr(child, "at_keyword", "")
+        text = "".join(b.text for b in _boxes(child) if getattr(b, "text", None)).strip()
+        style = (
+            "arabic" if text == str(index + 1) else "roman" if text == roman(index + 1) else None
+        )
+        if keyword and style:
+            box.children = [c for c in box.children if c is not child]
+            return keyword.removeprefix("@"), style
+    return None

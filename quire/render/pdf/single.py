@@ -1,0 +1,79 @@
+"""Single-document mode: the whole book laid out as one HTML document, as Quire first did.
+
+Kept as the reference the chapter-parallel layout is compared with (QUIRE_PDF_LAYOUT=single).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pydyf
+
+from quire.render import Output
+from quire.render.pages import page_starts
+from quire.render.pdf.html import book_html
+from quire.render.pdf.layout import (
+    MAX_LAYOUTS,
+    PrintStyle,
+    capture_weasyprint_log,
+    gutter_for,
+    layout_faults,
+    page_css,
+    report_layout_messages,
+)
+from quire.render.print_checks import check_no_loss, check_tables_fit, wide_table_faults
+from quire.transform import Book
+
+
+def render_single(book: Book, style_of) -> Output:  # noqa: ANN001
+    """Lay the book out until the gutter fits the page count and every note sits with its call."""
+    gutter = book.config.gutter if book.config.gutter is not None else gutter_for(0)
+    fixes: dict[str, str] = {}
+    for _ in range(MAX_LAYOUTS):
+        style: PrintStyle = style_of(page_css(book, gutter))
+        document, messages = style.render(book_html(book, fixes))
+        report_layout_messages(book, messages)
+        fitted = (
+            book.config.gutter
+            if book.config.gutter is not None
+            else gutter_for(len(document.pages))
+        )
+        faults = {k: v for k, v in layout_faults(document).items() if k not in fixes}
+        faults.update(wide_table_faults(document, fixes))
+        if fitted == gutter and not faults:
+            break
+        gutter, fixes = fitted, {**fixes, **faults}
+    check_tables_fit(book, document)
+    body_start = _body_start(book, document)
+    with capture_weasyprint_log() as messages:
+        data = document.write_pdf(
+            pdf_variant=style.variant,
+            pdf_identifier=hashlib.sha256((book.config.identifier or "").encode())
+            .hexdigest()[:32]
+            .encode(),
+            finisher=lambda _doc, pdf: add_page_labels(pdf, body_start),
+        )
+    report_layout_messages(book, messages)
+    check_no_loss(book, data)
+    return Output(
+        "pdf", data, pages=len(document.pages), page_starts=page_starts(document, body_start)
+    )
+
+
+def _body_start(book: Book, document) -> int:  # noqa: ANN001
+    """The index of the page where the body (arabic page 1) begins."""
+    first = next((c for c in book.chapters if c.role == "body"), None)
+    if first is None:
+        return 0
+    for index, page in enumerate(document.pages):
+        if first.id in page.anchors:
+            return index
+    return 0
+
+
+def add_page_labels(pdf: pydyf.PDF, body_start: int) -> None:
+    """PDF page labels that match the printed folios: i, ii, ... then 1, 2, ..."""
+    nums = pydyf.Array([0, pydyf.Dictionary({"S": "/r"})])
+    if body_start:
+        nums.extend([body_start, pydyf.Dictionary({"S": "/D", "St": 1})])
+    pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": nums})

@@ -1,0 +1,214 @@
+"""Chapter-parallel print layout: the joined book equals one-document layout; rebuilds are
+reproducible, incremental and safe with a damaged cache; nothing is lost."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pikepdf
+import pymupdf
+import pytest
+
+from quire.errors import BuildError
+from quire.pipeline import CACHE_FOLDER, build
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from make_book import make_book  # noqa: E402
+
+
+def reading(path: Path) -> dict:
+    """What a reader sees of a PDF: each page's text and label, the outline, the links."""
+    with pymupdf.open(path) as doc:
+        pages = [page.get_text("text", sort=True) for page in doc]
+        labels = [page.get_label() for page in doc]
+        links = [sorted(_link(k) for k in page.get_links()) for page in doc]
+        return {"pages": pages, "labels": labels, "outline": doc.get_toc(), "links": links}
+
+
+def _link(link: dict) -> tuple:
+    """A link as (kind, target page, target point, named destination, URI, where it is)."""
+    to = link.get("to") or pymupdf.Point(0, 0)
+    place = tuple(round(v, 1) for v in link["from"])
+    return (link["kind"], link.get("page", -1), round(to.x, 1), round(to.y, 1),
+            link.get("nameddest", ""), link.get("uri", ""), place)  # fmt: skip
+
+
+def built(source: Path, out: Path, formats=("pdf",)) -> tuple[Path, list[str]]:
+    """Build; (the PDF, the report's detail for each stage)."""
+    lines: list[str] = []
+    written = build(
+        source, out, formats, lambda stage, _s, detail: lines.append(f"{stage}: {detail}")
+    )
+    return next(w.path for w in written if w.format == "pdf"), lines
+
+
+def laid_out(lines: list[str]) -> list[str]:
+    """The units the report says were laid out again."""
+    detail = next(line for line in lines if line.startswith("render pdf"))
+    named = detail.split("laid out: ", 1)[1]
+    return [] if named.startswith("nothing") else named.split(", ")
+
+
+@pytest.fixture(scope="module")
+def small_book(tmp_path_factory) -> Path:
+    """A generated book of three chapters with notes, a table, a figure and cross-references."""
+    return make_book(tmp_path_factory.mktemp("small") / "book", 3000)
+
+
+def test_the_joined_sample_equals_one_document_layout(build_case, tmp_path, monkeypatch):
+    joined = reading(build_case("sample").pdf)
+    monkeypatch.setenv("QUIRE_PDF_LAYOUT", "single")
+    single, _ = built(ROOT / "manuscript", tmp_path / "single")
+    one = reading(single)
+    assert len(joined["pages"]) == len(one["pages"]) == 57
+    assert joined["labels"] == one["labels"]
+    assert joined["outline"] == one["outline"]
+    assert joined["links"] == one["links"]
+    for n, (a, b) in enumerate(zip(joined["pages"], one["pages"], strict=True)):
+        assert a == b, f"page {n + 1} differs"
+
+
+def test_a_generated_book_joins_as_one_document(small_book, tmp_path, monkeypatch):
+    joined, _ = built(small_book, tmp_path / "joined")
+    monkeypatch.setenv("QUIRE_PDF_LAYOUT", "single")
+    single, _ = built(small_book, tmp_path / "single")
+    a, b = reading(joined), reading(single)
+    assert a == b
+    assert any(link[0] == pymupdf.LINK_NAMED and link[1] >= 0 for p in a["links"] for link in p)
+    assert "(page" in "".join(a["pages"])  # cross-references between chapters
+
+
+def test_one_structure_tree_with_consistent_parent_tree(build_case):
+    with pikepdf.open(build_case("sample").pdf) as pdf:
+        tree = pdf.Root.StructTreeRoot
+        assert len(tree.K) == 1 and tree.K[0].S == "/Document"
+        nums = tree.ParentTree.Nums
+        keys = [int(nums[n]) for n in range(0, len(nums), 2)]
+        assert keys == list(range(len(keys))) == list(range(int(tree.ParentTreeNextKey)))
+        values = {int(nums[n]): nums[n + 1] for n in range(0, len(nums), 2)}
+        for page in pdf.pages:
+            if "/StructParents" in page.obj:
+                for element in values[int(page.obj.StructParents)]:
+                    assert element.Pg.objgen == page.obj.objgen
+            for annotation in page.obj.get("/Annots", []):
+                link = values[int(annotation.StructParent)]
+                assert link.S == "/Link"
+                assert any(
+                    k.get("/Obj") == annotation for k in link.K if isinstance(k, pikepdf.Dictionary)
+                )
+        elements = [k for k in tree.K[0].K]
+        assert all(k.P.objgen == tree.K[0].objgen for k in elements)
+
+
+def test_rebuilds_are_byte_identical_warm_cold_one_worker_or_two(small_book, tmp_path, monkeypatch):
+    monkeypatch.setenv("QUIRE_WORKERS", "2")
+    cold_two, lines = built(small_book, tmp_path / "two")
+    assert laid_out(lines)
+    monkeypatch.setenv("QUIRE_WORKERS", "1")
+    cold_one, _ = built(small_book, tmp_path / "one")
+    assert cold_one.read_bytes() == cold_two.read_bytes()
+    cold_one.unlink()  # the record no longer matches: build again, every unit from the cache
+    warm, lines = built(small_book, tmp_path / "one")
+    assert laid_out(lines) == []
+    assert warm.read_bytes() == cold_two.read_bytes()
+
+
+def test_nothing_changed_leaves_the_outputs_untouched(small_book, tmp_path):
+    first, _ = built(small_book, tmp_path / "out", ("pdf", "epub"))
+    stamp = first.stat().st_mtime_ns
+    _again, lines = built(small_book, tmp_path / "out", ("pdf", "epub"))
+    assert [line.split(":")[0] for line in lines] == ["load", "up to date"]
+    assert first.stat().st_mtime_ns == stamp
+
+
+def test_an_edited_chapter_alone_is_laid_out_again(small_book, tmp_path):
+    source = tmp_path / "book"
+    shutil.copytree(small_book, source)
+    built(source, tmp_path / "out")
+    chapter = source / "02-chapter.md"
+    chapter.write_text(chapter.read_text().replace("treaty", "treaties", 1))
+    again, lines = built(source, tmp_path / "out")
+    assert laid_out(lines) == ["02-chapter.md"]
+    cold, _ = built(source, tmp_path / "cold")
+    assert again.read_bytes() == cold.read_bytes()
+
+
+@pytest.mark.expect_warnings
+@pytest.mark.parametrize("damage", ["truncated", "wrong version", "hand-edited"])
+def test_a_damaged_cache_is_ignored_with_a_warning(small_book, tmp_path, damage, caplog):
+    reference, _ = built(small_book, tmp_path / "reference")
+    out = tmp_path / "out"
+    built(small_book, out)
+    units = sorted((out / CACHE_FOLDER / "units").glob("*.json"))
+    record = units[0]
+    text = record.read_text()
+    if damage == "truncated":
+        record.write_text(text[: len(text) // 2])
+    elif damage == "wrong version":
+        record.write_text(text.replace("quire-layout-cache 1", "quire-layout-cache 0"))
+    else:
+        record.with_suffix(".pdf").write_bytes(record.with_suffix(".pdf").read_bytes() + b"%\n")
+    (out / CACHE_FOLDER / "build.json").unlink()
+    caplog.clear()
+    again, lines = built(small_book, out)
+    assert len(laid_out(lines)) == 1
+    assert again.read_bytes() == reference.read_bytes()
+    assert any("damaged layout cache" in r.getMessage() for r in caplog.records)
+
+
+def test_a_unit_cut_short_by_layout_is_an_error_naming_it(small_book, tmp_path, monkeypatch):
+    from quire.render.pdf.layout import PrintStyle
+
+    monkeypatch.setenv("QUIRE_WORKERS", "1")  # lay out in this process, where the patch is
+    render = PrintStyle.render
+
+    def drop_last_page(self, markup, extra_css=""):
+        document, messages = render(self, markup, extra_css)
+        if 'id="ch-2"' in markup:
+            del document.pages[-1]  # as if WeasyPrint had stopped the flow early
+        return document, messages
+
+    monkeypatch.setattr(PrintStyle, "render", drop_last_page)
+    with pytest.raises(BuildError, match=r"02-chapter\.md is not whole"):
+        built(small_book, tmp_path / "out")
+
+
+def test_watch_rebuilds_on_save_and_stops_cleanly_on_ctrl_c(tmp_path):
+    import queue
+    import signal
+    import subprocess
+    import threading
+    import time
+
+    source = tmp_path / "book"
+    shutil.copytree(ROOT / "tests" / "cases" / "folder-book", source)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "build.py", str(source), "--out", str(out), "--watch"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
+
+    def wait_for(text: str) -> list[str]:
+        seen = []
+        while not any(text in line for line in seen):
+            seen.append(lines.get(timeout=120))
+        return seen
+
+    try:
+        wait_for("quire: watching")
+        time.sleep(2)  # the watcher starts just after it says so
+        spring = source / "spring.md"
+        spring.write_text(spring.read_text() + "\n\nA paragraph the watcher saw being saved.\n")
+        seen = wait_for("quire: rebuilt")
+        assert any("laid out: spring.md" in line for line in seen), seen
+        with pymupdf.open(next(out.glob("*.pdf"))) as doc:
+            assert "the watcher saw" in "".join(page.get_text() for page in doc)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        status = proc.wait(timeout=60)
+    assert status == 0
