@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -27,6 +28,15 @@ from quire.press.cover import cover_pdf, wrap_for
 from quire.press.isbn import book_isbn
 from quire.press.preflight import preflight_cover, preflight_interior, trim_rect
 from quire.press.profiles import KDP, PROFILES
+from quire.render.pdf.layout import (
+    BASE_MARGINS,
+    FOLIO_REACH,
+    HEAD_REACH,
+    INSIDE_MARGIN,
+    fitted_gutter,
+    page_css,
+    printer_margins,
+)
 from quire.transform import transform
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -372,3 +382,59 @@ def test_check_catches_each_broken_rule(name, tmp_path):
     assert "Traceback" not in proc.stderr
     for pattern in expect["findings"]:
         assert re.search(pattern, proc.stdout), f"{pattern!r} not in:\n{proc.stdout}"
+
+
+# ---------- a layout made for the printer ----------
+
+
+def test_page_css_without_a_printer_is_unchanged(kdp_book):
+    book = replace(kdp_book, config=replace(kdp_book.config, printer=None, bleed=0.125))
+    assert page_css(book, 0.375) == (
+        "@page { size: 5.5in 8.5in; }\n"
+        "@page :left { margin-right: 0.875in; }\n"
+        "@page :right { margin-left: 0.875in; }\n"
+        "@page { bleed: 0.125in; }"
+    )
+
+
+@pytest.mark.parametrize(
+    ("printer", "bleed", "least"),
+    [("ingramspark", 0.0, 0.5), ("ingramspark", 0.125, 0.5), ("kdp", 0.0, 0.25),
+     ("kdp", 0.125, 0.375)],
+)  # fmt: skip
+def test_printer_margins_are_the_profiles(kdp_book, printer, bleed, least):
+    config = replace(kdp_book.config, printer=printer, bleed=bleed)
+    top, outside, bottom = printer_margins(config, bleed)
+    # Each margin is print.css's, raised only as far as the heads and folios need.
+    assert top == max(BASE_MARGINS[0], least + HEAD_REACH)
+    assert outside == max(BASE_MARGINS[1], least)
+    assert bottom == max(BASE_MARGINS[2], least + FOLIO_REACH)
+    css = page_css(replace(kdp_book, config=config), 0.375)
+    assert f"margin-top: {top:g}in; margin-bottom: {bottom:g}in;" in css
+
+
+def test_the_gutter_meets_the_printers_inside_minimum(kdp_book):
+    config = replace(kdp_book.config, printer="kdp", gutter=0.0)
+    assert INSIDE_MARGIN + fitted_gutter(config, 600) == KDP.inside_margin(600) == 0.75
+    assert fitted_gutter(replace(config, printer=None), 600) == 0.0  # no printer: the setting
+
+
+def margin_errors(proc: subprocess.CompletedProcess) -> list[str]:
+    return [line for line in proc.stdout.splitlines() if "ERROR MARGIN" in line]
+
+
+def test_check_keeps_ingramsparks_margins_with_bleed(tmp_path):
+    proc = check(CASES / "press-ingram", tmp_path)
+    assert "preflight INFO MARGIN" in proc.stdout, proc.stdout + proc.stderr
+    assert margin_errors(proc) == []
+
+
+def test_check_keeps_kdps_margins_with_bleed(tmp_path):
+    book = tmp_path / "book"
+    shutil.copytree(CASES / "press-kdp", book)
+    with (book / "book.yaml").open("a") as stream:
+        stream.write("bleed: 0.125in\n")  # KDP's bottom minimum grows to 0.375 in
+    proc = check(book, tmp_path / "out")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "KDP Print: bottom margin at least 0.375 in: kept" in proc.stdout
+    assert margin_errors(proc) == []

@@ -29,7 +29,7 @@ from quire.render.pdf.layout import (
     PrintStyle,
     UnitJob,
     UnitLayout,
-    gutter_for,
+    fitted_gutter,
     lay_out_unit,
     page_css,
     report_layout_messages,
@@ -71,14 +71,13 @@ class Composer:
     def render(self) -> Output:
         """Lay out, check and assemble; the Output carries the cache entries to write."""
         numbers, total = self._first_guess(self.cache.state())
-        setting = self.book.config.gutter
-        gutter = setting if setting is not None else gutter_for(total)
+        gutter = fitted_gutter(self.book.config, total)
         for _ in range(MAX_ROUNDS):
             style = self.style_of(page_css(self.book, gutter))
             layouts, printed = self._round(style, numbers)
             placement = place(self.book, self.units, layouts, self.guesses)
             actual = anchor_numbers(placement, layouts)
-            fitted = setting if setting is not None else gutter_for(len(placement.sequence))
+            fitted = fitted_gutter(self.book.config, len(placement.sequence))
             wrong = any(actual.get(t, n) != n for shown in printed for t, n in shown.items())
             if fitted == gutter and not wrong:
                 break

@@ -17,6 +17,7 @@ from quire.config import BookConfig
 from quire.confine import Confinement
 from quire.errors import BuildError, warn
 from quire.fonts import FontSet
+from quire.press.profiles import PROFILES
 from quire.render.pages import HYPHENATION_MARK, page_firsts, roman
 from quire.render.pdf.html import LAST_MARK
 from quire.render.print_checks import (
@@ -35,6 +36,14 @@ INSIDE_MARGIN = 0.5
 DEFAULT_BLEED = 0.125  # inches, when crop marks are asked for without a bleed
 GUTTER_TABLE = ((150, 0.375), (300, 0.5), (500, 0.625), (700, 0.75))
 GUTTER_BEYOND = 0.875
+# print.css's page margins (top, outside, bottom) and how far its running heads and folios reach
+# into them from the text: a head's ink begins 0.18 in padding + a 9 pt line + the font's ascent
+# above the text, a folio's ink ends 0.34 in gap + a 9 pt line + the descent below it. With a
+# `printer:`, the margins grow until that ink keeps the printer's distance from the trim.
+BASE_MARGINS = (0.75, 0.625, 0.8)
+HEAD_REACH = 0.36  # inches (measured 0.345 in Charis SIL)
+FOLIO_GAP = 0.3375  # inches from the text to the folio's line, as print.css centres it today
+FOLIO_REACH = 0.52  # inches (measured 0.502 in Charis SIL)
 MAX_LAYOUTS = 4  # layout passes: the gutter, then paragraphs that must not strand a note
 # A unit prints the page numbers Quire writes into it (data-page) instead of asking WeasyPrint
 # for target-counter(), which cannot see pages in other units. Same look as print.css's rules.
@@ -55,6 +64,15 @@ def gutter_for(pages: int) -> float:
     return next((gutter for limit, gutter in GUTTER_TABLE if pages <= limit), GUTTER_BEYOND)
 
 
+def fitted_gutter(config: BookConfig, pages: int) -> float:
+    """The gutter for this page count: the setting or the table, raised to the printer's
+    minimum inside margin when the book names a printer."""
+    gutter = config.gutter if config.gutter is not None else gutter_for(pages)
+    if config.printer:
+        gutter = max(gutter, PROFILES[config.printer].inside_margin(pages) - INSIDE_MARGIN)
+    return gutter
+
+
 def page_css(book: Book, gutter: float, marks: bool = True) -> str:
     """Page size, mirrored margins with the gutter, and bleed, from the book's settings."""
     config = book.config
@@ -69,7 +87,33 @@ def page_css(book: Book, gutter: float, marks: bool = True) -> str:
         rules.append(f"@page {{ bleed: {bleed:g}in; }}")
     if config.crop_marks and marks:
         rules.append("@page { marks: crop; }")
+    if config.printer:
+        rules += printer_margin_css(config, bleed)
     return "\n".join(rules)
+
+
+def printer_margins(config: BookConfig, bleed: float) -> tuple[float, float, float]:
+    """Top, outside and bottom margins wide enough that the text, the running heads and the
+    folios all keep the printer's minimum distance from the trim (profiles.py)."""
+    profile = PROFILES[config.printer]
+    least = profile.outside_margin_bleed if bleed else profile.outside_margin
+    top, outside, bottom = BASE_MARGINS
+    return max(top, least + HEAD_REACH), max(outside, least), max(bottom, least + FOLIO_REACH)
+
+
+def printer_margin_css(config: BookConfig, bleed: float) -> list[str]:
+    """The page rules that set the printer's margins; the folio keeps its distance from the
+    text however deep the bottom margin grows."""
+    top, outside, bottom = printer_margins(config, bleed)
+    folio = f"vertical-align: top; padding-top: {FOLIO_GAP:g}in;"
+    boxes = " ".join(
+        f"@{box} {{ {folio} }}" for box in ("bottom-left", "bottom-center", "bottom-right")
+    )
+    return [
+        f"@page {{ margin-top: {top:g}in; margin-bottom: {bottom:g}in; {boxes} }}",
+        f"@page :left {{ margin-left: {outside:g}in; }}",
+        f"@page :right {{ margin-right: {outside:g}in; }}",
+    ]
 
 
 def effective_bleed(config: BookConfig) -> float:

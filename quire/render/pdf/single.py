@@ -16,7 +16,7 @@ from quire.render.pdf.layout import (
     MAX_LAYOUTS,
     PrintStyle,
     capture_weasyprint_log,
-    gutter_for,
+    fitted_gutter,
     layout_faults,
     page_css,
     report_layout_messages,
@@ -27,17 +27,13 @@ from quire.transform import Book
 
 def render_single(book: Book, style_of) -> Output:  # noqa: ANN001
     """Lay the book out until the gutter fits the page count and every note sits with its call."""
-    gutter = book.config.gutter if book.config.gutter is not None else gutter_for(0)
+    gutter = fitted_gutter(book.config, 0)
     fixes: dict[str, str] = {}
     for _ in range(MAX_LAYOUTS):
         style: PrintStyle = style_of(page_css(book, gutter))
         document, messages = style.render(book_html(book, fixes))
         report_layout_messages(book, messages)
-        fitted = (
-            book.config.gutter
-            if book.config.gutter is not None
-            else gutter_for(len(document.pages))
-        )
+        fitted = fitted_gutter(book.config, len(document.pages))
         faults = {k: v for k, v in layout_faults(document).items() if k not in fixes}
         faults.update(wide_table_faults(document, fixes))
         if fitted == gutter and not faults:
