@@ -55,6 +55,7 @@ SIZE_LIMITS_MIB = {
     "downloads": 128,  # all downloaded images of one build together
     "metadata": 1,  # a metadata file (pandoc's --metadata-file)
     "bibliography": 16,  # a bibliography (BibTeX, CSL JSON, ...)
+    "cache": 256,  # each file Quire reads back from <out>/.quire-cache/ (a unit's PDF, a record)
 }
 # allow-remote: every download of a build must be finished within this many seconds in all.
 FETCH_DEADLINE_SECONDS = 60

@@ -4,7 +4,9 @@ The inputs are the bytes of every file of the manuscript's folder and its styles
 ones, nor the output folder), the formats asked for, the layout mode and Quire's version. The
 record of the last build (in the cache folder) holds their digest and the digest of each file
 written; a build is skipped only if both still match, so an output edited or deleted since is
-made again.
+made again. The record and the outputs it names are read as confine.py reads a book's files
+(regular files only, never blocking, the record within the cache's size cap), so a FIFO or a
+link to a device in their place means "build", never a hang.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from pathlib import Path
 
 from quire import __version__
+from quire.confine import read_file
+from quire.errors import BuildError
 from quire.manuscript import Manuscript
 
 RECORD = "build.json"
@@ -48,26 +53,35 @@ def _files(folder: Path, out: Path) -> list[Path]:
 def unchanged(cache: Path, inputs: str) -> list[dict] | None:
     """The files the last build wrote, if its inputs were these and the files are as written."""
     try:
-        record = json.loads((cache / RECORD).read_text(encoding="utf-8"))
+        record = json.loads(read_file(cache / RECORD, "cache", file=str(cache / RECORD)))
         if record.get("format") != RECORD_FORMAT or record.get("inputs") != inputs:
             return None
         for item in record["written"]:
             if output_digest(Path(item["path"])) != item["sha256"]:
                 return None
         return record["written"]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (BuildError, OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # no record, or a damaged one: build
 
 
 def output_digest(path: Path) -> str:
     """The digest of an output as it is on disk: a file's bytes, or a site folder's files."""
     if not path.is_dir():
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return _file_digest(path)
     hasher = hashlib.sha256(b"folder\0")
     for item in sorted(p for p in path.rglob("*") if p.is_file()):
         hasher.update(str(item.relative_to(path)).encode() + b"\0")
-        hasher.update(hashlib.sha256(item.read_bytes()).digest())
+        hasher.update(bytes.fromhex(_file_digest(item)))
     return hasher.hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    """The sha256 of a regular file, read in chunks; OSError for anything else (a FIFO, a
+    device), which a record may name if someone put it there: the build then runs."""
+    with open(path, "rb", opener=lambda p, flags: os.open(p, flags | os.O_NONBLOCK)) as stream:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def record(

@@ -19,6 +19,7 @@ from quire import incremental, pandoc, press
 from quire import manuscript as load_stage
 from quire.bounds import check_nesting
 from quire.config import BookConfig
+from quire.confine import read_file
 from quire.errors import BuildError
 from quire.package import CACHE_FOLDER, Written, check_output_folder, package
 from quire.render import Output, PageStart, Renderer
@@ -201,11 +202,11 @@ def load_page_map(out: Path, slug: str, fingerprint: str) -> tuple[PageStart, ..
     """The page starts of the last PDF layout of the same sources, if there is one."""
     path = out / CACHE_FOLDER / f"{slug}.pages.json"
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(read_file(path, "cache", file=str(path)))  # never a FIFO or /dev/zero
         if data.get("fingerprint") != fingerprint:
             return ()
         return tuple(PageStart(**item) for item in data["starts"])
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (BuildError, OSError, ValueError, TypeError, KeyError, AttributeError):
         return ()  # no cache, or one from another version of Quire: lay the book out again
 
 

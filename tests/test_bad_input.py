@@ -907,3 +907,38 @@ def test_back_cover_text_linked_from_outside_is_refused(tmp_path, good_out):
     (book / "back-cover.md").symlink_to(secret)
     proc = run_build(book, good_out[0])
     assert_refused(proc, good_out, "back-cover.md: is a link to a file outside the book's folder")
+
+
+def test_a_fifo_or_a_device_in_the_layout_cache_is_a_damaged_entry(tmp_path):
+    """The cache folder is read back as a book's files are: a FIFO, a link to /dev/zero or a file
+    over the cache's cap in place of an entry is ignored with a warning, never read or waited on."""
+    book = write_book(tmp_path / "book", GOOD_BOOK)
+    out = tmp_path / "out"
+    assert run_build(book, out).returncode == 0
+    cache = out / ".quire-cache"
+    good_pdf = (out / "good-book.pdf").read_bytes()
+    units = sorted((cache / "units").glob("*.pdf"))
+    assert len(units) >= 3
+    for path in (cache / "build.json", cache / "state.json", units[0]):
+        path.unlink()
+        os.mkfifo(path)  # opening it to read would wait for a writer for ever
+    units[1].unlink()
+    units[1].symlink_to("/dev/zero")  # reading it whole would never end, nor stop eating memory
+    with units[2].open("r+b") as stream:
+        stream.truncate(300 * 1024 * 1024)  # sparse: over the cache's 256 MiB cap, costs no disk
+    started = time.monotonic()
+    proc = run_build(book, out, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert time.monotonic() - started < 60
+    assert "nothing changed" not in proc.stdout + proc.stderr  # the FIFO record is no record
+    damaged = proc.stderr.count("ignoring a damaged layout cache entry")
+    assert damaged == 3, proc.stderr
+    assert "ignoring a damaged layout cache state" in proc.stderr
+    assert (out / "good-book.pdf").read_bytes() == good_pdf  # laid out again, the same pages
+    # An EPUB-only build reads the last PDF's page map: a link to /dev/zero there is no map.
+    (cache / "good-book.pages.json").unlink()
+    (cache / "good-book.pages.json").symlink_to("/dev/zero")
+    (book / "one.md").write_text("# One\n\nA short chapter, changed.\n", encoding="utf-8")
+    proc = run_build(book, out, "--to", "epub", timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert zipfile.ZipFile(out / "good-book.epub").testzip() is None

@@ -5,7 +5,9 @@ prints), the style sheets, the font and image files it uses, the page settings (
 bleed, PDF variant) and the versions of Quire and WeasyPrint. Its start-page parity is not in
 the key because every unit opens on a recto. An entry is trusted only if its record names the
 format version and carries the digests of its own text and of its PDF: a truncated,
-hand-edited or foreign entry is ignored with a warning and laid out again.
+hand-edited or foreign entry is ignored with a warning and laid out again; so is anything in
+the folder that is not a regular file within the cache's size cap (confine.py), which could
+otherwise hang the build (a FIFO) or fill its memory (a link to /dev/zero).
 
 The renderer only reads the cache; what it would store travels in the Output
 (cache_files) and is written by the packaging step with the other outputs.
@@ -19,7 +21,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from quire import __version__
-from quire.errors import warn
+from quire.confine import read_file
+from quire.errors import BuildError, warn
 from quire.render.pdf.layout import PageFacts, UnitLayout
 
 FORMAT = "quire-layout-cache 1"
@@ -57,8 +60,8 @@ class LayoutCache:
         if not record_path.exists():
             return None
         try:
-            record = json.loads(record_path.read_text(encoding="utf-8"))
-            pdf = pdf_path.read_bytes()
+            record = json.loads(read_cache_file(record_path))
+            pdf = read_cache_file(pdf_path)
             body = {k: v for k, v in record.items() if k != "check"}
             if record.get("format") != FORMAT or record.get("key") != key:
                 raise ValueError("made by another version of Quire")
@@ -124,7 +127,7 @@ class LayoutCache:
         if self.folder is None or not (self.folder / STATE).exists():
             return {}
         try:
-            state = json.loads((self.folder / STATE).read_text(encoding="utf-8"))
+            state = json.loads(read_cache_file(self.folder / STATE))
             if state.get("format") != FORMAT or not isinstance(state.get("numbers"), dict):
                 raise ValueError
             return state
@@ -135,6 +138,15 @@ class LayoutCache:
     def store_state(self, state: dict) -> None:
         """Keep page counts and numbers as the next build's first guess."""
         self.new[STATE] = json.dumps({"format": FORMAT, **state}, sort_keys=True).encode()
+
+
+def read_cache_file(path: Path) -> bytes:
+    """A cache file's bytes, read as confine.py reads a book's files: a regular file within the
+    cache's size cap, never blocking; anything else raises ValueError (a damaged entry)."""
+    try:
+        return read_file(path, "cache", file=str(path))
+    except BuildError as exc:
+        raise ValueError(exc.problems[0].message) from None
 
 
 def _check(body: dict, pdf: bytes) -> str:
