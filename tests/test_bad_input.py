@@ -942,3 +942,26 @@ def test_a_fifo_or_a_device_in_the_layout_cache_is_a_damaged_entry(tmp_path):
     proc = run_build(book, out, "--to", "epub", timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert zipfile.ZipFile(out / "good-book.epub").testzip() is None
+
+
+def test_no_loss_check_joins_a_hard_hyphen_across_a_page_turn(tmp_path):
+    """`air-defence` split over a page turn, a running head between its halves, is not lost;
+    a word of which one part is missing still is."""
+    import pymupdf
+
+    from quire import manuscript, pandoc
+    from quire.errors import BuildError
+    from quire.render.print_checks import check_no_loss
+    from quire.transform import transform
+
+    text = "# One\n\nThe air-defence treaty.\n"
+    book = write_book(tmp_path / "book", {**GOOD_BOOK, "one.md": text})
+    loaded = manuscript.load(book)
+    built = transform(loaded, pandoc.parse_all(loaded.files))
+    pdf = pymupdf.open()
+    pdf.new_page().insert_text((72, 72), "One The air-")
+    pdf.new_page().insert_text((72, 40), "Running Head")
+    with pytest.raises(BuildError, match="the text `airdefence` is missing"):
+        check_no_loss(built, pdf.tobytes())
+    pdf[1].insert_text((72, 90), "defence treaty.")
+    check_no_loss(built, pdf.tobytes())
