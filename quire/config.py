@@ -77,6 +77,8 @@ class BookConfig:
     collection: str | None = None
     group_position: str | None = None
     toc_title: str | None = None
+    toc: bool = True  # `toc: false` leaves the printed contents page out (the EPUB keeps its nav)
+    toc_depth: int | None = None  # heading levels listed; None: chapters in print, sections in EPUB
     chapter_level: int | None = None  # None: the highest heading level the book uses
     css: tuple[str, ...] = ()
     bibliography: tuple[str, ...] = ()
@@ -257,6 +259,9 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "group-position": ("group_position", meta.position),
     "cover-image": ("cover_image", _text),
     "toc-title": ("toc_title", _text),
+    "toc": ("toc", meta.boolean),
+    "table-of-contents": ("toc", meta.boolean),
+    "toc-depth": ("toc_depth", meta.depth),
     "chapter-level": ("chapter_level", meta.level),
     "css": ("css", meta.paths),
     "bibliography": ("bibliography", meta.paths),
@@ -428,9 +433,7 @@ def load_config(
         if key in ignore or "\0" in key:
             continue
         if key in meta.UNUSED_KEYS:
-            # `toc: true` is what Quire does anyway; only a different wish is worth a word.
-            if not (key in meta.QUIET_WHEN_TRUE and value is True):
-                unused.append(key)
+            unused.append(key)
             continue
         if key not in SETTINGS:
             problems.append(_unknown_setting(key, where, line))

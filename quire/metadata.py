@@ -87,11 +87,7 @@ UNUSED_REASONS = {
         "lof-own-page",
         "documentoptions",
     ],
-    "contents and numbering (Quire always makes a contents page of chapters and sections, "
-    "and print.css numbers the chapters)": [
-        "toc",
-        "table-of-contents",
-        "toc-depth",
+    "contents and numbering (print.css numbers the chapters)": [
         "lof",
         "lot",
         "numbersections",
@@ -120,7 +116,6 @@ UNUSED_REASONS = {
         "stylesheet",
     ],
 }
-QUIET_WHEN_TRUE = {"toc", "table-of-contents"}
 UNUSED_KEYS = {key: reason for reason, keys in UNUSED_REASONS.items() for key in keys}
 
 # Date forms pandoc reads (its normalizeDate), plus the month-and-year forms authors write.
@@ -271,6 +266,15 @@ def level(value: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 6:
         return value
     raise TypeError("a heading level from 1 to 6, or auto")
+
+
+def depth(value: Any) -> int:
+    """`toc-depth`: how many heading levels the contents list, 1 to 6."""
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 6:
+        return value
+    if isinstance(value, str) and value.strip() in tuple("123456"):
+        return int(value)
+    raise TypeError("a number of heading levels from 1 to 6")
 
 
 def position(value: Any) -> str:

@@ -18,6 +18,7 @@ from quire.config import BookConfig
 from quire.cover import cover_png
 from quire.fonts import FontFile, FontSet, load_fonts
 from quire.render import Output, PageStart
+from quire.render.contents import nested_list, sections
 from quire.render.front_matter import COPYRIGHT_ID, copyright_page
 from quire.render.pages import counts, roman
 from quire.render.print_checks import check_metadata_coverage
@@ -41,6 +42,7 @@ CONTAINER = """<?xml version="1.0" encoding="UTF-8"?>
 """
 MATTER = {"front": "frontmatter", "body": "bodymatter", "back": "backmatter"}
 BEFORE_CONTENTS = {"copyright-page", "dedication", "epigraph"}
+NAV_DEPTH = 2  # without `toc-depth`, the nav lists chapters and their sections
 # Pages the print edition adds before the chapters, and the EPUB page that stands for each.
 PRINT_FRONT = {
     "half-title": "title-page",
@@ -405,27 +407,22 @@ def _contents_position(pages: list[Page]) -> int:
     return position
 
 
-def _toc_items(pages: list[Page]) -> list[tuple[str, str, list[tuple[str, str]]]]:
-    """(href, title, [(href, title) of its sections]) for each chapter page."""
+def _toc_items(pages: list[Page], depth: int) -> list[tuple[str, str, list[tuple[str, str, int]]]]:
+    """(href, title, [(href, title, level) of its sections]) for each chapter page."""
     items = []
     for page in pages:
         if page.chapter is None or not page.chapter.title:
             continue  # untitled front matter, as pandoc has it: in the spine, not the contents
-        subs = [(f"{page.href}#{h.id}", h.title) for h in page.chapter.headings if h.level == 2]
-        items.append((page.href, page.title, subs))
+        items.append((page.href, page.title, sections(page.chapter, depth, page.href)))
     return items
 
 
-def _toc_html(pages: list[Page]) -> str:
-    """The contents as nested lists: each chapter, then its sections."""
-    toc = []
-    for href, title, subs in _toc_items(pages):
-        inner = "".join(f'<li><a href="{h}">{x(t)}</a></li>' for h, t in subs)
-        toc.append(
-            f'<li><a href="{href}">{x(title)}</a>'
-            + (f"<ol>{inner}</ol>" if inner else "")
-            + "</li>"
-        )
+def _toc_html(pages: list[Page], depth: int) -> str:
+    """The contents as nested lists: each chapter, then its sections down to `depth`."""
+    toc = [
+        f'<li><a href="{href}">{x(title)}</a>{nested_list(subs)}</li>'
+        for href, title, subs in _toc_items(pages, depth)
+    ]
     return "<ol>" + "\n".join(toc) + "</ol>"
 
 
@@ -463,7 +460,7 @@ def nav_page(book: Book, pages: list[Page], starts: tuple[PageStart, ...]) -> Pa
         '<body epub:type="frontmatter">',
         *(marker_html(label) for label in labels),
         f'<nav epub:type="toc" id="toc" role="doc-toc"><h1>{x(book.config.toc_title or "Contents")}</h1>',
-        _toc_html(pages) + "</nav>",
+        _toc_html(pages, book.config.toc_depth or NAV_DEPTH) + "</nav>",
         '<nav epub:type="landmarks" id="landmarks" aria-label="Landmarks" hidden="">'
         f"<h2>Landmarks</h2><ol>{_landmarks_html(pages)}</ol></nav>",
     ]
@@ -478,14 +475,14 @@ def nav_page(book: Book, pages: list[Page], starts: tuple[PageStart, ...]) -> Pa
     return Page("nav.xhtml", "Contents", xhtml, "nav", page_labels=labels)
 
 
-def _nav_points(pages: list[Page]) -> list[str]:
-    """The NCX navMap's points: chapters with their sections, in play order."""
+def _nav_points(pages: list[Page], depth: int) -> list[str]:
+    """The NCX navMap's points: chapters with their sections (one level under), in play order."""
     points, order = [], 0
-    for href, title, subs in _toc_items(pages):
+    for href, title, subs in _toc_items(pages, depth):
         order += 1
         own = order
         inner = []
-        for sub_href, sub_title in subs:
+        for sub_href, sub_title, _level in subs:
             order += 1
             inner.append(
                 f'<navPoint id="np-{order}" playOrder="{order}"><navLabel><text>{x(sub_title)}'
@@ -520,8 +517,9 @@ def _page_list_ncx(targets: list[tuple[str, str]], first_order: int) -> str:
 
 def ncx_document(book: Book, pages: list[Page]) -> str:
     """The EPUB 2 NCX, for older reading systems: contents and, with a print edition, its pages."""
-    points = _nav_points(pages)
-    order = sum(1 + len(subs) for _h, _t, subs in _toc_items(pages))
+    depth = book.config.toc_depth or NAV_DEPTH
+    points = _nav_points(pages, depth)
+    order = sum(1 + len(subs) for _h, _t, subs in _toc_items(pages, depth))
     targets = page_targets(pages)
     numbers = [int(label) for label, _ in targets if label.isdigit()]
     return (

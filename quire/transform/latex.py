@@ -12,9 +12,11 @@ from quire.transform.lists import placeholder
 
 PAGE_BREAKS = {"\\newpage", "\\clearpage", "\\pagebreak", "\\cleardoublepage"}
 WORDS = {"\\LaTeX": "LaTeX", "\\TeX": "TeX", "\\LaTeXe": "LaTeX2e"}
-LIST_COMMANDS = {"\\listoffigures": "list-of-figures", "\\listoftables": "list-of-tables"}
-# Quire makes its own contents page at the front; the command has nothing to add.
-QUIET = {"\\tableofcontents"}
+LIST_COMMANDS = {
+    "\\listoffigures": "list-of-figures",
+    "\\listoftables": "list-of-tables",
+    "\\tableofcontents": "table-of-contents",  # the print renderer puts its contents here
+}
 # Macro definitions: pandoc has already applied them to the math (its latex_macros extension).
 MACRO_DEFINITION = re.compile(
     r"^\s*\\(newcommand|renewcommand|providecommand|def|let|"
@@ -80,7 +82,7 @@ def translate_raw_latex(parsed: Parsed) -> list[Any]:
         if name in LIST_COMMANDS:
             places.line(node["c"][1])
             return placeholder(LIST_COMMANDS[name]) if node["t"] == "RawBlock" else []
-        if name in QUIET or MACRO_DEFINITION.match(name):
+        if MACRO_DEFINITION.match(name):
             places.line(node["c"][1])
             return []
         warn(

@@ -39,6 +39,10 @@ TITLE_ALIASES = {"references": "bibliography", "works cited": "bibliography"}
 CLASS_ALIASES = {"copyright": "copyright-page", "acknowledgements": "acknowledgments"}
 
 
+# Headings kept for the contents (toc-depth) and the bookmarks; level 1 is the chapter.
+SECTION_HEADINGS = ("h2", "h3", "h4", "h5", "h6")
+
+
 def number_notes(blocks: list[Any], prefix: str) -> tuple[list[Any], int]:
     """Turn pandoc notes into numbered note references plus a notes block at the end."""
     notes: list[Any] = []
@@ -168,7 +172,7 @@ def make_chapter(index: int, draft: Draft, element: etree._Element, notes: int) 
     slug = ascii_slug(body.get("id", "")) or ascii_slug(title) or "section"
     headings = tuple(
         Heading(h.getparent().get("id") or h.get("id", ""), h.text_content().strip(), int(h.tag[1]))
-        for h in body.iter("h2", "h3")
+        for h in body.iter(*SECTION_HEADINGS)
     )
     return Chapter(
         index=index,
@@ -226,5 +230,5 @@ def dedupe_ids(chapters: list[Chapter]) -> None:
             Heading(
                 h.getparent().get("id") or h.get("id", ""), h.text_content().strip(), int(h.tag[1])
             )
-            for h in chapter.body.iter("h2", "h3")
+            for h in chapter.body.iter(*SECTION_HEADINGS)
         )

@@ -12,6 +12,7 @@ from pathlib import Path
 from quire import press
 from quire.manuscript import REPO_STYLES
 from quire.render import Output
+from quire.render.contents import sections
 from quire.render.epub import _starts_by_chapter, cover_image
 from quire.render.html.assets import favicon, search_index, web_fonts
 from quire.render.html.chapters import chapter_pages, web_name
@@ -50,7 +51,11 @@ class HtmlRenderer:
         """Render every page, copy the downloads beside them and index the text for search."""
         pdf = earlier.get("pdf")
         page_starts = pdf.page_starts if pdf else ()
-        contents = [SiteLink(web_name(c), c.title) for c in book.chapters]
+        depth = book.config.toc_depth or 1  # without `toc-depth`: chapters only
+        contents = [
+            SiteLink(web_name(c), c.title, tuple(sections(c, depth, web_name(c))))
+            for c in book.chapters
+        ]
         pages = chapter_pages(book, _starts_by_chapter(book, page_starts), contents)
         cover = cover_image(book)
         downloads = self._downloads(book, earlier)

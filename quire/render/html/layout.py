@@ -9,6 +9,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
+from quire.render.contents import nested_list
 from quire.transform import Book
 
 # Nothing outside the site: no CDN, no web fonts from elsewhere, no analytics. Pagefind's search
@@ -26,6 +27,8 @@ class SiteLink:
 
     href: str
     title: str
+    # (href, title, level) of the chapter's sections listed under it (toc-depth)
+    sections: tuple[tuple[str, str, int], ...] = ()
 
 
 def x(text: str | None) -> str:
@@ -92,7 +95,10 @@ def contents_html(contents: list[SiteLink], current: str) -> str:
     items = []
     for link in contents:
         here = ' aria-current="page"' if link.href == current else ""
-        items.append(f'<li><a href="{x(link.href)}"{here}>{x(link.title)}</a></li>')
+        items.append(
+            f'<li><a href="{x(link.href)}"{here}>{x(link.title)}</a>'
+            f"{nested_list(list(link.sections))}</li>"
+        )
     return "<ol>\n" + "\n".join(items) + "\n</ol>"
 
 

@@ -11,6 +11,7 @@ from lxml import etree
 
 from quire.errors import BuildError
 from quire.images import Asset, svg_size
+from quire.render.contents import nested_list, sections
 from quire.render.front_matter import copyright_page
 from quire.render.print_checks import fit_tables
 from quire.transform import Book, Chapter, locate
@@ -74,16 +75,26 @@ def _title_page(book: Book) -> str:
 
 
 def _contents(book: Book) -> str:
-    """The contents page; print.css adds the dot leaders and page numbers."""
+    """The contents page (none with `toc: false`); print.css adds dot leaders and page numbers."""
+    if not book.config.toc:
+        return ""
+    return contents_nav(book, "contents")
+
+
+def contents_nav(book: Book, ident: str) -> str:
+    """The contents: chapters, with their sections down to `toc-depth` as nested lists."""
+    depth = book.config.toc_depth or 1
     items = []
     for chapter in book.chapters:
         if chapter.kind in BEFORE_CONTENTS or not chapter.title:
             continue
         items.append(
-            f'<li class="toc-{chapter.role}"><a href="#{chapter.id}">{html.escape(chapter.title)}</a></li>'
+            f'<li class="toc-{chapter.role}"><a href="#{chapter.id}">{html.escape(chapter.title)}</a>'
+            + nested_list(sections(chapter, depth))
+            + "</li>"
         )
     return (
-        '<nav class="contents front" id="contents" role="doc-toc">'
+        f'<nav class="contents front" id="{ident}" role="doc-toc">'
         f"<h1>{html.escape(book.config.toc_title or 'Contents')}</h1><ol>"
         + "".join(items)
         + "</ol></nav>"
@@ -105,6 +116,7 @@ def _chapter_html(book: Book, chapter: Chapter, fixes: dict[str, str]) -> str:
         image.set("src", asset.path.as_uri())
         if image.get("alt") == "":
             _decorative(image, asset)
+    _place_contents(book, chapter, body)
     _inline_notes(body)
     _mark_front_references(book, body)
     _typeset_math(chapter, body)
@@ -113,6 +125,16 @@ def _chapter_html(book: Book, chapter: Chapter, fixes: dict[str, str]) -> str:
     _mark_cjk_phrases(body)
     _number_line_blocks(chapter, body, fixes)
     return etree.tostring(body, method="html", encoding="unicode", with_tail=False)
+
+
+def _place_contents(book: Book, chapter: Chapter, body: etree._Element) -> None:
+    """The contents where `\\tableofcontents` stood in the chapter."""
+    spots = body.xpath(".//div[contains(concat(' ', @class, ' '), ' table-of-contents ')]")
+    for n, spot in enumerate(spots, 1):
+        nav = lxml.html.fragment_fromstring(contents_nav(book, f"contents-{chapter.index}-{n}"))
+        nav.set("class", "contents in-text")
+        nav.tail = spot.tail
+        spot.getparent().replace(spot, nav)
 
 
 def _inline_notes(body: etree._Element) -> None:
@@ -275,7 +297,7 @@ def unit_html(
         if not href.startswith("#"):
             continue
         target = href[1:]
-        if "xref" in link.get("class", "").split() or link.xpath("ancestor::nav[@id='contents']"):
+        if "xref" in link.get("class", "").split() or link.xpath("ancestor::nav[@role='doc-toc']"):
             printed[target] = number_of.get(target, "1")
             link.set("data-page", printed[target])
         if target not in own:

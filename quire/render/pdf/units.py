@@ -52,7 +52,9 @@ def plan_units(book: Book) -> list[Unit]:
     early = tuple(
         i for i, c in enumerate(chapters) if c.role == "front" and c.kind in BEFORE_CONTENTS
     )
-    units = [Unit(OPENING, "title pages", early, 0), Unit(CONTENTS, "contents", (), 0)]
+    units = [Unit(OPENING, "title pages", early, 0)]
+    if book.config.toc:  # `toc: false`: no contents page
+        units.append(Unit(CONTENTS, "contents", (), 0))
     numbered = 0
     for i, chapter in enumerate(chapters):
         if i in early:

@@ -1,0 +1,28 @@
+"""The contents as nested lists, shared by the print, EPUB and web renderers."""
+
+from __future__ import annotations
+
+from html import escape
+
+from quire.transform import Chapter
+
+
+def sections(chapter: Chapter, depth: int, href: str = "") -> list[tuple[str, str, int]]:
+    """(href, title, level) of a chapter's headings down to `depth` (the chapter is level 1)."""
+    return [(f"{href}#{h.id}", h.title, h.level) for h in chapter.headings if h.level <= depth]
+
+
+def nested_list(entries: list[tuple[str, str, int]], level: int = 2) -> str:
+    """(href, title, level) entries as nested <ol>s, one list deeper for each heading level."""
+    if not entries:
+        return ""
+    parts, index = ["<ol>"], 0
+    while index < len(entries):
+        href, title, own = entries[index]
+        deeper = index + 1
+        while deeper < len(entries) and entries[deeper][2] > max(own, level):
+            deeper += 1
+        link = f'<a href="{escape(href)}">{escape(title)}</a>'
+        parts.append(f"<li>{link}{nested_list(entries[index + 1 : deeper], own + 1)}</li>")
+        index = deeper
+    return "".join(parts) + "</ol>"
