@@ -8,9 +8,12 @@ import sys
 import zipfile
 from pathlib import Path
 
+import lxml.html
 import pymupdf
 import pytest
 from lxml import etree
+
+from quire.validate import run_epubcheck
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "cases"
@@ -33,6 +36,7 @@ class Built:
     """A case built by the command line: its files' text, page by page for the PDF."""
 
     def __init__(self, source: Path, out: Path) -> None:
+        self.out = out
         self.proc = run_build(source, out)
         assert self.proc.returncode == 0, self.proc.stderr
         self.epub = next(out.glob("*.epub"))
@@ -62,6 +66,11 @@ def project(tmp_path_factory) -> Built:
 @pytest.fixture(scope="module")
 def single(tmp_path_factory) -> Built:
     return Built(CASES / "pandoc-single" / "notes.md", tmp_path_factory.mktemp("single"))
+
+
+@pytest.fixture(scope="module")
+def contents(tmp_path_factory) -> Built:
+    return Built(CASES / "pandoc-contents", tmp_path_factory.mktemp("contents"))
 
 
 @pytest.fixture(scope="module")
@@ -173,9 +182,11 @@ def test_pandoc_metadata_reaches_the_package(project):
 def test_unused_pandoc_keys_get_one_warning(project):
     warnings = [w for w in project.proc.stderr.splitlines() if "not used" in w]
     assert len(warnings) == 1
-    assert "metadata.yml:25" in warnings[0]
-    for key in ("`mainfont`", "`geometry`", "`documentclass`", "`ibooks`", "`toc-depth`"):
+    assert "metadata.yml:27" in warnings[0]  # documentclass, the first unused key
+    for key in ("`mainfont`", "`geometry`", "`documentclass`", "`ibooks`"):
         assert key in warnings[0]
+    for used in ("`toc`", "`toc-depth`", "`toc-title`"):
+        assert used not in warnings[0]
 
 
 def test_unknown_citation_key_is_a_warning_with_its_line(tmp_path):
@@ -401,3 +412,56 @@ def test_list_of_figures_stands_where_listoffigures_was(project):
     )
     page = project.pages[project.page_of("For the readers who keep notes")]
     assert "reading desk. (page 1)" in page and "reread. (page 3)" in page
+
+
+XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+def nav_entries(nav: etree._Element) -> list[tuple[int, str]]:
+    """(depth, text) of each link in a contents list: 1 for a chapter, 2 for its sections…"""
+    return [
+        (len(link.xpath("ancestor::*[local-name()='ol']")), link.text)
+        for link in nav.iter(f"{XHTML}a", "a")
+    ]
+
+
+def test_toc_depth_lists_subsections_in_every_contents(contents):
+    listed = [
+        (1, "The Opening Chapter"),
+        (2, "A Section of the Opening"),
+        (3, "A Subsection Listed Too"),
+        (2, "Another Section of the Opening"),
+        (1, "The Second Chapter"),
+        (2, "A Section of the Second"),
+    ]
+    nav = etree.fromstring(contents.files["EPUB/nav.xhtml"]).find(f".//{XHTML}nav[@id='toc']")
+    assert nav_entries(nav) == listed
+    page = contents.pages[contents.page_of("What Is Inside")]
+    assert re.search(r"A Subsection Listed Too[ .]+1 ", page)
+    assert "A Detail Left Out" not in page
+    site = contents.out / contents.epub.stem
+    web = lxml.html.parse(site / "01-the-opening-chapter.html").find(".//nav[@class='toc']")
+    assert nav_entries(web) == listed
+    report = run_epubcheck(contents.epub)
+    assert (report.count("error"), report.count("warning")) == (0, 0), report.findings
+
+
+def test_tableofcontents_prints_the_contents_where_it_stands(contents):
+    page = contents.pages[contents.page_of("Here the author asked for the contents again")]
+    assert re.search(r"What Is Inside The Opening Chapter[ .]+1 .* The Second Chapter[ .]+3", page)
+    assert "tableofcontents" not in contents.epub_text()
+
+
+def test_toc_false_leaves_the_printed_contents_out_but_keeps_the_nav(tmp_path):
+    source = write_single(
+        tmp_path, "---\ntitle: T\nlang: en\ntoc: false\n---\n\n# One\n\nText.\n\n# Two\n\nMore.\n"
+    )
+    out = tmp_path / "out"
+    proc = run_build(source, out)
+    assert proc.returncode == 0, proc.stderr
+    assert "`toc`" not in proc.stderr
+    with pymupdf.open(next(out.glob("*.pdf"))) as document:
+        assert not any("Contents" in page.get_text() for page in document)
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as archive:
+        nav = etree.fromstring(archive.read("EPUB/nav.xhtml")).find(f".//{XHTML}nav[@id='toc']")
+    assert [text for _depth, text in nav_entries(nav)] == ["One", "Two"]
