@@ -78,6 +78,8 @@ class BookConfig:
     group_position: str | None = None
     toc_title: str | None = None
     toc: bool = True  # `toc: false` leaves the printed contents page out (the EPUB keeps its nav)
+    lof: bool = False  # a list of figures after the contents
+    lot: bool = False  # a list of tables after the contents
     toc_depth: int | None = None  # heading levels listed; None: chapters in print, sections in EPUB
     chapter_level: int | None = None  # None: the highest heading level the book uses
     css: tuple[str, ...] = ()
@@ -262,6 +264,8 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "toc": ("toc", meta.boolean),
     "table-of-contents": ("toc", meta.boolean),
     "toc-depth": ("toc_depth", meta.depth),
+    "lof": ("lof", meta.boolean),
+    "lot": ("lot", meta.boolean),
     "chapter-level": ("chapter_level", meta.level),
     "css": ("css", meta.paths),
     "bibliography": ("bibliography", meta.paths),

@@ -88,8 +88,6 @@ UNUSED_REASONS = {
         "documentoptions",
     ],
     "contents and numbering (print.css numbers the chapters)": [
-        "lof",
-        "lot",
         "numbersections",
         "number-sections",
         "secnumdepth",

@@ -22,7 +22,7 @@ from quire.render.contents import nested_list, sections
 from quire.render.front_matter import COPYRIGHT_ID, copyright_page
 from quire.render.pages import counts, roman
 from quire.render.print_checks import check_metadata_coverage
-from quire.transform import SECTION_TYPES, Book, Chapter
+from quire.transform import LIST_TITLES, SECTION_TYPES, Book, Chapter, list_entries
 
 XHTML_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE html>
@@ -49,6 +49,8 @@ PRINT_FRONT = {
     "title-page": "title-page",
     COPYRIGHT_ID: "title-page",  # the generated copyright page is part of the EPUB's title page
     "contents": "contents",
+    "list-of-figures": "contents",  # `lof`/`lot`: the EPUB's lists are in its nav too
+    "list-of-tables": "contents",
 }
 # Blocks a page-break marker goes before (not into) when the printed page begins with them.
 HOISTED = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "figure", "table", "dl"}
@@ -426,6 +428,26 @@ def _toc_html(pages: list[Page], depth: int) -> str:
     return "<ol>" + "\n".join(toc) + "</ol>"
 
 
+def _list_navs(book: Book) -> list[str]:
+    """The lists of figures and tables that `lof: true` and `lot: true` ask for (epub:type lof, lot)."""
+    navs = []
+    for kind, epub_type, wanted in (
+        ("list-of-figures", "lof", book.config.lof),
+        ("list-of-tables", "lot", book.config.lot),
+    ):
+        entries = list_entries(book.chapters, kind) if wanted else []
+        if entries:
+            items = "".join(
+                f'<li><a href="text/{e.chapter.file_name}#{x(e.id)}">{x(e.text)}</a></li>'
+                for e in entries
+            )
+            navs.append(
+                f'<nav epub:type="{epub_type}" id="{kind}"><h2>{x(LIST_TITLES[kind])}</h2>'
+                f"<ol>{items}</ol></nav>"
+            )
+    return navs
+
+
 def _landmarks_html(pages: list[Page]) -> str:
     """Landmarks: cover, title page, contents, start of the body, back matter."""
     marks = [
@@ -461,6 +483,7 @@ def nav_page(book: Book, pages: list[Page], starts: tuple[PageStart, ...]) -> Pa
         *(marker_html(label) for label in labels),
         f'<nav epub:type="toc" id="toc" role="doc-toc"><h1>{x(book.config.toc_title or "Contents")}</h1>',
         _toc_html(pages, book.config.toc_depth or NAV_DEPTH) + "</nav>",
+        *_list_navs(book),
         '<nav epub:type="landmarks" id="landmarks" aria-label="Landmarks" hidden="">'
         f"<h2>Landmarks</h2><ol>{_landmarks_html(pages)}</ol></nav>",
     ]

@@ -16,7 +16,7 @@ from quire.transform.citations import cite
 from quire.transform.figures import generated_folders
 from quire.transform.latex import translate_raw_latex
 from quire.transform.links import cross_file_references, resolve_links
-from quire.transform.lists import fill_lists
+from quire.transform.lists import LIST_TITLES, fill_lists, list_entries
 from quire.transform.model import Book, Chapter, Draft, Heading
 from quire.transform.sanitise import sanitize
 from quire.transform.settings import complete_config, modified_time
@@ -45,12 +45,14 @@ from quire.transform.structure import (
 from quire.transform.styles import author_styles
 
 __all__ = [
+    "LIST_TITLES",
     "SECTION_TYPES",
     "Book",
     "Chapter",
     "Heading",
     "ascii_slug",
     "iter_nodes",
+    "list_entries",
     "locate",
     "transform",
     "walk",

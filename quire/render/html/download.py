@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from quire.render.html.chapters import web_name
 from quire.render.html.layout import SiteLink, contents_html, footer_html, head_html, header_html, x
-from quire.transform import Book
+from quire.transform import LIST_TITLES, Book, list_entries
 
 OPF_NS = {"opf": "http://www.idpf.org/2007/opf"}
 # The EPUB's schema.org accessibility properties, repeated in the page's JSON-LD.
@@ -133,6 +134,23 @@ def button_html(download: Download) -> str:
     )
 
 
+def _list_navs(book: Book) -> list[str]:
+    """The lists of figures and tables that `lof: true` and `lot: true` ask for."""
+    navs = []
+    for kind, wanted in (("list-of-figures", book.config.lof), ("list-of-tables", book.config.lot)):
+        entries = list_entries(book.chapters, kind) if wanted else []
+        if entries:
+            items = "".join(
+                f'<li><a href="{x(web_name(e.chapter))}#{x(e.id)}">{x(e.text)}</a></li>'
+                for e in entries
+            )
+            navs.append(
+                f'<nav class="toc index-toc {kind}" aria-labelledby="{kind}-title">\n'
+                f'<h2 id="{kind}-title">{x(LIST_TITLES[kind])}</h2>\n<ol>{items}</ol>\n</nav>\n'
+            )
+    return navs
+
+
 def download_page(
     book: Book,
     cover_href: str,
@@ -182,7 +200,9 @@ def download_page(
         + '<nav class="toc index-toc" aria-labelledby="contents-title">\n'
         + '<h2 id="contents-title">Contents</h2>\n'
         + contents_html(contents, "")
-        + "\n</nav>\n</main>\n"
+        + "\n</nav>\n"
+        + "".join(_list_navs(book))
+        + "</main>\n"
         + footer_html(book)
         + "</body>\n</html>\n"
     )

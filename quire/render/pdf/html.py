@@ -14,7 +14,7 @@ from quire.images import Asset, svg_size
 from quire.render.contents import nested_list, sections
 from quire.render.front_matter import copyright_page
 from quire.render.print_checks import fit_tables
-from quire.transform import Book, Chapter, locate
+from quire.transform import LIST_TITLES, Book, Chapter, list_entries, locate
 
 BEFORE_CONTENTS = {"copyright-page", "dedication", "epigraph"}
 # Blocks of lines Quire numbers (data-line-block) so that a layout pass can name them.
@@ -28,7 +28,7 @@ def book_html(book: Book, fixes: dict[str, str] | None = None) -> str:
     parts = [_half_title(book), _title_page(book), copyright_page(book)]
     front = [c for c in book.chapters if c.role == "front"]
     parts += [_chapter_html(book, c, fixes) for c in front if c.kind in BEFORE_CONTENTS]
-    parts.append(_contents(book))
+    parts += contents_sections(book)
     parts += [
         _chapter_html(book, c, fixes)
         for c in book.chapters
@@ -72,6 +72,31 @@ def _title_page(book: Book) -> str:
     if config.publisher and config.publisher not in config.authors:
         lines.append(f'<p class="publisher">{e(config.publisher)}</p>')
     return '<section class="title-page front" id="title-page">' + "".join(lines) + "</section>"
+
+
+def contents_sections(book: Book) -> list[str]:
+    """What stands between the title pages and the chapters: the contents and the lists."""
+    return [part for part in (_contents(book), *_front_lists(book)) if part]
+
+
+def _front_lists(book: Book) -> list[str]:
+    """The lists of figures and tables that `lof: true` and `lot: true` ask for."""
+    parts = []
+    for kind, wanted in (("list-of-figures", book.config.lof), ("list-of-tables", book.config.lot)):
+        entries = list_entries(book.chapters, kind) if wanted else []
+        if not entries:
+            continue
+        items = "".join(
+            f'<li class="toc-{e.chapter.role}"><a href="#{html.escape(e.id)}">'
+            f"{html.escape(e.text)}</a></li>"
+            for e in entries
+        )
+        title = html.escape(LIST_TITLES[kind])
+        parts.append(
+            f'<nav class="contents front {kind}" id="{kind}" aria-label="{title}">'
+            f"<h1>{title}</h1><ol>{items}</ol></nav>"
+        )
+    return parts
 
 
 def _contents(book: Book) -> str:
@@ -271,7 +296,7 @@ def unit_sections(
     or a chapter."""
     parts = [_half_title(book), _title_page(book), copyright_page(book)] if opening else []
     if contents:
-        parts.append(_contents(book))
+        parts += contents_sections(book)
     parts += [_chapter_html(book, book.chapters[i], {}) for i in chapters]
     return parts
 
@@ -297,7 +322,9 @@ def unit_html(
         if not href.startswith("#"):
             continue
         target = href[1:]
-        if "xref" in link.get("class", "").split() or link.xpath("ancestor::nav[@role='doc-toc']"):
+        if "xref" in link.get("class", "").split() or link.xpath(
+            "ancestor::nav[contains(concat(' ', @class, ' '), ' contents ')]"
+        ):
             printed[target] = number_of.get(target, "1")
             link.set("data-page", printed[target])
         if target not in own:

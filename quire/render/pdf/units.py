@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from quire.render.pages import page_label, roman
-from quire.render.pdf.html import BEFORE_CONTENTS
+from quire.render.pdf.html import BEFORE_CONTENTS, contents_sections
 from quire.render.pdf.layout import UnitLayout
 from quire.transform import Book
 
@@ -53,7 +53,7 @@ def plan_units(book: Book) -> list[Unit]:
         i for i, c in enumerate(chapters) if c.role == "front" and c.kind in BEFORE_CONTENTS
     )
     units = [Unit(OPENING, "title pages", early, 0)]
-    if book.config.toc:  # `toc: false`: no contents page
+    if contents_sections(book):  # `toc: false` and no lists: no contents unit
         units.append(Unit(CONTENTS, "contents", (), 0))
     numbered = 0
     for i, chapter in enumerate(chapters):
