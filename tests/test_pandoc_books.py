@@ -415,6 +415,7 @@ def test_list_of_figures_stands_where_listoffigures_was(project):
 
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
+EPUB_NS = "http://www.idpf.org/2007/ops"
 
 
 def nav_entries(nav: etree._Element) -> list[tuple[int, str]]:
@@ -437,7 +438,7 @@ def test_toc_depth_lists_subsections_in_every_contents(contents):
     nav = etree.fromstring(contents.files["EPUB/nav.xhtml"]).find(f".//{XHTML}nav[@id='toc']")
     assert nav_entries(nav) == listed
     page = contents.pages[contents.page_of("What Is Inside")]
-    assert re.search(r"A Subsection Listed Too[ .]+1 ", page)
+    assert re.search(r"A Subsection Listed Too[ .]+2 ", page)
     assert "A Detail Left Out" not in page
     site = contents.out / contents.epub.stem
     web = lxml.html.parse(site / "01-the-opening-chapter.html").find(".//nav[@class='toc']")
@@ -465,3 +466,27 @@ def test_toc_false_leaves_the_printed_contents_out_but_keeps_the_nav(tmp_path):
     with zipfile.ZipFile(next(out.glob("*.epub"))) as archive:
         nav = etree.fromstring(archive.read("EPUB/nav.xhtml")).find(f".//{XHTML}nav[@id='toc']")
     assert [text for _depth, text in nav_entries(nav)] == ["One", "Two"]
+
+
+def test_lof_and_lot_list_figures_and_tables_after_the_contents(contents):
+    figures = [
+        "A grey square that stands for the first figure.",
+        "A second grey square, in the second chapter.",
+    ]
+    tables = ["The two readings and their length."]
+    first = contents.page_of("List of Figures")
+    assert contents.page_of("What Is Inside") < first < contents.page_of("List of Tables")
+    assert re.search(r"first figure\.[ .]+1 .*second chapter\.[ .]+4 ", contents.pages[first])
+    assert re.search(r"their length\.[ .]+2 ", contents.pages[contents.page_of("List of Tables")])
+    nav = etree.fromstring(contents.files["EPUB/nav.xhtml"])
+    for epub_type, texts in (("lof", figures), ("lot", tables)):
+        links = nav.findall(f".//{XHTML}nav[@{{{EPUB_NS}}}type='{epub_type}']//{XHTML}a")
+        assert [a.text for a in links] == texts
+        for link in links:  # each link goes to the figure or table in its chapter's file
+            name, ident = link.get("href").split("#")
+            assert etree.fromstring(contents.files["EPUB/" + name]).xpath(f"//*[@id='{ident}']")
+    index = lxml.html.parse(contents.out / contents.epub.stem / "index.html")
+    for kind, texts in (("list-of-figures", figures), ("list-of-tables", tables)):
+        links = index.xpath(f"//nav[contains(@class, '{kind}')]//a")
+        assert [a.text for a in links] == texts
+        assert all(a.get("href").startswith(("01-the-opening", "02-the-second")) for a in links)
