@@ -21,10 +21,10 @@ OPF = "{http://www.idpf.org/2007/opf}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 
 
-def run_build(source: Path, out: Path) -> subprocess.CompletedProcess:
+def run_build(source: Path, out: Path, *options: str) -> subprocess.CompletedProcess:
     """`python build.py SOURCE --out OUT`, as a user runs it."""
     return subprocess.run(
-        [sys.executable, "build.py", str(source), "--out", str(out)],
+        [sys.executable, "build.py", str(source), "--out", str(out), *options],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -251,9 +251,22 @@ def test_small_cover_is_a_warning(tmp_path):
     Image.new("RGB", (400, 640), (90, 90, 120)).save(book / "cover.png")
     (book / "book.yaml").write_text("title: T\nlang: en\ncover-image: cover.png\n")
     (book / "one.md").write_text("# One\n\nText.\n")
-    proc = run_build(book, tmp_path / "out")
+    proc = run_build(book, tmp_path / "out", "--check")
     assert proc.returncode == 0, proc.stderr
     assert "book.yaml:3: the cover is 400×640 pixels, under the 1600×2560" in proc.stderr
+    # and `--check` reports it with the PDF's preflight, from the EPUB's own cover image
+    assert re.search(
+        r"preflight WARNING COVER-PIXELS \S+\.epub: EPUB/images/cover\.png: the cover is 400×640"
+        r" pixels, under the 1600×2560",
+        proc.stdout,
+    ), proc.stdout
+
+
+def test_generated_cover_passes_the_check(tmp_path):
+    source = write_single(tmp_path, "---\ntitle: T\nlang: en\n---\n\n# One\n\nText.\n")
+    proc = run_build(source, tmp_path / "out", "--check")
+    assert proc.returncode == 0, proc.stdout
+    assert re.search(r"preflight INFO COVER-PIXELS \S+\.epub: \S+: the cover is 1600×2560 pixels", proc.stdout)
 
 
 def test_author_styles_are_layered_after_quires(project):

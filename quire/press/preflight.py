@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from quire import cover as generated_cover
 from quire.config import Trim
 from quire.press.profiles import COVER_TOLERANCE, PROFILES, Profile
 from quire.validate import Finding, Report
@@ -363,11 +364,43 @@ def _pdfx_rule(pdf: Path) -> Finding:
     return _finding("error", "PDFX", pdf.name, "no PDF/X output intent with an ICC profile")
 
 
+def preflight_epub_cover(epub: Path) -> Report:
+    """The EPUB's cover image against the size the e-book stores ask for."""
+    import io
+    import posixpath
+    import zipfile
+
+    from lxml import etree
+    from PIL import Image
+
+    epub = Path(epub)
+    with zipfile.ZipFile(epub) as archive:
+        container = etree.fromstring(archive.read("META-INF/container.xml"))
+        opf_name = container.xpath("//*[local-name()='rootfile']/@full-path")[0]
+        opf = etree.fromstring(archive.read(opf_name))
+        hrefs = opf.xpath("//*[local-name()='item'][contains(@properties, 'cover-image')]/@href")
+        if not hrefs:
+            return Report("preflight", (_finding("info", "COVER-PIXELS", epub.name, "no cover"),))
+        name = posixpath.normpath(posixpath.join(posixpath.dirname(opf_name), hrefs[0]))
+        width, height = Image.open(io.BytesIO(archive.read(name))).size
+    wanted = f"{generated_cover.WIDTH}×{generated_cover.HEIGHT}"
+    if width < generated_cover.WIDTH or height < generated_cover.HEIGHT:
+        text = (
+            f"{name}: the cover is {width}×{height} pixels, under the {wanted} the stores ask for"
+            " (set a larger `cover-image:`)"
+        )
+        return Report("preflight", (_finding("warning", "COVER-PIXELS", epub.name, text),))
+    text = f"{name}: the cover is {width}×{height} pixels"
+    return Report("preflight", (_finding("info", "COVER-PIXELS", epub.name, text),))
+
+
 def preflight_written(written: list) -> list[tuple[Path, Report]]:
-    """The preflight of each PDF a build wrote: the reading PDF, and the print kit's files."""
+    """The preflight of each PDF a build wrote, and of the EPUB's cover."""
     pages = next((w.pages for w in written if w.format == "interior"), None)
     reports = []
     for item in written:
+        if item.format == "epub":
+            reports.append((item.path, preflight_epub_cover(item.path)))
         if item.trim is None:
             continue
         if item.format == "pdf":
