@@ -80,6 +80,7 @@ class BookConfig:
     toc: bool = True  # `toc: false` leaves the printed contents page out (the EPUB keeps its nav)
     lof: bool = False  # a list of figures after the contents
     lot: bool = False  # a list of tables after the contents
+    number_sections: bool = False  # numbers before headings: 1, 1.1, … (pandoc's numbersections)
     toc_depth: int | None = None  # heading levels listed; None: chapters in print, sections in EPUB
     chapter_level: int | None = None  # None: the highest heading level the book uses
     css: tuple[str, ...] = ()
@@ -265,6 +266,8 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "table-of-contents": ("toc", meta.boolean),
     "toc-depth": ("toc_depth", meta.depth),
     "lof": ("lof", meta.boolean),
+    "numbersections": ("number_sections", meta.boolean),
+    "number-sections": ("number_sections", meta.boolean),
     "lot": ("lot", meta.boolean),
     "chapter-level": ("chapter_level", meta.level),
     "css": ("css", meta.paths),

@@ -87,9 +87,7 @@ UNUSED_REASONS = {
         "lof-own-page",
         "documentoptions",
     ],
-    "contents and numbering (print.css numbers the chapters)": [
-        "numbersections",
-        "number-sections",
+    "numbering depth (Quire numbers every heading level when `numbersections` is set)": [
         "secnumdepth",
     ],
     "HTML page settings (Quire's pages take their look from styles/)": [

@@ -266,7 +266,9 @@ def test_generated_cover_passes_the_check(tmp_path):
     source = write_single(tmp_path, "---\ntitle: T\nlang: en\n---\n\n# One\n\nText.\n")
     proc = run_build(source, tmp_path / "out", "--check")
     assert proc.returncode == 0, proc.stdout
-    assert re.search(r"preflight INFO COVER-PIXELS \S+\.epub: \S+: the cover is 1600×2560 pixels", proc.stdout)
+    assert re.search(
+        r"preflight INFO COVER-PIXELS \S+\.epub: \S+: the cover is 1600×2560 pixels", proc.stdout
+    )
 
 
 def test_author_styles_are_layered_after_quires(project):
@@ -503,3 +505,68 @@ def test_lof_and_lot_list_figures_and_tables_after_the_contents(contents):
         links = index.xpath(f"//nav[contains(@class, '{kind}')]//a")
         assert [a.text for a in links] == texts
         assert all(a.get("href").startswith(("01-the-opening", "02-the-second")) for a in links)
+
+
+NUMBERED = """---
+title: Numbered
+lang: en
+number-sections: true
+toc-depth: 2
+---
+
+# Preface {-}
+
+Before the numbers.
+
+# First Steps
+
+## Getting Ready
+
+### Tools
+
+## Unnumbered Aside {.unnumbered}
+
+## Going On
+
+# Second Steps
+
+## Again {-}
+
+## Once More
+"""
+
+
+def test_numbersections_numbers_headings_as_pandoc_does_in_every_output(tmp_path):
+    out = tmp_path / "out"
+    proc = run_build(write_single(tmp_path, NUMBERED), out)
+    assert proc.returncode == 0, proc.stderr
+    assert "number-sections" not in proc.stderr
+    epub = next(out.glob("*.epub"))
+    with zipfile.ZipFile(epub) as archive:
+        nav = etree.fromstring(archive.read("EPUB/nav.xhtml")).find(f".//{XHTML}nav[@id='toc']")
+        first = etree.fromstring(archive.read("EPUB/text/02-first-steps.xhtml"))
+    assert [" ".join("".join(a.itertext()).split()) for a in nav.iter(f"{XHTML}a")] == [
+        "Preface",
+        "1 First Steps",
+        "1.1 Getting Ready",
+        "Unnumbered Aside",
+        "1.2 Going On",
+        "2 Second Steps",
+        "Again",
+        "2.1 Once More",
+    ]
+    headings = [" ".join("".join(h.itertext()).split()) for h in first.iter(f"{XHTML}h3")]
+    assert headings == ["1.1.1 Tools"]
+    with pymupdf.open(next(out.glob("*.pdf"))) as document:
+        text = " ".join(" ".join(page.get_text().split()) for page in document)
+    assert (
+        "Chapter 1 First Steps 1.1 Getting Ready 1.1.1 Tools Unnumbered Aside 1.2 Going On" in text
+    )
+    assert "Chapter 2 Second Steps Again 2.1 Once More" in text
+    page = lxml.html.parse(out / epub.stem / "03-second-steps.html")
+    assert [" ".join(h.text_content().split()) for h in page.iter("h2")] == [
+        "Again",
+        "2.1 Once More",
+    ]
+    report = run_epubcheck(epub)
+    assert (report.count("error"), report.count("warning")) == (0, 0), report.findings

@@ -18,6 +18,7 @@ from quire.transform.latex import translate_raw_latex
 from quire.transform.links import cross_file_references, resolve_links
 from quire.transform.lists import LIST_TITLES, fill_lists, list_entries
 from quire.transform.model import Book, Chapter, Draft, Heading
+from quire.transform.numbering import SectionNumbers
 from quire.transform.sanitise import sanitize
 from quire.transform.settings import complete_config, modified_time
 from quire.transform.sources import (
@@ -64,6 +65,7 @@ def transform(manuscript: Manuscript, parsed: list[Parsed]) -> Book:
     config = complete_config(manuscript, parsed)
     parsed = cite(manuscript, config, cross_file_references(parsed))
     level = chapter_level(config.chapter_level, parsed)
+    numbers = SectionNumbers() if config.number_sections else None
     drafts: list[Draft] = []
     missing_alt: list[Problem] = []
     for item in parsed:
@@ -71,6 +73,8 @@ def transform(manuscript: Manuscript, parsed: list[Parsed]) -> Book:
         mark_decorative_figures(blocks)
         missing_alt += images_without_alt(item, blocks)
         blocks = shift_headings(mark_list_delimiters(mark_images(blocks)), level)
+        if numbers:
+            blocks = numbers.number(blocks)
         gather_chapters(drafts, item, blocks)
     chapters = _write_chapters(drafts, tuple(item.source for item in parsed))
     for chapter in chapters:
