@@ -428,8 +428,9 @@ def _toc_html(pages: list[Page], depth: int) -> str:
     return "<ol>" + "\n".join(toc) + "</ol>"
 
 
-def _list_navs(book: Book) -> list[str]:
-    """The lists of figures and tables that `lof: true` and `lot: true` ask for (epub:type lof, lot)."""
+def _list_navs(book: Book, starts: tuple[PageStart, ...]) -> list[str]:
+    """The lists of figures and tables that `lof: true` and `lot: true` ask for (epub:type lof, lot),
+    each after the markers of the printed pages it fills."""
     navs = []
     for kind, epub_type, wanted in (
         ("list-of-figures", "lof", book.config.lof),
@@ -441,8 +442,11 @@ def _list_navs(book: Book) -> list[str]:
                 f'<li><a href="text/{e.chapter.file_name}#{x(e.id)}">{x(e.text)}</a></li>'
                 for e in entries
             )
+            navs += [marker_html(label) for label in _front_labels(starts, kind)]
             navs.append(
-                f'<nav epub:type="{epub_type}" id="{kind}"><h2>{x(LIST_TITLES[kind])}</h2>'
+                # Each <nav> is a landmark: its own name keeps the landmarks unique (Ace).
+                f'<nav epub:type="{epub_type}" id="{kind}" aria-label="{x(LIST_TITLES[kind])}">'
+                f"<h2>{x(LIST_TITLES[kind])}</h2>"
                 f"<ol>{items}</ol></nav>"
             )
     return navs
@@ -469,21 +473,28 @@ def page_targets(pages: list[Page]) -> list[tuple[str, str]]:
     return [(label, f"{p.href}#page-{label}") for p in pages for label in p.page_labels]
 
 
+def _front_labels(starts: tuple[PageStart, ...], element_id: str) -> list[str]:
+    """The labels of the printed pages that open in one front-matter element (a blank page
+    counts with the element after it)."""
+    return [s.label for s in starts if s.element_id == element_id and not s.chars]
+
+
 def nav_page(book: Book, pages: list[Page], starts: tuple[PageStart, ...]) -> Page:
     """The EPUB 3 navigation document: contents, landmarks and the print edition's page list."""
     labels = tuple(
         s.label for s in starts if PRINT_FRONT.get(s.element_id) == "contents" and not s.chars
     )
+    contents_labels = _front_labels(starts, "contents")
     # The nav is not in `pages` yet; its markers go first, as in print (after the title pages).
     nav = Page("nav.xhtml", "Contents", "", "nav", page_labels=labels)
     position = _contents_position(pages)
     targets = page_targets([*pages[:position], nav, *pages[position:]])
     parts = [
         '<body epub:type="frontmatter">',
-        *(marker_html(label) for label in labels),
+        *(marker_html(label) for label in contents_labels),
         f'<nav epub:type="toc" id="toc" role="doc-toc"><h1>{x(book.config.toc_title or "Contents")}</h1>',
         _toc_html(pages, book.config.toc_depth or NAV_DEPTH) + "</nav>",
-        *_list_navs(book),
+        *_list_navs(book, starts),
         '<nav epub:type="landmarks" id="landmarks" aria-label="Landmarks" hidden="">'
         f"<h2>Landmarks</h2><ol>{_landmarks_html(pages)}</ol></nav>",
     ]
