@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,3 +124,13 @@ def no_unexpected_warnings(request):
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "expect_warnings: the test expects Quire to warn")
+
+
+def require_tool(available: bool, what: str, install: str) -> None:
+    """Skip a test whose outside tool is missing, saying how to install it; under CI=true fail."""
+    if available:
+        return
+    message = f"{what} is not installed: {install} (.ci/run installs it)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)

@@ -9,12 +9,14 @@ ink of a span and of the whole page may differ only a little from one engine to 
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from conftest import require_tool
 from PIL import Image
 
 ENGINES = ("mupdf", "pdfium", "poppler", "ghostscript")
@@ -99,6 +101,8 @@ def _array(image: Image.Image) -> np.ndarray:
 
 def render_all(pdf: Path, dpi: int = DPI) -> dict[str, list[np.ndarray]]:
     """Every page of pdf as an ink mask, per engine."""
+    for tool, package in (("pdftoppm", "poppler-utils"), ("gs", "ghostscript")):
+        require_tool(shutil.which(tool) is not None, tool, f"apt-get install {package}")
     with tempfile.TemporaryDirectory() as tmp:
         return {name: RENDERERS[name](pdf, dpi, Path(tmp)) for name in ENGINES}
 
