@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,3 +135,14 @@ def require_tool(available: bool, what: str, install: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)
+
+
+def build_with_check(source: Path, out: Path) -> subprocess.CompletedProcess:
+    """`python build.py SOURCE --out OUT --to pdf --check`, from the repository's root."""
+    return subprocess.run(
+        [sys.executable, "build.py", str(source), "--out", str(out), "--to", "pdf", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

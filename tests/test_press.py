@@ -11,7 +11,6 @@ import io
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pikepdf
 import pymupdf
 import pytest
 import yaml
-from conftest import require_tool
+from conftest import build_with_check, require_tool
 from PIL import Image
 
 from quire import manuscript, pandoc
@@ -343,17 +342,6 @@ def test_a_wrong_isbn_is_refused(identifier, needle):
 # ---------- the printer's preflight (--check) ----------
 
 
-def check(source: Path, out: Path) -> subprocess.CompletedProcess:
-    """`python build.py SOURCE --out OUT --to pdf --check`, from the repository's root."""
-    return subprocess.run(
-        [sys.executable, "build.py", str(source), "--out", str(out), "--to", "pdf", "--check"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_preflight_catches_a_file_that_is_not_pdf_x(kdp):
     report = preflight_interior(kdp.pdf, Trim(5.5, 8.5), 0.0, "kdp")  # the reading PDF
     assert [f.code for f in report.findings if f.severity == "error"] == ["PDFX"]
@@ -367,7 +355,7 @@ def test_preflight_catches_a_cover_for_another_page_count(kdp):
 
 
 def test_check_passes_a_book_made_for_kdp(tmp_path):
-    proc = check(CASES / "press-kdp", tmp_path)
+    proc = build_with_check(CASES / "press-kdp", tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     codes = re.findall(r"preflight (\w+) (\S+) \S+-(interior|cover)\.pdf", proc.stdout)
     assert {severity for severity, _code, _file in codes} == {"INFO"}
@@ -382,7 +370,7 @@ def test_check_passes_a_book_made_for_kdp(tmp_path):
 @pytest.mark.parametrize("name", sorted(p.parent.name for p in PREFLIGHT.glob("*/expect.yaml")))
 def test_check_catches_each_broken_rule(name, tmp_path):
     expect = yaml.safe_load((PREFLIGHT / name / "expect.yaml").read_text())
-    proc = check(PREFLIGHT / name, tmp_path)
+    proc = build_with_check(PREFLIGHT / name, tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
     for pattern in expect["findings"]:
@@ -429,7 +417,7 @@ def margin_errors(proc: subprocess.CompletedProcess) -> list[str]:
 
 
 def test_check_keeps_ingramsparks_margins_with_bleed(tmp_path):
-    proc = check(CASES / "press-ingram", tmp_path)
+    proc = build_with_check(CASES / "press-ingram", tmp_path)
     assert "preflight INFO MARGIN" in proc.stdout, proc.stdout + proc.stderr
     assert margin_errors(proc) == []
 
@@ -439,7 +427,7 @@ def test_check_keeps_kdps_margins_with_bleed(tmp_path):
     shutil.copytree(CASES / "press-kdp", book)
     with (book / "book.yaml").open("a") as stream:
         stream.write("bleed: 0.125in\n")  # KDP's bottom minimum grows to 0.375 in
-    proc = check(book, tmp_path / "out")
+    proc = build_with_check(book, tmp_path / "out")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "KDP Print: bottom margin at least 0.375 in: kept" in proc.stdout
     assert margin_errors(proc) == []

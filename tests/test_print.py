@@ -12,6 +12,7 @@ from pathlib import Path
 import pikepdf
 import pymupdf
 import pytest
+from conftest import build_with_check
 from PIL import Image
 from test_outputs import chapter_titles, sorted_sources
 
@@ -320,17 +321,6 @@ def write_book(folder: Path, files: dict[str, str], image_px: int) -> Path:
         (folder / name).write_text(text, encoding="utf-8")
     Image.new("RGB", (image_px, image_px), "teal").save(folder / "square.png")
     return folder
-
-
-def build_with_check(source: Path, out: Path) -> subprocess.CompletedProcess:
-    """`python build.py SOURCE --out OUT --to pdf --check`, from the repository's root."""
-    return subprocess.run(
-        [sys.executable, "build.py", str(source), "--out", str(out), "--to", "pdf", "--check"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 @pytest.fixture(scope="module")
