@@ -32,34 +32,31 @@ class Reference:
     malformed: bool = False  # a url( ) CSS cannot read, which a reader might still try to load
 
 
-def stylesheet_references(text: str) -> list[Reference]:
-    """Every URL a style sheet would load, with its line (1-based)."""
+# The three forms CSS comes in, each read by its own tinycss2 entry point: a style sheet (a file,
+# an SVG <style>), the declarations of a style attribute, and one value (an SVG `fill="url(...)"`).
+PARSERS = {
+    "sheet": lambda text: tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True),
+    "declarations": lambda text: tinycss2.parse_blocks_contents(
+        text, skip_comments=True, skip_whitespace=True
+    ),
+    "value": lambda text: tinycss2.parse_component_value_list(text, skip_comments=True),
+}
+
+
+def css_references(text: str, form: str = "sheet") -> list[Reference]:
+    """Every URL a piece of CSS would load, with its line (1-based); ValueError if unreadable.
+
+    `form` is what the text is: "sheet", "declarations" (a style attribute) or "value".
+    """
     try:
-        rules = tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True)
-    except RecursionError:
+        nodes = PARSERS[form](text)
+    except RecursionError:  # tinycss2 recurses into nested blocks
         raise ValueError("nested too deeply to read") from None
-    return list(_rule_references(rules))
-
-
-def declaration_references(text: str) -> list[Reference]:
-    """Every URL a style attribute (a list of declarations) would load."""
-    try:
-        values = tinycss2.parse_blocks_contents(text, skip_comments=True, skip_whitespace=True)
-    except RecursionError:
-        raise ValueError("nested too deeply to read") from None
-    return list(_rule_references(values))
-
-
-def value_references(text: str) -> list[Reference]:
-    """Every URL a CSS value (an SVG presentation attribute such as `fill`) would load."""
-    try:
-        values = tinycss2.parse_component_value_list(text, skip_comments=True)
-    except RecursionError:
-        raise ValueError("nested too deeply to read") from None
-    return list(_value_references(values))
+    return list(_rule_references(nodes))
 
 
 def _rule_references(nodes: list) -> Iterator[Reference]:
+    """URLs among rules, declarations or values; an @import's first URL is the sheet it loads."""
     for node in nodes:
         if isinstance(node, ast.AtRule) and node.lower_at_keyword in NOT_FETCHED:
             continue
@@ -104,7 +101,7 @@ def check_stylesheet(
     """Refuse a style sheet that loads anything remote or outside the book, naming file:line."""
     text = read_file(css, "style", file=shown).decode("utf-8", "replace")
     try:
-        references = stylesheet_references(text)
+        references = css_references(text)
     except ValueError as exc:
         raise BuildError(f"CSS {exc}", file=shown, hint="simplify the style sheet") from None
     for ref in references:

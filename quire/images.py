@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,12 +11,7 @@ from lxml import etree
 from PIL import Image, UnidentifiedImageError
 
 from quire.confine import check_file
-from quire.css import (
-    Reference,
-    declaration_references,
-    stylesheet_references,
-    value_references,
-)
+from quire.css import css_references
 from quire.errors import BuildError
 from quire.manuscript import display_name
 
@@ -171,7 +165,7 @@ def _svg_problem(node: etree._Element) -> str | None:
     if name in ("script", "foreignObject") or etree.QName(node).namespace == XINCLUDE_NS:
         return f"contains <{name}>"
     if name == "style":
-        outside = _outside_reference(stylesheet_references, node.text or "")
+        outside = _outside_reference(node.text or "", "sheet")
         if outside:
             return f"refers to `{outside}` in its style"
     for attr, value in node.attrib.items():
@@ -180,17 +174,16 @@ def _svg_problem(node: etree._Element) -> str | None:
             return f"has an event handler `{local}`"
         if local == "href" and not value.startswith("#"):
             return f"refers to `{value}`"
-        read = declaration_references if local == "style" else value_references
-        outside = _outside_reference(read, value)
+        outside = _outside_reference(value, "declarations" if local == "style" else "value")
         if outside:
             return f"refers to `{outside}`"
     return None
 
 
-def _outside_reference(read: Callable[[str], list[Reference]], css: str) -> str | None:
+def _outside_reference(css: str, form: str) -> str | None:
     """The first URL in a piece of CSS (read by tinycss2, escapes and all) that is not `#id`."""
     try:
-        references = read(css)
+        references = css_references(css, form)
     except ValueError:
         return "CSS nested too deeply"
     return next((r.url or "url( )" for r in references if not r.url.startswith("#")), None)

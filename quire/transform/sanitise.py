@@ -7,7 +7,7 @@ import re
 from lxml import etree
 
 from quire.confine import Confinement
-from quire.css import declaration_references
+from quire.css import css_references
 from quire.errors import BuildError, warn
 from quire.transform.ast import locate
 from quire.transform.model import Chapter
@@ -112,6 +112,6 @@ def _refuse_style_url(chapter: Chapter, value: str, confinement: Confinement) ->
 def _style_references(chapter: Chapter, value: str) -> list:
     """What a raw HTML style attribute would load, as a CSS parser reads it (escapes and all)."""
     try:
-        return declaration_references(value)
+        return css_references(value, "declarations")
     except ValueError as exc:
         raise BuildError(f"raw HTML style: CSS {exc}", file=chapter.source.name) from None

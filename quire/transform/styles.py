@@ -6,7 +6,7 @@ from pathlib import Path
 
 from quire.config import BookConfig
 from quire.confine import Confinement, read_file
-from quire.css import check_stylesheet, stylesheet_references
+from quire.css import check_stylesheet, css_references
 from quire.errors import BuildError
 from quire.manuscript import Manuscript, display_name
 
@@ -38,7 +38,7 @@ def _refuse_loaded_files(css: Path) -> None:
     """An EPUB style sheet of the book's may not load files: the EPUB would not carry them."""
     shown = display_name(css)
     text = read_file(css, "style", file=shown).decode("utf-8", "replace")
-    for ref in stylesheet_references(text):
+    for ref in css_references(text):
         url = ref.url.strip()
         if url and not url.startswith("#") and not url.lower().startswith("data:"):
             raise BuildError(
