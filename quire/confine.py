@@ -13,6 +13,7 @@ size caps per image and per build, into a private temporary folder, then checked
 from __future__ import annotations
 
 import atexit
+import base64
 import contextlib
 import errno
 import hashlib
@@ -26,8 +27,10 @@ import stat
 import tempfile
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import unquote, urljoin, urlsplit
 
 from quire.errors import BuildError
@@ -146,15 +149,34 @@ def _too_big(
 def read_file(path: Path, kind: str, *, file: str, line: int | None = None) -> bytes:
     """Read a regular file of a kind, never more than its size cap, without blocking on a FIFO."""
     check_file(path, kind, file=file, line=line)
-    # O_NONBLOCK: if the file was swapped for a FIFO after the check, opening it must not hang.
-    handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    with os.fdopen(handle, "rb") as stream:
-        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
-            raise BuildError(f"is no longer a regular {kind} file", file=file, line=line)
+    with _open_regular(path, kind, file=file, line=line) as stream:
         data = stream.read(size_limit(kind) + 1)
     if len(data) > size_limit(kind):
         raise _too_big(kind, len(data), file=file, line=line)
     return data
+
+
+def file_digest(path: Path, kind: str, *, file: str) -> str:
+    """The sha256 of a regular file of a kind, read in chunks and refused past its size cap."""
+    check_file(path, kind, file=file)
+    hasher, size = hashlib.sha256(), 0
+    with _open_regular(path, kind, file=file) as stream:
+        while chunk := stream.read(MIB):
+            size += len(chunk)
+            if size > size_limit(kind):  # it grew since the check
+                raise _too_big(kind, size, file=file, line=None)
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def _open_regular(path: Path, kind: str, *, file: str, line: int | None = None) -> BinaryIO:
+    """Open a checked file for reading; refuse it if it was swapped for something else since."""
+    # O_NONBLOCK: if the file was swapped for a FIFO after the check, opening it must not hang.
+    stream = os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb")
+    if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+        stream.close()
+        raise BuildError(f"is no longer a regular {kind} file", file=file, line=line)
+    return stream
 
 
 def kind_of(path: Path) -> str:
@@ -319,22 +341,16 @@ def _download(url: str, *, file: str, line: int | None) -> tuple[bytes, str]:
 
 def _get(url: str, *, file: str, line: int | None) -> tuple[int, str, str, bytes]:
     """One GET, cut off when the build's download deadline passes, however slowly bytes drip."""
-    parts = urlsplit(url)
     remaining = _downloads["deadline"] - time.monotonic()
     if remaining <= 0:
         raise TimeoutError("deadline passed")
-    if parts.scheme.lower() == "https":
-        context = ssl.create_default_context()
-        conn = http.client.HTTPSConnection(parts.netloc, timeout=remaining, context=context)
-    else:
-        conn = http.client.HTTPConnection(parts.netloc, timeout=remaining)
+    conn, target, headers = _connection(url, remaining)
     # A per-read timeout does not bound a server that sends one byte a second; this timer
     # closes the socket at the deadline, which ends any read in progress.
     watchdog = threading.Timer(remaining, _cut, (conn,))
     watchdog.start()
     try:
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        conn.request("GET", path, headers={"User-Agent": "Quire (book builder)"})
+        conn.request("GET", target, headers={"User-Agent": "Quire (book builder)", **headers})
         response = conn.getresponse()
         data = _read_capped(response, url, file=file, line=line)
         kind = response.headers.get_content_type()
@@ -342,6 +358,40 @@ def _get(url: str, *, file: str, line: int | None) -> tuple[int, str, str, bytes
     finally:
         watchdog.cancel()
         conn.close()
+
+
+def _connection(url: str, timeout: float) -> tuple[http.client.HTTPConnection, str, dict]:
+    """A connection for a URL, the request target and headers to send, through the proxy that
+    HTTPS_PROXY / HTTP_PROXY name unless NO_PROXY exempts the host, as curl and pip do."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get(scheme)
+    if proxy and urllib.request.proxy_bypass_environment(parts.netloc, proxies):
+        proxy = None
+    if not proxy:
+        if scheme == "https":
+            context = ssl.create_default_context()
+            conn = http.client.HTTPSConnection(parts.netloc, timeout=timeout, context=context)
+            return conn, path, {}
+        return http.client.HTTPConnection(parts.netloc, timeout=timeout), path, {}
+    via = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    if via.scheme.lower() != "http" or not via.hostname:
+        raise ValueError(f"proxy {via.geturl()[:80]}: only http:// proxies are supported")
+    headers = {}
+    if via.username is not None:  # http://user:password@proxy:port
+        login = f"{unquote(via.username)}:{unquote(via.password or '')}"
+        headers["Proxy-Authorization"] = "Basic " + base64.b64encode(login.encode()).decode()
+    if scheme == "https":  # a CONNECT tunnel: the proxy sees the host, never the request
+        context = ssl.create_default_context()
+        conn = http.client.HTTPSConnection(
+            via.hostname, via.port or 80, timeout=timeout, context=context
+        )
+        conn.set_tunnel(parts.hostname or "", parts.port or 443, headers=headers)
+        return conn, path, {}
+    # Plain http: the proxy is asked for the whole URL, with the credentials beside it.
+    return http.client.HTTPConnection(via.hostname, via.port or 80, timeout=timeout), url, headers
 
 
 def _cut(conn: http.client.HTTPConnection) -> None:

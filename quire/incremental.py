@@ -18,12 +18,13 @@ import stat
 from pathlib import Path
 
 from quire import __version__
-from quire.confine import read_file
+from quire.confine import file_digest, kind_of, read_file
 from quire.errors import BuildError
-from quire.manuscript import Manuscript
+from quire.manuscript import MARKDOWN_SUFFIXES, Manuscript
 
 RECORD = "build.json"
 RECORD_FORMAT = "quire-build-record 1"
+BIBLIOGRAPHY_SUFFIXES = {".bib", ".bibtex", ".json", ".csl", ".ris", ".xml"}
 
 
 def input_digest(manuscript: Manuscript, formats: tuple[str, ...], out: Path) -> str:
@@ -34,12 +35,30 @@ def input_digest(manuscript: Manuscript, formats: tuple[str, ...], out: Path) ->
     for folder in dict.fromkeys((manuscript.root, manuscript.styles)):
         for path in sorted(_files(folder, out)):
             hasher.update(str(path.relative_to(folder)).encode() + b"\0")
-            try:  # only regular files: a FIFO would block, a looping link is for load to report
-                content = path.read_bytes() if path.is_file() else b"not a file"
-            except OSError as exc:
-                content = f"unreadable: {exc.errno}".encode()
-            hasher.update(hashlib.sha256(content).digest())
+            hasher.update(_input_file_digest(path).encode() + b"\0")
     return hasher.hexdigest()
+
+
+def _input_file_digest(path: Path) -> str:
+    """A file's digest, read in chunks within the size cap of its kind; for anything else (a
+    FIFO, a loop, a file over its cap) why it was not read. A file the book uses is refused
+    with that same reason by the stage that reads it, so no build of it is ever recorded."""
+    try:
+        return file_digest(path, _kind(path), file=str(path))
+    except BuildError as exc:
+        return f"not read: {exc}"
+    except OSError as exc:
+        return f"unreadable: {exc.errno}"
+
+
+def _kind(path: Path) -> str:
+    """The size-cap kind of a file in a book's folder, from its suffix."""
+    suffix = path.suffix.lower()
+    if suffix in MARKDOWN_SUFFIXES:
+        return "chapter"
+    if suffix in (".yaml", ".yml"):
+        return "settings"
+    return "bibliography" if suffix in BIBLIOGRAPHY_SUFFIXES else kind_of(path)
 
 
 def _files(folder: Path, out: Path) -> list[Path]:

@@ -7,17 +7,22 @@ files must be byte-identical.
 
 from __future__ import annotations
 
+import http.client
 import http.server
 import io
 import os
 import resource
+import select
 import shutil
 import signal
+import socket
+import ssl
 import struct
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -777,6 +782,111 @@ def test_remote_image_over_the_size_cap_is_refused(tmp_path, good_out, server):
     assert len(requests) == 1
 
 
+class _Proxy(http.server.BaseHTTPRequestHandler):
+    """A forward proxy: CONNECT tunnels (https) and absolute-URL GETs (http); records each."""
+
+    seen: list[str] = []
+
+    def do_CONNECT(self) -> None:  # noqa: N802 - http.server's naming
+        """Open a tunnel to the host asked for and relay bytes both ways until either side ends."""
+        type(self).seen.append(f"CONNECT {self.path}")
+        host, port = self.path.rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10) as upstream:
+            self.send_response(200, "Connection established")
+            self.end_headers()
+            sockets = [self.connection, upstream]
+            while True:
+                ready, _, _ = select.select(sockets, [], [], 10)
+                chunks = [(s, s.recv(65536)) for s in ready]
+                if not ready or any(not data for _s, data in chunks):
+                    return
+                for source, data in chunks:
+                    (upstream if source is self.connection else self.connection).sendall(data)
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        """Fetch the absolute URL asked for and pass the answer on."""
+        type(self).seen.append(f"GET {self.path}")
+        parts = urllib.parse.urlsplit(self.path)
+        upstream = http.client.HTTPConnection(parts.netloc, timeout=10)
+        upstream.request("GET", parts.path)
+        answer = upstream.getresponse()
+        body = answer.read()
+        upstream.close()
+        self.send_response(answer.status)
+        self.send_header("Content-Type", answer.headers["Content-Type"])
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+def serve(
+    handler: type[http.server.BaseHTTPRequestHandler], tls: ssl.SSLContext | None = None
+) -> http.server.HTTPServer:
+    """A loopback server for a handler (over TLS with a context), serving in a daemon thread."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    if tls is not None:
+        httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
+@pytest.fixture
+def https_and_proxy(tmp_path):
+    """An https image server with a throwaway CA, a forward proxy, and the environment a build
+    needs to trust that CA and go through the proxy: (base URL, the proxy's log, environment)."""
+    trustme = pytest.importorskip("trustme")
+    authority = trustme.CA()
+    _Recorder.requests, _Proxy.seen = [], []
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    images, proxy = serve(_Recorder, context), serve(_Proxy)
+    authority.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    via = f"http://127.0.0.1:{proxy.server_address[1]}"
+    env = {"SSL_CERT_FILE": str(tmp_path / "ca.pem")}
+    for name in ("https_proxy", "http_proxy", "no_proxy"):  # either spelling may be set here
+        env[name] = env[name.upper()] = "" if name == "no_proxy" else via
+    yield f"https://127.0.0.1:{images.server_address[1]}", _Proxy.seen, env
+    for httpd in (images, proxy):
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_remote_image_goes_through_the_proxy(tmp_path, https_and_proxy):
+    base, seen, env = https_and_proxy
+    out = tmp_path / "out"
+    proc = run_build(remote_book(tmp_path, base, "markdown", allow=True), out, env=env)
+    assert proc.returncode == 0, proc.stderr
+    port = base.rsplit(":", 1)[1]
+    assert seen == [f"CONNECT 127.0.0.1:{port}"]  # tunnelled: the proxy never saw the path
+    assert _Recorder.requests == ["/md.png"]
+    with zipfile.ZipFile(out / "good-book.epub") as epub:
+        assert Image.open(io.BytesIO(epub.read("EPUB/images/md.png"))).size == (12, 12)
+
+
+def test_no_proxy_and_plain_http_proxying(tmp_path, server, https_and_proxy):
+    base, seen, env = https_and_proxy
+    book = remote_book(tmp_path, base, "markdown", allow=True)
+    proc = run_build(
+        book,
+        tmp_path / "direct",
+        "--to",
+        "epub",
+        env={**env, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert seen == [] and _Recorder.requests == ["/md.png"]  # straight to the server
+    plain, _requests = server
+    shutil.rmtree(book)
+    book = remote_book(tmp_path, plain, "markdown", allow=True)
+    proc = run_build(book, tmp_path / "plain", "--to", "epub", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert seen == [f"GET {plain}/md.png"]  # http: the whole URL asked of the proxy
+
+
 # --- issue 14: exceptions at the boundary, wide tables, the no-loss check --------------------------
 
 
@@ -965,3 +1075,21 @@ def test_no_loss_check_joins_a_hard_hyphen_across_a_page_turn(tmp_path):
         check_no_loss(built, pdf.tobytes())
     pdf[1].insert_text((72, 90), "defence treaty.")
     check_no_loss(built, pdf.tobytes())
+
+
+def test_a_huge_file_in_the_book_folder_is_never_read_whole(tmp_path, good_out):
+    """The no-op check digests the book's files in chunks within their kinds' caps: a 3 GiB
+    file (sparse: no disk) beside the book costs no memory; used by the book, it is refused."""
+    book = write_book(tmp_path / "book", GOOD_BOOK)
+    with (book / "scan.png").open("wb") as stream:
+        stream.truncate(3 << 30)  # read whole, it would pass the build's 1.5 GiB address space
+    out = tmp_path / "out"
+    started = time.monotonic()
+    proc = run_build(book, out, "--to", "epub")
+    assert proc.returncode == 0, proc.stderr
+    proc = run_build(book, out, "--to", "epub")
+    assert "nothing changed since the last build" in proc.stdout, proc.stdout
+    assert time.monotonic() - started < 60
+    (book / "one.md").write_text("# One\n\n![A scan](scan.png)\n")
+    proc = run_build(book, good_out[0])
+    assert_refused(proc, good_out, "one.md:3: `scan.png` is 3072.0 MiB, more than the 64 MiB")

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from quire.config import BookConfig
-from quire.confine import Confinement
+from quire.confine import Confinement, check_file, not_a_file
 from quire.errors import BuildError, warn
 from quire.manuscript import Manuscript
 from quire.pandoc import Parsed, api_version, placer, run_pandoc, stringify
@@ -96,11 +96,12 @@ def _book_file(
     """A bibliography or style file: inside the book (as images are), and there."""
     origin, line = config.origin_of(key), config.line_of(key, index)
     path = Confinement((manuscript.root,)).resolve(name, manuscript.root, file=origin, line=line)
-    if not path.is_file():
+    if not_a_file(path) == "missing":
         raise BuildError(
             f"`{key}` file `{name}` does not exist",
             file=origin,
             line=line,
             hint=f"put it in {manuscript.root.name}/ or fix the path",
         )
+    check_file(path, "bibliography", file=origin, line=line, what=name)  # no FIFO, within its cap
     return path

@@ -21,7 +21,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from quire import __version__
-from quire.confine import read_file
+from quire.confine import file_digest as confined_digest
+from quire.confine import kind_of, read_file
 from quire.errors import BuildError, warn
 from quire.render.pdf.layout import PageFacts, UnitLayout
 
@@ -39,8 +40,8 @@ def digest(*parts: str | bytes) -> str:
 
 
 def file_digest(path: Path) -> str:
-    """The hash of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The hash of a book's file, read in chunks within the size cap of its kind."""
+    return confined_digest(path, kind_of(path), file=str(path))
 
 
 class LayoutCache:
