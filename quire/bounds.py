@@ -8,16 +8,42 @@ comes near the limit; a file that does is refused with the line where the nestin
 from __future__ import annotations
 
 import json
+import os
 import re
 from typing import TYPE_CHECKING, Any
 
 from quire.errors import BuildError
 
 if TYPE_CHECKING:  # pandoc imports this module to name a file that is too deep to decode
+    from lxml import etree
+
     from quire.manuscript import SourceFile
     from quire.pandoc import Parsed
 
 MAX_NESTING = 64  # AST nodes inside one another: block quotes, lists, emphasis, spans, ...
+# Counts that make a stage slow out of all proportion to the size of the input: a few kilobytes
+# could otherwise keep the layout busy for hours. Whoever runs the build (never the book) can
+# change one with QUIRE_MAX_<NAME>, for example QUIRE_MAX_SVG_ELEMENTS=500000.
+LIMITS = {
+    "svg_elements": 100_000,  # elements an SVG draws, each <use> counted as all it repeats
+}
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+
+
+def limit(name: str) -> int:
+    """A structural limit, from QUIRE_MAX_<NAME> or the default."""
+    raw = os.environ.get(f"QUIRE_MAX_{name.upper()}", "")
+    return int(raw) if raw.isdigit() else LIMITS[name]
+
+
+def _over(what: str, name: str, *, file: str, line: int | None, hint: str) -> BuildError:
+    """The error for a count over its limit, with how to lower it or raise the limit."""
+    return BuildError(
+        f"{what}, more than {limit(name):,}",
+        file=file,
+        line=line,
+        hint=f"{hint}, or raise the limit with QUIRE_MAX_{name.upper()}=<count>",
+    )
 
 
 JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
@@ -92,3 +118,68 @@ def _line_of(source: SourceFile, node: Any) -> int | None:
         if isinstance(value, list):
             stack.extend(reversed(value))
     return None
+
+
+def check_svg(root: etree._Element, name: str, *, file: str, line: int | None) -> None:
+    """Refuse an SVG nested too deeply, drawing too many elements or with a <use> of itself.
+
+    A `<use>` draws a copy of what it names, so ten <use>s of ten <use>s ... (a "billion laughs"
+    of a few kilobytes) would keep the layout and any reader drawing for hours.
+    """
+    elements = [node for node in root.iter() if isinstance(node.tag, str)]
+    cap = limit("svg_elements")
+    hint = "simplify it in an SVG editor"
+    if len(elements) > cap:
+        raise _over(
+            f"SVG {name} has {len(elements):,} elements",
+            "svg_elements",
+            file=file,
+            line=line,
+            hint=hint,
+        )
+    if any(sum(1 for _ in node.iterancestors()) >= MAX_NESTING for node in elements):
+        raise BuildError(
+            f"SVG {name} nests elements more than {MAX_NESTING} levels deep",
+            file=file,
+            line=line,
+            hint="flatten its groups in an SVG editor",
+        )
+    try:
+        drawn = _drawn(root, {node.get("id"): node for node in elements if node.get("id")})
+    except RecursionError:
+        drawn = None
+    if drawn is None:
+        raise BuildError(
+            f"SVG {name} has a <use> that draws itself, or <use>s chained too deeply",
+            file=file,
+            line=line,
+            hint="fix its references in an SVG editor",
+        )
+    if drawn > cap:
+        what = f"SVG {name} draws {drawn:,} elements (its <use> copies counted)"
+        raise _over(what, "svg_elements", file=file, line=line, hint=hint)
+
+
+def _drawn(root: etree._Element, by_id: dict[str, Any]) -> int | None:
+    """How many elements an SVG draws, each <use> counted as a copy of its target; None if a
+    <use> is inside what it draws. Memoised, so a chain of copies costs its length, not its size."""
+    counts: dict[Any, int] = {}
+    visiting: set[Any] = set()
+
+    def count(node: Any) -> int | None:
+        if node in counts:
+            return counts[node]
+        if node in visiting:
+            return None
+        visiting.add(node)
+        parts = [count(child) for child in node if isinstance(child.tag, str)]
+        href = node.get("href") or node.get(XLINK_HREF) or ""
+        if node.tag.endswith("}use") and href.startswith("#") and href[1:] in by_id:
+            parts.append(count(by_id[href[1:]]))
+        visiting.discard(node)
+        if None in parts:
+            return None
+        counts[node] = 1 + sum(parts)  # type: ignore[arg-type]
+        return counts[node]
+
+    return count(root)

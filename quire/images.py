@@ -10,6 +10,8 @@ from pathlib import Path
 from lxml import etree
 from PIL import Image, UnidentifiedImageError
 
+from quire.bounds import MAX_NESTING
+from quire.bounds import check_svg as check_svg_bounds
 from quire.confine import check_file
 from quire.css import css_references
 from quire.errors import BuildError
@@ -129,6 +131,13 @@ def check_svg(path: Path, *, file: str, line: int | None) -> None:
     try:
         root = etree.parse(str(path), SAFE_SVG_PARSER).getroot()
     except etree.XMLSyntaxError as exc:
+        if "Excessive depth" in exc.msg:  # libxml2's own cap (256), far past ours
+            raise BuildError(
+                f"SVG {path.name} nests elements more than {MAX_NESTING} levels deep",
+                file=file,
+                line=line,
+                hint="flatten its groups in an SVG editor",
+            ) from None
         raise BuildError(
             f"SVG {path.name} is not well-formed XML: {exc.msg}",
             file=file,
@@ -144,6 +153,7 @@ def check_svg(path: Path, *, file: str, line: int | None) -> None:
             line=line,
             hint="remove the <!DOCTYPE ...> block from the SVG",
         )
+    check_svg_bounds(root, path.name, file=file, line=line)
     for node in root.getroottree().iter():
         problem = _svg_problem(node)
         if problem:
