@@ -1093,3 +1093,25 @@ def test_a_huge_file_in_the_book_folder_is_never_read_whole(tmp_path, good_out):
     (book / "one.md").write_text("# One\n\n![A scan](scan.png)\n")
     proc = run_build(book, good_out[0])
     assert_refused(proc, good_out, "one.md:3: `scan.png` is 3072.0 MiB, more than the 64 MiB")
+
+
+def test_no_loss_check_reads_a_note_call_run_into_its_word(tmp_path):
+    """The text layer reads `treaty[^2]` as "treaty2" and `1989[^1]` as "19891": the words are
+    printed. A word missing outright is still found."""
+    import pymupdf
+
+    from quire import manuscript, pandoc
+    from quire.errors import BuildError
+    from quire.render.print_checks import check_no_loss
+    from quire.transform import transform
+
+    text = "# One\n\nIn 1989[^1] the treaty[^2] held.\n\n[^1]: One.\n[^2]: Two.\n"
+    book = write_book(tmp_path / "book", {**GOOD_BOOK, "one.md": text})
+    loaded = manuscript.load(book)
+    built = transform(loaded, pandoc.parse_all(loaded.files))
+    pdf = pymupdf.open()
+    pdf.new_page().insert_text((72, 72), "One In 19891 the treaty2 1. One. 2. Two.")
+    with pytest.raises(BuildError, match="the text `held` is missing"):
+        check_no_loss(built, pdf.tobytes())
+    pdf[0].insert_text((72, 90), "held.")
+    check_no_loss(built, pdf.tobytes())
