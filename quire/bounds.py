@@ -26,7 +26,10 @@ MAX_NESTING = 64  # AST nodes inside one another: block quotes, lists, emphasis,
 # change one with QUIRE_MAX_<NAME>, for example QUIRE_MAX_SVG_ELEMENTS=500000.
 LIMITS = {
     "svg_elements": 100_000,  # elements an SVG draws, each <use> counted as all it repeats
+    # Print lays a paragraph's notes out in time that grows faster than their number.
+    "notes_per_paragraph": 200,
 }
+PARAGRAPHS = {"Para", "Plain", "Header", "LineBlock"}  # blocks of inlines, where notes are called
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 
 
@@ -49,12 +52,21 @@ def _over(what: str, name: str, *, file: str, line: int | None, hint: str) -> Bu
 JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
-def check_nesting(parsed: list[Parsed]) -> None:
-    """Refuse a file whose AST nests deeper than MAX_NESTING, naming file:line."""
+def check_bounds(parsed: list[Parsed]) -> None:
+    """Refuse a file nested too deeply or with too many notes in one paragraph, at file:line."""
+    cap = limit("notes_per_paragraph")
     for item in parsed:
-        deep = _first_too_deep(item.blocks)
+        deep, crowded, notes = _survey(item.blocks, cap)
         if deep is not None:
             raise too_deep(item.source, _line_of(item.source, deep))
+        if crowded is not None:
+            raise _over(
+                f"a paragraph with {notes:,} notes",
+                "notes_per_paragraph",
+                file=item.source.name,
+                line=_line_of(item.source, crowded),
+                hint="move some of its notes to the paragraphs around it",
+            )
 
 
 def too_deep(source: SourceFile, line: int | None) -> BuildError:
@@ -87,22 +99,54 @@ def too_deep_to_decode(source: SourceFile, ast_json: str) -> BuildError:
     return too_deep(source, None)
 
 
-def _first_too_deep(blocks: list[Any]) -> Any:
-    """The first AST node deeper than the limit, found without recursion, or None."""
-    stack: list[tuple[Any, int]] = [(blocks, 0)]
+def _survey(blocks: list[Any], cap: int) -> tuple[Any, Any, int]:
+    """The first node deeper than MAX_NESTING, the first paragraph with more than `cap` notes
+    and its count (None, None, 0 if neither), found in one walk without recursion."""
+    stack: list[tuple[Any, int, int]] = [(blocks, 0, 0)]
+    paragraphs: dict[int, Any] = {0: None}
+    notes: dict[int, int] = {}
     while stack:
-        value, depth = stack.pop()
+        value, depth, paragraph = stack.pop()
         if isinstance(value, dict):
-            if "t" in value:
+            kind = value.get("t")
+            if kind:
                 depth += 1
                 if depth > MAX_NESTING:
-                    return value
+                    return value, None, 0
+            if kind in PARAGRAPHS:
+                paragraph = id(value)
+                paragraphs[paragraph] = value
+            elif kind == "Note" and paragraph:
+                notes[paragraph] = notes.get(paragraph, 0) + 1
+                if notes[paragraph] > cap:  # counted in full below, for the message
+                    break
+                paragraph = 0  # a note's own paragraphs are counted on their own
             value = value.get("c")
         if isinstance(value, list):
             stack.extend(
-                (child, depth) for child in reversed(value) if isinstance(child, list | dict)
+                (child, depth, paragraph)
+                for child in reversed(value)
+                if isinstance(child, list | dict)
             )
-    return None
+    crowded = next((p for p, n in notes.items() if n > cap), None)
+    if crowded is None:
+        return None, None, 0
+    return None, paragraphs[crowded], _count_notes(paragraphs[crowded])
+
+
+def _count_notes(paragraph: Any) -> int:
+    """The notes called in one paragraph (not inside its notes, where pandoc allows none)."""
+    stack, count = [paragraph.get("c")], 0
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if value.get("t") == "Note":
+                count += 1
+                continue
+            value = value.get("c")
+        if isinstance(value, list):
+            stack.extend(value)
+    return count
 
 
 def _line_of(source: SourceFile, node: Any) -> int | None:

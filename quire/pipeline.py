@@ -17,7 +17,7 @@ from lxml import etree
 
 from quire import incremental, pandoc, press
 from quire import manuscript as load_stage
-from quire.bounds import check_nesting
+from quire.bounds import check_bounds
 from quire.config import BookConfig
 from quire.confine import read_file
 from quire.errors import BuildError
@@ -101,7 +101,7 @@ def build(
         report("up to date", 0.0, "nothing changed since the last build; outputs untouched")
         return _written_again(done, manuscript.config)
     parsed = timed(report, "parse", pandoc.parse_all, manuscript.files)
-    check_nesting(parsed)
+    check_bounds(parsed)
     book = timed(report, "transform", transform, manuscript, parsed)
     press.check_settings(book.config)
     formats = (*formats, *press.press_formats(book.config, formats))
