@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pandoc imports this module to name a file that is too deep 
 
     from quire.manuscript import SourceFile
     from quire.pandoc import Parsed
+    from quire.transform import Book
 
 MAX_NESTING = 64  # AST nodes inside one another: block quotes, lists, emphasis, spans, ...
 # Counts that make a stage slow out of all proportion to the size of the input: a few kilobytes
@@ -28,6 +29,8 @@ LIMITS = {
     "svg_elements": 100_000,  # elements an SVG draws, each <use> counted as all it repeats
     # Print lays a paragraph's notes out in time that grows faster than their number.
     "notes_per_paragraph": 200,
+    # Print lays each chapter out on its own, at a cost (about 0.1 s) even when it is empty.
+    "chapters": 500,
 }
 PARAGRAPHS = {"Para", "Plain", "Header", "LineBlock"}  # blocks of inlines, where notes are called
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
@@ -67,6 +70,21 @@ def check_bounds(parsed: list[Parsed]) -> None:
                 line=_line_of(item.source, crowded),
                 hint="move some of its notes to the paragraphs around it",
             )
+
+
+def check_book(book: Book) -> None:
+    """Refuse a book of more chapters than the cap, at the heading of the first one too many."""
+    cap = limit("chapters")
+    if len(book.chapters) > cap:
+        first = book.chapters[cap]
+        file, line = first.where(first.title) if first.title else (first.source.name, None)
+        raise _over(
+            f"the book has {len(book.chapters):,} chapters (chapter {cap + 1:,} starts here)",
+            "chapters",
+            file=file,
+            line=line,
+            hint="join short chapters (each top-level heading starts one)",
+        )
 
 
 def too_deep(source: SourceFile, line: int | None) -> BuildError:

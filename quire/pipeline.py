@@ -17,7 +17,7 @@ from lxml import etree
 
 from quire import incremental, pandoc, press
 from quire import manuscript as load_stage
-from quire.bounds import check_bounds
+from quire.bounds import check_book, check_bounds
 from quire.config import BookConfig
 from quire.confine import read_file
 from quire.errors import BuildError
@@ -103,6 +103,7 @@ def build(
     parsed = timed(report, "parse", pandoc.parse_all, manuscript.files)
     check_bounds(parsed)
     book = timed(report, "transform", transform, manuscript, parsed)
+    check_book(book)
     press.check_settings(book.config)
     formats = (*formats, *press.press_formats(book.config, formats))
     slug = ascii_slug(book.config.title or "") or "book"
