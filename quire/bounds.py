@@ -32,6 +32,10 @@ LIMITS = {
     # Print lays each chapter out on its own, at a cost (about 0.1 s) even when it is empty.
     "chapters": 500,
 }
+# The largest spans the HTML standard lets a table cell have; a larger one (a few bytes of raw
+# HTML: colspan="1000000") would keep print's table layout busy for hours.
+HTML_SPANS = {"colspan": 1000, "rowspan": 65534}
+HTML_INTEGER = re.compile(r"^[ \t\n\f\r]*[+]?([0-9]+)")  # the standard's reading, as WeasyPrint's
 PARAGRAPHS = {"Para", "Plain", "Header", "LineBlock"}  # blocks of inlines, where notes are called
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 
@@ -73,7 +77,10 @@ def check_bounds(parsed: list[Parsed]) -> None:
 
 
 def check_book(book: Book) -> None:
-    """Refuse a book of more chapters than the cap, at the heading of the first one too many."""
+    """Refuse a book of more chapters than the cap, or a table cell spanning more than HTML
+    allows, at file:line."""
+    for chapter in book.chapters:
+        _check_spans(chapter)
     cap = limit("chapters")
     if len(book.chapters) > cap:
         first = book.chapters[cap]
@@ -85,6 +92,25 @@ def check_book(book: Book) -> None:
             line=line,
             hint="join short chapters (each top-level heading starts one)",
         )
+
+
+def _check_spans(chapter: Any) -> None:
+    """Refuse a table cell (Markdown or raw HTML) whose colspan or rowspan passes HTML's cap."""
+    for cell in chapter.body.iter("td", "th"):
+        for name, most in HTML_SPANS.items():
+            value = HTML_INTEGER.match(cell.get(name, ""))
+            if value and int(value[1]) > most:
+                raw = cell.get(name, "")
+                needles = (f'{name}="{raw}"', f"{name}='{raw}'", f"{name}={raw}", name)
+                file, line = next(
+                    (w for w in map(chapter.where, needles) if w[1]), (chapter.source.name, None)
+                )
+                raise BuildError(
+                    f"a table cell has {name}={int(value[1]):,}, more than the {most:,} HTML allows",
+                    file=file,
+                    line=line,
+                    hint=f"give the cell a {name} of at most {most:,}",
+                )
 
 
 def too_deep(source: SourceFile, line: int | None) -> BuildError:
