@@ -12,6 +12,9 @@ import os
 import re
 from typing import TYPE_CHECKING, Any
 
+import tinycss2
+import tinycss2.ast
+
 from quire.errors import BuildError
 
 if TYPE_CHECKING:  # pandoc imports this module to name a file that is too deep to decode
@@ -29,13 +32,20 @@ LIMITS = {
     "svg_elements": 100_000,  # elements an SVG draws, each <use> counted as all it repeats
     # Print lays a paragraph's notes out in time that grows faster than their number.
     "notes_per_paragraph": 200,
-    # Print lays each chapter out on its own, at a cost (about 0.1 s) even when it is empty.
-    "chapters": 500,
+    # Each chapter opening and page break starts a page, and print's time grows with the pages
+    # (about a tenth of a second each): a thousand `\\newpage`s in 11 KB took 90 s.
+    "page_breaks": 300,
 }
 # The largest spans the HTML standard lets a table cell have; a larger one (a few bytes of raw
 # HTML: colspan="1000000") would keep print's table layout busy for hours.
 HTML_SPANS = {"colspan": 1000, "rowspan": 65534}
 HTML_INTEGER = re.compile(r"^[ \t\n\f\r]*[+]?([0-9]+)")  # the standard's reading, as WeasyPrint's
+BREAK_PROPERTIES = {"break-before", "break-after", "page-break-before", "page-break-after"}
+FORCED_BREAKS = {"page", "always", "left", "right", "recto", "verso"}
+# What makes a page break in a Markdown file, to point at the one past the cap.
+BREAK_IN_SOURCE = re.compile(
+    r"\\(?:newpage|clearpage|pagebreak|cleardoublepage)\b|page-break|break-"
+)
 PARAGRAPHS = {"Para", "Plain", "Header", "LineBlock"}  # blocks of inlines, where notes are called
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 
@@ -77,21 +87,55 @@ def check_bounds(parsed: list[Parsed]) -> None:
 
 
 def check_book(book: Book) -> None:
-    """Refuse a book of more chapters than the cap, or a table cell spanning more than HTML
-    allows, at file:line."""
+    """Refuse a table cell spanning more than HTML allows, or more chapters and page breaks
+    than the cap, at file:line."""
     for chapter in book.chapters:
         _check_spans(chapter)
-    cap = limit("chapters")
-    if len(book.chapters) > cap:
-        first = book.chapters[cap]
-        file, line = first.where(first.title) if first.title else (first.source.name, None)
-        raise _over(
-            f"the book has {len(book.chapters):,} chapters (chapter {cap + 1:,} starts here)",
-            "chapters",
-            file=file,
-            line=line,
-            hint="join short chapters (each top-level heading starts one)",
-        )
+    counts = [1 + _forced_breaks(chapter.body) for chapter in book.chapters]  # 1: its opening
+    total, cap, before = sum(counts), limit("page_breaks"), 0
+    for chapter, breaks in zip(book.chapters, counts, strict=True):
+        if before + breaks > cap:
+            file, line = _where_break(chapter, cap - before)
+            raise _over(
+                f"the book starts {total:,} new pages, at its chapters and page breaks "
+                f"(number {cap + 1:,} is here)",
+                "page_breaks",
+                file=file,
+                line=line,
+                hint="join short chapters and drop page breaks",
+            )
+        before += breaks
+
+
+def _forced_breaks(body: etree._Element) -> int:
+    """The page breaks a chapter's HTML forces: `\\newpage` and the like (div.page-break), and
+    elements whose style says break-before/after: page (or always, left, right, ...)."""
+    count = 0
+    for node in body.iter():
+        if not isinstance(node.tag, str):
+            continue
+        if "page-break" in (node.get("class") or "").split():
+            count += 1
+        style = node.get("style")
+        if style:
+            count += sum(
+                1
+                for item in tinycss2.parse_blocks_contents(style, skip_comments=True)
+                if isinstance(item, tinycss2.ast.Declaration)
+                and item.lower_name in BREAK_PROPERTIES
+                and tinycss2.serialize(item.value).strip().lower() in FORCED_BREAKS
+            )
+    return count
+
+
+def _where_break(chapter: Any, nth: int) -> tuple[str, int | None]:
+    """The file and line of a chapter's nth page break (0: the chapter's own opening)."""
+    text = chapter.source.text
+    start = max(text.find(chapter.title), 0) if chapter.title else 0
+    found = list(BREAK_IN_SOURCE.finditer(text, start)) if nth > 0 else []
+    if len(found) >= nth > 0:
+        return chapter.source.name, text.count("\n", 0, found[nth - 1].start()) + 1
+    return chapter.where(chapter.title) if chapter.title else (chapter.source.name, None)
 
 
 def _check_spans(chapter: Any) -> None:
