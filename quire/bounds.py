@@ -253,7 +253,7 @@ def _line_of(source: SourceFile, node: Any) -> int | None:
 
 
 def check_svg(root: etree._Element, name: str, *, file: str, line: int | None) -> None:
-    """Refuse an SVG nested too deeply, drawing too many elements or with a <use> of itself.
+    """Refuse an SVG that draws too many elements, or has a <use> inside what it copies.
 
     A `<use>` draws a copy of what it names, so ten <use>s of ten <use>s ... (a "billion laughs"
     of a few kilobytes) would keep the layout and any reader drawing for hours.
@@ -268,13 +268,6 @@ def check_svg(root: etree._Element, name: str, *, file: str, line: int | None) -
             file=file,
             line=line,
             hint=hint,
-        )
-    if any(sum(1 for _ in node.iterancestors()) >= MAX_NESTING for node in elements):
-        raise BuildError(
-            f"SVG {name} nests elements more than {MAX_NESTING} levels deep",
-            file=file,
-            line=line,
-            hint="flatten its groups in an SVG editor",
         )
     try:
         drawn = _drawn(root, {node.get("id"): node for node in elements if node.get("id")})

@@ -10,7 +10,6 @@ from pathlib import Path
 from lxml import etree
 from PIL import Image, UnidentifiedImageError
 
-from quire.bounds import MAX_NESTING
 from quire.bounds import check_svg as check_svg_bounds
 from quire.confine import check_file
 from quire.css import css_references
@@ -20,6 +19,7 @@ from quire.manuscript import display_name
 # What EPUB reading systems must show (EPUB 3.3 core media types), keyed by Pillow's format name.
 RASTER_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 SVG_TYPE = "image/svg+xml"
+SVG_DEPTH = 256  # libxml2's limit on nested elements, without XML_PARSE_HUGE
 MAX_PIXELS = 50_000_000  # larger images are refused as possible decompression bombs
 SVG_NS = "http://www.w3.org/2000/svg"
 XINCLUDE_NS = "http://www.w3.org/2001/XInclude"
@@ -131,9 +131,9 @@ def check_svg(path: Path, *, file: str, line: int | None) -> None:
     try:
         root = etree.parse(str(path), SAFE_SVG_PARSER).getroot()
     except etree.XMLSyntaxError as exc:
-        if "Excessive depth" in exc.msg:  # libxml2's own cap (256), far past ours
+        if "Excessive depth" in exc.msg:  # libxml2's own cap, which no drawing comes near
             raise BuildError(
-                f"SVG {path.name} nests elements more than {MAX_NESTING} levels deep",
+                f"SVG {path.name} nests elements more than {SVG_DEPTH} levels deep",
                 file=file,
                 line=line,
                 hint="flatten its groups in an SVG editor",
