@@ -1,8 +1,10 @@
-"""Bounds on the shape of a parsed book, checked before any stage that recurses over it.
+"""Bounds on the shape of a book, checked before the stages that would choke on it.
 
 Layout (WeasyPrint), the HTML writer and our own AST walks recurse once per level of nesting,
-so a few hundred nested block quotes or emphases would exhaust Python's stack. No real book
-comes near the limit; a file that does is refused with the line where the nesting gets deep.
+so a few hundred nested block quotes or emphases would exhaust Python's stack. Other shapes cost
+work out of all proportion to their size: a paragraph's notes, pages started by chapters and
+page breaks, an SVG's <use> copies, a table cell's span. No real book comes near the limits; a
+file that passes one is refused at its file:line, before layout, with the limit's name.
 """
 
 from __future__ import annotations
