@@ -19,7 +19,7 @@ from quire import incremental, pandoc, press
 from quire import manuscript as load_stage
 from quire.bounds import check_book, check_bounds
 from quire.config import BookConfig
-from quire.confine import read_file
+from quire.confine import file_digest, kind_of, read_file
 from quire.errors import BuildError
 from quire.package import CACHE_FOLDER, Written, check_output_folder, package
 from quire.render import Output, PageStart, Renderer
@@ -187,16 +187,21 @@ def validate_outputs(outputs: dict[str, Output]) -> None:
 def source_fingerprint(book: Book) -> str:
     """A hash of everything the print layout depends on, to reuse it for an EPUB-only build."""
     digest = hashlib.sha256(PAGE_MAP_VERSION.encode() + repr(book.config).encode())
+    # Files are digested in chunks within their kinds' size caps, never read whole.
     for asset in book.assets:  # an image's size changes the layout
-        digest.update(asset.href.encode() + asset.path.read_bytes())
+        digest.update(asset.href.encode() + _digest_of(asset.path))
     for chapter in book.chapters:
         digest.update(chapter.source.text.encode())
     for css in sorted(book.styles.rglob("*")):
         if css.is_file():
-            digest.update(css.name.encode() + css.read_bytes())
+            digest.update(css.name.encode() + _digest_of(css))
     for css in book.print_css:  # the book's own print styles change the layout too
-        digest.update(css.name.encode() + css.read_bytes())
+        digest.update(css.name.encode() + _digest_of(css))
     return digest.hexdigest()
+
+
+def _digest_of(path: Path) -> bytes:
+    return bytes.fromhex(file_digest(path, kind_of(path), file=str(path)))
 
 
 def load_page_map(out: Path, slug: str, fingerprint: str) -> tuple[PageStart, ...]:
