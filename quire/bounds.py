@@ -118,15 +118,17 @@ def _forced_breaks(body: etree._Element) -> int:
             continue
         if "page-break" in (node.get("class") or "").split():
             count += 1
-        style = node.get("style")
-        if style:
-            count += sum(
-                1
-                for item in tinycss2.parse_blocks_contents(style, skip_comments=True)
-                if isinstance(item, tinycss2.ast.Declaration)
-                and item.lower_name in BREAK_PROPERTIES
-                and tinycss2.serialize(item.value).strip().lower() in FORCED_BREAKS
-            )
+        try:  # a style too deeply nested to read was refused by the sanitiser already
+            declarations = tinycss2.parse_blocks_contents(node.get("style") or "")
+        except RecursionError:
+            continue
+        count += sum(
+            1
+            for item in declarations
+            if isinstance(item, tinycss2.ast.Declaration)
+            and item.lower_name in BREAK_PROPERTIES
+            and tinycss2.serialize(item.value).strip().lower() in FORCED_BREAKS
+        )
     return count
 
 
