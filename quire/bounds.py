@@ -34,9 +34,9 @@ LIMITS = {
     "svg_elements": 100_000,  # elements an SVG draws, each <use> counted as all it repeats
     # Print lays a paragraph's notes out in time that grows faster than their number.
     "notes_per_paragraph": 200,
-    # Each chapter opening and page break starts a page, and print's time grows with the pages
-    # (about a tenth of a second each): a thousand `\\newpage`s in 11 KB took 90 s.
-    "page_breaks": 300,
+    # Each chapter opening and page break starts a page, and print's time grows with the pages:
+    # on two busy cores 1,000 `\\newpage`s (11 KB) took 40 s, 500 empty chapters (4 KB) 126 s.
+    "page_breaks": 200,
 }
 # The largest spans the HTML standard lets a table cell have; a larger one (a few bytes of raw
 # HTML: colspan="1000000") would keep print's table layout busy for hours.
