@@ -36,8 +36,11 @@ LIMITS = {
     "notes_per_paragraph": 200,
     # Each chapter opening and page break starts a page, and print's time grows with the pages:
     # on two busy cores 1,000 `\\newpage`s (11 KB) took 40 s, 500 empty chapters (4 KB) 126 s.
+    # The cap grows with the text (below), so a long book of short chapters (a reader with one
+    # a day) builds, while a few kilobytes cannot ask for thousands of pages.
     "page_breaks": 200,
 }
+TEXT_PER_PAGE_BREAK = 500  # bytes of manuscript that earn one more page break over the cap
 # The largest spans the HTML standard lets a table cell have; a larger one (a few bytes of raw
 # HTML: colspan="1000000") would keep print's table layout busy for hours.
 HTML_SPANS = {"colspan": 1000, "rowspan": 65534}
@@ -58,10 +61,12 @@ def limit(name: str) -> int:
     return int(raw) if raw.isdigit() else LIMITS[name]
 
 
-def _over(what: str, name: str, *, file: str, line: int | None, hint: str) -> BuildError:
+def _over(
+    what: str, name: str, *, file: str, line: int | None, hint: str, cap: int | None = None
+) -> BuildError:
     """The error for a count over its limit, with how to lower it or raise the limit."""
     return BuildError(
-        f"{what}, more than {limit(name):,}",
+        f"{what}, more than {cap if cap is not None else limit(name):,}",
         file=file,
         line=line,
         hint=f"{hint}, or raise the limit with QUIRE_MAX_{name.upper()}=<count>",
@@ -94,7 +99,7 @@ def check_book(book: Book) -> None:
     for chapter in book.chapters:
         _check_spans(chapter)
     counts = [1 + _forced_breaks(chapter.body) for chapter in book.chapters]  # 1: its opening
-    total, cap, before = sum(counts), limit("page_breaks"), 0
+    total, cap, before = sum(counts), _page_break_cap(book), 0
     for chapter, breaks in zip(book.chapters, counts, strict=True):
         if before + breaks > cap:
             file, line = _where_break(chapter, cap - before)
@@ -105,8 +110,17 @@ def check_book(book: Book) -> None:
                 file=file,
                 line=line,
                 hint="join short chapters and drop page breaks",
+                cap=cap,
             )
         before += breaks
+
+
+def _page_break_cap(book: Book) -> int:
+    """The page breaks a book may start: the cap, plus one for each TEXT_PER_PAGE_BREAK bytes of
+    its manuscript (each file counted once, however many chapters it holds)."""
+    sources = {id(chapter.source): chapter.source for chapter in book.chapters}
+    text = sum(len(source.text.encode()) for source in sources.values())
+    return limit("page_breaks") + text // TEXT_PER_PAGE_BREAK
 
 
 def _forced_breaks(body: etree._Element) -> int:

@@ -1118,3 +1118,22 @@ def test_no_loss_check_reads_a_note_call_run_into_its_word(tmp_path):
         check_no_loss(built, pdf.tobytes())
     pdf[0].insert_text((72, 90), "held.")
     check_no_loss(built, pdf.tobytes())
+
+
+def test_page_break_cap_grows_with_the_text(tmp_path):
+    """Many short chapters with text in them (a year's reader) pass the page-break cap; the
+    same count of empty chapters, a few kilobytes, is refused."""
+    from quire import manuscript, pandoc
+    from quire.bounds import check_book
+    from quire.errors import BuildError
+    from quire.transform import transform
+
+    def book_of(days: int, words: str) -> object:
+        text = "".join(f"# Day {day}\n\n{words}\n\n" for day in range(1, days + 1))
+        folder = write_book(tmp_path / f"book-{len(words)}", {**GOOD_BOOK, "one.md": text})
+        loaded = manuscript.load(folder)
+        return transform(loaded, pandoc.parse_all(loaded.files))
+
+    check_book(book_of(365, "A reading for the day, long enough to fill a page. " * 12))
+    with pytest.raises(BuildError, match="the book starts 365 new pages"):
+        check_book(book_of(365, "Short."))
