@@ -6,6 +6,7 @@ import datetime as dt
 import difflib
 import re
 import reprlib
+import urllib.parse
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -107,6 +108,7 @@ class BookConfig:
     embed_fonts: bool = False  # subset the shipped fonts into the EPUB
     printer: str | None = None  # a print-on-demand service: also write the interior and cover
     paper: str = "white"  # the interior's paper stock, which sets the spine width
+    site_url: str | None = None  # the web edition's public address, for absolute Open Graph URLs
     origin: str = "book.yaml"  # where the settings came from, for messages
     # (setting or "setting\\0index", line) pairs, so later stages can point at a setting's line.
     lines: tuple[tuple[str, int], ...] = field(default=(), compare=False, repr=False)
@@ -229,6 +231,20 @@ def _one_of(choices: tuple[str, ...], aliases: dict[str, str] | None = None) -> 
     return convert
 
 
+def _https_url(value: Any) -> str:
+    """An https address with a host and no query or fragment, ending in / (a folder)."""
+    text = _text(value).strip()
+    wanted = TypeError("an https address such as https://example.org/my-book/")
+    try:
+        parts = urllib.parse.urlsplit(text)
+        host = parts.hostname
+    except ValueError:  # a malformed address, such as an unclosed [IPv6 host
+        raise wanted from None
+    if parts.scheme != "https" or not host or parts.query or parts.fragment or " " in text:
+        raise wanted
+    return text if text.endswith("/") else text + "/"
+
+
 def _lang(value: Any) -> str:
     text = _text(value)
     if LANG_TAG.match(text):
@@ -293,6 +309,7 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "embed-fonts": ("embed_fonts", _bool),
     "printer": ("printer", _one_of(PRINTERS, {"amazon": "kdp", "ingram": "ingramspark"})),
     "paper": ("paper", _one_of(PAPERS, {"color": "colour"})),
+    "site-url": ("site_url", _https_url),
 }
 # Read and checked, but with no field: pandoc options Quire has no use for beyond the check.
 READ_ONLY = {"link_bibliography", "suppress_bibliography"}

@@ -14,10 +14,11 @@ from quire.manuscript import REPO_STYLES
 from quire.render import Output
 from quire.render.contents import sections
 from quire.render.epub import _starts_by_chapter, cover_image
-from quire.render.html.assets import favicon, search_index, web_fonts
+from quire.render.html.assets import favicon, web_fonts
 from quire.render.html.chapters import chapter_pages, web_name
-from quire.render.html.download import Download, download_page, epub_accessibility
+from quire.render.html.download import Download, download_page, epub_accessibility, reader_files
 from quire.render.html.layout import SiteLink
+from quire.render.html.search import TEXT_INDEX, search_index, text_index
 from quire.transform import Book, ascii_slug
 
 SCRIPT = Path(__file__).with_name("site.js")
@@ -56,15 +57,17 @@ class HtmlRenderer:
             SiteLink(web_name(c), c.title, tuple(sections(c, depth, web_name(c))))
             for c in book.chapters
         ]
-        pages = chapter_pages(book, _starts_by_chapter(book, page_starts), contents)
-        cover = cover_image(book)
         downloads = self._downloads(book, earlier)
+        starts = _starts_by_chapter(book, page_starts)
+        pages = chapter_pages(book, starts, contents, reader_files(downloads))
+        cover = cover_image(book)
         epub = earlier.get("epub")
         a11y = epub_accessibility(epub.data) if epub and epub.data else {}
         files: dict[str, bytes] = {p.href: p.html.encode("utf-8") for p in pages}
         index = download_page(book, cover.href, downloads, a11y, contents)
         files["index.html"] = index.encode("utf-8")
         files.update(search_index(files, book.config.lang or ""))
+        files[TEXT_INDEX] = text_index({p.href: p.html for p in pages})
         fonts, fonts_css = web_fonts(book, [p.html for p in pages] + [index])
         files.update(fonts)
         files["fonts.css"] = fonts_css.encode("utf-8")

@@ -1,32 +1,17 @@
-"""What the pages need beside them: subset WOFF2 fonts and the static search index."""
+"""What the pages need beside them: subset WOFF2 fonts and a favicon."""
 
 from __future__ import annotations
 
 import io
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 
 import lxml.html
 from fontTools.ttLib import TTFont
 from lxml import etree
 from PIL import Image
 
-from quire.errors import BuildError
 from quire.fonts import FontSet, load_fonts
 from quire.render.epub import Page, family_text, xhtml_page
 from quire.transform import Book
-
-PAGEFIND_FOLDER = "pagefind"
-PAGEFIND_SECONDS = 120
-# Pagefind's ready-made interfaces: the site has its own search box, on the pagefind.js API.
-PAGEFIND_UNUSED = (
-    "pagefind-ui",
-    "pagefind-modular-ui",
-    "pagefind-component-ui",
-    "pagefind-highlight",
-)
 
 
 def woff2(data: bytes) -> bytes:
@@ -74,46 +59,3 @@ def favicon(cover: bytes) -> bytes:
         out = io.BytesIO()
         image.save(out, "PNG", optimize=True)
     return out.getvalue()
-
-
-def pagefind_executable() -> Path:
-    """The Pagefind binary that the `pagefind-bin` package ships."""
-    try:
-        from pagefind_bin import get_executable
-    except ModuleNotFoundError:
-        raise BuildError(
-            "the web edition's search needs Pagefind, which is not installed",
-            hint="install Quire with its dependencies: pip install -e .",
-        ) from None
-    return Path(get_executable())
-
-
-def search_index(pages: dict[str, bytes], lang: str) -> dict[str, bytes]:
-    """Pagefind's static index of the pages, built in a temporary copy: {path: bytes}."""
-    with tempfile.TemporaryDirectory(prefix="quire-search-") as temp:
-        site = Path(temp) / "site"
-        for name, data in pages.items():
-            path = site / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        command = [str(pagefind_executable()), "--site", str(site), "--silent"]
-        if lang:
-            command += ["--force-language", lang.split("-")[0]]
-        try:
-            subprocess.run(
-                command, check=True, capture_output=True, text=True, timeout=PAGEFIND_SECONDS
-            )
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
-            detail = getattr(exc, "stderr", "") or str(exc)
-            raise BuildError(
-                f"internal error: Pagefind could not index the web edition: {detail.strip()}",
-                kind="bug",
-            ) from None
-        bundle = site / PAGEFIND_FOLDER
-        index = {
-            f"{PAGEFIND_FOLDER}/{p.relative_to(bundle).as_posix()}": p.read_bytes()
-            for p in sorted(bundle.rglob("*"))
-            if p.is_file() and not p.name.startswith(PAGEFIND_UNUSED)
-        }
-        shutil.rmtree(site, ignore_errors=True)
-    return index

@@ -13,6 +13,10 @@ from quire.render.html.layout import SiteLink, page_html
 from quire.transform import SECTION_TYPES, Book, Chapter
 
 EPUB_TYPE = "epub:type"
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# A page that begins with one of these: its marker goes inside, before the first word, so it
+# reads with the text it marks (as markers within a paragraph do) rather than above it.
+MARKER_INTO = (*HEADINGS, "p")
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,10 @@ def web_name(chapter: Chapter) -> str:
 
 
 def chapter_pages(
-    book: Book, starts_in: dict[str, list[PageStart]], contents: list[SiteLink]
+    book: Book,
+    starts_in: dict[str, list[PageStart]],
+    contents: list[SiteLink],
+    files: list[SiteLink],
 ) -> list[WebPage]:
     """One page per chapter, in reading order, each with the contents and previous/next links."""
     pages = []
@@ -40,7 +47,7 @@ def chapter_pages(
         prev = _link(chapters[n - 1]) if n else None
         after = _link(chapters[n + 1]) if n + 1 < len(chapters) else None
         main, labels = chapter_main(book, chapter, starts_in.get(chapter.id, []))
-        html = page_html(book, chapter.title, main, contents, web_name(chapter), prev, after)
+        html = page_html(book, chapter.title, main, contents, web_name(chapter), prev, after, files)
         pages.append(WebPage(web_name(chapter), chapter.title, html, labels))
     return pages
 
@@ -66,9 +73,10 @@ def chapter_main(
 
 
 def to_web(book: Book, body: etree._Element) -> None:
-    """EPUB-isms out: no epub:type, links to .html files, visible page labels, note controls."""
+    """EPUB-isms out: no epub:type, links to .html files, visible page labels, note controls,
+    tables that scroll in a box of their own, ids on section headings for search results."""
     names = {c.file_name: web_name(c) for c in book.chapters}
-    for element in body.iter():
+    for element in list(body.iter()):
         if not isinstance(element.tag, str):
             continue
         element.attrib.pop(EPUB_TYPE, None)
@@ -78,6 +86,11 @@ def to_web(book: Book, body: etree._Element) -> None:
             element.set("href", names[name] + hash_ + fragment)
         if element.get("role") == "doc-pagebreak":
             page_marker(element)
+            marker_into_block(element)
+        elif element.tag == "table":
+            scroll_box(element)
+        elif element.tag == "section" and element.get("id"):
+            heading_id(element)
         elif element.get("role") == "doc-footnote":
             back = element.find(".//a[@role='doc-backlink']")
             number = (back.text or "").rstrip(".") if back is not None else ""
@@ -100,3 +113,42 @@ def page_marker(marker: etree._Element) -> None:
     hidden.text = "page "
     hidden.tail = label
     marker.text = None
+
+
+def marker_into_block(marker: etree._Element) -> None:
+    """A marker just before a paragraph moves inside it, before its first word; one before a
+    heading moves into the paragraph under the heading (the heading's name stays its own), or
+    into the heading when no paragraph follows it."""
+    block = marker.getnext()
+    if block is None or block.tag not in MARKER_INTO or (marker.tail or "").strip():
+        return
+    if block.tag in HEADINGS and block.getnext() is not None and block.getnext().tag == "p":
+        block = block.getnext()
+    parent = marker.getparent()
+    previous = marker.getprevious()
+    if previous is not None:  # the whitespace after the marker stays where it was
+        previous.tail = (previous.tail or "") + (marker.tail or "")
+    else:
+        parent.text = (parent.text or "") + (marker.tail or "")
+    marker.tail = block.text
+    block.text = None
+    block.insert(0, marker)
+
+
+def scroll_box(table: etree._Element) -> None:
+    """A table in a box that scrolls sideways when the table is wider than the text, never the
+    page; the box takes keyboard focus so that it can be scrolled without a mouse."""
+    caption = table.find("caption")
+    name = " ".join(caption.text_content().split()) if caption is not None else ""
+    box = etree.Element("div", {"class": "table-scroll", "tabindex": "0", "role": "region"})
+    box.set("aria-label", name or "Table")
+    table.addprevious(box)
+    box.tail, table.tail = table.tail, None
+    box.append(table)
+
+
+def heading_id(section: etree._Element) -> None:
+    """The section's heading gets an id, so that Pagefind's results can link to the section."""
+    heading = next((child for child in section if child.tag in HEADINGS), None)
+    if heading is not None and not heading.get("id"):
+        heading.set("id", f"{section.get('id')}-title")

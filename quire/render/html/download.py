@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from lxml import etree
 
 from quire.render.html.chapters import web_name
-from quire.render.html.layout import SiteLink, contents_html, footer_html, head_html, header_html, x
+from quire.render.html.layout import (
+    SiteLink,
+    contents_html,
+    footer_html,
+    head_html,
+    header_html,
+    public_url,
+    x,
+)
 from quire.transform import LIST_TITLES, Book, list_entries
 
 OPF_NS = {"opf": "http://www.idpf.org/2007/opf"}
@@ -35,6 +43,17 @@ class Download:
     pages: int | None = None
     format: str = ""  # schema.org bookFormat; none for the printer's files
     source: str = ""  # the output it copies: epub, pdf, interior, cover
+
+
+def reader_files(downloads: list[Download]) -> list[SiteLink]:
+    """The editions a reader downloads (not the printer's files), named with their size."""
+    return [
+        SiteLink(
+            d.href, f"{d.name}, " + (f"{d.pages} pages, " if d.pages else "") + human_size(d.size)
+        )
+        for d in downloads
+        if d.format
+    ]
 
 
 def epub_accessibility(epub: bytes) -> dict[str, list[str]]:
@@ -66,8 +85,10 @@ def book_json_ld(
         "@type": "Book",
         "name": config.title,
         "inLanguage": config.lang,
-        "image": cover_href,
+        "image": public_url(book, cover_href) or cover_href,
     }
+    if config.site_url:
+        data["url"] = config.site_url
     if config.subtitle:
         data["alternativeHeadline"] = config.subtitle
     data["author"] = [{"@type": "Person", "name": a} for a in config.authors]
@@ -85,16 +106,16 @@ def book_json_ld(
         data["publisher"] = {"@type": "Organization", "name": config.publisher}
     for name, values in a11y.items():
         data[name] = values[0] if name == "accessibilitySummary" else values
-    data["workExample"] = [_edition(d) for d in downloads if d.format]
+    data["workExample"] = [_edition(book, d) for d in downloads if d.format]
     return data
 
 
-def _edition(download: Download) -> dict:
+def _edition(book: Book, download: Download) -> dict:
     edition = {
         "@type": "Book",
         "bookFormat": f"https://schema.org/{download.format}",
         "encodingFormat": download.media_type,
-        "url": download.href,
+        "url": public_url(book, download.href) or download.href,
         "contentSize": human_size(download.size),
     }
     if download.pages:
@@ -105,12 +126,14 @@ def _edition(download: Download) -> dict:
 def open_graph(book: Book, cover_href: str) -> str:
     """Open Graph tags, for the preview a link to the page gets when it is shared."""
     config = book.config
-    tags = [
-        ("og:type", "book"),
-        ("og:title", config.title or ""),
-        ("og:image", cover_href),
-        ("og:locale", (config.lang or "").replace("-", "_")),
-    ]
+    tags = [("og:type", "book"), ("og:title", config.title or "")]
+    # Open Graph wants absolute addresses: given only with the site's public address.
+    if config.site_url:
+        tags += [
+            ("og:url", public_url(book, "index.html")),
+            ("og:image", public_url(book, cover_href)),
+        ]
+    tags.append(("og:locale", (config.lang or "").replace("-", "_")))
     if config.description:
         tags.append(("og:description", config.description))
     tags += [("book:author", a) for a in config.authors]
@@ -181,7 +204,7 @@ def download_page(
     cover_alt = f"Cover of {config.title}" + (f" by {authors}" if authors else "")
     first = contents[0].href if contents else "index.html"
     return (
-        head_html(book, config.title or "", extra)
+        head_html(book, config.title or "", "index.html", extra)
         + '<body class="download-page">\n'
         + header_html(book)
         + '<main id="text">\n<div class="book">\n'
@@ -203,6 +226,6 @@ def download_page(
         + "\n</nav>\n"
         + "".join(_list_navs(book))
         + "</main>\n"
-        + footer_html(book)
+        + footer_html(book, reader_files(downloads))
         + "</body>\n</html>\n"
     )

@@ -53,10 +53,21 @@ def style_hashes(main: etree._Element | None) -> str:
     return " 'unsafe-hashes'" + "".join(f" 'sha256-{h}'" for h in hashes)
 
 
-def head_html(book: Book, title: str, extra: str = "", main: etree._Element | None = None) -> str:
-    """The document start: language, viewport, CSP, style sheets and the script."""
+def public_url(book: Book, href: str) -> str | None:
+    """A file's absolute address on the public site (`site-url`), or None without one."""
+    site = book.config.site_url
+    return None if site is None else site + ("" if href == "index.html" else href)
+
+
+def head_html(
+    book: Book, title: str, href: str, extra: str = "", main: etree._Element | None = None
+) -> str:
+    """The document start: language, viewport, CSP, canonical address, style sheets, script."""
     lang = quoteattr(book.config.lang or "und")
     csp = CSP.format(styles=style_hashes(main))
+    canonical = public_url(book, href)
+    if canonical:
+        extra = f'<link rel="canonical" href="{x(canonical)}">\n' + extra
     return (
         f'<!DOCTYPE html>\n<html lang={lang}>\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -122,8 +133,9 @@ def page_html(
     current: str,
     prev: SiteLink | None,
     after: SiteLink | None,
+    files: list[SiteLink],
 ) -> str:
-    """A whole chapter page."""
+    """A whole chapter page; `files` are the downloads its footer offers."""
     links = "".join(
         f'<link rel="{rel}" href="{x(link.href)}">\n'
         for rel, link in (("prev", prev), ("next", after))
@@ -131,7 +143,7 @@ def page_html(
     )
     markup = etree.tostring(main, method="html", encoding="unicode", with_tail=False)
     return (
-        head_html(book, f"{title} · {book.config.title}", links, main)
+        head_html(book, f"{title} · {book.config.title}", current, links, main)
         + '<body class="chapter-page">\n'
         + header_html(book)
         + '<div class="layout">\n'
@@ -141,15 +153,32 @@ def page_html(
         + f'<main id="text" data-pagefind-body>\n{markup}\n</main>\n'
         + "</div>\n"
         + pager_html(prev, after)
-        + footer_html(book)
+        + footer_html(book, files)
         + "</body>\n</html>\n"
     )
 
 
-def footer_html(book: Book) -> str:
-    """The foot of every page: the downloads, and the rights line if there is one."""
-    rights = f"<p>{x(book.config.rights)}</p>" if book.config.rights else ""
+def footer_html(book: Book, downloads: list[SiteLink]) -> str:
+    """The foot of every page: the book, who made it, its files and its rights line."""
+    config = book.config
+    year = (config.date or "")[:4]
+    made = [", ".join(config.authors), config.publisher or "", year]
+    isbn = (config.identifier or "").removeprefix("urn:isbn:")
+    files = "".join(f'<li><a href="{x(d.href)}" download>{x(d.title)}</a></li>' for d in downloads)
+    lines = [
+        f'<p class="foot-title"><a href="index.html">{x(config.title)}</a></p>',
+        f"<p>{x(' · '.join(m for m in made if m))}</p>" if any(made) else "",
+        f"<p>ISBN {x(isbn)}</p>" if config.identifier != isbn else "",
+        f"<p>{x(config.rights)}</p>" if config.rights else "",
+    ]
     return (
-        '<footer class="foot">\n<p><a href="index.html#downloads">Download the EPUB or the PDF</a>'
-        f"</p>\n{rights}\n</footer>\n"
+        '<footer class="foot">\n<div class="foot-book">\n'
+        + "\n".join(line for line in lines if line)
+        + "\n</div>\n"
+        + (
+            f'<nav class="foot-files" aria-label="Downloads"><ul>{files}</ul></nav>\n'
+            if files
+            else ""
+        )
+        + "</footer>\n"
     )

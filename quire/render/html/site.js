@@ -48,17 +48,139 @@ document.addEventListener("click", (event) => {
   else openNote(ref, note);
 });
 
-// Search: Pagefind's index, loaded only when a reader searches.
+// Search. Served over http: Pagefind's index, loaded only when a reader searches. Opened from
+// files, where browsers refuse Pagefind's fetch and WebAssembly: the book's text by section, which
+// a script element may load (search-text.js), searched here.
+const RESULTS_SHOWN = 10;
 let pagefind = null;
+
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = src;
+    script.onload = resolve;
+    script.onerror = () => reject(new Error("cannot load " + src));
+    document.head.append(script);
+  });
+}
+
+// Case and accents do not matter: "etat" finds "État".
+function fold(text) {
+  return text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
+}
+
+// Scripts written without spaces between words: a word may start anywhere.
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}]/u;
+
+function termPattern(term) {
+  const escaped = term.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp((UNSPACED.test(term) ? "" : "(?<![\\p{L}\\p{N}])") + escaped, "gu");
+}
+
+function foldSection(section) {
+  // Folding keeps the length of almost all text; where it does not, fold letter by letter so
+  // that a hit's place in the folded text is its place in the text.
+  let folded = fold(section.text);
+  if (folded.length !== section.text.length) {
+    folded = Array.from(section.text, (c) => (fold(c).length === c.length ? fold(c) : c)).join("");
+  }
+  section.folded = folded;
+  section.foldedTitle = fold(section.title + " " + section.page);
+}
+
+// A stretch of text around the first hit, as [text, isHit] pieces; the start when the hits
+// are in the title only.
+function excerptPieces(text, folded, patterns) {
+  const places = patterns.map((p) => folded.search(p)).filter((i) => i >= 0);
+  const first = places.length ? Math.min(...places) : 0;
+  let start = Math.max(0, first - 80);
+  let end = Math.min(text.length, first + 160);
+  if (start > 0) start = text.indexOf(" ", start) + 1;
+  if (end < text.length) end = Math.max(text.lastIndexOf(" ", end), first + 1);
+  const hits = [];
+  patterns.forEach((pattern) => {
+    for (const m of folded.slice(start, end).matchAll(pattern)) {
+      hits.push([start + m.index, start + m.index + m[0].length]);
+    }
+  });
+  hits.sort((a, b) => a[0] - b[0]);
+  const pieces = [[start > 0 ? "… " : "", false]];
+  let at = start;
+  hits.forEach(([from, to]) => {
+    if (from < at) return;
+    pieces.push([text.slice(at, from), false], [text.slice(from, to), true]);
+    at = to;
+  });
+  pieces.push([text.slice(at, end) + (end < text.length ? " …" : ""), false]);
+  return pieces;
+}
+
+async function searchText(query) {
+  if (!window.quireSearchText) await loadScript("search-text.js");
+  const sections = window.quireSearchText;
+  const terms = fold(query).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  const patterns = terms.map(termPattern);
+  if (!patterns.length) return { count: 0, results: [] };
+  const found = [];
+  sections.forEach((section, order) => {
+    if (section.folded === undefined) foldSection(section);
+    let score = 0;
+    for (const pattern of patterns) {
+      const count = (section.folded.match(pattern) || []).length;
+      const inTitle = pattern.test(section.foldedTitle);
+      pattern.lastIndex = 0;
+      if (!count && !inTitle) return; // every word of the query, or no result
+      score += Math.min(count, 10) + (inTitle ? 5 : 0);
+    }
+    found.push({ section, score, order });
+  });
+  found.sort((a, b) => b.score - a.score || a.order - b.order);
+  return {
+    count: found.length,
+    results: found.slice(0, RESULTS_SHOWN).map(({ section }) => ({
+      href: section.href,
+      title: section.title === section.page ? section.page : section.page + ": " + section.title,
+      pieces: excerptPieces(section.text, section.folded, patterns),
+    })),
+  };
+}
+
+// Pagefind's excerpt is HTML with <mark> around the hits: kept as [text, isHit] pieces.
+function markedPieces(html) {
+  const body = new DOMParser().parseFromString(html || "", "text/html").body;
+  return Array.from(body.childNodes, (node) => [node.textContent, node.nodeName === "MARK"]);
+}
+
+async function searchPagefind(query) {
+  pagefind = pagefind || (await import("./pagefind/pagefind.js"));
+  const found = await pagefind.search(query);
+  const data = await Promise.all(found.results.slice(0, RESULTS_SHOWN).map((r) => r.data()));
+  return {
+    count: found.results.length,
+    results: data.map((d) => {
+      // The best section of the page, when Pagefind knows one, so the link opens at the spot.
+      const best = (d.sub_results || []).find((s) => s.url.includes("#")) || d;
+      const title = d.meta.title || "";
+      return {
+        // The site is flat: keep the file name, so results work under any folder it is served from.
+        href: best.url.split("/").pop() || "index.html",
+        title: best !== d && best.title && best.title !== title ? title + ": " + best.title : title,
+        pieces: markedPieces(best.excerpt || d.excerpt),
+      };
+    }),
+  };
+}
 
 function resultItem(result) {
   const item = document.createElement("li");
   const link = document.createElement("a");
-  // The site is flat: keep the file name, so results work under any folder it is served from.
-  link.href = result.url.split("/").pop() || "index.html";
-  link.textContent = result.meta.title || link.href;
+  link.href = result.href;
+  link.textContent = result.title || result.href;
   const excerpt = document.createElement("p");
-  excerpt.textContent = result.plainExcerpt || "";
+  result.pieces.forEach(([text, hit]) => {
+    if (!hit) excerpt.append(text);
+    else excerpt.append(Object.assign(document.createElement("mark"), { textContent: text }));
+  });
   item.append(link, excerpt);
   return item;
 }
@@ -68,23 +190,24 @@ async function search(form, results, query) {
     results.replaceChildren();
     return;
   }
+  let found;
   try {
-    pagefind = pagefind || (await import("./pagefind/pagefind.js"));
-    const found = await pagefind.search(query);
-    const data = await Promise.all(found.results.slice(0, 10).map((r) => r.data()));
-    const list = document.createElement("ol");
-    data.forEach((d) => {
-      d.plainExcerpt = new DOMParser().parseFromString(d.excerpt || "", "text/html").body.textContent;
-      list.append(resultItem(d));
-    });
-    const count = document.createElement("p");
-    count.textContent = found.results.length === 1 ? "1 page found" : found.results.length + " pages found";
-    results.replaceChildren(count, list);
+    found = location.protocol === "file:" ? await searchText(query) : await searchPagefind(query);
   } catch (error) {
-    const message = document.createElement("p");
-    message.textContent = "Search needs the book to be served over http (python build.py --serve).";
-    results.replaceChildren(message);
+    try {
+      found = await searchText(query); // Pagefind's files missing or refused: the text still works
+    } catch (failed) {
+      const message = document.createElement("p");
+      message.textContent = "Search could not load its index: " + failed.message;
+      results.replaceChildren(message);
+      return;
+    }
   }
+  const count = document.createElement("p");
+  count.textContent = found.count === 1 ? "1 place found" : found.count + " places found";
+  const list = document.createElement("ol");
+  found.results.forEach((result) => list.append(resultItem(result)));
+  results.replaceChildren(count, list);
 }
 
 function setUpSearch() {
