@@ -7,6 +7,7 @@ import logging
 import sys
 import tempfile
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 from quire.errors import EXIT_BUILD, EXIT_OK, BuildError, as_build_error, printable
@@ -85,15 +86,23 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BUILD
 
     formats = tuple(args.to) if args.to else FORMATS
-    if args.watch and not args.serve:  # --serve rebuilds on change itself
+    if args.serve:  # --serve rebuilds on change too: --watch's loop
+        return serve_site(args, formats, build)
+    if args.watch:
         from quire.watch import watch
 
         return watch(Path(args.source), Path(args.out), lambda: _build_once(args, formats, build))
     return _build_once(args, formats, build)
 
 
-def _build_once(args: argparse.Namespace, formats: tuple[str, ...], build) -> int:  # noqa: ANN001
-    """One build, its stages and what it wrote printed; the exit status."""
+def _build_once(
+    args: argparse.Namespace,
+    formats: tuple[str, ...],
+    build,  # noqa: ANN001
+    on_written: Callable[[list], None] | None = None,
+) -> int:
+    """One build, its stages and what it wrote printed; the exit status. `on_written` is
+    told what a successful build wrote."""
     from quire.watch import LayoutProgress
 
     def report(stage: str, seconds: float, detail: str) -> None:
@@ -122,32 +131,29 @@ def _build_once(args: argparse.Namespace, formats: tuple[str, ...], build) -> in
         print(f"wrote {item.path} ({_human_size(item.size)}{pages})")
         for note in item.notes:
             print(f"  note: {note}")
+    if on_written:
+        on_written(written)
     if args.check:
         return check_print(written)
-    if args.serve:
-        return serve_site(args, formats, written, report)
     return EXIT_OK
 
 
-def serve_site(args: argparse.Namespace, formats: tuple, written: list, report) -> int:
-    """Serve the web edition just built; rebuild it when the manuscript or its styles change."""
-    from quire.manuscript import find_styles
-    from quire.pipeline import build
-    from quire.serve import serve
+def serve_site(args: argparse.Namespace, formats: tuple[str, ...], build) -> int:  # noqa: ANN001
+    """Build, serve the web edition, then rebuild and reload on each change (--watch's loop)."""
+    from quire.serve import Site, serving
+    from quire.watch import watch
 
-    site = next(item.path for item in written if item.format == "html")
-    source = Path(args.source).resolve()
-    root = source if source.is_dir() else source.parent
-    watched = list(dict.fromkeys([source, find_styles(root)]))
+    site = Site()
 
-    def rebuild() -> Path:
-        print("quire: rebuilding", flush=True)
-        return next(
-            w.path for w in build(source, Path(args.out), formats, report) if w.format == "html"
-        )
+    def build_once() -> int:
+        return _build_once(args, formats, build, site.update)
 
+    status = build_once()
+    if status != EXIT_OK:
+        return status
     try:
-        return serve(site, rebuild, watched, args.port)
+        with serving(site, args.port):
+            return watch(Path(args.source), Path(args.out), build_once, first_build=False)
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -1,14 +1,18 @@
-"""`build.py --serve`: build, serve the web edition on 127.0.0.1, rebuild on change and reload."""
+"""`build.py --serve`: serve the web edition on 127.0.0.1 and reload its pages after each build.
+
+The rebuilding is `--watch`'s loop (quire/watch.py); this module only serves what it builds.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Iterator
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from quire.errors import EXIT_OK, BuildError, as_build_error
+from quire.errors import BuildError
 
 RELOAD_PATH = "/__quire/build"
 # Asks the server every second which build it serves, and reloads the page when that changes.
@@ -27,11 +31,18 @@ RELOAD_JS = b"""(function () {
 
 
 class Site:
-    """The folder being served and the number of the build in it."""
+    """The folder being served and the number of the build in it (0 for the first)."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.build = 0
+    def __init__(self) -> None:
+        self.folder: Path | None = None
+        self.build = -1
+
+    def update(self, written: list) -> None:
+        """A build wrote its outputs: serve its web edition, and tell the pages to reload."""
+        folder = next((w.path for w in written if w.format == "html"), None)
+        if folder is not None:
+            self.folder = folder
+            self.build += 1
 
 
 class Handler(SimpleHTTPRequestHandler):
@@ -79,17 +90,9 @@ def start_server(site: Site, port: int) -> ThreadingHTTPServer:
     return server
 
 
-def serve(
-    folder: Path,
-    rebuild: Callable[[], Path],
-    watched: list[Path],
-    port: int,
-    stop: threading.Event | None = None,
-) -> int:
-    """Serve a built site; rebuild on each change to the watched paths until Ctrl-C (or `stop`)."""
-    from watchfiles import watch
-
-    site = Site(folder)
+@contextlib.contextmanager
+def serving(site: Site, port: int) -> Iterator[str]:
+    """The site served on 127.0.0.1 while the block runs; yields its address."""
     try:
         server = start_server(site, port)
     except OSError as exc:
@@ -98,20 +101,11 @@ def serve(
             hint="choose another port with --port",
             kind="usage",
         ) from None
-    print(f"quire: serving http://127.0.0.1:{server.server_port}/ (Ctrl-C to stop)", flush=True)
+    address = f"http://127.0.0.1:{server.server_port}/"
+    print(f"quire: serving {address} (Ctrl-C to stop)", flush=True)
     try:
-        for _changes in watch(*watched, stop_event=stop, debounce=400):
-            try:
-                site.folder = rebuild()
-                site.build += 1
-            except Exception as raised:  # noqa: BLE001 - a failed rebuild must not stop the server
-                error = as_build_error(raised)
-                problem = str(error) if error else f"internal error: {raised!r}"
-                print(f"error: {problem}; still serving the last good build", flush=True)
-    except KeyboardInterrupt:
-        pass
+        yield address
     finally:
         server.shutdown()
         server.server_close()
-    print("quire: stopped serving", flush=True)
-    return EXIT_OK
+        print("quire: stopped serving", flush=True)

@@ -10,13 +10,16 @@ from pathlib import Path
 from quire.errors import EXIT_OK, BuildError
 
 IGNORED_SUFFIXES = (".part", ".swp", "~")  # half-written outputs, editors' temporary files
+EXIT_INTERRUPTED = 130  # what a build stopped by Ctrl-C returns (128 + SIGINT, as shells do)
 
 
-def watch(source: Path, out: Path, build_once: Callable[[], int]) -> int:
+def watch(source: Path, out: Path, build_once: Callable[[], int], first_build: bool = True) -> int:
     """Build, then build again whenever a file of the book changes; Ctrl-C ends with status 0.
 
     A failed build is reported like any other and watching goes on, so a half-typed edit
-    costs nothing. The output folder is not watched, even inside the book's folder.
+    costs nothing. The output folder is not watched, even inside the book's folder. `--serve`
+    runs this loop too, after its first build (`first_build=False`), with a `build_once` that
+    also tells the server which build to serve.
     """
     import watchfiles
 
@@ -29,7 +32,8 @@ def watch(source: Path, out: Path, build_once: Callable[[], int]) -> int:
         return not (where.is_relative_to(out) or hidden or path.endswith(IGNORED_SUFFIXES))
 
     try:
-        build_once()
+        if first_build:
+            build_once()
         print(f"quire: watching {', '.join(map(str, folders))} (Ctrl-C to stop)", flush=True)
         for changes in watchfiles.watch(
             *folders, watch_filter=relevant, debounce=200, step=50, raise_interrupt=True
@@ -38,6 +42,8 @@ def watch(source: Path, out: Path, build_once: Callable[[], int]) -> int:
             print(f"quire: changed {', '.join(names)}", flush=True)
             start = time.perf_counter()
             status = build_once()
+            if status == EXIT_INTERRUPTED:  # Ctrl-C during the build: stop, as while waiting
+                raise KeyboardInterrupt
             verdict = "rebuilt" if status == EXIT_OK else "build failed"
             print(f"quire: {verdict} in {time.perf_counter() - start:.2f} s", flush=True)
     except KeyboardInterrupt:

@@ -51,6 +51,8 @@ def test_serve_rebuilds_reloads_and_stops_cleanly(tmp_path, browser):
     )
     try:
         base = read_until(process, r"serving (http://127\.0\.0\.1:\d+/)").group(1)
+        read_until(process, r"quire: watching")  # --watch's loop, after the first build
+        time.sleep(1)  # the watcher starts just after it says so
         assert "/__quire/reload.js" in get(base)
         assert get(base + "__quire/build") == "0"
         page = browser.new_page()
@@ -58,13 +60,28 @@ def test_serve_rebuilds_reloads_and_stops_cleanly(tmp_path, browser):
         last = ".index-toc li:last-child a"  # the sentence goes at the end of the last chapter
         chapter = page.eval_on_selector(last, "a => a.getAttribute('href')")
         page.goto(base + chapter, wait_until="networkidle")
+        good = book.read_text() + "\n\nA sentence about zymurgical puddles.\n"
         with page.expect_event("load", timeout=120_000):
-            book.write_text(book.read_text() + "\n\nA sentence about zymurgical puddles.\n")
+            book.write_text(good)
         assert "zymurgical" in page.inner_text("main")
-        page.close()
+        read_until(process, r"quire: changed book\.md")
+        read_until(process, r"laid out: ")  # what was laid out again
+        read_until(process, r"quire: rebuilt in \d+\.\d+ s")
         assert get(base + "__quire/build") == "1"
+
+        book.write_text(good + "\n![A figure that is not there](nowhere.png)\n")
+        read_until(process, r"^error: .*nowhere\.png")
+        read_until(process, r"quire: build failed in")
+        assert get(base + "__quire/build") == "1"  # the last good build, still served
+        assert "zymurgical" in get(base + chapter)
+        with page.expect_event("load", timeout=120_000):
+            book.write_text(good.replace("zymurgical", "saponaceous"))
+        assert "saponaceous" in page.inner_text("main")
+        assert get(base + "__quire/build") == "2"
+        page.close()
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output
+    assert "stopped watching" in output
     assert "stopped serving" in output

@@ -48,9 +48,7 @@ class Download:
 def reader_files(downloads: list[Download]) -> list[SiteLink]:
     """The editions a reader downloads (not the printer's files), named with their size."""
     return [
-        SiteLink(
-            d.href, f"{d.name}, " + (f"{d.pages} pages, " if d.pages else "") + human_size(d.size)
-        )
+        SiteLink(d.href, f"Download the {d.name} ({button_facts(d)})")
         for d in downloads
         if d.format
     ]
@@ -144,16 +142,18 @@ def open_graph(book: Book, cover_href: str) -> str:
     return "".join(f'<meta property="{k}" content="{x(v)}">\n' for k, v in tags)
 
 
+def button_facts(download: Download) -> str:
+    """A file's size, and its pages when it has pages: "487 KB, 57 pages"."""
+    return human_size(download.size) + (f", {download.pages} pages" if download.pages else "")
+
+
 def button_html(download: Download) -> str:
     """One download: a large link with the format, and its size and pages underneath."""
-    facts = [human_size(download.size)]
-    if download.pages:
-        facts.append(f"{download.pages} pages")
     kind = "button" if download.format else "button secondary"  # the printer's files: quieter
     return (
         f'<li><a class="{kind}" href="{x(download.href)}" download type="{download.media_type}">'
         f'<span class="format">Download the {x(download.name)}</span>'
-        f'<span class="facts">{x(", ".join(facts))}</span></a></li>'
+        f'<span class="facts">{x(button_facts(download))}</span></a></li>'
     )
 
 

@@ -162,7 +162,7 @@ def footer_html(book: Book, downloads: list[SiteLink]) -> str:
     """The foot of every page: the book, who made it, its files and its rights line."""
     config = book.config
     year = (config.date or "")[:4]
-    made = [", ".join(config.authors), config.publisher or "", year]
+    made = list(dict.fromkeys([", ".join(config.authors), config.publisher or "", year]))
     isbn = (config.identifier or "").removeprefix("urn:isbn:")
     files = "".join(f'<li><a href="{x(d.href)}" download>{x(d.title)}</a></li>' for d in downloads)
     lines = [
