@@ -170,6 +170,74 @@ def test_the_sideways_check_catches_a_wide_element(web_site, browser):
     assert overflow > 0
 
 
+def test_a_wide_table_scrolls_in_its_box_with_a_cue_and_the_page_does_not(web_site, browser):
+    site = web_site("rich")
+    [path] = [p for p in site.pages if "<table" in (site.folder / p).read_text()]
+    page = browser.new_page(viewport={"width": 390, "height": 900})
+    page.goto(site.base + path, wait_until="networkidle")
+    # Five more columns: wider than a phone, as a real wide table would be.
+    page.evaluate("""() => { for (const row of document.querySelector('main table').rows)
+        for (let i = 0; i < 5; i++) row.append(row.cells[1].cloneNode(true)); }""")
+    box = page.locator("main .table-scroll")
+    sizes = box.evaluate("b => [b.scrollWidth, b.clientWidth, b.tabIndex]")
+    page_overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    cue = box.evaluate("b => getComputedStyle(b).backgroundImage")
+    box.evaluate("b => b.scrollLeft = 200")
+    caption_left = page.evaluate(
+        "document.querySelector('main caption').getBoundingClientRect().left"
+        " - document.querySelector('main .table-scroll').getBoundingClientRect().left"
+    )
+    page.close()
+    assert sizes[0] > sizes[1] + 100 and sizes[2] == 0, sizes  # it scrolls, by keyboard too
+    assert page_overflow <= 0, page_overflow
+    assert cue.count("gradient(") == 4, cue  # edges that shade where more of the table is
+    assert abs(caption_left) < 1, caption_left  # the caption stays in view
+
+
+def markers_before_headings(folder: Path, pages: list[str]) -> list[str]:
+    """Page markers standing before a heading rather than with the text they mark."""
+    found = []
+    for path in pages:
+        tree = lxml.html.parse(str(folder / path))
+        for marker in tree.xpath("//span[@class='page-marker']"):
+            after = marker.getnext()
+            if after is not None and after.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+                found.append(f"{path}: page {marker.get('data-page')} before <{after.tag}>")
+    return found
+
+
+def test_page_markers_sit_with_their_text(web_site, tmp_path):
+    site = web_site("sample")
+    assert markers_before_headings(site.folder, site.pages[1:]) == []
+    # The check catches a marker left before a heading, as the EPUB has it.
+    copy = tmp_path / site.pages[3]
+    text = (site.folder / site.pages[3]).read_text()
+    copy.write_text(text.replace("<h1", '<span class="page-marker" data-page="x"></span><h1', 1))
+    assert markers_before_headings(tmp_path, [site.pages[3]]) != []
+
+
+def test_open_graph_addresses_are_absolute_or_absent(web_site):
+    from quire.config import BookConfig
+    from quire.render.html.download import open_graph
+    from quire.render.html.layout import head_html
+
+    site = web_site("sample")
+    index = lxml.html.parse(str(site.folder / "index.html"))
+    assert index.xpath("//meta[@property='og:image' or @property='og:url']") == []
+    assert index.xpath("//link[@rel='canonical']") == []
+    config = BookConfig(title="Russia", lang="en", site_url="https://books.example.org/russia/")
+    book = types.SimpleNamespace(config=config)  # the settings are all the head uses
+    tags = lxml.html.fragment_fromstring(open_graph(book, "images/cover.jpg"), create_parent=True)
+    found = {m.get("property"): m.get("content") for m in tags.iter("meta")}
+    assert found["og:url"] == "https://books.example.org/russia/"
+    assert found["og:image"] == "https://books.example.org/russia/images/cover.jpg"
+    head = lxml.html.document_fromstring(head_html(book, "Ch", "03-ch.html") + "<body></body>")
+    [canonical] = head.xpath("//link[@rel='canonical']/@href")
+    assert canonical == "https://books.example.org/russia/03-ch.html"
+
+
 def chapter_words(site: Site, path: str) -> set[str]:
     """The words of one page's text."""
     main = lxml.html.parse(str(site.folder / path)).find(".//main")
@@ -178,21 +246,72 @@ def chapter_words(site: Site, path: str) -> set[str]:
     return set(WORD.findall(main.text_content()))
 
 
-def test_search_finds_a_word_of_the_middle_chapter(web_site, browser):
-    site = web_site("sample")
+def middle_chapter_word(site: Site) -> tuple[str, str]:
+    """The middle chapter, and a word of it that no other page has."""
     chapters = site.pages[1:]
     middle = chapters[len(chapters) // 2]
     others = set().union(*(chapter_words(site, p) for p in chapters if p != middle))
     unique = sorted(w for w in chapter_words(site, middle) - others if w.isalpha() and len(w) > 5)
     assert unique, f"no word only {middle} has"
-    page = browser.new_page()
-    page.goto(site.base + site.pages[1], wait_until="networkidle")
-    page.fill("#q", unique[0])
+    return middle, unique[0]
+
+
+def search_results(page, start: str, query: str) -> list[str]:
+    """Search from a page's box: the addresses of the results, best first."""
+    page.goto(start, wait_until="networkidle")
+    page.fill("#q", query)
     page.click(".search button")
     page.wait_for_selector(".results li a")
-    found = page.eval_on_selector_all(".results li a", "links => links.map(a => a.href)")
-    page.goto(found[0], wait_until="networkidle")
-    assert page.url == site.base + middle, (unique[0], found)
+    return page.eval_on_selector_all(".results li a", "links => links.map(a => a.href)")
+
+
+def assert_opens_at_the_spot(page, url: str, chapter_url: str) -> None:
+    """The result opens the chapter at an element of it (the section the word is in)."""
+    page.goto(url, wait_until="networkidle")
+    path, _hash, fragment = page.url.partition("#")
+    assert path == chapter_url, url
+    assert fragment and page.locator(f"[id='{fragment}']").count() == 1, url
+
+
+def test_search_finds_a_word_of_the_middle_chapter(web_site, browser):
+    site = web_site("sample")
+    middle, word = middle_chapter_word(site)
+    page = browser.new_page()
+    seen = []
+    page.on("request", lambda request: seen.append(request.url))
+    found = search_results(page, site.base + site.pages[1], word)
+    assert any("/pagefind/" in url for url in seen), "served over http, Pagefind searches"
+    assert_opens_at_the_spot(page, found[0], site.base + middle)
+    page.close()
+
+
+def test_search_works_from_files(web_site, browser):
+    site = web_site("sample")
+    middle, word = middle_chapter_word(site)
+    page = browser.new_page()
+    seen = []
+    page.on("request", lambda request: seen.append(request.url))
+    page.on("console", lambda message: message.type == "error" and seen.append(message.text))
+    found = search_results(page, (site.folder / "index.html").as_uri(), word)
+    assert_opens_at_the_spot(page, found[0], (site.folder / middle).as_uri())
+    page.close()
+    assert (site.folder / "search-text.js").as_uri() in seen
+    outside = [url for url in seen if not url.startswith(site.folder.as_uri() + "/")]
+    assert outside == [], outside
+
+
+def test_search_from_files_ignores_case_and_accents_and_marks_the_words(web_site, browser):
+    site = web_site("sample")
+    page = browser.new_page()
+    start = (site.folder / site.pages[1]).as_uri()
+    found = search_results(page, start, "LIENING")  # the glossary's Lièníng, Lenin in pinyin
+    assert found and all("glossary" in url for url in found), found
+    marks = page.eval_on_selector_all(".results mark", "marks => marks.map(m => m.textContent)")
+    assert marks and set(marks) == {"Lièníng"}, marks
+    page.fill("#q", "zzqxj")
+    page.click(".search button")
+    page.wait_for_function("document.querySelector('.results').innerText.includes('0 places')")
+    assert page.locator(".results li").count() == 0
     page.close()
 
 

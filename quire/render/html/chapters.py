@@ -76,6 +76,7 @@ def to_web(book: Book, body: etree._Element) -> None:
     """EPUB-isms out: no epub:type, links to .html files, visible page labels, note controls,
     tables that scroll in a box of their own, ids on section headings for search results."""
     names = {c.file_name: web_name(c) for c in book.chapters}
+    markers = []
     for element in list(body.iter()):
         if not isinstance(element.tag, str):
             continue
@@ -86,7 +87,7 @@ def to_web(book: Book, body: etree._Element) -> None:
             element.set("href", names[name] + hash_ + fragment)
         if element.get("role") == "doc-pagebreak":
             page_marker(element)
-            marker_into_block(element)
+            markers.append(element)
         elif element.tag == "table":
             scroll_box(element)
         elif element.tag == "section" and element.get("id"):
@@ -95,6 +96,8 @@ def to_web(book: Book, body: etree._Element) -> None:
             back = element.find(".//a[@role='doc-backlink']")
             number = (back.text or "").rstrip(".") if back is not None else ""
             element.set("aria-label", f"Note {number}")  # each note a landmark of its own name
+    for marker in reversed(markers):  # a blank page's marker follows the next page's inside
+        marker_into_block(marker)
 
 
 def page_marker(marker: etree._Element) -> None:
