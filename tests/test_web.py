@@ -390,7 +390,13 @@ def test_the_marker_check_catches_a_marker_on_the_wrong_page(web_site, tmp_path)
     copy = tmp_path / "site"
     shutil.copytree(site.folder, copy)
     page = copy / site.pages[5]
-    page.write_text(re.sub(r'data-page="(\d+)"', 'data-page="1"', page.read_text(), count=1))
+    marker = lxml.html.parse(str(page)).xpath("//span[@class='page-marker']")[0]
+    label, word = marker.get("data-page"), re.findall(r"[^\W\d]{4,}", marker.tail)[0]
+    labels, texts = pdf_pages(site.pdf)
+    # An earlier page that does not hold the marker's first word: wrong place and wrong order.
+    wrong = next(labels[n] for n in range(labels.index(label) - 2, 0, -1) if word not in texts[n])
+    text = page.read_text().replace(f'data-page="{label}"', f'data-page="{wrong}"', 1)
+    page.write_text(text)
     problems = marker_problems(copy, site.pages[1:], site.pdf)
     assert any("does not hold" in p for p in problems), problems
     assert any(p.startswith("markers out of order") for p in problems), problems
