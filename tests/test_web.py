@@ -76,6 +76,17 @@ def test_every_link_resolves_to_the_real_file(name, web_site):
         assert fetch(site.base + href) == (200, built.read_bytes())
 
 
+def test_every_footer_names_the_book_and_offers_its_files(web_site):
+    site = web_site("sample")
+    for path in site.pages:
+        [foot] = lxml.html.parse(str(site.folder / path)).xpath("//footer")
+        text = " ".join(foot.text_content().split())
+        assert "Russia–China Relations" in text and "2026" in text and "CC BY" in text, path
+        files = foot.xpath(".//a[@download]")
+        assert sorted(a.get("href")[-4:] for a in files) == ["epub", ".pdf"], path
+        assert all(re.search(r"\(\d+ KB", a.text_content()) for a in files), path
+
+
 def test_the_link_check_catches_a_broken_link_and_an_outside_one(web_site, tmp_path):
     site = web_site("sample")
     copy = tmp_path / "site"
@@ -298,6 +309,17 @@ def test_search_works_from_files(web_site, browser):
     assert (site.folder / "search-text.js").as_uri() in seen
     outside = [url for url in seen if not url.startswith(site.folder.as_uri() + "/")]
     assert outside == [], outside
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_violation_in_search_results(scheme, web_site, browser):
+    site = web_site("sample")
+    for start in (site.base + site.pages[2], (site.folder / site.pages[2]).as_uri()):
+        page = browser.new_page(color_scheme=scheme, viewport={"width": 390, "height": 900})
+        search_results(page, start, "Amur treaty")
+        result = axe_api.Axe().run(page)
+        page.close()
+        assert not result.violations_count, result.generate_report()
 
 
 def test_search_from_files_ignores_case_and_accents_and_marks_the_words(web_site, browser):

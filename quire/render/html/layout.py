@@ -163,12 +163,13 @@ def footer_html(book: Book, downloads: list[SiteLink]) -> str:
     config = book.config
     year = (config.date or "")[:4]
     made = list(dict.fromkeys([", ".join(config.authors), config.publisher or "", year]))
-    isbn = (config.identifier or "").removeprefix("urn:isbn:")
+    identifier = config.identifier or ""
+    isbn = identifier.removeprefix("urn:isbn:") if identifier.startswith("urn:isbn:") else ""
     files = "".join(f'<li><a href="{x(d.href)}" download>{x(d.title)}</a></li>' for d in downloads)
     lines = [
         f'<p class="foot-title"><a href="index.html">{x(config.title)}</a></p>',
         f"<p>{x(' · '.join(m for m in made if m))}</p>" if any(made) else "",
-        f"<p>ISBN {x(isbn)}</p>" if config.identifier != isbn else "",
+        f"<p>ISBN {x(isbn)}</p>" if isbn else "",
         f"<p>{x(config.rights)}</p>" if config.rights else "",
     ]
     return (
