@@ -95,8 +95,11 @@ function excerptPieces(text, folded, patterns) {
   const first = places.length ? Math.min(...places) : 0;
   let start = Math.max(0, first - 80);
   let end = Math.min(text.length, first + 160);
-  if (start > 0) start = text.indexOf(" ", start) + 1;
-  if (end < text.length) end = Math.max(text.lastIndexOf(" ", end), first + 1);
+  // Cut at spaces where there are any near (not in Chinese or Japanese, written without them).
+  const space = start > 0 ? text.indexOf(" ", start) : -1;
+  if (space >= 0 && space < first) start = space + 1;
+  const lastSpace = end < text.length ? text.lastIndexOf(" ", end) : -1;
+  if (lastSpace > first + 40) end = lastSpace;
   const hits = [];
   patterns.forEach((pattern) => {
     for (const m of folded.slice(start, end).matchAll(pattern)) {
