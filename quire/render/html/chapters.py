@@ -110,7 +110,8 @@ def page_marker(marker: etree._Element) -> None:
     del marker.attrib["role"]
     marker.set("class", "page-marker")
     marker.set("data-page", label)
-    marker.set("data-pagefind-ignore", "")  # not a word of the book for search
+    # Not a word of the book for search, nor of a heading's title in the results.
+    marker.set("data-pagefind-ignore", "all")
     hidden = etree.SubElement(marker, "span")
     hidden.set("class", "visually-hidden")
     hidden.text = "page "

@@ -71,6 +71,7 @@ def search_index(pages: dict[str, bytes], lang: str) -> dict[str, bytes]:
 
 TEXT_INDEX = "search-text.js"
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+NUMBERS = {"doc-noteref", "doc-backlink"}  # a note's call and its number linking back
 
 
 @dataclass
@@ -105,8 +106,8 @@ def page_sections(href: str, main: etree._Element) -> list[SearchSection]:
     parts: list[list[str]] = [[]]
 
     def walk(element: etree._Element) -> None:
-        if element.get("data-pagefind-ignore") is not None:
-            return  # page markers: not words of the book
+        if element.get("data-pagefind-ignore") is not None or element.get("role") in NUMBERS:
+            return  # page markers, note calls and note numbers: not words of the book
         if element.tag == "section" and element.get("id"):
             sections.append(SearchSection(f"{href}#{element.get('id')}", page_title, "", ""))
             parts.append([])
