@@ -229,6 +229,16 @@ def test_page_markers_sit_with_their_text(web_site, tmp_path):
     assert markers_before_headings(tmp_path, [site.pages[3]]) != []
 
 
+def test_site_url_is_an_https_folder():
+    from quire.config import SETTINGS
+
+    _field, convert = SETTINGS["site-url"]
+    assert convert("https://books.example.org/russia") == "https://books.example.org/russia/"
+    for bad in ("http://books.example.org/", "https://", "https://x.org/?page=1", "/russia/"):
+        with pytest.raises(TypeError, match="an https address"):
+            convert(bad)
+
+
 def test_open_graph_addresses_are_absolute_or_absent(web_site):
     from quire.config import BookConfig
     from quire.render.html.download import open_graph
