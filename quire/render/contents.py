@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
-from quire.transform import Chapter
+from quire.transform import LIST_TITLES, Book, Chapter, list_entries
+from quire.transform.lists import Entry
 
 
 def sections(chapter: Chapter, depth: int, href: str = "") -> list[tuple[str, str, int]]:
@@ -26,3 +27,14 @@ def nested_list(entries: list[tuple[str, str, int]], level: int = 2) -> str:
         parts.append(f"<li>{link}{nested_list(entries[index + 1 : deeper], own + 1)}</li>")
         index = deeper
     return "".join(parts) + "</ol>"
+
+
+def book_lists(book: Book) -> list[tuple[str, str, list[Entry]]]:
+    """(kind, title, entries) of each list of figures or tables the book asks for (`lof: true`,
+    `lot: true`) and has entries for, in the order print sets them."""
+    lists = []
+    for kind, wanted in (("list-of-figures", book.config.lof), ("list-of-tables", book.config.lot)):
+        entries = list_entries(book.chapters, kind) if wanted else []
+        if entries:
+            lists.append((kind, LIST_TITLES[kind], entries))
+    return lists

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from quire.render.contents import book_lists
 from quire.render.html.chapters import web_name
 from quire.render.html.layout import (
     SiteLink,
@@ -19,7 +20,7 @@ from quire.render.html.layout import (
     public_url,
     x,
 )
-from quire.transform import LIST_TITLES, Book, list_entries
+from quire.transform import Book
 
 OPF_NS = {"opf": "http://www.idpf.org/2007/opf"}
 # The EPUB's schema.org accessibility properties, repeated in the page's JSON-LD.
@@ -160,17 +161,15 @@ def button_html(download: Download) -> str:
 def _list_navs(book: Book) -> list[str]:
     """The lists of figures and tables that `lof: true` and `lot: true` ask for."""
     navs = []
-    for kind, wanted in (("list-of-figures", book.config.lof), ("list-of-tables", book.config.lot)):
-        entries = list_entries(book.chapters, kind) if wanted else []
-        if entries:
-            items = "".join(
-                f'<li><a href="{x(web_name(e.chapter))}#{x(e.id)}">{x(e.text)}</a></li>'
-                for e in entries
-            )
-            navs.append(
-                f'<nav class="toc index-toc {kind}" aria-labelledby="{kind}-title">\n'
-                f'<h2 id="{kind}-title">{x(LIST_TITLES[kind])}</h2>\n<ol>{items}</ol>\n</nav>\n'
-            )
+    for kind, title, entries in book_lists(book):
+        items = "".join(
+            f'<li><a href="{x(web_name(e.chapter))}#{x(e.id)}">{x(e.text)}</a></li>'
+            for e in entries
+        )
+        navs.append(
+            f'<nav class="toc index-toc {kind}" aria-labelledby="{kind}-title">\n'
+            f'<h2 id="{kind}-title">{x(title)}</h2>\n<ol>{items}</ol>\n</nav>\n'
+        )
     return navs
 
 

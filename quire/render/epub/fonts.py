@@ -1,0 +1,140 @@
+"""The embedded fonts: subsets for the text each family draws, obfuscated as OCF asks."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from lxml import etree
+
+from quire.fonts import FontFile, FontSet, load_fonts
+from quire.render.epub.document import Page
+from quire.transform import Book
+
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+
+# EPUB 3.3 core media types of the font files Quire ships.
+FONT_MEDIA_TYPES = {".ttf": "font/ttf", ".otf": "font/otf"}
+
+# Text set in the monospaced family (epub.css); everything else is in the text family.
+MONO_TAGS = ("code", "pre", "kbd", "samp")
+
+# What a reading system may draw without its being in the text: list numbers and the
+# hyphen of automatic hyphenation (epub.css has `hyphens: auto`).
+GENERATED_TEXT = "0123456789.-\u2010"
+
+
+@dataclass(frozen=True)
+class EmbeddedFont:
+    """One subset font file of the package."""
+
+    href: str  # inside EPUB/, e.g. fonts/CharisSIL-Regular.ttf
+    media_type: str
+    data: bytes
+
+
+def page_text(pages: list[Page]) -> tuple[str, str]:
+    """The distinct characters of the pages' text: (set in the text family, set in monospace)."""
+    prose: dict[str, None] = {}
+    mono: dict[str, None] = {}
+    code = " or ".join(f"ancestor::h:{tag}" for tag in MONO_TAGS)
+    for page in pages:
+        root = etree.fromstring(page.xhtml.encode("utf-8"))
+        for text in root.xpath(f"//h:body//text()[not({code})]", namespaces={"h": XHTML_NS}):
+            prose.update(dict.fromkeys(text))
+        for text in root.xpath(f"//h:body//text()[{code}]", namespaces={"h": XHTML_NS}):
+            mono.update(dict.fromkeys(text))
+    return "".join(prose), "".join(mono)
+
+
+def font_roles(fonts: FontSet) -> dict[str, FontSet]:
+    """The families the style sheet names, by role: "text", "mono" and "cjk" (when shipped)."""
+    roles: dict[str, FontSet] = {}
+    for name in fonts.families():
+        family = fonts.family(name)
+        role = "cjk" if family.is_cjk else "mono" if family.monospaced else "text"
+        roles.setdefault(role, family)
+    return roles
+
+
+def family_text(fonts: FontSet, pages: list[Page]) -> list[tuple[FontSet, str]]:
+    """Each embedded family with the characters it must draw.
+
+    The text family gets all the text outside code (and list numbers and the hyphen); the
+    monospaced family the text in code, pre, kbd and samp; the CJK family what some face of
+    the text family lacks, which is what a reading system falls back to it for.
+    """
+    prose, mono = page_text(pages)
+    roles = font_roles(fonts)
+    result = []
+    text = roles.get("text")
+    if text is not None:
+        body = "".join(dict.fromkeys(prose + GENERATED_TEXT))
+        result.append((text, body))
+        faces = [FontSet((f,)) for f in text.files]
+        prose = "".join(c for c in prose if not all(face.maps(c) for face in faces))
+    if "mono" in roles:
+        result.append((roles["mono"], mono))
+    if "cjk" in roles:
+        result.append((roles["cjk"], prose))
+    return result
+
+
+def embedded_fonts(book: Book, pages: list[Page]) -> tuple[tuple[EmbeddedFont, ...], str]:
+    """Subsets of the shipped fonts for the characters the pages use, and their @font-face CSS.
+
+    A file none of whose characters the book uses is left out (the monospaced family of a
+    book without code, the CJK family of a book without Chinese).
+    """
+    fonts = load_fonts(book.styles / "fonts")
+    embedded: list[EmbeddedFont] = []
+    used: list[FontFile] = []
+    for family, text in family_text(fonts, pages):
+        for file in family.files:
+            face = FontSet((file,))
+            if not any(face.maps(c) for c in text if not c.isspace()):
+                continue
+            data = face.subset(text)[file.path.name]
+            media_type = FONT_MEDIA_TYPES[file.path.suffix.lower()]
+            embedded.append(EmbeddedFont("fonts/" + file.path.name, media_type, data))
+            used.append(file)
+    css = FontSet(tuple(used)).font_face_css(lambda f: "../fonts/" + f.path.name)
+    header = (
+        "/* The book's fonts, subset to the characters it uses. Each file keeps its copyright"
+        " and licence in its name table. */\n"
+    )
+    return tuple(embedded), header + css
+
+
+OBFUSCATION_ALGORITHM = "http://www.idpf.org/2008/embedding"
+
+
+def obfuscation_key(identifier: str) -> bytes:
+    """The OCF font obfuscation key: SHA-1 of the unique identifier without white space."""
+    return hashlib.sha1(re.sub("[ \t\r\n]", "", identifier).encode("utf-8")).digest()
+
+
+def obfuscate(data: bytes, key: bytes) -> bytes:
+    """IDPF font obfuscation (OCF 3.3): XOR the first 1040 bytes with the key.
+
+    It marks the fonts as part of this book and discourages lifting them out of it, which is what
+    the OFL FAQ (1.11, 1.12) expects of fonts embedded in a document. It is its own inverse.
+    """
+    head = bytes(byte ^ key[i % len(key)] for i, byte in enumerate(data[:1040]))
+    return head + data[1040:]
+
+
+def encryption_document(fonts: tuple[EmbeddedFont, ...]) -> str:
+    """META-INF/encryption.xml, listing each obfuscated font."""
+    entries = "".join(
+        f'<enc:EncryptedData><enc:EncryptionMethod Algorithm="{OBFUSCATION_ALGORITHM}"/>'
+        f'<enc:CipherData><enc:CipherReference URI="EPUB/{f.href}"/></enc:CipherData>'
+        "</enc:EncryptedData>\n"
+        for f in fonts
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container" '
+        'xmlns:enc="http://www.w3.org/2001/04/xmlenc#">\n' + entries + "</encryption>\n"
+    )

@@ -1,0 +1,186 @@
+"""The navigation document (contents, lists, landmarks, page list) and the EPUB 2 NCX."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import quoteattr
+
+from quire.render import PageStart
+from quire.render.contents import book_lists, nested_list, sections
+from quire.render.epub.document import PRINT_FRONT, Page, marker_html, x, xhtml_page
+from quire.render.pages import roman
+from quire.transform import Book
+
+BEFORE_CONTENTS = {"copyright-page", "dedication", "epigraph"}
+
+EPUB_LIST_TYPES = {"list-of-figures": "lof", "list-of-tables": "lot"}
+NAV_DEPTH = 2  # without `toc-depth`, the nav lists chapters and their sections
+
+
+def _contents_position(pages: list[Page]) -> int:
+    """The contents follow the title page and the copyright-like pages, before the preface."""
+    position = 0
+    for index, page in enumerate(pages):
+        if page.chapter is None or (
+            page.chapter.role == "front" and page.chapter.kind in BEFORE_CONTENTS
+        ):
+            position = index + 1
+        else:
+            break
+    return position
+
+
+def _toc_items(pages: list[Page], depth: int) -> list[tuple[str, str, list[tuple[str, str, int]]]]:
+    """(href, title, [(href, title, level) of its sections]) for each chapter page."""
+    items = []
+    for page in pages:
+        if page.chapter is None or not page.chapter.title:
+            continue  # untitled front matter, as pandoc has it: in the spine, not the contents
+        items.append((page.href, page.title, sections(page.chapter, depth, page.href)))
+    return items
+
+
+def _toc_html(pages: list[Page], depth: int) -> str:
+    """The contents as nested lists: each chapter, then its sections down to `depth`."""
+    toc = [
+        f'<li><a href="{href}">{x(title)}</a>{nested_list(subs)}</li>'
+        for href, title, subs in _toc_items(pages, depth)
+    ]
+    return "<ol>" + "\n".join(toc) + "</ol>"
+
+
+def _list_navs(book: Book, starts: tuple[PageStart, ...]) -> list[str]:
+    """The lists of figures and tables (epub:type lof, lot), each after the markers of the
+    printed pages it fills."""
+    navs = []
+    for kind, title, entries in book_lists(book):
+        items = "".join(
+            f'<li><a href="text/{e.chapter.file_name}#{x(e.id)}">{x(e.text)}</a></li>'
+            for e in entries
+        )
+        navs += [marker_html(label) for label in _front_labels(starts, kind)]
+        navs.append(
+            # Each <nav> is a landmark: its own name keeps the landmarks unique (Ace).
+            f'<nav epub:type="{EPUB_LIST_TYPES[kind]}" id="{kind}" aria-label="{x(title)}">'
+            f"<h2>{x(title)}</h2><ol>{items}</ol></nav>"
+        )
+    return navs
+
+
+def _landmarks_html(pages: list[Page]) -> str:
+    """Landmarks: cover, title page, contents, start of the body, back matter."""
+    marks = [
+        ("cover", "text/cover.xhtml", "Cover"),
+        ("titlepage", "text/title.xhtml", "Title Page"),
+        ("toc", "nav.xhtml#toc", "Contents"),
+    ]
+    body = next((p for p in pages if p.chapter and p.chapter.role == "body"), None)
+    if body:
+        marks.append(("bodymatter", body.href, "Start of Content"))
+    back = next((p for p in pages if p.chapter and p.chapter.role == "back"), None)
+    if back:
+        marks.append(("backmatter", back.href, "Back Matter"))
+    return "".join(f'<li><a epub:type="{t}" href="{h}">{x(n)}</a></li>' for t, h, n in marks)
+
+
+def page_targets(pages: list[Page]) -> list[tuple[str, str]]:
+    """(label, href) of every printed page with a marker, in reading order."""
+    return [(label, f"{p.href}#page-{label}") for p in pages for label in p.page_labels]
+
+
+def _front_labels(starts: tuple[PageStart, ...], element_id: str) -> list[str]:
+    """The labels of the printed pages that open in one front-matter element (a blank page
+    counts with the element after it)."""
+    return [s.label for s in starts if s.element_id == element_id and not s.chars]
+
+
+def nav_page(book: Book, pages: list[Page], starts: tuple[PageStart, ...]) -> Page:
+    """The EPUB 3 navigation document: contents, landmarks and the print edition's page list."""
+    labels = tuple(
+        s.label for s in starts if PRINT_FRONT.get(s.element_id) == "contents" and not s.chars
+    )
+    contents_labels = _front_labels(starts, "contents")
+    # The nav is not in `pages` yet; its markers go first, as in print (after the title pages).
+    nav = Page("nav.xhtml", "Contents", "", "nav", page_labels=labels)
+    position = _contents_position(pages)
+    targets = page_targets([*pages[:position], nav, *pages[position:]])
+    parts = [
+        '<body epub:type="frontmatter">',
+        *(marker_html(label) for label in contents_labels),
+        f'<nav epub:type="toc" id="toc" role="doc-toc"><h1>{x(book.config.toc_title or "Contents")}</h1>',
+        _toc_html(pages, book.config.toc_depth or NAV_DEPTH) + "</nav>",
+        *_list_navs(book, starts),
+        '<nav epub:type="landmarks" id="landmarks" aria-label="Landmarks" hidden="">'
+        f"<h2>Landmarks</h2><ol>{_landmarks_html(pages)}</ol></nav>",
+    ]
+    if targets:
+        entries = "".join(f'<li><a href="{h}">{x(label)}</a></li>' for label, h in targets)
+        parts.append(
+            '<nav epub:type="page-list" id="page-list" role="doc-pagelist" aria-label="Pages"'
+            f' hidden=""><h2>Pages</h2><ol>{entries}</ol></nav>'
+        )
+    parts.append("</body>")
+    xhtml = xhtml_page(book, "Contents", "\n".join(parts), css="styles/epub.css")
+    return Page("nav.xhtml", "Contents", xhtml, "nav", page_labels=labels)
+
+
+def _nav_points(pages: list[Page], depth: int) -> list[str]:
+    """The NCX navMap's points: chapters with their sections (one level under), in play order."""
+    points, order = [], 0
+    for href, title, subs in _toc_items(pages, depth):
+        order += 1
+        own = order
+        inner = []
+        for sub_href, sub_title, _level in subs:
+            order += 1
+            inner.append(
+                f'<navPoint id="np-{order}" playOrder="{order}"><navLabel><text>{x(sub_title)}'
+                f'</text></navLabel><content src="{sub_href}"/></navPoint>'
+            )
+        points.append(
+            f'<navPoint id="np-{own}" playOrder="{own}"><navLabel><text>{x(title)}'
+            f'</text></navLabel><content src="{href}"/>{"".join(inner)}</navPoint>'
+        )
+    return points
+
+
+def _page_value(label: str) -> int:
+    """The number a page label stands for: 7 for "7", 4 for "iv"."""
+    if label.isdigit():
+        return int(label)
+    return next((n for n in range(1, 400) if roman(n) == label), 0)
+
+
+def _page_list_ncx(targets: list[tuple[str, str]], first_order: int) -> str:
+    """The NCX pageList: one pageTarget per printed page, front matter typed as such."""
+    items = []
+    for n, (label, href) in enumerate(targets):
+        kind = "normal" if label.isdigit() else "front"
+        items.append(
+            f'<pageTarget id="pt-{n + 1}" type="{kind}" value="{_page_value(label)}"'
+            f' playOrder="{first_order + n}"><navLabel><text>{x(label)}</text></navLabel>'
+            f'<content src="{href}"/></pageTarget>'
+        )
+    return "<pageList><navLabel><text>Pages</text></navLabel>" + "".join(items) + "</pageList>\n"
+
+
+def ncx_document(book: Book, pages: list[Page]) -> str:
+    """The EPUB 2 NCX, for older reading systems: contents and, with a print edition, its pages."""
+    depth = book.config.toc_depth or NAV_DEPTH
+    points = _nav_points(pages, depth)
+    order = sum(1 + len(subs) for _h, _t, subs in _toc_items(pages, depth))
+    targets = page_targets(pages)
+    numbers = [int(label) for label, _ in targets if label.isdigit()]
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<ncx xmlns="http://www.daisy.org/z3986/2005/ncx/" version="2005-1">\n'
+        f'<head><meta name="dtb:uid" content={quoteattr(book.config.identifier or "")}/>'
+        '<meta name="dtb:depth" content="2"/>'
+        f'<meta name="dtb:totalPageCount" content="{len(targets)}"/>'
+        f'<meta name="dtb:maxPageNumber" content="{max(numbers, default=0)}"/></head>\n'
+        f"<docTitle><text>{x(book.config.title)}</text></docTitle>\n"
+        "<navMap>\n"
+        + "\n".join(points)
+        + "\n</navMap>\n"
+        + (_page_list_ncx(targets, order + 1) if targets else "")
+        + "</ncx>\n"
+    )
