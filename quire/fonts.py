@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import tinycss2
-from fontTools import subset as ft_subset
 from fontTools.ttLib import TTFont, TTLibError
 from lxml import etree
 
@@ -234,6 +233,8 @@ def _subset_file(path: Path, wanted: set[int]) -> bytes:
 @functools.lru_cache(maxsize=32)
 def _cached_subset(path: str, mtime_ns: int, size: int, unicodes: frozenset[int]) -> bytes:
     """The subset of a font file (cached per path+mtime+size and code points)."""
+    from fontTools import subset as ft_subset  # only a build that embeds fonts needs it
+
     options = ft_subset.Options()
     options.layout_features = ["*"]
     options.name_IDs = ["*"]  # keep the copyright and licence fields (OFL)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import json
 import os
 import tempfile
@@ -33,6 +34,14 @@ if TYPE_CHECKING:
 # The web edition last: it offers the other files for download.
 FORMATS = ("pdf", "epub", "html")
 RENDER_ORDER = ("pdf", *press.PRESS_FORMATS, "epub", "html")
+# Where each format's renderer lives.
+RENDERERS = {
+    "pdf": ("quire.render.pdf", "PdfRenderer"),
+    "interior": ("quire.press.interior", "InteriorRenderer"),
+    "cover": ("quire.press.cover", "CoverRenderer"),
+    "epub": ("quire.render.epub", "EpubRenderer"),
+    "html": ("quire.render.html", "HtmlRenderer"),
+}
 NEEDED = {"html": ("pdf", "epub")}  # formats a format is made from, rendered even if not asked for
 Report = Callable[[str, float, str], None]
 
@@ -41,22 +50,15 @@ def renderers_for(
     formats: tuple[str, ...], cache: Path | None = None, progress: Progress | None = None
 ) -> list[Renderer]:
     """The renderers for the requested formats, in the order they must run."""
-    # Imported here, not above: a build with nothing to do never needs them (see incremental.py).
-    from quire.press.cover import CoverRenderer
-    from quire.press.interior import InteriorRenderer
-    from quire.render.epub import EpubRenderer
-    from quire.render.html import HtmlRenderer
-    from quire.render.pdf import PdfRenderer
-
-    available: dict[str, Renderer] = {
-        "pdf": PdfRenderer(cache, progress),
-        "interior": InteriorRenderer(),
-        "cover": CoverRenderer(),
-        "epub": EpubRenderer(),
-        "html": HtmlRenderer(),
-    }
+    # Imported here, not above, and only those wanted: a build with nothing to do needs none
+    # (see incremental.py), and an EPUB-only build need not load the print machinery.
     wanted = set(formats).union(*(NEEDED.get(f, ()) for f in formats))
-    return [available[f] for f in RENDER_ORDER if f in wanted]
+    renderers: list[Renderer] = []
+    for name in (f for f in RENDER_ORDER if f in wanted):
+        module, class_name = RENDERERS[name]
+        renderer = getattr(importlib.import_module(module), class_name)
+        renderers.append(renderer(cache, progress) if name == "pdf" else renderer())
+    return renderers
 
 
 def timed(report: Report, name: str, func: Callable[..., Any], *args: Any) -> Any:
