@@ -41,6 +41,8 @@ end
 io.stdout:write("[" .. table.concat(docs, ",") .. "]")
 """
 BATCH_MARK = re.compile(r"^@@quire-file@@\n", re.MULTILINE)
+# A code block in json.dumps' spelling of pandoc's AST (those without an id pandoc numbers).
+CODE_BLOCK = '"t": "CodeBlock"'
 QUOTED_INPUT = re.compile(r"(?:TeX math (.+?), rendering as TeX|citation (\S+) not found)")
 
 
@@ -242,6 +244,46 @@ def write_html(
     doc = {"pandoc-api-version": api_version, "meta": {}, "blocks": blocks}
     args = ["--from", "json", "--to", "html5", *HTML_WRITER_ARGS]
     return run_pandoc(args, json.dumps(doc), None, where=placer(sources))
+
+
+def write_chapters_html(
+    chapters: list[Any],
+    api_version: list[int],
+    sources: tuple[SourceFile, ...] = (),
+) -> str:
+    """Write chapter Divs as one HTML5 fragment, the two halves of the book side by side.
+
+    Pandoc writes each top-level Div on its own, with one exception: it numbers code blocks
+    that have no id (cb1, cb2, ...) through the whole document. So the book is cut only where
+    no such code block comes before the cut, and the HTML is what one run would write.
+    """
+    parts = [json.dumps(chapter) for chapter in chapters]
+    cut = _html_cut(parts)
+    if cut is None:
+        return write_html(chapters, api_version, sources)
+    header = json.dumps({"pandoc-api-version": api_version, "meta": {}})[:-1]
+    docs = [f'{header}, "blocks": [{", ".join(half)}]}}' for half in (parts[:cut], parts[cut:])]
+    args = ["--from", "json", "--to", "html5", *HTML_WRITER_ARGS]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        written = list(pool.map(lambda doc: _run(args, doc, None), docs))
+    where = placer(sources)
+    for _html, stderr in written:  # in reading order, whichever half finished first
+        report_warnings(stderr, None, where)
+    return "".join(html for html, _stderr in written)
+
+
+def _html_cut(parts: list[str]) -> int | None:
+    """Where to cut the chapters (as JSON) in two of about the same size; None to write them
+    in one run (a single chapter, or a code block in the first half)."""
+    total = sum(len(part) for part in parts)
+    written = 0
+    for index, part in enumerate(parts[:-1]):
+        if CODE_BLOCK in part:
+            return None
+        written += len(part)
+        if written * 2 >= total:
+            return index + 1
+    return None
 
 
 def placer(sources: tuple[SourceFile, ...]) -> Callable[[str], tuple[str | None, int | None]]:

@@ -10,7 +10,7 @@ from quire import images
 from quire.confine import Confinement
 from quire.errors import Problem
 from quire.manuscript import Manuscript, SourceFile
-from quire.pandoc import Parsed, api_version, write_html
+from quire.pandoc import Parsed, api_version, write_chapters_html
 from quire.transform.ast import iter_nodes, locate, walk
 from quire.transform.citations import cite
 from quire.transform.figures import generated_folders
@@ -116,7 +116,7 @@ def _write_chapters(drafts: list[Draft], sources: tuple[SourceFile, ...]) -> lis
         blocks, count = number_notes(draft.blocks, f"n{index}")
         note_counts.append(count)
         wrapped.append({"t": "Div", "c": [[f"quire-chapter-{index}", [], []], blocks]})
-    html = write_html(wrapped, api_version(), sources)
+    html = write_chapters_html(wrapped, api_version(), sources)
     elements = [e for e in lxml.html.fragments_fromstring(html) if isinstance(e.tag, str)]
     return [
         make_chapter(index, draft, element, count)
