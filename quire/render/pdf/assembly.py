@@ -2,7 +2,8 @@
 
 What one document would have had once and the units have each: the page sequence (with the
 blank versos that put each chapter on a recto), page labels, named destinations and the links
-to them, the outline, and the PDF/UA structure tree. The tree is rebuilt as one Document
+to them, the outline, the font programs (one per face, see shared_fonts.py), and the PDF/UA
+structure tree. The tree is rebuilt as one Document
 element holding every unit's elements; the keys of the ParentTree (which maps each page's
 marked content and each link annotation back to its structure element) are renumbered, and
 each page's /StructParents and each annotation's /StructParent with them.
@@ -16,6 +17,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem, String
 
 from quire.render.pdf.html import ANCHOR_SCHEME
+from quire.render.pdf.shared_fonts import share_font_programs
 
 FOLIO_XOBJECT = "/QuireFolio"
 CATALOG_KEYS = ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata", "/OutputIntents")
@@ -49,6 +51,7 @@ def assemble(
     _point_links_home(out)
     _stamp_folios(out, stamps)
     _label_pages(out, body_start)
+    share_font_programs(out)
     for key in CATALOG_KEYS:
         if key in sources[0].Root:
             out.Root[key] = _copy(out, sources[0], sources[0].Root[key])
