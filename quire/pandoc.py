@@ -46,6 +46,9 @@ CODE_BLOCK = '"t": "CodeBlock"'
 QUOTED_INPUT = re.compile(r"(?:TeX math (.+?), rendering as TeX|citation (\S+) not found)")
 
 
+_versions_seen: list[list[int]] = []  # the AST version of the documents pandoc wrote
+
+
 @dataclass(frozen=True)
 class Parsed:
     """One source file as pandoc's AST: the metadata and the blocks."""
@@ -168,6 +171,7 @@ def _decoded(source: SourceFile, ast_json: str) -> Parsed:
         from quire.bounds import too_deep_to_decode
 
         raise too_deep_to_decode(source, ast_json) from None
+    _seen(doc)
     return Parsed(source, doc.get("meta", {}), doc.get("blocks", []))
 
 
@@ -215,8 +219,9 @@ def parse_batch(sources: tuple[SourceFile, ...]) -> list[Parsed]:
     parts = BATCH_MARK.split(stderr)[1:]
     if len(parts) != len(sources) or len(docs) != len(sources):
         return _parse_one_by_one(sources)
-    for source, part in zip(sources, parts, strict=True):
+    for source, part, doc in zip(sources, parts, docs, strict=True):
         report_warnings(part, source.name)
+        _seen(doc)
     return [
         Parsed(s, d.get("meta", {}), d.get("blocks", []))
         for s, d in zip(sources, docs, strict=True)
@@ -301,12 +306,19 @@ def placer(sources: tuple[SourceFile, ...]) -> Callable[[str], tuple[str | None,
     return where
 
 
-@cache
 def api_version() -> list[int]:
-    """The AST version of the bundled pandoc, for documents we assemble ourselves."""
-    return json.loads(run_pandoc(["--from", "markdown", "--to", "json"], "", None))[
-        "pandoc-api-version"
-    ]
+    """The AST version of the bundled pandoc, for documents we assemble ourselves: that of the
+    documents parsed so far (asking pandoc costs a process), or pandoc's answer."""
+    if not _versions_seen:
+        empty = json.loads(run_pandoc(["--from", "markdown", "--to", "json"], "", None))
+        _versions_seen.append(empty["pandoc-api-version"])
+    return _versions_seen[0]
+
+
+def _seen(doc: dict[str, Any]) -> None:
+    """Note a parsed document's AST version for api_version()."""
+    if not _versions_seen and "pandoc-api-version" in doc:
+        _versions_seen.append(doc["pandoc-api-version"])
 
 
 def stringify(node: Any) -> str:
