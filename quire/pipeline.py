@@ -124,7 +124,9 @@ def build(
         report, "package", package, out, slug, fingerprint, {f: outputs[f] for f in formats}
     )
     config = book.config
-    bleed = _bleed(config)
+    # Only print files have a bleed; an EPUB-only build need not load the print renderer for it.
+    printed = any(f in ("pdf", *press.PRESS_FORMATS) for f in formats)
+    bleed = _bleed(config) if printed else 0.0
     record = incremental.record(
         inputs,
         [(w.path, w.format, w.size, w.pages, w.notes) for w in written],
