@@ -3,7 +3,8 @@
     python bench/bench.py 10000 50000          # sizes in words (150000 and 300000 also work)
 
 Each figure is the wall time of a fresh process (as a user runs it) and the peak resident
-memory of its largest process (for Quire: the main process or a layout worker). Ratios are
+memory of its largest process (for Quire: the main process or a layout worker), with the sum
+of the peaks of all its processes (sampled from /proc every 50 ms). Ratios are
 against bare pandoc (EPUB) and bare pandoc + WeasyPrint (PDF) measured just before.
 """
 
@@ -14,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -23,22 +25,52 @@ sys.path.insert(0, str(HERE))
 from make_book import make_book  # noqa: E402
 
 
-def measure(*args: str) -> tuple[float, float]:
-    """(seconds, peak MiB of the largest process) of one command, run from the repository."""
+def measure(*args: str) -> tuple[float, float, float]:
+    """(seconds, peak MiB of the largest process, sum of every process's peak MiB) of one
+    command, run from the repository."""
     start = time.perf_counter()
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peaks: dict[int, int] = {}
+    done = threading.Event()
+    sampler = threading.Thread(target=_sample_peaks, args=(proc.pid, done, peaks))
+    sampler.start()
     _pid, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
     if status != 0:
         raise SystemExit(f"failed: {' '.join(args)}\n{proc.stderr.read().decode()}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_maxrss / 1024, sum(peaks.values()) / 1024
 
 
-def quire(source: Path, out: Path, *extra: str) -> tuple[float, float]:
+def _sample_peaks(root: int, done: threading.Event, peaks: dict[int, int]) -> None:
+    """Note the peak resident memory (VmHWM, KiB) of root and its descendants until done."""
+    while not done.wait(0.05):
+        parents = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+        family, grown = {root}, True
+        while grown:
+            grown = {pid for pid, parent in parents.items() if parent in family} - family
+            family |= grown
+        for pid in family:
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks[pid] = max(peaks.get(pid, 0), int(line.split()[1]))
+
+
+def quire(source: Path, out: Path, *extra: str) -> tuple[float, float, float]:
     return measure(sys.executable, "build.py", str(source), "--out", str(out), *extra)
 
 
-def bench(words: int, work: Path) -> dict[str, tuple[float, float]]:
+def bench(words: int, work: Path) -> dict[str, tuple[float, float, float]]:
     """Every measurement for one book size."""
     book = make_book(work / f"book-{words}", words)
     bare = HERE / "bare.py"
@@ -56,7 +88,7 @@ def bench(words: int, work: Path) -> dict[str, tuple[float, float]]:
     return runs
 
 
-def table(results: dict[int, dict[str, tuple[float, float]]]) -> str:
+def table(results: dict[int, dict[str, tuple[float, float, float]]]) -> str:
     """The Markdown table of the README."""
     rows = [
         "| words | bare pandoc EPUB | bare pandoc + WeasyPrint PDF | Quire EPUB | "
@@ -70,7 +102,8 @@ def table(results: dict[int, dict[str, tuple[float, float]]]) -> str:
             f"| {words:,} | {bare_epub:.1f} s | {bare_pdf:.1f} s, {r['bare pdf'][1]:.0f} MiB | "
             f"{r['quire epub'][0]:.1f} s ({r['quire epub'][0] / bare_epub:.2f}×) | "
             f"{full:.1f} s ({full / bare_pdf:.2f}× bare PDF), {r['quire full'][1]:.0f} MiB "
-            f"({r['quire full'][1] / r['bare pdf'][1]:.2f}×) | "
+            f"({r['quire full'][1] / r['bare pdf'][1]:.2f}×; all processes {r['quire full'][2]:.0f}"
+            " MiB) | "
             f"{r['quire no-op'][0]:.2f} s | "
             f"{r['quire one word'][0]:.1f} s ({r['quire one word'][0] / full:.2f}× full) |"
         )
@@ -84,7 +117,7 @@ def main(sizes: list[int]) -> None:
         for words in sizes:
             results[words] = bench(words, work)
             print(f"{words} words: " + ", ".join(
-                f"{k} {s:.2f} s {m:.0f} MiB" for k, (s, m) in results[words].items()),
+                f"{k} {s:.2f} s {m:.0f} MiB (sum {t:.0f})" for k, (s, m, t) in results[words].items()),
                 flush=True)  # fmt: skip
         print(table(results))
     finally:
