@@ -23,7 +23,6 @@ LINE_IN_MESSAGE = re.compile(r"line (\d+)")
 # Pandoc's manual advises a timeout and a heap cap for untrusted input ("A note on security").
 PANDOC_SECONDS = 60
 PANDOC_HEAP_MIB = 1024
-# What a pandoc warning quotes from the input: a formula, or a citation key (searched as @key).
 # Reads {"texts": [Markdown, ...], "abbreviations": [...]} from stdin and writes a JSON list of
 # their ASTs, read with the reader options pandoc's command line uses (its defaults differ from
 # a script's: 72 columns, the abbreviations data file). Before each file it marks stderr, so
@@ -43,6 +42,7 @@ io.stdout:write("[" .. table.concat(docs, ",") .. "]")
 BATCH_MARK = re.compile(r"^@@quire-file@@\n", re.MULTILINE)
 # A code block in json.dumps' spelling of pandoc's AST (those without an id pandoc numbers).
 CODE_BLOCK = '"t": "CodeBlock"'
+# What a pandoc warning quotes from the input: a formula, or a citation key (searched as @key).
 QUOTED_INPUT = re.compile(r"(?:TeX math (.+?), rendering as TeX|citation (\S+) not found)")
 
 
