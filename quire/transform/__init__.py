@@ -26,7 +26,7 @@ from quire.transform.sources import (
     cover_asset,
     images_without_alt,
     mark_decorative_figures,
-    mark_images,
+    marked_image,
     raw_images_without_alt,
     refuse_missing_alt,
     resolve_sources,
@@ -37,9 +37,9 @@ from quire.transform.structure import (
     ascii_slug,
     chapter_level,
     dedupe_ids,
+    delimited_list,
     gather_chapters,
     make_chapter,
-    mark_list_delimiters,
     number_notes,
     shift_headings,
 )
@@ -72,7 +72,7 @@ def transform(manuscript: Manuscript, parsed: list[Parsed]) -> Book:
         blocks = translate_raw_latex(item)
         mark_decorative_figures(blocks)
         missing_alt += images_without_alt(item, blocks)
-        blocks = shift_headings(mark_list_delimiters(mark_images(blocks)), level)
+        blocks = shift_headings(walk(blocks, _marked), level)
         if numbers:
             blocks = numbers.number(blocks)
         gather_chapters(drafts, item, blocks)
@@ -107,6 +107,11 @@ def transform(manuscript: Manuscript, parsed: list[Parsed]) -> Book:
         epub_css=epub_css,
         generated=generated_folders(tuple(a.path for a in assets.values())),
     )
+
+
+def _marked(node: dict) -> dict | None:
+    """Images marked and `a)` lists kept, in one walk: each visitor has its own kind of node."""
+    return marked_image(node) or delimited_list(node)
 
 
 def _write_chapters(drafts: list[Draft], sources: tuple[SourceFile, ...]) -> list[Chapter]:

@@ -16,7 +16,7 @@ from quire.css import check_stylesheets
 from quire.errors import BuildError, Problem, warn
 from quire.manuscript import Manuscript, display_name
 from quire.pandoc import Parsed, stringify
-from quire.transform.ast import iter_nodes, locate, walk
+from quire.transform.ast import iter_nodes, locate
 from quire.transform.figures import is_pdf, pdf_figure
 from quire.transform.model import Chapter
 from quire.transform.structure import ascii_slug
@@ -81,17 +81,14 @@ def refuse_missing_alt(problems: list[Problem]) -> None:
         raise BuildError(problems=[replace(p, hint=ALT_HINT) for p in problems])
 
 
-def mark_images(blocks: list[Any]) -> list[Any]:
-    """Mark Markdown images, so that what pandoc writes as <embed> or <video> stays an image."""
-
-    def visit(node: dict[str, Any]) -> Any:
-        if node["t"] != "Image":
-            return None
-        attr, alt, target = node["c"]
-        keyvals = [*attr[2], [IMAGE_MARK, "1"], [ALT_MARK, stringify(alt)]]
-        return {"t": "Image", "c": [[attr[0], attr[1], keyvals], alt, target]}
-
-    return walk(blocks, visit)
+def marked_image(node: dict[str, Any]) -> dict[str, Any] | None:
+    """A Markdown image marked, so that what pandoc writes as <embed> or <video> stays an
+    image (a `walk` visitor); None for any other node."""
+    if node["t"] != "Image":
+        return None
+    attr, alt, target = node["c"]
+    keyvals = [*attr[2], [IMAGE_MARK, "1"], [ALT_MARK, stringify(alt)]]
+    return {"t": "Image", "c": [[attr[0], attr[1], keyvals], alt, target]}
 
 
 def restore_images(chapter: Chapter) -> None:

@@ -104,19 +104,16 @@ def shift_headings(blocks: list[Any], level: int) -> list[Any]:
 LIST_DELIMITERS = {"OneParen": "paren-list", "TwoParens": "parens-list"}
 
 
-def mark_list_delimiters(blocks: list[Any]) -> list[Any]:
-    """Keep `a)` and `(i)` list markers: pandoc's HTML drops the delimiter, a class keeps it."""
-
-    def visit(node: dict[str, Any]) -> Any:
-        if node["t"] != "OrderedList":
-            return None
-        delimiter = node["c"][0][2]["t"]
-        if delimiter not in LIST_DELIMITERS:
-            return None
-        counter = [["style", f"counter-reset: quire-item {node['c'][0][0] - 1}"]]
-        return {"t": "Div", "c": [["", [LIST_DELIMITERS[delimiter]], counter], [node]]}
-
-    return walk(blocks, visit)
+def delimited_list(node: dict[str, Any]) -> dict[str, Any] | None:
+    """An `a)` or `(i)` list in a Div whose class keeps the delimiter, which pandoc's HTML
+    drops (a `walk` visitor); None for any other node."""
+    if node["t"] != "OrderedList":
+        return None
+    delimiter = node["c"][0][2]["t"]
+    if delimiter not in LIST_DELIMITERS:
+        return None
+    counter = [["style", f"counter-reset: quire-item {node['c'][0][0] - 1}"]]
+    return {"t": "Div", "c": [["", [LIST_DELIMITERS[delimiter]], counter], [node]]}
 
 
 def gather_chapters(drafts: list[Draft], parsed: Parsed, blocks: list[Any]) -> None:
