@@ -165,8 +165,8 @@ def test_a_unit_cut_short_by_layout_is_an_error_naming_it(small_book, tmp_path, 
     monkeypatch.setenv("QUIRE_WORKERS", "1")  # lay out in this process, where the patch is
     render = PrintStyle.render
 
-    def drop_last_page(self, markup, extra_css=""):
-        document, messages = render(self, markup, extra_css)
+    def drop_last_page(self, markup, extra_css="", fixes=None):
+        document, messages = render(self, markup, extra_css, fixes)
         if 'id="ch-2"' in markup:
             del document.pages[-1]  # as if WeasyPrint had stopped the flow early
         return document, messages

@@ -7,6 +7,7 @@ become the build's warnings in the main process.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +45,8 @@ BASE_MARGINS = (0.75, 0.625, 0.8)
 HEAD_REACH = 0.36  # inches (measured 0.345 in Charis SIL)
 FOLIO_GAP = 0.3375  # inches from the text to the folio's line, as print.css centres it today
 FOLIO_REACH = 0.52  # inches (measured 0.502 in Charis SIL)
-MAX_LAYOUTS = 4  # layout passes: the gutter, then paragraphs that must not strand a note
+MAX_LAYOUTS = 4  # layout passes: the gutter, then tables too wide for the page
+MAX_PAGE_FIXES = 3  # a page made again with a fix, at most this many times
 # A unit prints the page numbers Quire writes into it (data-page) instead of asking WeasyPrint
 # for target-counter(), which cannot see pages in other units. Same look as print.css's rules.
 UNIT_CSS = """
@@ -191,28 +193,137 @@ def _boxes(box):  # noqa: ANN001, ANN202 - WeasyPrint boxes
 
 
 def layout_faults(document) -> dict[str, str]:  # noqa: ANN001 - WeasyPrint Document
-    """Blocks that end a page badly, each with the class (print.css) that sets it better.
+    """Blocks that end a page badly, each with the class (print.css) that sets it better."""
+    faults = {}
+    for page in document.pages:
+        fault = page_fault(page._page_box)
+        if fault:
+            faults[fault[0]] = fault[1]
+    return faults
+
+
+def page_fault(page_box) -> tuple[str, str] | None:  # noqa: ANN001 - WeasyPrint PageBox
+    """The last block of a page that ends it badly, with the fix it needs; None if none does.
 
     `hold-lines`: the page prints a note's call but not the note, because WeasyPrint moved
     the note on to fit a line that widows and orphans require. `whole-words`: the page's last
     line ends in a hyphen, carrying half a word over the page turn.
     """
-    faults = {}
-    for page in document.pages:
-        root, *areas = page._page_box.children  # the footnote area, when the page has notes
-        blocks = [b for b in _boxes(root) if b.element is not None]
-        named = [b.element.get("data-line-block") for b in blocks]
-        named = [name for name in named if name]
-        if not named:
-            continue
-        noted = {id(b.element) for area in areas for b in _boxes(area) if b.element is not None}
-        calls = [b for b in blocks if getattr(b, "element_tag", "").endswith("::footnote-call")]
-        texts = [b.text for b in _boxes(root) if getattr(b, "text", "").strip()]
-        if any(id(call.element) not in noted for call in calls):
-            faults[named[-1]] = "hold-lines"
-        elif texts and texts[-1].endswith(HYPHENATION_MARK):
-            faults[named[-1]] = "whole-words"
-    return faults
+    root, *areas = page_box.children  # the footnote area, when the page has notes
+    blocks = [b for b in _boxes(root) if b.element is not None]
+    named = [b.element.get("data-line-block") for b in blocks]
+    named = [name for name in named if name]
+    if not named:
+        return None
+    noted = {id(b.element) for area in areas for b in _boxes(area) if b.element is not None}
+    calls = [b for b in blocks if getattr(b, "element_tag", "").endswith("::footnote-call")]
+    if any(id(call.element) not in noted for call in calls):
+        return named[-1], "hold-lines"
+    texts = [b.text for b in _boxes(root) if getattr(b, "text", "").strip()]
+    if texts and texts[-1].endswith(HYPHENATION_MARK):
+        return named[-1], "whole-words"
+    return None
+
+
+# What each fix sets on a block and everything inside it, as print.css's classes of the same
+# names would (.hold-lines, .whole-words); a note's text keeps its own hyphenation.
+FIX_STYLES = {"hold-lines": {"orphans": 3, "widows": 3}, "whole-words": {"hyphens": "manual"}}
+
+
+class fixing_pages:  # noqa: N801 - used as a context manager, like a function
+    """While WeasyPrint paginates, a page that ends badly is made again at once, with the fix
+    set on the block at fault, before the pages after it are made.
+
+    Why: fixing after a whole layout costs a layout of the document for each round of faults
+    (two or three). Here a fault costs one page. The fix is the style print.css's class would
+    give (FIX_STYLES), set on the block's boxes, so the block's lines from this page on are set
+    with it; WeasyPrint carries on from the page's start as it does when it re-makes a page
+    whose counters changed. `fixes` collects the fixes (block name -> class), one per block:
+    a block fixed once is not fixed again, which ends the loop.
+    """
+
+    def __init__(self, fixes: dict[str, str]) -> None:
+        self.fixes = fixes
+
+    def __enter__(self) -> dict[str, str]:
+        from weasyprint.layout import page as paging
+
+        self.paging, self.remake = paging, paging.remake_page
+        blocks: dict[int, dict[str, list]] = {}  # id(root box) -> block name -> its boxes
+
+        def remake_page(index, context, root_box, html):  # noqa: ANN001, ANN202
+            saved = _page_state(context, index)
+            page, resume_at = self.remake(index, context, root_box, html)
+            for _ in range(MAX_PAGE_FIXES):
+                fault = page_fault(page)
+                if fault is None or fault[0] in self.fixes:
+                    break
+                self.fixes[fault[0]] = fault[1]
+                if id(root_box) not in blocks:
+                    blocks[id(root_box)] = _named_blocks(root_box)
+                for box in blocks[id(root_box)].get(fault[0], ()):
+                    for inner in _boxes(box):
+                        inner.style.update(FIX_STYLES[fault[1]])
+                _restore_page_state(context, index, saved)
+                page, resume_at = self.remake(index, context, root_box, html)
+            return page, resume_at
+
+        paging.remake_page = remake_page
+        return self.fixes
+
+    def __exit__(self, *exc: object) -> None:
+        self.paging.remake_page = self.remake
+
+
+def _named_blocks(root_box) -> dict[str, list]:  # noqa: ANN001 - WeasyPrint box
+    """The boxes of each block of lines Quire named (data-line-block), in the unlaid tree."""
+    named: dict[str, list] = {}
+    for box in _boxes(root_box):
+        name = box.element.get("data-line-block") if box.element is not None else None
+        if name and (not named.get(name) or named[name][-1].element is not box.element):
+            named.setdefault(name, []).append(box)
+    return named
+
+
+def _page_state(context, index: int) -> tuple:  # noqa: ANN001 - WeasyPrint LayoutContext
+    """What making a page changes in WeasyPrint's layout context, to make it again."""
+    remake = context.page_maker[index][-1]
+    targets = context.target_collector  # what target-counter() learnt on the page
+    lookups = [
+        (item, item.page_maker_index, item.pending, item.cached_page_counter_values)
+        for item in targets.counter_lookup_items.values()
+    ]
+    anchors = [
+        (item, item.page_maker_index, item.cached_page_counter_values)
+        for item in targets.target_lookup_items.values()
+    ]
+    return (
+        list(context.footnotes), list(context.reported_footnotes),
+        dict(context.broken_out_of_flow), list(context.rendered_notes or []),
+        {name: {n: list(b) for n, b in pages.items()} for name, pages in context.running_elements.items()},
+        {key: list(value) if isinstance(value, list) else value for key, value in remake.items()},
+        lookups, anchors,
+    )  # fmt: skip
+
+
+def _restore_page_state(context, index: int, saved: tuple) -> None:  # noqa: ANN001
+    footnotes, reported, broken, rendered, running, remake, lookups, anchors = saved
+    context.footnotes[:] = footnotes
+    context.reported_footnotes = list(reported)
+    context.broken_out_of_flow = dict(broken)
+    if context.rendered_notes is not None:
+        context.rendered_notes[:] = rendered
+    for name, pages in running.items():
+        context.running_elements[name].clear()
+        context.running_elements[name].update(pages)
+    for item, page, pending, values in lookups:
+        item.page_maker_index, item.pending, item.cached_page_counter_values = page, pending, values
+    for item, page, values in anchors:
+        item.page_maker_index, item.cached_page_counter_values = page, values
+    context.page_maker[index][-1].clear()
+    context.page_maker[index][-1].update(
+        {k: list(v) if isinstance(v, list) else v for k, v in remake.items()}
+    )
 
 
 @dataclass(frozen=True)
@@ -227,8 +338,11 @@ class PrintStyle:
     variant: str | None  # pdf/ua-1, pdf/a-3b or None
     book_css: tuple[str, ...] = ()  # the book's own print style sheets, after Quire's
 
-    def render(self, markup: str, extra_css: str = ""):  # noqa: ANN201 - WeasyPrint Document
-        """Lay an HTML document out with print.css; (document, WeasyPrint's messages)."""
+    def render(self, markup: str, extra_css: str = "", fixes: dict[str, str] | None = None):  # noqa: ANN201
+        """Lay an HTML document out with print.css; (document, WeasyPrint's messages).
+
+        With `fixes`, a page that ends badly is made again with the fix (fixing_pages), and
+        the fixes made are added to it."""
         from weasyprint import CSS, HTML
         from weasyprint.text.fonts import FontConfiguration
 
@@ -242,7 +356,8 @@ class PrintStyle:
             CSS(string=self.page_css + extra_css, font_config=fonts),
         ]
         source = HTML(string=markup, base_url=self.base_url, url_fetcher=fetcher)
-        with capture_weasyprint_log() as messages:
+        fixing = fixing_pages(fixes) if fixes is not None else contextlib.nullcontext()
+        with capture_weasyprint_log() as messages, fixing:
             document = source.render(
                 stylesheets=sheets, pdf_variant=self.variant, font_config=fonts
             )
@@ -306,18 +421,20 @@ def apply_fixes(markup: str, fixes: dict[str, str]) -> str:
 
 
 def lay_out_unit(job: UnitJob) -> UnitLayout:
-    """Lay one unit out, again with fixes until no block ends a page badly (worker process)."""
+    """Lay one unit out, each page that ends badly made again with a fix as it is made, and
+    again as a whole only when a table is too wide (worker process)."""
     from weasyprint.urls import FatalURLFetchingError
 
-    fixes: dict[str, str] = {}
+    fixes: dict[str, str] = {}  # tables set smaller or split (another layout each time)
     try:
         for _ in range(MAX_LAYOUTS):
-            document, messages = job.style.render(apply_fixes(job.html, fixes), UNIT_CSS)
-            faults = {k: v for k, v in layout_faults(document).items() if k not in fixes}
-            faults.update(wide_table_faults(document, fixes))
+            lines: dict[str, str] = {}  # blocks of lines fixed while the pages were made
+            document, messages = job.style.render(apply_fixes(job.html, fixes), UNIT_CSS, lines)
+            faults = wide_table_faults(document, fixes)
             if not faults:
                 break
             fixes = {**fixes, **faults}
+        fixes = {**fixes, **lines}
     except FatalURLFetchingError as exc:
         return UnitLayout(
             job.name, b"", [], {}, {}, True, True, [], str(exc.args[0] if exc.args else "?")

@@ -17,7 +17,6 @@ from quire.render.pdf.layout import (
     PrintStyle,
     capture_weasyprint_log,
     fitted_gutter,
-    layout_faults,
     page_css,
     report_layout_messages,
 )
@@ -26,16 +25,16 @@ from quire.transform import Book
 
 
 def render_single(book: Book, style_of) -> Output:  # noqa: ANN001
-    """Lay the book out until the gutter fits the page count and every note sits with its call."""
+    """Lay the book out until the gutter fits the page count and every note sits with its call
+    (each page that ends badly is made again with a fix as it is made, as a unit's are)."""
     gutter = fitted_gutter(book.config, 0)
-    fixes: dict[str, str] = {}
+    fixes: dict[str, str] = {}  # tables set smaller or split
     for _ in range(MAX_LAYOUTS):
         style: PrintStyle = style_of(page_css(book, gutter))
-        document, messages = style.render(book_html(book, fixes))
+        document, messages = style.render(book_html(book, fixes), "", {})
         report_layout_messages(book, messages)
         fitted = fitted_gutter(book.config, len(document.pages))
-        faults = {k: v for k, v in layout_faults(document).items() if k not in fixes}
-        faults.update(wide_table_faults(document, fixes))
+        faults = wide_table_faults(document, fixes)
         if fitted == gutter and not faults:
             break
         gutter, fixes = fitted, {**fixes, **faults}
