@@ -5,10 +5,13 @@ How numbers cross units. Every unit opens on a recto, so its layout depends only
 content, the style and the gutter, never on where it falls. Folios are margin boxes and never
 move text: units are laid out without them and the book's folios are stamped on at assembly
 (folios.py). What a unit prints itself, a "(page N)" reference or a contents entry, is written
-into its HTML from the best guess at hand (the last build's numbers, or page counts estimated
-from the text); the contents is laid out last, once the other units' pages are known. After
-assembly the printed numbers are compared with the real ones and only a unit that printed a
-wrong one is laid out again (a fix-point, in practice one extra round on a cold build).
+into its HTML when the unit starts, from the best knowledge at hand: the real pages of the
+units laid out by then (units start in reading order, so those are the ones before it), the
+last build's numbers, or page counts estimated from the text and scaled by what the chapters
+laid out so far took; the contents is laid out last, once the other units' pages are known.
+After assembly the printed numbers are compared with the real ones and only a unit that
+printed a wrong one is laid out again (a fix-point; on the bench books the first round is
+right).
 The gutter comes from the same guess at the page count, and is checked the same way.
 """
 
@@ -40,6 +43,7 @@ from quire.render.print_checks import check_no_loss
 from quire.transform import Book, locate
 
 MAX_ROUNDS = 4  # gutter or printed numbers corrected; more means a layout that never settles
+CALIBRATE_FROM = 4  # estimated pages: a shorter unit says little of how the text fills pages
 Progress = Callable[[int, int, int], None]  # units done, units in all, pages so far
 
 
@@ -58,6 +62,11 @@ class Composer:
         self.fresh: set[str] = set()  # keys of the layouts made in this build
         self.laid_out: list[str] = []  # labels of the units laid out (not from the cache)
         self.fixed = self._fixed_inputs()
+        self.estimates = [estimate_pages(book, u) for u in self.units]
+        unit_of = {c: u for u, unit in enumerate(self.units) for c in unit.chapters}
+        self.unit_of_id = {  # element id -> the unit it is in
+            name: unit_of.get(index - 1, 0) for name, index in element_ids(book).items()
+        }
 
     def _fixed_inputs(self) -> str:
         """The part of every key that is the same for all units: styles, fonts, versions."""
@@ -70,18 +79,22 @@ class Composer:
 
     def render(self) -> Output:
         """Lay out, check and assemble; the Output carries the cache entries to write."""
-        numbers, total = self._first_guess(self.cache.state())
+        state = self.cache.state()
+        known = {str(k): str(v) for k, v in state.get("numbers", {}).items()}
+        self.stated = {str(k): int(v) for k, v in state.get("pages", {}).items()}
+        nothing: list[UnitLayout | None] = [None] * len(self.units)
+        total = len(place(self.book, self.units, nothing, self._guesses(nothing)).sequence)
         gutter = fitted_gutter(self.book.config, total)
         for _ in range(MAX_ROUNDS):
             style = self.style_of(page_css(self.book, gutter))
-            layouts, printed = self._round(style, numbers)
+            layouts, printed = self._round(style, known)
             placement = place(self.book, self.units, layouts, self.guesses)
             actual = anchor_numbers(placement, layouts)
             fitted = fitted_gutter(self.book.config, len(placement.sequence))
             wrong = any(actual.get(t, n) != n for shown in printed for t, n in shown.items())
             if fitted == gutter and not wrong:
                 break
-            gutter, numbers = fitted, {**numbers, **actual}
+            gutter, known = fitted, {**known, **actual}
         else:
             raise BuildError("internal error: the print layout did not settle", kind="bug")
         self._check(layouts)
@@ -90,73 +103,93 @@ class Composer:
                 self.cache.store_unit(key, self.memo[key])
         return self._assemble(gutter, style, layouts, placement, actual)
 
-    def _first_guess(self, state: dict) -> tuple[dict[str, str], int]:
-        """Printed numbers and the page count: the last build's, else estimated from the text."""
-        known = state.get("pages", {})
-        self.guesses = [int(known.get(u.name) or estimate_pages(self.book, u)) for u in self.units]
-        guess = place(self.book, self.units, [None] * len(self.units), self.guesses)
-        unit_of = {c: u for u, unit in enumerate(self.units) for c in unit.chapters}
-        numbers = {
-            name: guess.number(unit_of.get(index - 1, 0), 0)
-            for name, index in element_ids(self.book).items()
-        }
-        numbers.update({str(k): str(v) for k, v in state.get("numbers", {}).items()})
-        return numbers, len(guess.sequence)
+    def _guesses(self, layouts: list[UnitLayout | None]) -> list[int]:
+        """Each unit's page count: laid out, the last build's, or estimated from its text with
+        the ratio of pages to estimate of the chapters laid out so far in this build.
+
+        Why: a chapter that prints "(page N)" for the next one needs its own page count before
+        it is laid out, and every chapter opens on a recto, so one page too many or too few
+        can move all that follow by two. The text's own ratio gets that right far more often.
+        """
+        made = [(len(x.pages), e) for x, e, u in zip(layouts, self.estimates, self.units,
+                strict=True) if x is not None and u.chapters and e >= CALIBRATE_FROM]  # fmt: skip
+        ratio = sum(m for m, _ in made) / sum(e for _, e in made) if made else 1.0
+        self.guesses = [
+            len(x.pages) if x is not None
+            else self.stated.get(u.name) or max(1, round(e * (ratio if u.chapters else 1)))
+            for x, e, u in zip(layouts, self.estimates, self.units, strict=True)
+        ]  # fmt: skip
+        return self.guesses
+
+    def _numbers_now(
+        self, layouts: list[UnitLayout | None], known: dict[str, str]
+    ) -> dict[str, str]:
+        """The best numbers at hand for every element id: from the units laid out so far, else
+        the last build's (or last round's), else the guessed first page of its unit."""
+        placement = place(self.book, self.units, layouts, self._guesses(layouts))
+        numbers = {name: placement.number(u, 0) for name, u in self.unit_of_id.items()}
+        numbers.update(known)
+        numbers.update(anchor_numbers(placement, layouts))
+        return numbers
 
     def _round(
-        self, style: PrintStyle, numbers: dict[str, str]
+        self, style: PrintStyle, known: dict[str, str]
     ) -> tuple[list[UnitLayout], list[dict[str, str]]]:
-        """Lay out every unit but the contents, then the contents with the numbers they give.
+        """Lay every unit out, in reading order as workers come free, the contents last.
 
-        Returns the layouts and, for each unit, the numbers it printed (target id -> number).
+        A unit's printed numbers are written in when it starts, from the units laid out by
+        then (the reading order makes those the units before it) and guesses for the rest, so
+        that most are right first time. Returns the layouts and, for each unit, the numbers
+        it printed (target id -> number).
         """
         layouts: list[UnitLayout | None] = [None] * len(self.units)
         printed: list[dict[str, str]] = [{} for _ in self.units]
-        late = [u for u, unit in enumerate(self.units) if unit.contents]
-        early = [u for u in range(len(self.units)) if u not in late]
-        for batch in (early, late):
-            if batch is late:
-                placement = place(self.book, self.units, layouts, self.guesses)
-                numbers = {**numbers, **anchor_numbers(placement, layouts)}
-            for u, (layout, shown) in self._lay_out(style, batch, numbers).items():
-                layouts[u], printed[u] = layout, shown
-        return layouts, printed
+        waiting = sorted(range(len(self.units)), key=lambda u: self.units[u].contents)
+        running: set[int] = set()
+        done = [0, 0]
 
-    def _lay_out(
-        self, style: PrintStyle, batch: list[int], numbers: dict[str, str]
-    ) -> dict[int, tuple[UnitLayout, dict[str, str]]]:
-        """Each unit of the batch, laid out unless this build or the cache already has it."""
-        results: dict[int, tuple[UnitLayout, dict[str, str]]] = {}
-        jobs = []
-        for u in batch:
-            unit = self.units[u]
-            sections = unit_sections(self.book, unit.chapters, unit.opening, unit.contents)
-            markup, shown, opening = unit_html(self.book, sections, unit.chapters_before, numbers)
-            key = self.keys[u] = self._key(style, markup)
-            layout = self.memo.get(key) or self.cache.unit(key)
-            if layout is None:
-                jobs.append((u, key, shown, UnitJob(unit.name, markup, style, opening)))
-            else:
-                self.memo[key], results[u] = layout, (layout, shown)
-        jobs.sort(key=lambda job: -len(job[3].html))  # the longest first, for an even finish
-        done = [len(batch) - len(jobs), 0]
-
-        def finished(layout: UnitLayout) -> None:
+        def finished(u: int, layout: UnitLayout) -> None:
+            layouts[u] = layout
+            running.discard(u)
             done[0] += 1
             done[1] += len(layout.pages)
-            self.progress(done[0], len(batch), done[1])
+            self.progress(done[0], len(self.units), done[1])
 
-        made = self.workers.map(lay_out_unit, [job[3] for job in jobs], finished)
-        for (u, key, shown, _job), layout in zip(jobs, made, strict=True):
+        def take() -> tuple[tuple[int, str], UnitJob] | None:
+            """The next unit to lay out; those this build or the cache has are taken at once."""
+            while waiting:
+                u, unit = waiting[0], self.units[waiting[0]]
+                if unit.contents and running:  # the contents waits for every chapter's pages
+                    return None
+                waiting.pop(0)
+                numbers = self._numbers_now(layouts, known)
+                sections = unit_sections(self.book, unit.chapters, unit.opening, unit.contents)
+                markup, printed[u], opening = unit_html(
+                    self.book, sections, unit.chapters_before, numbers
+                )
+                key = self.keys[u] = self._key(style, markup)
+                layout = self.memo.get(key) or self.cache.unit(key)
+                if layout is None:
+                    running.add(u)
+                    return (u, key), UnitJob(unit.name, markup, style, opening)
+                self.memo[key] = layout
+                finished(u, layout)
+            return None
+
+        def made(tag: tuple[int, str], layout: UnitLayout) -> None:
+            u, key = tag
             if layout.fetch_error:
                 raise BuildError(
                     f"the print layout refers to a file outside the book: {layout.fetch_error}",
                     hint="keep fonts, images and CSS files inside the book's folder or styles/",
                 )
-            self.memo[key], results[u] = layout, (layout, shown)
+            self.memo[key] = layout
             self.fresh.add(key)
             self.laid_out.append(self.units[u].label)
-        return results
+            finished(u, layout)
+
+        self.workers.run(lay_out_unit, take, made)
+        return layouts, printed  # type: ignore[return-value] - every unit is laid out now
 
     def _key(self, style: PrintStyle, markup: str) -> str:
         """The cache key of a unit's layout: everything it depends on."""

@@ -9,7 +9,7 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, as_completed, wait
 from typing import Any
 
 WORKERS_VARIABLE = "QUIRE_WORKERS"
@@ -53,18 +53,51 @@ class Workers:
                 results.append(func(job))
                 done(results[-1])
             return results
+        futures: dict[Future, int] = {
+            self._pool().submit(func, job): n for n, job in enumerate(jobs)
+        }
+        results: list[Any] = [None] * len(jobs)
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            done(results[futures[future]])
+        return results
+
+    def run(
+        self,
+        func: Callable[[Any], Any],
+        take: Callable[[], tuple[Any, Any] | None],
+        done: Callable[[Any, Any], None],
+    ) -> None:
+        """func(job) for each (tag, job) that take() gives, as workers come free; done(tag,
+        result) as each finishes. take() returns None when no job is ready yet: it is asked
+        again after the next one finishes, and the run ends when none is ready and none runs.
+        A job that would run alone while no pool is up runs here, saving the pool's start."""
+        pending: list[tuple[Any, Any]] = []
+        running: dict[Future, Any] = {}
+        while True:
+            while len(running) + len(pending) < self.count and (job := take()) is not None:
+                pending.append(job)
+            if len(pending) == 1 and not running and (self.pool is None or self.count <= 1):
+                tag, payload = pending.pop()
+                done(tag, func(payload))
+                continue
+            for tag, payload in pending:
+                running[self._pool().submit(func, payload)] = tag
+            pending = []
+            if not running:
+                return
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(finished, key=lambda f: str(running[f])):
+                done(running.pop(future), future.result())
+
+    def _pool(self) -> ProcessPoolExecutor:
         if self.pool is None:
             # fork: the workers start with Quire and WeasyPrint already imported.
             context = multiprocessing.get_context("fork")
             self.pool = ProcessPoolExecutor(
                 self.count, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),)
             )
-        futures: dict[Future, int] = {self.pool.submit(func, job): n for n, job in enumerate(jobs)}
-        results: list[Any] = [None] * len(jobs)
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            done(results[futures[future]])
-        return results
+        return self.pool
 
 
 def _worker_start(parent: int) -> None:

@@ -73,22 +73,23 @@ def plan_units(book: Book) -> list[Unit]:
     ]  # fmt: skip
 
 
-def estimate_pages(book: Book, unit: Unit) -> int:
-    """A first guess at a unit's page count, from its text and the page size."""
+def estimate_pages(book: Book, unit: Unit) -> float:
+    """A first guess at a unit's page count, from its text and the page size (not rounded:
+    the composer scales it by what the chapters laid out so far took, then rounds it)."""
     if unit.opening:
-        return 3 + max(1, sum(_text_pages(book, i) for i in unit.chapters))
+        return 3 + max(1.0, sum(_text_pages(book, i) for i in unit.chapters))
     if unit.contents:
         return 1 + len(book.chapters) // 30
     return sum(_text_pages(book, i) for i in unit.chapters)
 
 
-def _text_pages(book: Book, index: int) -> int:
+def _text_pages(book: Book, index: int) -> float:
     trim = book.config.trim
     area = max(1.0, (trim.width - 2.0) * (trim.height - 1.55))
     chars = sum(len(t.strip()) for t in book.chapters[index].body.itertext())
     figures = len(book.chapters[index].body.findall(".//img")) * 0.4
     opening = 0.4  # of a page: the space above a chapter's title
-    return max(1, round(chars / (area * CHARS_PER_SQUARE_INCH) + figures + opening + 0.5))
+    return max(1.0, chars / (area * CHARS_PER_SQUARE_INCH) + figures + opening)
 
 
 @dataclass
