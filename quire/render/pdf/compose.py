@@ -43,6 +43,8 @@ from quire.render.print_checks import check_no_loss
 from quire.transform import Book, locate
 
 MAX_ROUNDS = 4  # gutter or printed numbers corrected; more means a layout that never settles
+SHEET_FOLIOS = 64  # folios laid out on one sheet (fixed, so that the PDF is the same for any
+# number of workers)
 CALIBRATE_FROM = 4  # estimated pages: a shorter unit says little of how the text fills pages
 Progress = Callable[[int, int, int], None]  # units done, units in all, pages so far
 
@@ -228,11 +230,7 @@ class Composer:
         numbers: dict[str, str],
     ) -> Output:  # fmt: skip
         """Stamp the folios, join the units, and say what was laid out again."""
-        sheet_style = replace(style, page_css=page_css(self.book, gutter, marks=False))
-        stamps = self._stamps(sheet_style, layouts, placement)
-        blank = b""
-        if None in placement.sequence:  # laid out with crop marks, as a blank page has them
-            blank = self._sheets(style, {"blank": ()})["blank"][0]
+        stamps, blank = self._folios(gutter, style, layouts, placement)
         data = assemble([x.pdf for x in layouts], placement.sequence, placement.body_start,
                         stamps, blank)  # fmt: skip
         check_no_loss(self.book, data)
@@ -250,31 +248,40 @@ class Composer:
             cache_kept=frozenset(self.cache.used),
         )  # fmt: skip
 
-    def _stamps(
-        self, style: PrintStyle, layouts: list[UnitLayout], placement: Placement
-    ) -> dict[int, tuple[bytes, int]]:
-        """For each page with a folio, the sheet page that prints it."""
-        wanted: dict[str, tuple[Stamp, ...]] = {}
-        where: dict[str, list[int]] = {}
-        for u, layout in enumerate(layouts):
-            start = placement.starts[u]
-            pages = [(start + k, p) for k, p in enumerate(layout.pages) if p.folio]
-            if pages:
-                wanted[self.units[u].name] = tuple(
-                    Stamp(placement.folio(i, p.folio[1]), _side(i), p.folio[0]) for i, p in pages
-                )
-                where[self.units[u].name] = [i for i, _ in pages]
-        sheets = self._sheets(style, wanted)
-        return {
-            index: (sheets[name][0], sheets[name][1][n])
-            for name, indexes in where.items()
-            for n, index in enumerate(indexes)
-        }
+    def _folios(
+        self, gutter: float, style: PrintStyle, layouts: list[UnitLayout], placement: Placement
+    ) -> tuple[dict[int, tuple[bytes, int]], bytes]:
+        """For each page with a folio, the sheet page that prints it; and the blank verso.
 
-    def _sheets(self, style: PrintStyle, wanted: dict[str, tuple[Stamp, ...]]):  # noqa: ANN202
+        The folios go on sheets of SHEET_FOLIOS pages in reading order (a WeasyPrint layout
+        costs a fifth of a second before its first page), laid out at once in the workers.
+        """
+        folios = [
+            (i, Stamp(placement.folio(i, page.folio[1]), _side(i), page.folio[0]))
+            for u, layout in enumerate(layouts)
+            for i, page in enumerate(layout.pages, placement.starts[u])
+            if page.folio
+        ]
+        chunks = {
+            f"folios-{n // SHEET_FOLIOS}": folios[n : n + SHEET_FOLIOS]
+            for n in range(0, len(folios), SHEET_FOLIOS)
+        }
+        sheet_style = replace(style, page_css=page_css(self.book, gutter, marks=False))
+        wanted = {name: (tuple(s for _, s in chunk), sheet_style) for name, chunk in chunks.items()}
+        if None in placement.sequence:  # laid out with crop marks, as a blank page has them
+            wanted["blank"] = ((), style)
+        sheets = self._sheets(wanted)
+        stamps = {
+            index: (sheets[name][0], sheets[name][1][n])
+            for name, chunk in chunks.items()
+            for n, (index, _stamp) in enumerate(chunk)
+        }
+        return stamps, sheets["blank"][0] if "blank" in sheets else b""
+
+    def _sheets(self, wanted: dict[str, tuple[tuple[Stamp, ...], PrintStyle]]):  # noqa: ANN202
         """Folio sheets (or, for "blank", the blank verso), from the cache or laid out."""
         found, jobs = {}, []
-        for name, stamps in wanted.items():
+        for name, (stamps, style) in wanted.items():
             key = digest(self.fixed, "sheet", style.font_css, style.page_css, repr(stamps))
             cached = self.cache.sheet(key)
             if cached is None:

@@ -326,6 +326,9 @@ def _restore_page_state(context, index: int, saved: tuple) -> None:  # noqa: ANN
     )
 
 
+PARSED_STYLE: dict = {}  # (PrintStyle, extra CSS) -> (FontConfiguration, [CSS]), see _sheets
+
+
 @dataclass(frozen=True)
 class PrintStyle:
     """Everything but the HTML that a layout depends on, as plain data for a worker."""
@@ -343,18 +346,10 @@ class PrintStyle:
 
         With `fixes`, a page that ends badly is made again with the fix (fixing_pages), and
         the fixes made are added to it."""
-        from weasyprint import CSS, HTML
-        from weasyprint.text.fonts import FontConfiguration
+        from weasyprint import HTML
 
         fetcher = confined_fetcher(Confinement(tuple(Path(r) for r in self.roots)))
-        # @font-face rules load only through a FontConfiguration, which must outlive write_pdf.
-        fonts = FontConfiguration()
-        sheets = [
-            CSS(string=self.font_css, url_fetcher=fetcher, font_config=fonts),
-            CSS(filename=self.print_css, url_fetcher=fetcher, font_config=fonts),
-            *(CSS(filename=p, url_fetcher=fetcher, font_config=fonts) for p in self.book_css),
-            CSS(string=self.page_css + extra_css, font_config=fonts),
-        ]
+        fonts, sheets = self._sheets(extra_css)
         source = HTML(string=markup, base_url=self.base_url, url_fetcher=fetcher)
         fixing = fixing_pages(fixes) if fixes is not None else contextlib.nullcontext()
         with capture_weasyprint_log() as messages, fixing:
@@ -363,6 +358,29 @@ class PrintStyle:
             )
         document.quire_fonts = fonts  # keep the font configuration alive until write_pdf
         return document, messages
+
+    def _sheets(self, extra_css: str):  # noqa: ANN202 - (FontConfiguration, [CSS])
+        """The parsed style sheets and the fonts they load, kept for the next layout in this
+        process with the same style: parsing them and loading the fonts costs a fifth of a
+        second, a chapter's layout a second or two, and a worker lays out many units."""
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
+        key = (self, extra_css)
+        if key not in PARSED_STYLE:
+            fetcher = confined_fetcher(Confinement(tuple(Path(r) for r in self.roots)))
+            # @font-face rules load only through a FontConfiguration, which must outlive
+            # write_pdf.
+            fonts = FontConfiguration()
+            sheets = [
+                CSS(string=self.font_css, url_fetcher=fetcher, font_config=fonts),
+                CSS(filename=self.print_css, url_fetcher=fetcher, font_config=fonts),
+                *(CSS(filename=p, url_fetcher=fetcher, font_config=fonts) for p in self.book_css),
+                CSS(string=self.page_css + extra_css, font_config=fonts),
+            ]
+            PARSED_STYLE.clear()  # one style at a time: a build uses one or two
+            PARSED_STYLE[key] = fonts, sheets
+        return PARSED_STYLE[key]
 
 
 @dataclass(frozen=True)
