@@ -253,7 +253,7 @@ class Composer:
     ) -> tuple[dict[int, tuple[bytes, int]], bytes]:
         """For each page with a folio, the sheet page that prints it; and the blank verso.
 
-        The folios go on sheets of SHEET_FOLIOS pages in reading order (a WeasyPrint layout
+        The folios go on sheets of about SHEET_FOLIOS pages in reading order (a WeasyPrint layout
         costs a fifth of a second before its first page), laid out at once in the workers.
         """
         folios = [
@@ -262,10 +262,13 @@ class Composer:
             for i, page in enumerate(layout.pages, placement.starts[u])
             if page.folio
         ]
-        chunks = {
-            f"folios-{n // SHEET_FOLIOS}": folios[n : n + SHEET_FOLIOS]
-            for n in range(0, len(folios), SHEET_FOLIOS)
-        }
+        chunks: dict[str, list[tuple[int, Stamp]]] = {}
+        last = ""
+        for index, stamp in folios:  # a sheet begins on a right page, as a document does
+            if not chunks or (len(chunks[last]) >= SHEET_FOLIOS and stamp.side == "right"):
+                last = f"folios-{len(chunks)}"
+                chunks[last] = []
+            chunks[last].append((index, stamp))
         sheet_style = replace(style, page_css=page_css(self.book, gutter, marks=False))
         wanted = {name: (tuple(s for _, s in chunk), sheet_style) for name, chunk in chunks.items()}
         if None in placement.sequence:  # laid out with crop marks, as a blank page has them
