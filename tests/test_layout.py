@@ -81,6 +81,32 @@ def test_a_generated_book_joins_as_one_document(small_book, tmp_path, monkeypatc
     assert "(page" in "".join(a["pages"])  # cross-references between chapters
 
 
+def test_a_page_that_ends_badly_is_made_again_with_the_fix(small_book):
+    """Laid out plainly, some pages of the book end in a hyphen or strand a note; with the
+    fixes made while paginating, no page does unless its block was fixed already."""
+    from quire import manuscript, pandoc
+    from quire.fonts import load_fonts
+    from quire.render.pdf import _style_maker
+    from quire.render.pdf.html import book_html
+    from quire.render.pdf.layout import page_css, page_fault
+    from quire.transform import transform
+
+    source = manuscript.load(small_book)
+    book = transform(source, pandoc.parse_all(source.files))
+    fonts = load_fonts(book.styles / "fonts")
+    style = _style_maker(book, fonts.font_face_css(stand_ins=True))(page_css(book, 0.375))
+    plain, _ = style.render(book_html(book))
+    faults = [f for f in (page_fault(p._page_box) for p in plain.pages) if f]
+    assert faults, "the book should have a page that ends badly, for the fix to be tested"
+    fixes: dict[str, str] = {}
+    fixed, _ = style.render(book_html(book), "", fixes)
+    assert {name for name, _kind in faults} & set(fixes)
+    assert set(fixes.values()) <= {"hold-lines", "whole-words"}
+    for n, page in enumerate(fixed.pages):
+        fault = page_fault(page._page_box)
+        assert fault is None or fixes.get(fault[0]), f"page {n + 1} ends badly: {fault}"
+
+
 def test_one_structure_tree_with_consistent_parent_tree(build_case):
     with pikepdf.open(build_case("sample").pdf) as pdf:
         tree = pdf.Root.StructTreeRoot
