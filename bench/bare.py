@@ -33,7 +33,9 @@ def main(kind: str, folder: Path, out: Path) -> None:
         for key in ("front-matter", "chapters", "back-matter")
         for name in settings.get(key, [])
     ]
-    meta = [f"--metadata=title:{settings['title']}", f"--metadata=lang:{settings['lang']}"]
+    # --file-scope: each chapter's notes are its own, as in the book (and as Quire reads them)
+    meta = [f"--metadata=title:{settings['title']}", f"--metadata=lang:{settings['lang']}",
+            "--file-scope"]  # fmt: skip
     if kind == "epub":
         pypandoc.convert_file(files, "epub3", outputfile=str(out), extra_args=[*meta,
                               f"--resource-path={folder}"])  # fmt: skip

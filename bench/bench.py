@@ -5,7 +5,8 @@
 Each figure is the wall time of a fresh process (as a user runs it) and the peak resident
 memory of its largest process (for Quire: the main process or a layout worker), with the sum
 of the peaks of all its processes (sampled from /proc every 50 ms). Ratios are
-against bare pandoc (EPUB) and bare pandoc + WeasyPrint (PDF) measured just before.
+against bare pandoc (EPUB) and bare pandoc + WeasyPrint (PDF) measured just before. Run it with
+the same `nice` as everything else on a shared machine, and compare ratios from one run.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ def bench(words: int, work: Path) -> dict[str, tuple[float, float, float]]:
         "bare epub": measure(sys.executable, str(bare), "epub", str(book), str(work / "b.epub")),
         "bare pdf": measure(sys.executable, str(bare), "pdf", str(book), str(work / "b.pdf")),
         "quire epub": quire(book, work / f"epub-{words}", "--to", "epub"),
+        "quire pdf": quire(book, work / f"pdf-{words}", "--to", "pdf"),
         "quire full": quire(book, work / f"full-{words}"),
         "quire no-op": quire(book, work / f"full-{words}"),
     }
@@ -91,21 +93,22 @@ def bench(words: int, work: Path) -> dict[str, tuple[float, float, float]]:
 def table(results: dict[int, dict[str, tuple[float, float, float]]]) -> str:
     """The Markdown table of the README."""
     rows = [
-        "| words | bare pandoc EPUB | bare pandoc + WeasyPrint PDF | Quire EPUB | "
-        "Quire EPUB + PDF, cold | Quire no-op | Quire, one word changed |",
-        "|---|---|---|---|---|---|---|",
+        "| words | bare pandoc EPUB | bare pandoc + WeasyPrint PDF | Quire EPUB | Quire PDF | "
+        "Quire EPUB + PDF + web, cold | Quire no-op | Quire, one word changed |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for words, r in results.items():
         bare_epub, bare_pdf = r["bare epub"][0], r["bare pdf"][0]
-        full = r["quire full"][0]
+        full, pdf = r["quire full"], r["quire pdf"]
         rows.append(
             f"| {words:,} | {bare_epub:.1f} s | {bare_pdf:.1f} s, {r['bare pdf'][1]:.0f} MiB | "
             f"{r['quire epub'][0]:.1f} s ({r['quire epub'][0] / bare_epub:.2f}×) | "
-            f"{full:.1f} s ({full / bare_pdf:.2f}× bare PDF), {r['quire full'][1]:.0f} MiB "
-            f"({r['quire full'][1] / r['bare pdf'][1]:.2f}×; all processes {r['quire full'][2]:.0f}"
-            " MiB) | "
+            f"{pdf[0]:.1f} s ({pdf[0] / bare_pdf:.2f}×), largest process {pdf[1]:.0f} MiB "
+            f"({pdf[1] / r['bare pdf'][1]:.2f}×; all processes {pdf[2]:.0f} MiB) | "
+            f"{full[0]:.1f} s ({full[0] / bare_pdf:.2f}× bare PDF), {full[1]:.0f} MiB "
+            f"({full[1] / r['bare pdf'][1]:.2f}×; all processes {full[2]:.0f} MiB) | "
             f"{r['quire no-op'][0]:.2f} s | "
-            f"{r['quire one word'][0]:.1f} s ({r['quire one word'][0] / full:.2f}× full) |"
+            f"{r['quire one word'][0]:.1f} s ({r['quire one word'][0] / full[0]:.2f}× full) |"
         )
     return "\n".join(rows)
 
