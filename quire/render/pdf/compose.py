@@ -83,7 +83,11 @@ class Composer:
         """Lay out, check and assemble; the Output carries the cache entries to write."""
         state = self.cache.state()
         known = {str(k): str(v) for k, v in state.get("numbers", {}).items()}
-        self.stated = {str(k): int(v) for k, v in state.get("pages", {}).items()}
+        pages = state.get("pages")  # the last build's page counts, each trusted only if sane
+        self.stated = {
+            str(k): v for k, v in (pages if isinstance(pages, dict) else {}).items()
+            if isinstance(v, int) and v > 0
+        }  # fmt: skip
         nothing: list[UnitLayout | None] = [None] * len(self.units)
         total = len(place(self.book, self.units, nothing, self._guesses(nothing)).sequence)
         gutter = fitted_gutter(self.book.config, total)
