@@ -8,6 +8,7 @@ import importlib
 import json
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -102,10 +103,13 @@ def build(
     if done is not None:
         report("up to date", 0.0, "nothing changed since the last build; outputs untouched")
         return _written_again(done, manuscript.config)
+    preload = preload_print_libraries(formats)
     parsed = timed(report, "parse", pandoc.parse_all, manuscript.files)
     check_bounds(parsed)
     book = timed(report, "transform", transform, manuscript, parsed)
     check_book(book)
+    if preload is not None:
+        preload.join()  # before the layout workers are forked, so that they inherit it
     press.check_settings(book.config)
     formats = (*formats, *press.press_formats(book.config, formats))
     slug = ascii_slug(book.config.title or "") or "book"
@@ -143,6 +147,36 @@ def build(
         else w
         for w in written
     ]
+
+
+PRINT_LIBRARIES = (
+    "weasyprint",
+    "weasyprint.layout",
+    "weasyprint.draw",
+    "weasyprint.pdf",
+    "pikepdf",
+)
+
+
+def preload_print_libraries(formats: tuple[str, ...]) -> threading.Thread | None:
+    """Import WeasyPrint and pikepdf in the background while pandoc parses the manuscript.
+
+    They take most of a second to import, and the main process mostly waits on pandoc then;
+    the PDF's layout workers, forked later, start with them loaded instead of each importing
+    them again (and a rebuild that lays out one chapter here does not wait for them)."""
+    if not set(formats) & {"pdf", "html", *press.PRESS_FORMATS}:
+        return None
+
+    def load() -> None:
+        import importlib
+
+        for name in PRINT_LIBRARIES:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(name)
+
+    thread = threading.Thread(target=load, name="quire-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def _bleed(config: BookConfig) -> float:

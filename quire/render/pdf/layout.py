@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing.util
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -326,7 +328,34 @@ def _restore_page_state(context, index: int, saved: tuple) -> None:  # noqa: ANN
     )
 
 
-PARSED_STYLE: dict = {}  # (PrintStyle, extra CSS) -> (FontConfiguration, [CSS]), see _sheets
+PARSED_STYLE: dict = {}  # (process id, PrintStyle, extra CSS) -> (FontConfiguration, [CSS])
+
+
+def _forget_parsed_styles() -> None:
+    """Delete the kept styles' font files. WeasyPrint keeps a FontConfiguration's fonts in a
+    temporary folder until its __del__, which a worker process, ending with os._exit, never
+    runs: left there, each build would leave a copy of the book's fonts in /tmp.
+
+    A forked worker inherits its parent's entries: their folders are the parent's, still in
+    use there, so the worker lets go of them without deleting anything (not even by __del__).
+    """
+    for (pid, *_style), (fonts, _sheets) in PARSED_STYLE.items():
+        if pid == os.getpid():
+            fonts.__del__()
+        fonts._folder = None  # noqa: SLF001 - so that no later __del__ deletes it again
+    PARSED_STYLE.clear()
+
+
+def _forget_at_exit() -> None:
+    """Have _forget_parsed_styles run when this process ends: multiprocessing runs its
+    finalizers where atexit does not (a worker), but a forked worker starts without its
+    parent's, so each process registers its own."""
+    if os.getpid() not in FORGETTING:
+        FORGETTING.add(os.getpid())
+        multiprocessing.util.Finalize(None, _forget_parsed_styles, exitpriority=10)
+
+
+FORGETTING: set[int] = set()  # the processes that have registered _forget_parsed_styles
 
 
 @dataclass(frozen=True)
@@ -366,7 +395,7 @@ class PrintStyle:
         from weasyprint import CSS
         from weasyprint.text.fonts import FontConfiguration
 
-        key = (self, extra_css)
+        key = (os.getpid(), self, extra_css)
         if key not in PARSED_STYLE:
             fetcher = confined_fetcher(Confinement(tuple(Path(r) for r in self.roots)))
             # @font-face rules load only through a FontConfiguration, which must outlive
@@ -378,7 +407,8 @@ class PrintStyle:
                 *(CSS(filename=p, url_fetcher=fetcher, font_config=fonts) for p in self.book_css),
                 CSS(string=self.page_css + extra_css, font_config=fonts),
             ]
-            PARSED_STYLE.clear()  # one style at a time: a build uses one or two
+            _forget_parsed_styles()  # one style at a time; its documents are written by now
+            _forget_at_exit()
             PARSED_STYLE[key] = fonts, sheets
         return PARSED_STYLE[key]
 
