@@ -7,8 +7,8 @@ Chinese phrases, shaped like a real history book.
 
 from __future__ import annotations
 
+import argparse
 import random
-import sys
 from pathlib import Path
 
 WORDS_PER_CHAPTER = 6000
@@ -157,5 +157,14 @@ def make_book(folder: Path, words: int, seed: int = 1) -> Path:
     return folder
 
 
+def main() -> None:
+    """Command line: make_book.py WORDS FOLDER."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("words", type=int, help="the book's length in words, e.g. 50000")
+    parser.add_argument("folder", type=Path, help="where to write it (made or overwritten)")
+    args = parser.parse_args()
+    print(make_book(args.folder, args.words))
+
+
 if __name__ == "__main__":
-    print(make_book(Path(sys.argv[2]), int(sys.argv[1])))
+    main()
