@@ -102,7 +102,7 @@ def build(
     done = incremental.unchanged(out / CACHE_FOLDER, inputs)
     if done is not None:
         report("up to date", 0.0, "nothing changed since the last build; outputs untouched")
-        return _written_again(done, manuscript.config)
+        return _written_again(done, manuscript.config, out)
     preload = preload_print_libraries(formats)
     parsed = timed(report, "parse", pandoc.parse_all, manuscript.files)
     check_bounds(parsed)
@@ -185,11 +185,12 @@ def _bleed(config: BookConfig) -> float:
     return effective_bleed(config)
 
 
-def _written_again(items: list[dict], config: BookConfig) -> list[Written]:
-    """What an up-to-date build reports: the files the last build wrote."""
+def _written_again(items: list[dict], config: BookConfig, out: Path) -> list[Written]:
+    """What an up-to-date build reports: the files the last build wrote, named under `out` as
+    this build was asked (the record keeps where they were written, perhaps by another path)."""
     printed = ("pdf", *press.PRESS_FORMATS)
     written = [
-        Written(Path(i["path"]), i["format"], i["size"], i["pages"], tuple(i["notes"]))
+        Written(out / Path(i["path"]).name, i["format"], i["size"], i["pages"], tuple(i["notes"]))
         for i in items
     ]
     return [

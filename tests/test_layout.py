@@ -150,6 +150,27 @@ def test_nothing_changed_leaves_the_outputs_untouched(small_book, tmp_path):
     assert first.stat().st_mtime_ns == stamp
 
 
+def test_an_up_to_date_build_names_the_outputs_as_asked(small_book, tmp_path):
+    """The second build names its outputs under the --out it was given, as the first did, not
+    under the absolute path the build record keeps."""
+    import subprocess
+
+    command = [
+        sys.executable,
+        str(ROOT / "build.py"),
+        str(small_book),
+        "--out",
+        "out",
+        "--to",
+        "epub",
+    ]
+    runs = [subprocess.run(command, cwd=tmp_path, capture_output=True, text=True) for _ in "12"]
+    wrote = [[ln for ln in run.stdout.splitlines() if ln.startswith("wrote ")] for run in runs]
+    assert "up to date" in runs[1].stdout, runs[1].stdout
+    assert wrote[0] and wrote[0][0].startswith("wrote out/"), wrote
+    assert wrote[1] == wrote[0]
+
+
 def test_an_edited_chapter_alone_is_laid_out_again(small_book, tmp_path):
     source = tmp_path / "book"
     shutil.copytree(small_book, source)
