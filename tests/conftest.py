@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -146,3 +147,12 @@ def build_with_check(source: Path, out: Path) -> subprocess.CompletedProcess:
         text=True,
         timeout=300,
     )
+
+
+def answers_ctrl_c() -> None:
+    """For Popen's preexec_fn: let the child take Ctrl-C (SIGINT) as a terminal would give it.
+
+    A shell starts a background job with SIGINT ignored, and Python then installs no
+    KeyboardInterrupt handler in it: a test that sends SIGINT to a build would wait in vain
+    when the suite itself was started in the background."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

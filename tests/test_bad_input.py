@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import answers_ctrl_c
 from PIL import Image
 from pypdf import PdfReader
 
@@ -414,6 +415,7 @@ def start_and_signal(out: Path, sig: int) -> subprocess.CompletedProcess:
         stderr=subprocess.PIPE,
         text=True,
         env=ENV,
+        preexec_fn=answers_ctrl_c,
     )
     for line in proc.stdout:
         if line.lstrip().startswith("transform"):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pikepdf
 import pymupdf
 import pytest
+from conftest import answers_ctrl_c
 
 from quire.errors import BuildError
 from quire.pipeline import CACHE_FOLDER, build
@@ -236,6 +237,7 @@ def test_watch_rebuilds_on_save_and_stops_cleanly_on_ctrl_c(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "build.py", str(source), "--out", str(out), "--watch"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=answers_ctrl_c,
     )  # fmt: skip
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()

@@ -13,7 +13,7 @@ import time
 import urllib.request
 
 import pytest
-from conftest import CASES_DIR, ROOT
+from conftest import CASES_DIR, ROOT, answers_ctrl_c
 from web_site import browser  # noqa: F401
 
 
@@ -48,6 +48,7 @@ def test_serve_rebuilds_reloads_and_stops_cleanly(tmp_path, browser):
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"},
+        preexec_fn=answers_ctrl_c,
     )
     try:
         base = read_until(process, r"serving (http://127\.0\.0\.1:\d+/)").group(1)
