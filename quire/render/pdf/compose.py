@@ -43,7 +43,7 @@ from quire.render.pdf.units import Placement, anchor_numbers, estimate_pages, pl
 from quire.render.print_checks import check_no_loss
 from quire.transform import Book, locate
 
-MAX_ROUNDS = 4  # gutter or printed numbers corrected; more means a layout that never settles
+MAX_ROUNDS = 8  # gutter or printed numbers corrected; each round lays out only the units at fault
 SHEET_FOLIOS = 64  # folios laid out on one sheet (fixed, so that the PDF is the same for any
 # number of workers)
 CALIBRATE_FROM = 4  # estimated pages: a shorter unit says little of how the text fills pages
@@ -92,18 +92,33 @@ class Composer:
         nothing: list[UnitLayout | None] = [None] * len(self.units)
         total = len(place(self.book, self.units, nothing, self._guesses(nothing)).sequence)
         gutter = fitted_gutter(self.book.config, total)
-        for _ in range(MAX_ROUNDS):
+        for round_number in range(MAX_ROUNDS):
             style = self.style_of(page_css(self.book, gutter))
             layouts, printed = self._round(style, known)
             placement = place(self.book, self.units, layouts, self.guesses)
             actual = anchor_numbers(placement, layouts)
             fitted = fitted_gutter(self.book.config, len(placement.sequence))
-            wrong = any(actual.get(t, n) != n for shown in printed for t, n in shown.items())
+            if round_number > 0:
+                # The first gutter came from an estimate and may be corrected either way; after
+                # that it only grows, so a book whose page count sits at a step of the gutter
+                # table cannot swing between two gutters (a wider one is never wrong).
+                fitted = max(fitted, gutter)
+            wrong = sum(actual.get(t, n) != n for shown in printed for t, n in shown.items())
             if fitted == gutter and not wrong:
                 break
             gutter, known = fitted, {**known, **actual}
+            # The next round guesses a unit not yet laid out from this round's pages: the
+            # contents, laid out last, sets where the preface begins, and its length was only
+            # estimated (a long book's contents runs longer than its estimate).
+            self.stated.update(
+                {u.name: len(x.pages) for u, x in zip(self.units, layouts, strict=True)}
+            )
         else:
-            raise BuildError("internal error: the print layout did not settle", kind="bug")
+            raise BuildError(
+                f"internal error: the print layout did not settle in {MAX_ROUNDS} rounds "
+                f"({wrong} page references still wrong, gutter {gutter} in)",
+                kind="bug",
+            )
         self._check(layouts)
         for key in self.keys.values():  # only the final layouts: a superseded one is no use
             if key in self.fresh:
