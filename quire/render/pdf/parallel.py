@@ -40,7 +40,10 @@ class Workers:
         if kind is not None:  # a failed or interrupted build: its layouts are of no use
             for process in list(getattr(self.pool, "_processes", {}).values()):
                 process.kill()
-        self.pool.shutdown(wait=kind is None, cancel_futures=True)
+        # Wait even then (the killed workers end at once): left running, the pool's manager
+        # thread closes its wake-up pipe while Python 3.11's exit hook may write to it, which
+        # printed an "OSError: Bad file descriptor" traceback after a failed build's error.
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
     def map(
         self, func: Callable[[Any], Any], jobs: Iterable[Any], done: Callable[[Any], None]
