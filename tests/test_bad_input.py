@@ -954,18 +954,23 @@ def test_wide_table_is_split_and_every_cell_printed(tmp_path):
     assert printed.count("Head0") >= 2  # split: the first column leads every part
 
 
+def transformed_book(tmp_path: Path, text: str):  # noqa: ANN201 - a quire.transform.Book
+    """The good book with `text` as its one chapter, loaded, parsed and transformed."""
+    from quire import manuscript, pandoc
+    from quire.transform import transform
+
+    loaded = manuscript.load(write_book(tmp_path / "book", {**GOOD_BOOK, "one.md": text}))
+    return transform(loaded, pandoc.parse_all(loaded.files))
+
+
 def test_no_loss_check_names_a_word_the_pdf_lacks(tmp_path):
     import pymupdf
 
-    from quire import manuscript, pandoc
     from quire.errors import BuildError
     from quire.render.print_checks import check_no_loss
-    from quire.transform import transform
 
     text = "# One\n\nEvery word here.\n\nAnd a lonely zanzibar.\n"
-    book = write_book(tmp_path / "book", {**GOOD_BOOK, "one.md": text})
-    loaded = manuscript.load(book)
-    built = transform(loaded, pandoc.parse_all(loaded.files))
+    built = transformed_book(tmp_path, text)
     pdf = pymupdf.open()
     pdf.new_page().insert_text((72, 72), "One Every word here. And a lonely")
     with pytest.raises(BuildError, match="the text `zanzibar` is missing from the PDF") as caught:
@@ -1064,15 +1069,11 @@ def test_no_loss_check_joins_a_hard_hyphen_across_a_page_turn(tmp_path):
     a word of which one part is missing still is."""
     import pymupdf
 
-    from quire import manuscript, pandoc
     from quire.errors import BuildError
     from quire.render.print_checks import check_no_loss
-    from quire.transform import transform
 
     text = "# One\n\nThe air-defence treaty.\n"
-    book = write_book(tmp_path / "book", {**GOOD_BOOK, "one.md": text})
-    loaded = manuscript.load(book)
-    built = transform(loaded, pandoc.parse_all(loaded.files))
+    built = transformed_book(tmp_path, text)
     pdf = pymupdf.open()
     pdf.new_page().insert_text((72, 72), "One The air-")
     pdf.new_page().insert_text((72, 40), "Running Head")
@@ -1105,15 +1106,11 @@ def test_no_loss_check_reads_a_note_call_run_into_its_word(tmp_path):
     printed. A word missing outright is still found."""
     import pymupdf
 
-    from quire import manuscript, pandoc
     from quire.errors import BuildError
     from quire.render.print_checks import check_no_loss
-    from quire.transform import transform
 
     text = "# One\n\nIn 1989[^1] the treaty[^2] held.\n\n[^1]: One.\n[^2]: Two.\n"
-    book = write_book(tmp_path / "book", {**GOOD_BOOK, "one.md": text})
-    loaded = manuscript.load(book)
-    built = transform(loaded, pandoc.parse_all(loaded.files))
+    built = transformed_book(tmp_path, text)
     pdf = pymupdf.open()
     pdf.new_page().insert_text((72, 72), "One In 19891 the treaty2 1. One. 2. Two.")
     with pytest.raises(BuildError, match="the text `held` is missing"):
