@@ -11,10 +11,10 @@ from lxml import etree
 
 from quire.errors import BuildError
 from quire.images import Asset, svg_size
-from quire.render.contents import nested_list, sections
+from quire.render.contents import book_lists, nested_list, sections
 from quire.render.front_matter import copyright_page
 from quire.render.print_checks import fit_tables
-from quire.transform import LIST_TITLES, Book, Chapter, list_entries, locate
+from quire.transform import Book, Chapter, locate
 
 BEFORE_CONTENTS = {"copyright-page", "dedication", "epigraph"}
 # Blocks of lines Quire numbers (data-line-block) so that a layout pass can name them.
@@ -82,16 +82,13 @@ def contents_sections(book: Book) -> list[str]:
 def _front_lists(book: Book) -> list[str]:
     """The lists of figures and tables that `lof: true` and `lot: true` ask for."""
     parts = []
-    for kind, wanted in (("list-of-figures", book.config.lof), ("list-of-tables", book.config.lot)):
-        entries = list_entries(book.chapters, kind) if wanted else []
-        if not entries:
-            continue
+    for kind, title, entries in book_lists(book):
         items = "".join(
             f'<li class="toc-{e.chapter.role}"><a href="#{html.escape(e.id)}">'
             f"{html.escape(e.text)}</a></li>"
             for e in entries
         )
-        title = html.escape(LIST_TITLES[kind])
+        title = html.escape(title)
         parts.append(
             f'<nav class="contents front {kind}" id="{kind}" aria-label="{title}">'
             f"<h1>{title}</h1><ol>{items}</ol></nav>"
