@@ -1,3 +1,11 @@
 """Quire: build a Markdown manuscript into a store-ready EPUB 3 and a print-ready PDF."""
 
+import sys
+
 __version__ = "0.1.0"
+
+# pymupdf 2 loads its optional ONNX page-layout analyser (pymupdf.layout) on `import pymupdf`:
+# half a second and 57 MiB in each process that reads a PDF (a PDF figure, the no-loss check,
+# preflight), for a feature Quire never uses. Set here, before any of those imports: an entry
+# of None makes that import fail quietly, as pymupdf expects when the analyser is not installed.
+sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]

@@ -9,7 +9,6 @@ document, the reference the joined book is tested against (QUIRE_PDF_LAYOUT=sing
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,12 +31,6 @@ from quire.render.pdf.parallel import Workers, worker_count
 from quire.render.pdf.single import render_single
 from quire.render.print_checks import check_metadata_coverage
 from quire.transform import Book
-
-# pymupdf 2 loads its optional ONNX page-layout analyser (pymupdf.layout) on `import pymupdf`:
-# half a second and 57 MiB in the process that checks the PDF (check_no_loss), for a feature
-# Quire never uses (it only reads the text back). An entry of None makes that import fail
-# quietly, as pymupdf expects when the analyser is not installed.
-sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]
 
 LAYOUT_VARIABLE = "QUIRE_PDF_LAYOUT"  # "single": the whole book as one document
 
