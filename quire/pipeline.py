@@ -107,9 +107,10 @@ def build(
     parsed = timed(report, "parse", pandoc.parse_all, manuscript.files)
     check_bounds(parsed)
     book = timed(report, "transform", transform, manuscript, parsed)
+    del parsed  # the book holds what it needs: the ASTs would double the build's memory
     check_book(book)
     if preload is not None:
-        preload.join()  # before the layout workers are forked, so that they inherit it
+        preload.join()
     press.check_settings(book.config)
     formats = (*formats, *press.press_formats(book.config, formats))
     slug = ascii_slug(book.config.title or "") or "book"
@@ -159,18 +160,22 @@ PRINT_LIBRARIES = (
 
 
 def preload_print_libraries(formats: tuple[str, ...]) -> threading.Thread | None:
-    """Import WeasyPrint and pikepdf in the background while pandoc parses the manuscript.
+    """Start the layout server (which imports WeasyPrint for the workers) and import pikepdf
+    here in the background, while pandoc parses the manuscript.
 
-    They take most of a second to import, and the main process mostly waits on pandoc then;
-    the PDF's layout workers, forked later, start with them loaded instead of each importing
-    them again (and a rebuild that lays out one chapter here does not wait for them)."""
+    They take most of a second to import, and the main process mostly waits on pandoc then.
+    WeasyPrint is imported here too only for the print kit, whose cover is laid out here."""
     if not set(formats) & {"pdf", "html", *press.PRESS_FORMATS}:
         return None
+    from quire.render.pdf.parallel import start_layout_server
+
+    start_layout_server()
+    wanted = PRINT_LIBRARIES if set(formats) & set(press.PRESS_FORMATS) else ("pikepdf",)
 
     def load() -> None:
         import importlib
 
-        for name in PRINT_LIBRARIES:
+        for name in wanted:
             with contextlib.suppress(ImportError):
                 importlib.import_module(name)
 

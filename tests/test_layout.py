@@ -224,6 +224,19 @@ def test_a_unit_cut_short_by_layout_is_an_error_naming_it(small_book, tmp_path, 
         built(small_book, tmp_path / "out")
 
 
+def test_a_word_missing_from_a_units_text_stops_the_build(small_book, tmp_path, monkeypatch):
+    """Each worker reads its unit's PDF back; a word of the chapter not in it is an error."""
+    from quire.render.pdf import layout
+
+    monkeypatch.setenv("QUIRE_WORKERS", "1")  # lay out in this process, where the patch is
+    read = layout.pdf_text
+    monkeypatch.setattr(layout, "pdf_text", lambda data: read(data).replace("treaty", "trea"))
+    with pytest.raises(BuildError, match=r"`treaty` is missing from the PDF") as error:
+        built(small_book, tmp_path / "out")
+    problem = error.value.problems[0]  # named at the line that holds the word
+    assert "treaty" in Path(problem.file).read_text().splitlines()[problem.line - 1]
+
+
 def test_watch_rebuilds_on_save_and_stops_cleanly_on_ctrl_c(tmp_path):
     import queue
     import signal
@@ -283,3 +296,32 @@ def test_a_contents_longer_than_its_estimate_settles(tmp_path):
         contents = "".join(doc[i].get_text() for i in range(preface))
     assert preface >= 4 + 3  # after two title leaves, a contents of three pages or more
     assert f"Preface\n{labels[preface]}\n" in contents.replace(". \n", "")
+
+
+def test_a_number_found_wrong_is_fixed_within_the_round(tmp_path, monkeypatch):
+    """A chapter that prints the page of the next one is laid out on a guess of its own length;
+    when the guess is wrong, the chapter is laid out again at once, not in a second round."""
+    from quire.render.pdf import compose
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.yaml").write_text("title: Two Chapters\nlang: en\nchapters: [one.md, two.md]\n")
+    text = "The treaty was signed in the spring, and both sides kept to it for a while. " * 40
+    (book / "one.md").write_text(f"# One {{#ch-1}}\n\n{text}\n\nSee [the second](#ch-2).\n")
+    (book / "two.md").write_text("# Two {#ch-2}\n\nThe end.\n")
+    estimate = compose.estimate_pages
+    monkeypatch.setattr(  # chapter one guessed two pages longer than it is
+        compose, "estimate_pages", lambda b, u: estimate(b, u) + 2 * (u.name == "ch-1")
+    )
+    rounds = []
+    run_round = compose.Composer._round
+    monkeypatch.setattr(
+        compose.Composer, "_round", lambda self, *a: rounds.append(1) or run_round(self, *a)
+    )
+    pdf, _ = built(book, tmp_path / "out")
+    with pymupdf.open(pdf) as doc:
+        labels = [page.get_label() for page in doc]
+        two = next(i for i, page in enumerate(doc) if page.get_text().startswith("Chapter 2"))
+        text_of_one = " ".join(doc[i].get_text() for i in range(two))
+    assert f"(page {labels[two]})" in " ".join(text_of_one.split())
+    assert len(rounds) == 1

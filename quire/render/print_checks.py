@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import re
 import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
 from lxml import etree
@@ -175,14 +176,23 @@ WIDE = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\U000200
 
 def check_no_loss(book: Book, pdf: bytes) -> None:
     """Every word of the book's text must be in the PDF's text layer; name the first one that is not."""
+    check_words_printed(book, range(len(book.chapters)), pdf_text(pdf))
+
+
+def pdf_text(pdf: bytes) -> str:
+    """A PDF's text layer, page after page, with words hyphenated at a line's end joined."""
     import pymupdf
 
     with pymupdf.open(stream=pdf, filetype="pdf") as document:
         flags = pymupdf.TEXT_DEHYPHENATE | pymupdf.TEXT_PRESERVE_WHITESPACE
-        text = "\n".join(page.get_text("text", flags=flags) for page in document)
+        return "\n".join(page.get_text("text", flags=flags) for page in document)
+
+
+def check_words_printed(book: Book, chapters: Iterable[int], text: str) -> None:
+    """Every word of these chapters must be in text (the layer of the PDF that prints them)."""
     printed = _with_calls_taken_off(_words(text))
     printed_parts = _words(text, hyphen=" ")
-    for chapter in book.chapters:
+    for chapter in (book.chapters[i] for i in chapters):
         source = " ".join(chapter.body.xpath(PRINTED_TEXT))
         # A hard hyphen may end a page, with the running head and folio between the halves
         # of the word in the text layer; such a word is printed if each of its parts is.

@@ -107,7 +107,7 @@ class LayoutCache:
     def store_unit(self, key: str, layout: UnitLayout) -> None:
         """Keep a unit's layout for the next build."""
         record = asdict(layout)
-        del record["pdf"], record["fetch_error"]
+        del record["pdf"], record["fetch_error"], record["text"]
         self._store(UNITS, key, record, layout.pdf)
 
     def sheet(self, key: str) -> tuple[bytes, list[int]] | None:

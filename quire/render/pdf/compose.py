@@ -40,10 +40,11 @@ from quire.render.pdf.layout import (
 )
 from quire.render.pdf.parallel import Workers
 from quire.render.pdf.units import Placement, anchor_numbers, estimate_pages, place, plan_units
-from quire.render.print_checks import check_no_loss
+from quire.render.print_checks import check_words_printed
 from quire.transform import Book, locate
 
 MAX_ROUNDS = 8  # gutter or printed numbers corrected; each round lays out only the units at fault
+EAGER_RETRIES = 2  # a unit laid out again within a round, once a number it printed is known wrong
 SHEET_FOLIOS = 64  # folios laid out on one sheet (fixed, so that the PDF is the same for any
 # number of workers)
 CALIBRATE_FROM = 4  # estimated pages: a shorter unit says little of how the text fills pages
@@ -168,14 +169,18 @@ class Composer:
         printed: list[dict[str, str]] = [{} for _ in self.units]
         waiting = sorted(range(len(self.units)), key=lambda u: self.units[u].contents)
         running: set[int] = set()
-        done = [0, 0]
+        again = [0] * len(self.units)  # times each unit was put back in this round
+        done: dict[int, int] = {}  # unit -> its pages, for the progress bar
 
         def finished(u: int, layout: UnitLayout) -> None:
             layouts[u] = layout
             running.discard(u)
-            done[0] += 1
-            done[1] += len(layout.pages)
-            self.progress(done[0], len(self.units), done[1])
+            done[u] = len(layout.pages)
+            self.progress(len(done), len(self.units), sum(done.values()))
+            for v in self._wrong_now(layouts, printed, set(waiting) | running):
+                if again[v] < EAGER_RETRIES:  # a unit that still misses waits for the round
+                    again[v] += 1
+                    waiting.insert(0, v)
 
         def take() -> tuple[tuple[int, str], UnitJob] | None:
             """The next unit to lay out; those this build or the cache has are taken at once."""
@@ -213,6 +218,34 @@ class Composer:
         self.workers.run(lay_out_unit, take, made)
         return layouts, printed  # type: ignore[return-value] - every unit is laid out now
 
+    def _wrong_now(
+        self, layouts: list[UnitLayout | None], printed: list[dict[str, str]], busy: set[int]
+    ) -> list[int]:
+        """The units laid out (not waiting or running) that printed a number now known wrong.
+
+        A number is known once no unit still to be laid out can move it: it is the same
+        whether those units take their guessed page counts or one page more (which moves
+        every page after them). Such a unit is laid out again at once, while the round's
+        other units are still being laid out, rather than in a round of its own after them.
+        """
+        guesses = self._guesses(layouts)
+        longer = [g + (x is None) for g, x in zip(guesses, layouts, strict=True)]
+        placements = [place(self.book, self.units, layouts, g) for g in (guesses, longer)]
+        wrong = []
+        for v, shown in enumerate(printed):
+            if v in busy or layouts[v] is None:
+                continue
+            for target, number in shown.items():
+                u = self.unit_of_id.get(target)
+                page = layouts[u].anchors.get(target) if u is not None and layouts[u] else None
+                if page is None:
+                    continue
+                now = [p.number(u, page) for p in placements]
+                if now[0] == now[1] != number:
+                    wrong.append(v)
+                    break
+        return wrong
+
     def _key(self, style: PrintStyle, markup: str) -> str:
         """The cache key of a unit's layout: everything it depends on."""
         images = [file_digest(a.path) for a in self.book.assets if a.path.as_uri() in markup]
@@ -221,7 +254,8 @@ class Composer:
         )
 
     def _check(self, layouts: list[UnitLayout]) -> None:
-        """Nothing lost: each unit's opening and last block are in the PDF; then its warnings."""
+        """Nothing lost: each unit's opening and last block are in its PDF, and every word of its
+        chapters in its text layer (read in the worker); then its warnings."""
         for unit, layout in zip(self.units, layouts, strict=True):
             if not (layout.opening_found and layout.last_found):
                 lost = "its opening" if not layout.opening_found else "its end"
@@ -231,6 +265,9 @@ class Composer:
                     hint="this is a WeasyPrint layout failure; please report it with the chapter",
                     kind="bug",
                 )
+        for u, (unit, layout) in enumerate(zip(self.units, layouts, strict=True)):
+            if self.keys[u] in self.fresh:  # one from the cache was checked when laid out
+                check_words_printed(self.book, unit.chapters, layout.text)
         for unit, layout in zip(self.units, layouts, strict=True):
             for _name, cell in layout.wide_tables:  # as print_checks.check_tables_fit says it
                 source = self.book.chapters[unit.chapters[0]].source if unit.chapters else None
@@ -253,7 +290,6 @@ class Composer:
         stamps, blank = self._folios(gutter, style, layouts, placement)
         data = assemble([x.pdf for x in layouts], placement.sequence, placement.body_start,
                         stamps, blank)  # fmt: skip
-        check_no_loss(self.book, data)
         firsts = [None if e is None else layouts[e[0]].pages[e[1]].first
                   for e in placement.sequence]  # fmt: skip
         self.cache.store_state({

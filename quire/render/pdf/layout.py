@@ -29,6 +29,7 @@ from quire.render.print_checks import (
     TOLERANCE_PX,
     _split_columns,
     _tables,
+    pdf_text,
     wide_table_faults,
 )
 from quire.transform import Book, locate
@@ -447,6 +448,9 @@ class UnitLayout:
     messages: list[tuple[int, str]] = field(default_factory=list)
     fetch_error: str | None = None
     wide_tables: list[tuple[str, str]] = field(default_factory=list)  # (name, first cell's text)
+    # Its PDF's text layer, read back in the worker for the nothing-lost check (not cached: a
+    # unit taken from the cache was checked when it was laid out, and its key holds its text).
+    text: str = ""
 
 
 def apply_fixes(markup: str, fixes: dict[str, str]) -> str:
@@ -510,7 +514,7 @@ def lay_out_unit(job: UnitJob) -> UnitLayout:
         data = document.write_pdf(pdf_variant=job.style.variant)
     return UnitLayout(
         job.name, data, pages, anchors, fixes, job.opening in anchors, last_found,
-        messages + written, None, wide,
+        messages + written, None, wide, pdf_text(data),
     )  # fmt: skip
 
 

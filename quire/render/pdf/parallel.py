@@ -1,4 +1,13 @@
-"""A pool of worker processes for layout, one per core unless QUIRE_WORKERS says otherwise."""
+"""A pool of worker processes for layout, one per core unless QUIRE_WORKERS says otherwise.
+
+The workers are forked from a server process started at the beginning of the build
+(start_layout_server), which imports WeasyPrint while the build parses the manuscript, on
+the other core. They are not forked from the build itself: by layout time it holds the whole
+book (the pandoc AST and the chapters' HTML), which every worker would then carry, a few
+hundred MiB each for a long book; and the imports would compete with the transform for the
+build's interpreter lock. A worker takes the build's environment and folder when it starts,
+since the server may have been started by an earlier build in the same process (the tests).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +15,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import signal
 from collections.abc import Callable, Iterable
@@ -13,6 +23,16 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, as_
 from typing import Any
 
 WORKERS_VARIABLE = "QUIRE_WORKERS"
+# What the server imports before it forks the first worker: what a layout needs.
+LAYOUT_MODULES = (
+    "quire.render.pdf.layout",
+    "quire.render.pdf.folios",
+    "weasyprint",
+    "weasyprint.layout",
+    "weasyprint.draw",
+    "weasyprint.pdf",
+    "pymupdf",  # the workers read their PDFs back for the nothing-lost check
+)
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 
 
@@ -22,6 +42,14 @@ def worker_count() -> int:
     if setting.isdigit() and int(setting) > 0:
         return int(setting)
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def start_layout_server() -> None:
+    """Start the process the layout workers are forked from, importing WeasyPrint there now
+    (the first build of a process starts it; it ends when the process does)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(LAYOUT_MODULES))
+    multiprocessing.forkserver.ensure_running()
 
 
 class Workers:
@@ -50,7 +78,7 @@ class Workers:
     ) -> list[Any]:
         """func(job) for each job, in the jobs' order; done(result) as each one finishes."""
         jobs = list(jobs)
-        if self.count <= 1 or len(jobs) <= 1:
+        if self.count <= 1:
             results = []
             for job in jobs:
                 results.append(func(job))
@@ -80,7 +108,7 @@ class Workers:
         while True:
             while len(running) + len(pending) < self.count and (job := take()) is not None:
                 pending.append(job)
-            if len(pending) == 1 and not running and (self.pool is None or self.count <= 1):
+            if len(pending) == 1 and not running and self.count <= 1:
                 tag, payload = pending.pop()
                 done(tag, func(payload))
                 continue
@@ -95,19 +123,25 @@ class Workers:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self.pool is None:
-            # fork: the workers start with Quire and WeasyPrint already imported.
-            context = multiprocessing.get_context("fork")
+            start_layout_server()  # started already, unless this build did not ask for it
+            context = multiprocessing.get_context("forkserver")
             self.pool = ProcessPoolExecutor(
-                self.count, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),)
-            )
+                self.count, mp_context=context, initializer=_worker_start,
+                initargs=(dict(os.environ), os.getcwd()),
+            )  # fmt: skip
         return self.pool
 
 
-def _worker_start(parent: int) -> None:
-    """A worker leaves Ctrl-C to the build, and ends when the build is killed (Linux)."""
+def _worker_start(environment: dict[str, str], folder: str) -> None:
+    """A worker takes the build's environment and folder, leaves Ctrl-C to the build, and
+    ends when the build is killed (Linux: the server it was forked from ends with the build)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.clear()
+    os.environ.update(environment)
+    os.chdir(folder)
+    parent = os.getppid()
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the build was gone before the line above took effect
+    if os.getppid() != parent:  # the server was gone before the line above took effect
         os._exit(1)
