@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -52,6 +53,15 @@ def fetch_deadline() -> float:
 def was_fetched(path: Path) -> bool:
     """True if a (resolved) path is an image this process downloaded."""
     return path in _fetched.values()
+
+
+def download_folders(paths: Iterable[Path]) -> tuple[Path, ...]:
+    """The folder of this process's downloads, if one of paths is in it: a layout worker reads
+    them from there, and did not download them itself (was_fetched is false in it)."""
+    if not _folder:
+        return ()
+    folder = _folder[0].resolve()
+    return (folder,) if any(Path(p).resolve().is_relative_to(folder) for p in paths) else ()
 
 
 def fetch(url: str, *, file: str, line: int | None) -> Path:

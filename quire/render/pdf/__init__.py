@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from quire.fetch import download_folders
 from quire.fonts import check_svg_files, load_fonts
 from quire.render import Output
 from quire.render.pdf.cache import LayoutCache
@@ -78,11 +79,12 @@ class PdfRenderer:
 
 def _style_maker(book: Book, font_css: str) -> Callable[[str], PrintStyle]:
     variant = None if book.config.pdf_variant == "none" else book.config.pdf_variant
+    downloaded = download_folders(asset.path for asset in book.assets)  # allow-remote images
 
     def style_of(css: str) -> PrintStyle:
         return PrintStyle(
             font_css, str(book.styles / "print.css"), css,
-            tuple(str(p) for p in (book.root, book.styles, *book.generated)),
+            tuple(str(p) for p in (book.root, book.styles, *book.generated, *downloaded)),
             str(book.root) + "/", variant, tuple(str(p) for p in book.print_css),
         )  # fmt: skip
 

@@ -265,9 +265,6 @@ class Composer:
                     hint="this is a WeasyPrint layout failure; please report it with the chapter",
                     kind="bug",
                 )
-        for u, (unit, layout) in enumerate(zip(self.units, layouts, strict=True)):
-            if self.keys[u] in self.fresh:  # one from the cache was checked when laid out
-                check_words_printed(self.book, unit.chapters, layout.text)
         for unit, layout in zip(self.units, layouts, strict=True):
             for _name, cell in layout.wide_tables:  # as print_checks.check_tables_fit says it
                 source = self.book.chapters[unit.chapters[0]].source if unit.chapters else None
@@ -281,6 +278,9 @@ class Composer:
         for layout in layouts:
             seen += [m for m in layout.messages if tuple(m) not in {tuple(s) for s in seen}]
         report_layout_messages(self.book, [tuple(m) for m in seen])
+        for u, (unit, layout) in enumerate(zip(self.units, layouts, strict=True)):
+            if self.keys[u] in self.fresh:  # one from the cache was checked when laid out
+                check_words_printed(self.book, unit.chapters, layout.text)
 
     def _assemble(
         self, gutter: float, style: PrintStyle, layouts: list[UnitLayout], placement: Placement,
