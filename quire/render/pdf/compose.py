@@ -27,14 +27,13 @@ from quire.render import Output
 from quire.render.pages import starts_from_firsts
 from quire.render.pdf.assembly import assemble
 from quire.render.pdf.cache import LayoutCache, digest, file_digest
-from quire.render.pdf.folios import SheetJob, Stamp, lay_out_sheet
+from quire.render.pdf.folios import SheetJob, Stamp, lay_out_sheet, lay_out_unit_or_sheet
 from quire.render.pdf.html import element_ids, unit_html, unit_sections
 from quire.render.pdf.layout import (
     PrintStyle,
     UnitJob,
     UnitLayout,
     fitted_gutter,
-    lay_out_unit,
     page_css,
     report_layout_messages,
 )
@@ -47,6 +46,7 @@ MAX_ROUNDS = 8  # gutter or printed numbers corrected; each round lays out only 
 EAGER_RETRIES = 2  # a unit laid out again within a round, once a number it printed is known wrong
 SHEET_FOLIOS = 64  # folios laid out on one sheet (fixed, so that the PDF is the same for any
 # number of workers)
+SHEET = "sheet"  # the tag of a folio sheet laid out during a round
 CALIBRATE_FROM = 4  # estimated pages: a shorter unit says little of how the text fills pages
 Progress = Callable[[int, int, int], None]  # units done, units in all, pages so far
 
@@ -64,6 +64,7 @@ class Composer:
         self.memo: dict[str, UnitLayout] = {}  # key -> layout, this build
         self.keys: dict[int, str] = {}  # unit -> key of its layout in the latest round
         self.fresh: set[str] = set()  # keys of the layouts made in this build
+        self.sheets_made: dict[str, tuple[bytes, list[int]]] = {}  # key -> folio sheet
         self.laid_out: list[str] = []  # labels of the units laid out (not from the cache)
         self.fixed = self._fixed_inputs()
         self.estimates = [estimate_pages(book, u) for u in self.units]
@@ -95,7 +96,8 @@ class Composer:
         gutter = fitted_gutter(self.book.config, total)
         for round_number in range(MAX_ROUNDS):
             style = self.style_of(page_css(self.book, gutter))
-            layouts, printed = self._round(style, known)
+            sheet_style = replace(style, page_css=page_css(self.book, gutter, marks=False))
+            layouts, printed = self._round(style, known, sheet_style)
             placement = place(self.book, self.units, layouts, self.guesses)
             actual = anchor_numbers(placement, layouts)
             fitted = fitted_gutter(self.book.config, len(placement.sequence))
@@ -124,7 +126,7 @@ class Composer:
         for key in self.keys.values():  # only the final layouts: a superseded one is no use
             if key in self.fresh:
                 self.cache.store_unit(key, self.memo[key])
-        return self._assemble(gutter, style, layouts, placement, actual)
+        return self._assemble(style, sheet_style, layouts, placement, actual)
 
     def _guesses(self, layouts: list[UnitLayout | None]) -> list[int]:
         """Each unit's page count: laid out, the last build's, or estimated from its text with
@@ -144,19 +146,14 @@ class Composer:
         ]  # fmt: skip
         return self.guesses
 
-    def _numbers_now(
-        self, layouts: list[UnitLayout | None], known: dict[str, str]
-    ) -> dict[str, str]:
+    def _numbers_now(self, layouts: list[UnitLayout | None], known: dict[str, str]) -> NumbersNow:
         """The best numbers at hand for every element id: from the units laid out so far, else
         the last build's (or last round's), else the guessed first page of its unit."""
         placement = place(self.book, self.units, layouts, self._guesses(layouts))
-        numbers = {name: placement.number(u, 0) for name, u in self.unit_of_id.items()}
-        numbers.update(known)
-        numbers.update(anchor_numbers(placement, layouts))
-        return numbers
+        return NumbersNow(placement, layouts, self.unit_of_id, known)
 
     def _round(
-        self, style: PrintStyle, known: dict[str, str]
+        self, style: PrintStyle, known: dict[str, str], sheet_style: PrintStyle
     ) -> tuple[list[UnitLayout], list[dict[str, str]]]:
         """Lay every unit out, in reading order as workers come free, the contents last.
 
@@ -182,8 +179,12 @@ class Composer:
                     again[v] += 1
                     waiting.insert(0, v)
 
-        def take() -> tuple[tuple[int, str], UnitJob] | None:
+        early: list[tuple[tuple[str, str], SheetJob]] = []  # folio sheets, beside the contents
+
+        def take() -> tuple[tuple[int | str, str], UnitJob | SheetJob] | None:
             """The next unit to lay out; those this build or the cache has are taken at once."""
+            if early:
+                return early.pop(0)
             while waiting:
                 u, unit = waiting[0], self.units[waiting[0]]
                 if unit.contents and running:  # the contents waits for every chapter's pages
@@ -198,13 +199,18 @@ class Composer:
                 layout = self.memo.get(key) or self.cache.unit(key)
                 if layout is None:
                     running.add(u)
+                    if unit.contents:  # the other units are laid out: their folios are known
+                        early.extend(self._early_sheets(style, sheet_style, layouts))
                     return (u, key), UnitJob(unit.name, markup, style, opening)
                 self.memo[key] = layout
                 finished(u, layout)
             return None
 
-        def made(tag: tuple[int, str], layout: UnitLayout) -> None:
+        def made(tag: tuple[int | str, str], layout: UnitLayout | tuple[bytes, list[int]]) -> None:
             u, key = tag
+            if u == SHEET:
+                self.sheets_made[key] = layout
+                return
             if layout.fetch_error:
                 raise BuildError(
                     f"the print layout refers to a file outside the book: {layout.fetch_error}",
@@ -215,7 +221,7 @@ class Composer:
             self.laid_out.append(self.units[u].label)
             finished(u, layout)
 
-        self.workers.run(lay_out_unit, take, made)
+        self.workers.run(lay_out_unit_or_sheet, take, made)
         return layouts, printed  # type: ignore[return-value] - every unit is laid out now
 
     def _wrong_now(
@@ -283,11 +289,11 @@ class Composer:
                 check_words_printed(self.book, unit.chapters, layout.text)
 
     def _assemble(
-        self, gutter: float, style: PrintStyle, layouts: list[UnitLayout], placement: Placement,
-        numbers: dict[str, str],
+        self, style: PrintStyle, sheet_style: PrintStyle, layouts: list[UnitLayout],
+        placement: Placement, numbers: dict[str, str],
     ) -> Output:  # fmt: skip
         """Stamp the folios, join the units, and say what was laid out again."""
-        stamps, blank = self._folios(gutter, style, layouts, placement)
+        stamps, blank = self._folios(style, sheet_style, layouts, placement)
         data = assemble([x.pdf for x in layouts], placement.sequence, placement.body_start,
                         stamps, blank)  # fmt: skip
         firsts = [None if e is None else layouts[e[0]].pages[e[1]].first
@@ -305,30 +311,15 @@ class Composer:
         )  # fmt: skip
 
     def _folios(
-        self, gutter: float, style: PrintStyle, layouts: list[UnitLayout], placement: Placement
-    ) -> tuple[dict[int, tuple[bytes, int]], bytes]:
+        self, style: PrintStyle, sheet_style: PrintStyle, layouts: list[UnitLayout],
+        placement: Placement,
+    ) -> tuple[dict[int, tuple[bytes, int]], bytes]:  # fmt: skip
         """For each page with a folio, the sheet page that prints it; and the blank verso.
 
         The folios go on sheets of about SHEET_FOLIOS pages in reading order (a WeasyPrint layout
         costs a fifth of a second before its first page), laid out at once in the workers.
         """
-        folios = [
-            (i, Stamp(placement.folio(i, page.folio[1]), _side(i), page.folio[0]))
-            for u, layout in enumerate(layouts)
-            for i, page in enumerate(layout.pages, placement.starts[u])
-            if page.folio
-        ]
-        chunks: dict[str, list[tuple[int, Stamp]]] = {}
-        last = ""
-        for index, stamp in folios:  # a sheet begins on a right page, as a document does
-            if not chunks or (len(chunks[last]) >= SHEET_FOLIOS and stamp.side == "right"):
-                last = f"folios-{len(chunks)}"
-                chunks[last] = []
-            chunks[last].append((index, stamp))
-        sheet_style = replace(style, page_css=page_css(self.book, gutter, marks=False))
-        wanted = {name: (tuple(s for _, s in chunk), sheet_style) for name, chunk in chunks.items()}
-        if None in placement.sequence:  # laid out with crop marks, as a blank page has them
-            wanted["blank"] = ((), style)
+        chunks, wanted = self._wanted_sheets(style, sheet_style, layouts, placement)
         sheets = self._sheets(wanted)
         stamps = {
             index: (sheets[name][0], sheets[name][1][n])
@@ -337,11 +328,68 @@ class Composer:
         }
         return stamps, sheets["blank"][0] if "blank" in sheets else b""
 
+    def _wanted_sheets(
+        self,
+        style: PrintStyle,
+        sheet_style: PrintStyle,
+        layouts: list[UnitLayout | None],
+        placement: Placement,
+    ) -> tuple[dict[str, list[tuple[int, Stamp]]], dict[str, tuple[tuple[Stamp, ...], PrintStyle]]]:
+        """The folios (page index, stamp) by sheet, and each sheet's stamps and style; with
+        "blank", the blank verso. A sheet begins on a right page, as a document does; the
+        body's first folio begins one, so that the body's sheets do not depend on the length of
+        the front matter (the contents' above all), and the contents' folios have one of their
+        own, so that the others can be laid out while the contents is (_early_sheets)."""
+        folios = [
+            (i, self.units[u].contents, Stamp(placement.folio(i, page.folio[1]), _side(i),
+                                              page.folio[0]))
+            for u, layout in enumerate(layouts) if layout is not None
+            for i, page in enumerate(layout.pages, placement.starts[u])
+            if page.folio
+        ]  # fmt: skip
+        chunks: dict[str, list[tuple[int, Stamp]]] = {}
+        last, in_contents = "", False
+        for index, contents, stamp in folios:
+            body_begins = chunks and chunks[last][-1][0] < placement.body_start <= index
+            full = chunks and len(chunks[last]) >= SHEET_FOLIOS and stamp.side == "right"
+            if not chunks or body_begins or full or contents != in_contents:
+                last, in_contents = f"folios-{len(chunks)}", contents
+                chunks[last] = []
+            chunks[last].append((index, stamp))
+        wanted = {name: (tuple(s for _, s in chunk), sheet_style) for name, chunk in chunks.items()}
+        if None in placement.sequence:  # laid out with crop marks, as a blank page has them
+            wanted["blank"] = ((), style)
+        return chunks, wanted
+
+    def _early_sheets(
+        self, style: PrintStyle, sheet_style: PrintStyle, layouts: list[UnitLayout | None]
+    ) -> list[tuple[tuple[str, str], SheetJob]]:
+        """The folio sheets, laid out beside the contents (the last unit, laid out alone) with
+        its guessed length. The body's folios are counted from its first page and its pages'
+        sides are fixed, so its sheets are right whatever the contents' length; the front
+        matter's are right when the guess is, and are laid out again after the round if not."""
+        placement = place(self.book, self.units, layouts, self._guesses(layouts))
+        jobs = []
+        for name, (stamps, chosen) in self._wanted_sheets(style, sheet_style, layouts, placement)[
+            1
+        ].items():
+            key = self._sheet_key(stamps, chosen)
+            if self.cache.sheet(key) is None:
+                jobs.append(((SHEET, key), SheetJob(name, stamps, chosen)))
+        return jobs
+
+    def _sheet_key(self, stamps: tuple[Stamp, ...], style: PrintStyle) -> str:
+        return digest(self.fixed, "sheet", style.font_css, style.page_css, repr(stamps))
+
     def _sheets(self, wanted: dict[str, tuple[tuple[Stamp, ...], PrintStyle]]):  # noqa: ANN202
         """Folio sheets (or, for "blank", the blank verso), from the cache or laid out."""
         found, jobs = {}, []
         for name, (stamps, style) in wanted.items():
-            key = digest(self.fixed, "sheet", style.font_css, style.page_css, repr(stamps))
+            key = self._sheet_key(stamps, style)
+            if key in self.sheets_made:  # laid out beside the contents (_early_sheets)
+                self.cache.store_sheet(key, *self.sheets_made[key])
+                found[name] = self.sheets_made[key]
+                continue
             cached = self.cache.sheet(key)
             if cached is None:
                 jobs.append((name, key, SheetJob(name, stamps, style)))
@@ -352,6 +400,34 @@ class Composer:
             self.cache.store_sheet(key, pdf, pages)
             found[name] = (pdf, pages)
         return found
+
+
+class NumbersNow:
+    """The number a unit prints for an element id, worked out when asked: a unit refers to a
+    few ids, and a long book has tens of thousands (a table of them all, made for each unit,
+    cost a second at 300,000 words)."""
+
+    def __init__(
+        self, placement: Placement, layouts: list[UnitLayout | None],
+        unit_of_id: dict[str, int], known: dict[str, str],
+    ) -> None:  # fmt: skip
+        self.placement, self.layouts, self.unit_of_id, self.known = (
+            placement, layouts, unit_of_id, known
+        )  # fmt: skip
+
+    def get(self, target: str, default: str | None = None) -> str | None:
+        """Its page in the units laid out, else as known before, else its unit's first page."""
+        u = self.unit_of_id.get(target)
+        layout = self.layouts[u] if u is not None else None
+        if layout is not None and target in layout.anchors:
+            return self.placement.number(u, layout.anchors[target])
+        if u is None:  # an id Quire made, outside the chapters: looked for in every unit
+            for v, other in enumerate(self.layouts):
+                if other is not None and target in other.anchors:
+                    return self.placement.number(v, other.anchors[target])
+        if target in self.known:
+            return self.known[target]
+        return self.placement.number(u, 0) if u is not None else default
 
 
 def _side(index: int) -> str:

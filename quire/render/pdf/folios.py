@@ -13,7 +13,14 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from quire.render.pdf.layout import MARGIN_BOXES, PrintStyle, capture_weasyprint_log
+from quire.render.pdf.layout import (
+    MARGIN_BOXES,
+    PrintStyle,
+    UnitJob,
+    UnitLayout,
+    capture_weasyprint_log,
+    lay_out_unit,
+)
 
 FOLIO_PAGE = "quire-folio"
 
@@ -71,6 +78,11 @@ def lay_out_sheet(job: SheetJob) -> tuple[bytes, list[int]]:
         raise RuntimeError(f"folio sheet {job.name}: pages on {sides}, messages {messages}")
     with capture_weasyprint_log():
         return document.write_pdf(), pages
+
+
+def lay_out_unit_or_sheet(job: UnitJob | SheetJob) -> UnitLayout | tuple[bytes, list[int]]:
+    """A unit or a folio sheet, as the job is (worker process): a round lays out both."""
+    return lay_out_sheet(job) if isinstance(job, SheetJob) else lay_out_unit(job)
 
 
 def _blank_verso(style: PrintStyle) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import html
 import unicodedata
+from typing import Protocol
 
 import lxml.html
 from lxml import etree
@@ -298,8 +299,14 @@ def unit_sections(
     return parts
 
 
+class PageNumbers(Protocol):
+    """Where a unit learns the page number to print for an id (a dict will do)."""
+
+    def get(self, target: str, default: str, /) -> str | None: ...
+
+
 def unit_html(
-    book: Book, sections: list[str], chapters_before: int, number_of: dict[str, str]
+    book: Book, sections: list[str], chapters_before: int, number_of: PageNumbers
 ) -> tuple[str, dict[str, str], str]:
     """One unit as a document: (HTML, the page number printed for each target, opening id).
 
