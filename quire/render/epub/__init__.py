@@ -15,6 +15,7 @@ from quire.render.epub.content import (
     chapter_page,
     cover_image,
     cover_page,
+    link_owners,
     title_page,
 )
 from quire.render.epub.document import PRINT_FRONT, CoverImage, Page, author_sheets, xhtml_page
@@ -41,6 +42,7 @@ __all__ = [
     "_starts_by_chapter",
     "cover_image",
     "family_text",
+    "link_owners",
     "obfuscate",
     "obfuscation_key",
     "xhtml_page",
@@ -88,8 +90,8 @@ class EpubRenderer:
         pages = [cover_page(book, cover)]
         front = [s for s in page_starts if PRINT_FRONT.get(s.element_id) == "title-page"]
         pages.append(title_page(book, front))
-        by_id = {c.id: c for c in book.chapters}
+        owners = link_owners(book)
         starts_in = _starts_by_chapter(book, page_starts)
         for chapter in book.chapters:
-            pages.append(chapter_page(book, chapter, by_id, starts_in.get(chapter.id, [])))
+            pages.append(chapter_page(book, chapter, owners, starts_in.get(chapter.id, [])))
         return pages

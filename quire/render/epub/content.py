@@ -88,7 +88,7 @@ def title_page(book: Book, starts: list[PageStart]) -> Page:
 
 
 def chapter_page(
-    book: Book, chapter: Chapter, by_id: dict[str, Chapter], starts: list[PageStart]
+    book: Book, chapter: Chapter, owners: dict[str, str], starts: list[PageStart]
 ) -> Page:
     """One chapter as XHTML: notes as EPUB 3 footnotes, print page markers, links into the package."""
     body = copy.deepcopy(chapter.body)
@@ -97,7 +97,7 @@ def chapter_page(
     body.set("class", " ".join(dict.fromkeys(classes)))
     if SECTION_TYPES.get(chapter.kind):
         body.set("role", SECTION_TYPES[chapter.kind])
-    _rewrite_links(book, chapter, body)
+    _rewrite_links(owners, chapter, body)
     for page_break in body.xpath(".//div[@class='page-break']"):
         page_break.drop_tree()  # `\newpage` is for print; a reflowable book has no pages to break
     for image in body.iter("img"):
@@ -111,18 +111,21 @@ def chapter_page(
     return Page(href, chapter.title, xhtml, _properties(body), chapter, labels)
 
 
-def _rewrite_links(book: Book, chapter: Chapter, body: etree._Element) -> None:
-    """Links to ids in other chapters point into those chapters' files."""
-    owners = {}
-    for other in book.chapters:
-        if other is chapter:
-            continue
-        for element in other.body.iter():
-            if isinstance(element.tag, str) and element.get("id"):
-                owners[element.get("id")] = other.file_name
+def link_owners(book: Book) -> dict[str, str]:
+    """The file of the chapter each element id is in (made once per book, not per chapter)."""
+    return {
+        element.get("id"): chapter.file_name
+        for chapter in book.chapters
+        for element in chapter.body.iter()
+        if isinstance(element.tag, str) and element.get("id")
+    }
+
+
+def _rewrite_links(owners: dict[str, str], chapter: Chapter, body: etree._Element) -> None:
+    """Links to ids in other chapters point into those chapters' files (ids are unique)."""
     for link in body.iter("a"):
         href = link.get("href", "")
-        if href.startswith("#") and href[1:] in owners:
+        if href.startswith("#") and owners.get(href[1:], chapter.file_name) != chapter.file_name:
             link.set("href", owners[href[1:]] + href)
 
 

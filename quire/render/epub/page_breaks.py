@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import lxml.html
@@ -9,10 +10,13 @@ from lxml import etree
 
 from quire.render import PageStart
 from quire.render.epub.document import marker_html
-from quire.render.pages import counts
+from quire.render.pages import SOFT_HYPHEN, counts
 
 # Blocks a page-break marker goes before (not into) when the printed page begins with them.
 HOISTED = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "figure", "table", "dl"}
+
+# What pages.counts() does not count, as a pattern (\s is str.isspace's set).
+NOT_COUNTED = re.compile(f"[\\s{SOFT_HYPHEN}]")
 
 HOIST_INTO = {"section", "div", "aside", "blockquote", "li", "td", "th", "dd", "figure", "body"}
 
@@ -67,6 +71,10 @@ def _locate(element: etree._Element, chars: int) -> tuple[etree._Element, str, i
     seen = 0
     for node, attr in _text_slots(element):
         text = getattr(node, attr) or ""
+        here = len(text) - len(NOT_COUNTED.findall(text))  # counts(), for a whole text at once
+        if seen + here <= chars:  # a page begins far into a long section: skip whole texts
+            seen += here
+            continue
         for index, char in enumerate(text):
             if not counts(char):
                 continue

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from quire.render import PageStart
-from quire.render.epub import _epub_notes, _insert_page_break, _rewrite_links
+from quire.render.epub import _epub_notes, _insert_page_break, _rewrite_links, link_owners
 from quire.render.html.layout import SiteLink, page_html
 from quire.transform import SECTION_TYPES, Book, Chapter
 
@@ -43,10 +43,11 @@ def chapter_pages(
     """One page per chapter, in reading order, each with the contents and previous/next links."""
     pages = []
     chapters = list(book.chapters)
+    owners = link_owners(book)
     for n, chapter in enumerate(chapters):
         prev = _link(chapters[n - 1]) if n else None
         after = _link(chapters[n + 1]) if n + 1 < len(chapters) else None
-        main, labels = chapter_main(book, chapter, starts_in.get(chapter.id, []))
+        main, labels = chapter_main(book, chapter, starts_in.get(chapter.id, []), owners)
         html = page_html(book, chapter.title, main, contents, web_name(chapter), prev, after, files)
         pages.append(WebPage(web_name(chapter), chapter.title, html, labels))
     return pages
@@ -57,7 +58,7 @@ def _link(chapter: Chapter) -> SiteLink:
 
 
 def chapter_main(
-    book: Book, chapter: Chapter, starts: list[PageStart]
+    book: Book, chapter: Chapter, starts: list[PageStart], owners: dict[str, str]
 ) -> tuple[etree._Element, tuple[str, ...]]:
     """The chapter's section as the EPUB has it (notes, markers, links), then made HTML."""
     body = copy.deepcopy(chapter.body)
@@ -65,7 +66,7 @@ def chapter_main(
     body.set("class", " ".join(dict.fromkeys(classes)))
     if SECTION_TYPES.get(chapter.kind):
         body.set("role", SECTION_TYPES[chapter.kind])
-    _rewrite_links(book, chapter, body)
+    _rewrite_links(owners, chapter, body)
     _epub_notes(body)
     labels = tuple(s.label for s in starts if _insert_page_break(body, s))
     to_web(book, body)
