@@ -9,7 +9,6 @@ configuration.
 from __future__ import annotations
 
 import functools
-import io
 import struct
 import unicodedata
 from collections.abc import Callable
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import tinycss2
-from fontTools.ttLib import TTFont, TTLibError
+import uharfbuzz as hb
 from lxml import etree
 
 from quire.errors import BuildError
@@ -32,11 +31,12 @@ FONT_SUFFIXES = (".otf", ".ttf")
 _IGNORED_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
 _VARIATION_SELECTORS = (range(0xFE00, 0xFE10), range(0xE0100, 0xE01F0), range(0x180B, 0x1810))
 
-# What reading a damaged or non-font file can raise inside fontTools.
-_FONT_ERRORS = (TTLibError, KeyError, OSError, AssertionError, struct.error, ValueError, IndexError)
-
-# Private tables fontTools cannot subset; dropped quietly instead of with a warning.
+# Private tables no subsetter knows; dropped by name so that the intent is written down.
 _UNSUBSETTABLE_TABLES = ("Silt", "FFTM")  # SIL private; FontForge timestamps
+
+# Name IDs 0-255 are the predefined ones (copyright, family, licence, ...), all kept as the OFL
+# asks; HarfBuzz adds the font-specific ones (256+) the kept features and tables still name.
+_PREDEFINED_NAME_IDS = range(256)
 
 # A face that maps this many CJK unified ideographs counts as the CJK font.
 _CJK_THRESHOLD = 1000
@@ -66,23 +66,48 @@ class _Face:
 @functools.lru_cache(maxsize=64)
 def _read_face(path: str, mtime_ns: int, size: int) -> _Face:
     """Read family, weight, style and cmap of a font file (cached per path+mtime+size)."""
+    face = _hb_face(path)
+    family = _name(face, 16) or _name(face, 1) or Path(path).stem
+    os2 = _table_fields(face, "OS/2", ">4xH56xH")  # usWeightClass, fsSelection
+    weight, fs_selection = os2 if os2 else (400, 0)
+    (mac_style,) = _table_fields(face, "head", ">44xH") or (0,)
+    (fixed_pitch,) = _table_fields(face, "post", ">12xI") or (0,)
+    italic = bool(fs_selection & 0x201) or bool(mac_style & 2)  # ITALIC or OBLIQUE; macStyle
+    codepoints = frozenset(face.unicodes)
+    return _Face(family, weight, "italic" if italic else "normal", codepoints, bool(fixed_pitch))
+
+
+def _hb_face(path: str) -> hb.Face:
+    """A HarfBuzz face of a font file, refused unless it is an OpenType font with glyphs."""
     try:
-        with TTFont(path, lazy=True) as font:
-            name = font["name"]
-            family = name.getDebugName(16) or name.getDebugName(1) or Path(path).stem
-            os2 = font.get("OS/2")
-            weight = os2.usWeightClass if os2 is not None else 400
-            fs_italic = os2 is not None and bool(os2.fsSelection & 0x201)  # ITALIC or OBLIQUE
-            italic = fs_italic or bool(font["head"].macStyle & 2)
-            codepoints = frozenset(font.getBestCmap() or {})
-            monospaced = "post" in font and bool(font["post"].isFixedPitch)
-    except _FONT_ERRORS as exc:
+        face = hb.Face(Path(path).read_bytes())
+    except OSError as exc:
+        raise BuildError(f"cannot read font file: {exc}", file=path) from exc
+    # HarfBuzz reads anything without complaint (a non-font is a face with no tables).
+    if face.glyph_count == 0 or not {"head", "name", "cmap"} <= set(face.table_tags):
         raise BuildError(
-            f"cannot read font file: {exc}",
+            "cannot read font file: not an OpenType font (no glyphs, or no head, name or cmap)",
             file=path,
             hint="replace it with a valid OpenType (.otf) or TrueType (.ttf) font",
-        ) from exc
-    return _Face(family, weight, "italic" if italic else "normal", codepoints, monospaced)
+        )
+    return face
+
+
+def _name(face: hb.Face, name_id: int) -> str | None:
+    """A name record of the face: the English one, else the first in another language."""
+    english = face.get_name(name_id)
+    if english:
+        return english
+    others = (e.language for e in face.list_names() if e.name_id == name_id)
+    return next((n for n in (face.get_name(name_id, lang) for lang in others) if n), None)
+
+
+def _table_fields(face: hb.Face, tag: str, layout: str) -> tuple[int, ...] | None:
+    """Fixed-offset fields at the start of a table (offsets as in the OpenType spec), or None
+    if the font lacks the table or it is too short."""
+    data = face.reference_table(tag).data
+    size = struct.calcsize(layout)
+    return struct.unpack(layout, data[:size]) if len(data) >= size else None
 
 
 def _face(path: Path) -> _Face:
@@ -232,26 +257,41 @@ def _subset_file(path: Path, wanted: set[int]) -> bytes:
 
 @functools.lru_cache(maxsize=32)
 def _cached_subset(path: str, mtime_ns: int, size: int, unicodes: frozenset[int]) -> bytes:
-    """The subset of a font file (cached per path+mtime+size and code points)."""
-    from fontTools import subset as ft_subset  # only a build that embeds fonts needs it
+    """The subset of a font file (cached per path+mtime+size and code points), by HarfBuzz.
 
-    options = ft_subset.Options()
-    options.layout_features = ["*"]
-    options.name_IDs = ["*"]  # keep the copyright and licence fields (OFL)
-    options.name_languages = ["*"]
-    options.notdef_outline = True
-    options.hinting = True
-    options.drop_tables = [*options.drop_tables, *_UNSUBSETTABLE_TABLES]
-    subsetter = ft_subset.Subsetter(options)
-    subsetter.populate(unicodes=sorted(unicodes))
-    out = io.BytesIO()
-    # No timestamp of now: head.created/modified stay those of the source file.
-    with TTFont(path, recalcTimestamp=False, recalcBBoxes=False) as font:
-        created, modified = font["head"].created, font["head"].modified
-        subsetter.subset(font)
-        font["head"].created, font["head"].modified = created, modified
-        font.save(out)
-    return out.getvalue()
+    It keeps what a reading system or browser may use: every layout feature, script and
+    language (GSUB/GPOS closure over the characters), every name record of the predefined
+    IDs in every language (the OFL copyright and licence), the hinting and the .notdef
+    outline. The head table is copied, so created/modified stay those of the source; glyph
+    names are dropped (post format 3). The output depends only on the input: byte-stable.
+    """
+    plan = hb.SubsetInput()
+    plan.unicode_set.update(unicodes)
+    for everything in (
+        plan.layout_feature_tag_set,
+        plan.layout_script_tag_set,
+        plan.name_lang_id_set,
+    ):
+        everything.clear()
+        everything.invert()
+    plan.name_id_set.clear()
+    plan.name_id_set.update(_PREDEFINED_NAME_IDS)
+    plan.drop_table_tag_set.update(_tag(t) for t in _UNSUBSETTABLE_TABLES)
+    plan.flags = hb.SubsetFlags.NOTDEF_OUTLINE
+    try:
+        subset = hb.subset(_hb_face(path), plan)
+    except RuntimeError as exc:  # HarfBuzz could not subset it (a damaged table)
+        raise BuildError(
+            f"cannot subset font file: {exc}",
+            file=path,
+            hint="replace it with a valid OpenType (.otf) or TrueType (.ttf) font",
+        ) from exc
+    return subset.blob.data
+
+
+def _tag(name: str) -> int:
+    """An OpenType table tag as the 32-bit number HarfBuzz's sets hold."""
+    return int.from_bytes(name.encode("latin-1"), "big")
 
 
 def _order_key(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 
 import lxml.html
@@ -14,6 +15,10 @@ from quire.render.epub import Page, family_text, xhtml_page
 from quire.transform import Book
 
 
+# Kept per subset for a rebuild in the same process (--serve, --watch): the encoding is most of
+# what the web edition's fonts cost (half Brotli at quality 11, half fontTools' glyf transform),
+# and a subset changes only when the text gains or loses a character.
+@functools.lru_cache(maxsize=32)
 def woff2(data: bytes) -> bytes:
     """An OpenType font's bytes recompressed as WOFF2 (smaller, and the web's own format)."""
     with TTFont(io.BytesIO(data), recalcTimestamp=False) as font:
