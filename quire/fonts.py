@@ -260,10 +260,12 @@ def _cached_subset(path: str, mtime_ns: int, size: int, unicodes: frozenset[int]
     """The subset of a font file (cached per path+mtime+size and code points), by HarfBuzz.
 
     It keeps what a reading system or browser may use: every layout feature, script and
-    language (GSUB/GPOS closure over the characters), every name record of the predefined
-    IDs in every language (the OFL copyright and licence), the hinting and the .notdef
-    outline. The head table is copied, so created/modified stay those of the source; glyph
-    names are dropped (post format 3). The output depends only on the input: byte-stable.
+    language (GSUB/GPOS closure over the characters), every Unicode and Windows name record
+    of the predefined IDs in every language (the OFL copyright and licence), the hinting and
+    the .notdef outline. The head table is copied, so created/modified stay those of the
+    source. Dropped, as fontTools' subsetter dropped them: the legacy Macintosh name records
+    and the glyph names (post format 3; they would add 2 % and no reader uses them). The
+    output depends only on the input and HarfBuzz's version: byte-stable.
     """
     plan = hb.SubsetInput()
     plan.unicode_set.update(unicodes)

@@ -239,10 +239,6 @@ def subsets(fontset: FontSet) -> dict[str, bytes]:
     return fontset.subset(SUBSET_TEXT)
 
 
-def test_subset_is_byte_identical_across_calls(fontset: FontSet, subsets: dict[str, bytes]) -> None:
-    assert fontset.subset(SUBSET_TEXT) == subsets
-
-
 def test_subset_has_an_entry_per_file(fontset: FontSet, subsets: dict[str, bytes]) -> None:
     assert set(subsets) == {f.path.name for f in fontset.files}
 
