@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import lxml.html
 
@@ -11,10 +12,10 @@ from quire.confine import Confinement
 from quire.errors import Problem
 from quire.manuscript import Manuscript, SourceFile
 from quire.pandoc import Parsed, api_version, write_chapters_html
-from quire.transform.ast import iter_nodes, locate, walk
+from quire.transform.ast import NodeIndex, Surveys, iter_nodes, locate, walk
 from quire.transform.citations import cite
 from quire.transform.figures import generated_folders
-from quire.transform.latex import translate_raw_latex
+from quire.transform.latex import RAW_KINDS, translate_raw_latex
 from quire.transform.links import cross_file_references, resolve_links
 from quire.transform.lists import LIST_TITLES, fill_lists, list_entries
 from quire.transform.model import Book, Chapter, Draft, Heading
@@ -59,22 +60,21 @@ __all__ = [
     "walk",
 ]
 
+MARKED_KINDS = ("Image", "OrderedList")  # the nodes _marked changes
+
 
 def transform(manuscript: Manuscript, parsed: list[Parsed]) -> Book:
     """Check and reshape the parsed files into a Book of chapters with their assets."""
     config = complete_config(manuscript, parsed)
-    parsed = cite(manuscript, config, cross_file_references(parsed))
+    surveys = Surveys()  # each file's nodes by kind, found once and shared by the concerns
+    parsed = cite(manuscript, config, cross_file_references(parsed, surveys), surveys)
     level = chapter_level(config.chapter_level, parsed)
     numbers = SectionNumbers() if config.number_sections else None
     drafts: list[Draft] = []
     missing_alt: list[Problem] = []
     for item in parsed:
-        blocks = translate_raw_latex(item)
-        mark_decorative_figures(blocks)
-        missing_alt += images_without_alt(item, blocks)
-        blocks = shift_headings(walk(blocks, _marked), level)
-        if numbers:
-            blocks = numbers.number(blocks)
+        blocks, problems = _reshaped(item, surveys.of(item.blocks), level, numbers)
+        missing_alt += problems
         gather_chapters(drafts, item, blocks)
     chapters = _write_chapters(drafts, tuple(item.source for item in parsed))
     for chapter in chapters:
@@ -107,6 +107,28 @@ def transform(manuscript: Manuscript, parsed: list[Parsed]) -> Book:
         epub_css=epub_css,
         generated=generated_folders(tuple(a.path for a in assets.values())),
     )
+
+
+def _reshaped(
+    item: Parsed, found: NodeIndex, level: int, numbers: SectionNumbers | None
+) -> tuple[list[Any], list[Problem]]:
+    """One file's blocks ready to be cut into chapters, and its images without alt text.
+
+    A pass whose kind of node the file does not have is skipped, rather than walking the file.
+    """
+    blocks = item.blocks
+    if found.has(*RAW_KINDS):
+        blocks = translate_raw_latex(item)
+        found = NodeIndex(blocks)  # its own copy of the file's nodes, figures and all
+    mark_decorative_figures(found.nodes("Figure"))
+    problems = images_without_alt(item, found.nodes("Image"))
+    if found.has(*MARKED_KINDS):
+        blocks = walk(blocks, _marked, MARKED_KINDS)
+    if found.has("Header"):
+        blocks = shift_headings(blocks, level)
+        if numbers:
+            blocks = numbers.number(blocks)
+    return blocks, problems
 
 
 def _marked(node: dict) -> dict | None:

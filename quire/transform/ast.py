@@ -1,12 +1,22 @@
-"""Walking pandoc's JSON AST, and finding where a piece of text sits in its source file."""
+"""Walking pandoc's JSON AST, and finding where a piece of text sits in its source file.
+
+A book's AST has hundreds of thousands of nodes, nearly all words and spaces, so the walks
+here are written for speed: `type(x) is` rather than isinstance (pandoc's JSON holds only plain
+dicts, lists, strings and numbers), no call for a node without content to walk, and a survey
+(`NodeIndex`) that lets each concern look only at the nodes of its kind, or skip a file that
+has none.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 from quire.manuscript import SourceFile
 
 CONTAINERS = (list, dict)  # what an AST node's content may hold besides text and numbers
+# Nodes too common to index, which no concern looks for: the words and the spaces between them.
+UNINDEXED = frozenset({"Str", "Space", "SoftBreak", "LineBreak"})
 
 
 def locate(source: SourceFile, needle: str) -> int | None:
@@ -15,24 +25,31 @@ def locate(source: SourceFile, needle: str) -> int | None:
     return source.text.count("\n", 0, index) + 1 if index >= 0 else None
 
 
-def walk(value: Any, visit: Any) -> Any:
-    """Rebuild an AST bottom-up; `visit` may return a node, a list to splice, or None."""
-    # `type(x) is` rather than isinstance: a book's AST has hundreds of thousands of nodes, and
-    # pandoc's JSON holds only plain dicts, lists, strings and numbers.
+def walk(value: Any, visit: Callable[[dict], Any], kinds: Collection[str] | None = None) -> Any:
+    """Rebuild an AST bottom-up; `visit` may return a node, a list to splice, or None.
+
+    With `kinds`, only nodes of those kinds are shown to `visit` (the others are kept as they
+    are), which saves a call for each of the book's words.
+    """
     if type(value) is dict:
         content = value.get("c")
         # AST nodes are {"t": kind, "c": content}; strings and numbers need no visit.
-        return {**value, "c": walk(content, visit)} if type(content) in CONTAINERS else value
+        return {**value, "c": walk(content, visit, kinds)} if type(content) in CONTAINERS else value
     if type(value) is not list:
         return value
     result: list[Any] = []
     for item in value:
         kind = type(item)
         if kind is list:
-            item = walk(item, visit)
+            item = walk(item, visit, kinds)
         elif kind is dict:
-            item = walk(item, visit)
-            replacement = visit(item) if "t" in item else None
+            content = item.get("c")
+            if type(content) in CONTAINERS:  # a word ({"t": "Str", "c": "..."}) is kept as it is
+                item = {**item, "c": walk(content, visit, kinds)}
+            if "t" not in item or (kinds is not None and item["t"] not in kinds):
+                result.append(item)
+                continue
+            replacement = visit(item)
             if type(replacement) is list:
                 result.extend(replacement)
                 continue
@@ -42,14 +59,60 @@ def walk(value: Any, visit: Any) -> Any:
     return result
 
 
-def iter_nodes(value: Any) -> Any:
+def iter_nodes(value: Any) -> Iterator[dict]:
     """Every AST node (a dict with "t") inside value, in document order, without copying."""
     stack = [value]  # a stack, not recursion: generators nested a hundred deep are slow
+    pop, extend = stack.pop, stack.extend
     while stack:
-        item = stack.pop()
+        item = pop()
         if type(item) is dict:
             if "t" in item:
                 yield item
             item = item.get("c")
         if type(item) is list:
-            stack.extend(child for child in reversed(item) if type(child) in CONTAINERS)
+            extend(reversed(item))  # strings and numbers among them are popped and passed over
+
+
+class NodeIndex:
+    """The nodes of one AST by kind, in document order, found in one walk (words left out).
+
+    The AST is read, never changed; a concern asks for the nodes of its kinds, or whether
+    there are any, instead of walking the whole tree itself.
+    """
+
+    def __init__(self, blocks: list[Any]) -> None:
+        self.blocks = blocks
+        self._by_kind: dict[str, list[dict]] = {}
+        stack = [blocks]  # as iter_nodes, inlined: a generator's yield for each word costs
+        pop, extend = stack.pop, stack.extend
+        while stack:
+            item = pop()
+            if type(item) is dict:
+                kind = item.get("t")
+                if kind is not None and kind not in UNINDEXED:
+                    self._by_kind.setdefault(kind, []).append(item)
+                item = item.get("c")
+            if type(item) is list:
+                extend(reversed(item))
+
+    def has(self, *kinds: str) -> bool:
+        """True if the AST holds a node of any of these kinds."""
+        return any(kind in self._by_kind for kind in kinds)
+
+    def nodes(self, kind: str) -> list[dict]:
+        """The nodes of one kind, in document order."""
+        return self._by_kind.get(kind, [])
+
+
+class Surveys:
+    """The NodeIndex of each AST one transform reads, made once per AST and then shared."""
+
+    def __init__(self) -> None:
+        self._made: dict[int, NodeIndex] = {}
+
+    def of(self, blocks: list[Any]) -> NodeIndex:
+        """The index of an AST (its top-level list), made the first time it is asked for."""
+        index = self._made.get(id(blocks))
+        if index is None or index.blocks is not blocks:  # the index keeps its AST alive
+            index = self._made[id(blocks)] = NodeIndex(blocks)
+        return index

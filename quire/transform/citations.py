@@ -14,15 +14,17 @@ from quire.confine import Confinement, check_file, not_a_file
 from quire.errors import BuildError, warn
 from quire.manuscript import Manuscript
 from quire.pandoc import Parsed, api_version, placer, run_pandoc, stringify
-from quire.transform.ast import iter_nodes, locate
+from quire.transform.ast import Surveys, locate
 
 FILE_MARK = "quire-file-"
 
 
-def cite(manuscript: Manuscript, config: BookConfig, parsed: list[Parsed]) -> list[Parsed]:
+def cite(
+    manuscript: Manuscript, config: BookConfig, parsed: list[Parsed], surveys: Surveys
+) -> list[Parsed]:
     """Resolve `[@key]` citations and write the references (at `::: {#refs}`, or at the end)."""
     if not (config.bibliography or config.references):
-        _warn_unresolved(parsed)
+        _warn_unresolved(parsed, surveys)
         return parsed
     doc = {
         "pandoc-api-version": api_version(),
@@ -38,11 +40,11 @@ def cite(manuscript: Manuscript, config: BookConfig, parsed: list[Parsed]) -> li
     return _split_back(parsed, out["blocks"])
 
 
-def _warn_unresolved(parsed: list[Parsed]) -> None:
+def _warn_unresolved(parsed: list[Parsed], surveys: Surveys) -> None:
     """Citations with no bibliography: pandoc without --citeproc prints them as written; say so."""
     for item in parsed:
-        for node in iter_nodes(item.blocks):
-            if node["t"] == "Cite" and stringify(node["c"][1]).startswith("["):
+        for node in surveys.of(item.blocks).nodes("Cite"):
+            if stringify(node["c"][1]).startswith("["):
                 key = node["c"][0][0]["citationId"]
                 warn(
                     f"citation `@{key}`, but the book sets no `bibliography:`; printed as written",

@@ -22,6 +22,9 @@ MACRO_DEFINITION = re.compile(
     r"^\s*\\(newcommand|renewcommand|providecommand|def|let|"
     r"DeclareMathOperator)\b"
 )
+# The nodes translate_raw_latex looks at: raw TeX, and the paragraphs a page break splits.
+RAW_KINDS = ("RawInline", "RawBlock")
+VISITED_KINDS = frozenset({*RAW_KINDS, "Para", "Plain"})
 _END = {"t": "End"}  # marks the end of a paragraph being split
 
 
@@ -93,7 +96,7 @@ def translate_raw_latex(parsed: Parsed) -> list[Any]:
         )
         return []
 
-    return walk(parsed.blocks, visit)
+    return walk(parsed.blocks, visit, VISITED_KINDS)
 
 
 def _is_break(node: Any) -> bool:

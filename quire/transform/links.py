@@ -8,7 +8,7 @@ from pathlib import Path
 from quire.confine import is_local_anchor_or_scheme, is_remote
 from quire.errors import BuildError
 from quire.pandoc import Parsed, parse, stringify
-from quire.transform.ast import iter_nodes
+from quire.transform.ast import Surveys
 from quire.transform.model import Chapter
 
 
@@ -60,7 +60,7 @@ def resolve_links(chapters: list[Chapter]) -> None:
                 link.set("class", " ".join([*classes, "xref"]))
 
 
-def cross_file_references(parsed: list[Parsed]) -> list[Parsed]:
+def cross_file_references(parsed: list[Parsed], surveys: Surveys) -> list[Parsed]:
     """Let `[Heading]` (pandoc's implicit heading reference) reach headings in other files.
 
     Pandoc resolves these within one document; a file that names another file's heading is
@@ -68,8 +68,8 @@ def cross_file_references(parsed: list[Parsed]) -> list[Parsed]:
     """
     found: dict[str, tuple[str, int]] = {}
     for index, item in enumerate(parsed):
-        for node in iter_nodes(item.blocks):
-            if node["t"] == "Header" and node["c"][1][0]:
+        for node in surveys.of(item.blocks).nodes("Header"):
+            if node["c"][1][0]:
                 found.setdefault(_label(stringify(node["c"][2])), (node["c"][1][0], index))
     result = []
     for index, item in enumerate(parsed):

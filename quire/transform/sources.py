@@ -36,9 +36,12 @@ MEDIA_SUFFIXES = {
 }
 
 
-def mark_decorative_figures(blocks: list[Any]) -> None:
-    """Keep `![Caption](x.png){alt=""}` decorative: pandoc drops an empty alt inside a figure."""
-    for figure in (n for n in iter_nodes(blocks) if n["t"] == "Figure"):
+def mark_decorative_figures(figures: list[dict[str, Any]]) -> None:
+    """Keep `![Caption](x.png){alt=""}` decorative: pandoc drops an empty alt inside a figure.
+
+    The figures' images are changed in place (again, and the same, if the AST is read twice).
+    """
+    for figure in figures:
         for image in (n for n in iter_nodes(figure["c"][2]) if n["t"] == "Image"):
             attr, alt = image["c"][0], image["c"][1]
             if not alt and "alt" not in dict(attr[2]):
@@ -50,12 +53,11 @@ ALT_HINT = (
 )
 
 
-def images_without_alt(parsed: Parsed, blocks: list[Any]) -> list[Problem]:
-    """Every Markdown image without alt text; an explicit `alt=""` marks a decorative one."""
+def images_without_alt(parsed: Parsed, found: list[dict[str, Any]]) -> list[Problem]:
+    """Every Markdown image (of a file's, in order) without alt text; an explicit `alt=""`
+    marks a decorative one."""
     problems = []
-    for node in iter_nodes(blocks):
-        if node["t"] != "Image":
-            continue
+    for node in found:
         attr, alt, (src, _title) = node["c"]
         if dict(attr[2]).get("alt") is None and not stringify(alt).strip():
             line = locate(parsed.source, src)
