@@ -229,15 +229,26 @@ def _survey(blocks: list[Any], cap: int) -> tuple[Any, Any, int]:
                 paragraph = 0  # a note's own paragraphs are counted on their own
             value = value.get("c")
         if isinstance(value, list):
-            stack.extend(
-                (child, depth, paragraph)
-                for child in reversed(value)
-                if isinstance(child, list | dict)
-            )
+            stack.extend((child, depth, paragraph) for child in _inner(value, depth))
     crowded = next((p for p, n in notes.items() if n > cap), None)
     if crowded is None:
         return None, None, 0
     return None, paragraphs[crowded], _count_notes(paragraphs[crowded])
+
+
+def _inner(items: list[Any], depth: int) -> list[Any]:
+    """The items of a list that _survey must look at, last first (they go on its stack).
+
+    A word or a space (a node without a list inside) can only be too deep; above the limit it
+    is passed over, which spares the survey a stack entry for each word of the book.
+    """
+    if depth < MAX_NESTING:
+        return [
+            child
+            for child in reversed(items)
+            if type(child) is list or (type(child) is dict and type(child.get("c")) is list)
+        ]
+    return [child for child in reversed(items) if isinstance(child, list | dict)]
 
 
 def _count_notes(paragraph: Any) -> int:
