@@ -1,0 +1,79 @@
+"""The transform's shortcuts: the node survey, the passes it lets skip, the nesting bound."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from quire import manuscript, pandoc
+from quire.bounds import MAX_NESTING, check_bounds
+from quire.errors import BuildError
+from quire.transform import transform
+from quire.transform.ast import NodeIndex, iter_nodes
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _parsed_book(folder: Path, files: dict[str, str]) -> tuple[manuscript.Manuscript, list]:
+    """A book written to `folder`, loaded and parsed."""
+    folder.mkdir()
+    (folder / "book.yaml").write_text(
+        "title: Shortcuts\nauthor: A. Writer\nlang: en\nchapters: ["
+        + ", ".join(name for name in files if name.endswith(".md"))
+        + "]\n"
+    )
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    Image.new("RGB", (40, 30), "white").save(folder / "plate.png")
+    loaded = manuscript.load(folder)
+    return loaded, pandoc.parse_all(loaded.files)
+
+
+def test_the_survey_lists_each_kind_in_document_order():
+    loaded = manuscript.load(ROOT / "tests" / "cases" / "rich")
+    for item in pandoc.parse_all(loaded.files):
+        every = list(iter_nodes(item.blocks))
+        index = NodeIndex(item.blocks)
+        kinds = {node["t"] for node in every} - {"Str", "Space", "SoftBreak", "LineBreak"}
+        assert {"Header", "Image", "Note", "Table"} & kinds
+        for kind in kinds:
+            assert [id(n) for n in index.nodes(kind)] == [id(n) for n in every if n["t"] == kind]
+        assert not index.has("Str") and not index.has("NoSuchKind")
+
+
+def test_a_decorative_figure_after_raw_latex_stays_decorative(tmp_path):
+    # Raw TeX makes the file a new AST; the figure found in it, not in the parsed one, is marked.
+    loaded, parsed = _parsed_book(
+        tmp_path / "book",
+        {"one.md": '# One\n\nText.\n\n\\newpage\n\n![A plate](plate.png){alt=""}\n'},
+    )
+    chapter = transform(loaded, parsed).chapters[0]
+    assert chapter.body.find(".//div[@class='page-break']") is not None
+    assert [img.get("alt") for img in chapter.body.iter("img")] == [""]
+
+
+def test_files_without_images_headings_or_tex_come_through_whole(tmp_path):
+    loaded, parsed = _parsed_book(
+        tmp_path / "book",
+        {"one.md": "# One\n\n1) first\n2) second\n", "two.md": "Plain *words* only.\n"},
+    )
+    chapters = transform(loaded, parsed).chapters
+    assert len(chapters) == 1  # the second file has no heading: it continues the first chapter
+    assert chapters[0].body.find(".//div[@class='paren-list']/ol") is not None
+    assert "Plain words only." in " ".join("".join(chapters[0].body.itertext()).split())
+
+
+@pytest.mark.parametrize("quotes", [MAX_NESTING - 2, MAX_NESTING - 1])
+def test_nesting_is_refused_one_word_past_the_limit(tmp_path, quotes):
+    # Block quotes, then their paragraph, then its words: the words are the deepest nodes.
+    text = "# One\n\nBefore.\n\n" + "> " * quotes + "deepest words\n"
+    _, parsed = _parsed_book(tmp_path / "book", {"one.md": text})
+    words_depth = quotes + 2
+    if words_depth <= MAX_NESTING:
+        check_bounds(parsed)
+        return
+    with pytest.raises(BuildError) as raised:
+        check_bounds(parsed)
+    assert raised.value.problems[0].line == 5
