@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ from quire.transform.structure import (
     gather_chapters,
     make_chapter,
     number_notes,
-    shift_headings,
+    shifted_heading,
 )
 from quire.transform.styles import author_styles
 
@@ -59,8 +60,6 @@ __all__ = [
     "transform",
     "walk",
 ]
-
-MARKED_KINDS = ("Image", "OrderedList")  # the nodes _marked changes
 
 
 def transform(manuscript: Manuscript, parsed: list[Parsed]) -> Book:
@@ -118,21 +117,25 @@ def _reshaped(
     """
     blocks = item.blocks
     if found.has(*RAW_KINDS):
-        blocks = translate_raw_latex(item)
+        blocks = translate_raw_latex(item, found)
         found = NodeIndex(blocks)  # its own copy of the file's nodes, figures and all
     mark_decorative_figures(found.nodes("Figure"))
     problems = images_without_alt(item, found.nodes("Image"))
-    if found.has(*MARKED_KINDS):
-        blocks = walk(blocks, _marked, MARKED_KINDS)
-    if found.has("Header"):
-        blocks = shift_headings(blocks, level)
-        if numbers:
-            blocks = numbers.number(blocks)
+    kinds = [kind for kind in ("Image", "OrderedList") if found.has(kind)]
+    if found.has("Header") and (level != 1 or numbers):
+        kinds.append("Header")
+    if kinds:
+        reshape = partial(_reshape, level=level, numbers=numbers)
+        blocks = walk(blocks, reshape, kinds, found.paths_to(kinds))
     return blocks, problems
 
 
-def _marked(node: dict) -> dict | None:
-    """Images marked and `a)` lists kept, in one walk: each visitor has its own kind of node."""
+def _reshape(node: dict, level: int, numbers: SectionNumbers | None) -> dict | None:
+    """Images marked, `a)` lists kept, headings shifted to the chapter level and numbered, in
+    one walk (headings in reading order): each visitor has its own kind of node."""
+    if node["t"] == "Header":
+        node = shifted_heading(node, level)
+        return numbers.numbered(node) if numbers else node
     return marked_image(node) or delimited_list(node)
 
 

@@ -25,27 +25,37 @@ def locate(source: SourceFile, needle: str) -> int | None:
     return source.text.count("\n", 0, index) + 1 if index >= 0 else None
 
 
-def walk(value: Any, visit: Callable[[dict], Any], kinds: Collection[str] | None = None) -> Any:
+def walk(
+    value: Any,
+    visit: Callable[[dict], Any],
+    kinds: Collection[str] | None = None,
+    into: Collection[int] | None = None,
+) -> Any:
     """Rebuild an AST bottom-up; `visit` may return a node, a list to splice, or None.
 
     With `kinds`, only nodes of those kinds are shown to `visit` (the others are kept as they
-    are), which saves a call for each of the book's words.
+    are), which saves a call for each of the book's words. With `into` (NodeIndex.paths_to),
+    only the lists named there are walked and rebuilt; the rest are kept, not copied.
     """
     if type(value) is dict:
         content = value.get("c")
         # AST nodes are {"t": kind, "c": content}; strings and numbers need no visit.
-        return {**value, "c": walk(content, visit, kinds)} if type(content) in CONTAINERS else value
+        if type(content) not in CONTAINERS:
+            return value
+        return {**value, "c": walk(content, visit, kinds, into)}
     if type(value) is not list:
         return value
     result: list[Any] = []
     for item in value:
         kind = type(item)
         if kind is list:
-            item = walk(item, visit, kinds)
+            if into is None or id(item) in into:
+                item = walk(item, visit, kinds, into)
         elif kind is dict:
             content = item.get("c")
-            if type(content) in CONTAINERS:  # a word ({"t": "Str", "c": "..."}) is kept as it is
-                item = {**item, "c": walk(content, visit, kinds)}
+            # A word ({"t": "Str", "c": "..."}) is kept as it is, as is what `into` leaves out.
+            if type(content) in CONTAINERS and (into is None or id(content) in into):
+                item = {**item, "c": walk(content, visit, kinds, into)}
             if "t" not in item or (kinds is not None and item["t"] not in kinds):
                 result.append(item)
                 continue
@@ -77,13 +87,42 @@ class NodeIndex:
     """The nodes of one AST by kind, in document order, found in one walk (words left out).
 
     The AST is read, never changed; a concern asks for the nodes of its kinds, or whether
-    there are any, instead of walking the whole tree itself.
+    there are any, instead of walking the whole tree itself, and a walk that rebuilds it goes
+    only where those nodes are (paths_to).
     """
 
     def __init__(self, blocks: list[Any]) -> None:
         self.blocks = blocks
         self._by_kind: dict[str, list[dict]] = {}
-        _gather(blocks, self._by_kind)
+        # By id(): the list that holds each indexed node, and the list around each inner list.
+        self._holder: dict[int, list[Any]] = {}
+        self._outer: dict[int, list[Any]] = {}
+        self._gather(blocks)
+
+    def _gather(self, items: list[Any]) -> None:
+        """Add the nodes inside a list to the index: to their kinds' lists, in document order.
+
+        Recursion rather than iter_nodes' stack, for speed: a loop over a paragraph's words costs
+        less than pushing and popping each. The depth is bounded (bounds.check_bounds has refused
+        an AST nested deeper than MAX_NESTING before the transform reads it).
+        """
+        by_kind, holder, outer = self._by_kind, self._holder, self._outer
+        for item in items:
+            if type(item) is dict:
+                kind = item.get("t")
+                if kind is not None and kind not in UNINDEXED:
+                    if kind in by_kind:
+                        by_kind[kind].append(item)
+                    else:
+                        by_kind[kind] = [item]
+                    holder[id(item)] = items
+                content = item.get("c")
+                if type(content) is list:  # as iter_nodes: a node's content, if it is a list
+                    outer[id(content)] = items
+                    self._gather(content)
+            elif type(item) is list:
+                outer[id(item)] = items
+                self._gather(item)
 
     def has(self, *kinds: str) -> bool:
         """True if the AST holds a node of any of these kinds."""
@@ -93,27 +132,16 @@ class NodeIndex:
         """The nodes of one kind, in document order."""
         return self._by_kind.get(kind, [])
 
-
-def _gather(items: list[Any], by_kind: dict[str, list[dict]]) -> None:
-    """Add the nodes inside a list to their kinds' lists, in document order.
-
-    Recursion rather than iter_nodes' stack, for speed: a loop over a paragraph's words costs
-    less than pushing and popping each. The depth is bounded (bounds.check_bounds has refused
-    an AST nested deeper than MAX_NESTING before the transform reads it).
-    """
-    for item in items:
-        if type(item) is dict:
-            kind = item.get("t")
-            if kind is not None and kind not in UNINDEXED:
-                if kind in by_kind:
-                    by_kind[kind].append(item)
-                else:
-                    by_kind[kind] = [item]
-            content = item.get("c")
-            if type(content) is list:  # as iter_nodes: a node's content, if it is a list
-                _gather(content, by_kind)
-        elif type(item) is list:
-            _gather(item, by_kind)
+    def paths_to(self, kinds: Collection[str]) -> set[int]:
+        """The ids of the lists a walk must enter to reach every node of these kinds."""
+        lists: set[int] = set()
+        for kind in kinds:
+            for node in self.nodes(kind):
+                holder: list[Any] | None = self._holder[id(node)]
+                while holder is not None and id(holder) not in lists:
+                    lists.add(id(holder))
+                    holder = self._outer.get(id(holder))
+        return lists
 
 
 class Surveys:

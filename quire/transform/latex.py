@@ -7,7 +7,7 @@ from typing import Any
 
 from quire.errors import warn
 from quire.pandoc import Parsed
-from quire.transform.ast import walk
+from quire.transform.ast import NodeIndex, walk
 from quire.transform.lists import placeholder
 
 PAGE_BREAKS = {"\\newpage", "\\clearpage", "\\pagebreak", "\\cleardoublepage"}
@@ -62,8 +62,11 @@ class Occurrences:
         return self.source.text.count("\n", 0, index) + 1
 
 
-def translate_raw_latex(parsed: Parsed) -> list[Any]:
-    """Page breaks, \\LaTeX and \\TeX translated; other raw TeX dropped with a warning each."""
+def translate_raw_latex(parsed: Parsed, found: NodeIndex) -> list[Any]:
+    """Page breaks, \\LaTeX and \\TeX translated; other raw TeX dropped with a warning each.
+
+    `found` is the index of the file's nodes; the walk goes only where raw TeX or paragraphs are.
+    """
     places = Occurrences(parsed)
 
     def visit(node: dict[str, Any]) -> Any:
@@ -96,7 +99,7 @@ def translate_raw_latex(parsed: Parsed) -> list[Any]:
         )
         return []
 
-    return walk(parsed.blocks, visit, VISITED_KINDS)
+    return walk(parsed.blocks, visit, VISITED_KINDS, found.paths_to(VISITED_KINDS))
 
 
 def _is_break(node: Any) -> bool:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from quire.transform.ast import walk
-
 NUMBER_CLASS = "header-section-number"  # the class pandoc's HTML writer gives the number
 
 
@@ -15,16 +13,11 @@ class SectionNumbers:
     def __init__(self) -> None:
         self.counts = [0] * 6
 
-    def number(self, blocks: list[Any]) -> list[Any]:
-        """The blocks with a number before each heading's text, except {.unnumbered} ones."""
-        return walk(blocks, self._visit)
-
-    def _visit(self, node: dict[str, Any]) -> dict[str, Any] | None:
-        if node["t"] != "Header":
-            return None
-        level, (ident, classes, attributes), inlines = node["c"]
+    def numbered(self, heading: dict[str, Any]) -> dict[str, Any]:
+        """The next heading, with its number before its text, unless it is {.unnumbered}."""
+        level, (ident, classes, attributes), inlines = heading["c"]
         if "unnumbered" in classes:
-            return None
+            return heading
         self.counts[level - 1] += 1
         self.counts[level:] = [0] * (6 - level)
         number = ".".join(str(n) for n in self.counts[:level])

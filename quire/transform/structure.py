@@ -88,17 +88,12 @@ def chapter_level(configured: int | None, parsed: list[Parsed]) -> int:
     return min(levels, default=1)
 
 
-def shift_headings(blocks: list[Any], level: int) -> list[Any]:
-    """Make the chapter level 1, as pandoc's --shift-heading-level-by; higher ones stay at 1."""
+def shifted_heading(heading: dict[str, Any], level: int) -> dict[str, Any]:
+    """A heading with the chapter level made 1, as pandoc's --shift-heading-level-by; higher
+    ones stay at 1."""
     if level == 1:
-        return blocks
-
-    def visit(node: dict[str, Any]) -> Any:
-        if node["t"] != "Header":
-            return None
-        return {"t": "Header", "c": [max(1, node["c"][0] - level + 1), *node["c"][1:]]}
-
-    return walk(blocks, visit)
+        return heading
+    return {"t": "Header", "c": [max(1, heading["c"][0] - level + 1), *heading["c"][1:]]}
 
 
 LIST_DELIMITERS = {"OneParen": "paren-list", "TwoParens": "parens-list"}
