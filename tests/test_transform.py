@@ -16,11 +16,13 @@ from quire.transform.ast import NodeIndex, iter_nodes
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _parsed_book(folder: Path, files: dict[str, str]) -> tuple[manuscript.Manuscript, list]:
+def _parsed_book(
+    folder: Path, files: dict[str, str], settings: str = ""
+) -> tuple[manuscript.Manuscript, list]:
     """A book written to `folder`, loaded and parsed."""
     folder.mkdir()
     (folder / "book.yaml").write_text(
-        "title: Shortcuts\nauthor: A. Writer\nlang: en\nchapters: ["
+        f"title: Shortcuts\nauthor: A. Writer\nlang: en\n{settings}chapters: ["
         + ", ".join(name for name in files if name.endswith(".md"))
         + "]\n"
     )
@@ -63,6 +65,25 @@ def test_files_without_images_headings_or_tex_come_through_whole(tmp_path):
     assert len(chapters) == 1  # the second file has no heading: it continues the first chapter
     assert chapters[0].body.find(".//div[@class='paren-list']/ol") is not None
     assert "Plain words only." in " ".join("".join(chapters[0].body.itertext()).split())
+
+
+def test_headings_are_shifted_and_numbered_in_reading_order_wherever_they_stand(tmp_path):
+    # One walk marks images, keeps `1)` lists and shifts and numbers headings, inside lists and
+    # block quotes too.
+    text = "## One\n\n1) item\n\n   ### In a list\n\n> ### Quoted\n\n### After ![icon](plate.png)\n"
+    loaded, parsed = _parsed_book(
+        tmp_path / "book", {"one.md": text}, "number-sections: true\nchapter-level: 2\n"
+    )
+    body = transform(loaded, parsed).chapters[0].body
+    headings = [(h.tag, " ".join("".join(h.itertext()).split())) for h in body.iter("h1", "h2")]
+    assert headings == [
+        ("h1", "1 One"),
+        ("h2", "1.1 In a list"),
+        ("h2", "1.2 Quoted"),
+        ("h2", "1.3 After"),
+    ]
+    assert body.find(".//div[@class='paren-list']/ol//h2") is not None
+    assert [img.get("alt") for img in body.iter("h2") for img in img.iter("img")] == ["icon"]
 
 
 @pytest.mark.parametrize("quotes", [MAX_NESTING - 2, MAX_NESTING - 1])
