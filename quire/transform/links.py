@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -74,10 +75,11 @@ def cross_file_references(parsed: list[Parsed], surveys: Surveys) -> list[Parsed
     result = []
     for index, item in enumerate(parsed):
         text = _squeeze(item.source.text)
+        bracketed = set(BRACKETED.findall(text))
         wanted = [
             (label, target)
             for label, (target, where) in found.items()
-            if where != index and f"[{label}]" in text
+            if where != index and _names(text, bracketed, label)
         ]
         if not wanted:
             result.append(item)
@@ -88,6 +90,7 @@ def cross_file_references(parsed: list[Parsed], surveys: Surveys) -> list[Parsed
     return result
 
 
+BRACKETED = re.compile(r"\[([^\[\]]*)\]")  # each `[...]` without brackets inside, as a group
 STRAIGHT_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 
 
@@ -97,6 +100,17 @@ def _label(text: str) -> str:
     The heading's text has smart quotes; the `[Heading]` in the source has straight ones.
     """
     return " ".join(text.translate(STRAIGHT_QUOTES).split()).lower()
+
+
+def _names(text: str, bracketed: set[str], label: str) -> bool:
+    """True if a (squeezed) text has `[label]`; `bracketed` holds what its brackets enclose.
+
+    One look-up per label, rather than a search of the text: a long book has hundreds of
+    headings and files. A label with brackets of its own is searched for.
+    """
+    if "[" in label or "]" in label:
+        return f"[{label}]" in text
+    return label in bracketed
 
 
 def _squeeze(text: str) -> str:
