@@ -132,8 +132,11 @@ def _forced_breaks(body: etree._Element) -> int:
             continue
         if "page-break" in (node.get("class") or "").split():
             count += 1
+        style = node.get("style")
+        if not style:  # most elements have none: spare them the CSS parser
+            continue
         try:  # a style too deeply nested to read was refused by the sanitiser already
-            declarations = tinycss2.parse_blocks_contents(node.get("style") or "")
+            declarations = tinycss2.parse_blocks_contents(style)
         except RecursionError:
             continue
         count += sum(
