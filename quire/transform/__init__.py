@@ -118,7 +118,7 @@ def _reshaped(
     blocks = item.blocks
     if found.has(*RAW_KINDS):
         blocks = translate_raw_latex(item, found)
-        found = NodeIndex(blocks)  # its own copy of the file's nodes, figures and all
+        found = NodeIndex(blocks)  # a new AST: the passes below change its nodes, not the old
     mark_decorative_figures(found.nodes("Figure"))
     problems = images_without_alt(item, found.nodes("Image"))
     kinds = [kind for kind in ("Image", "OrderedList") if found.has(kind)]

@@ -39,7 +39,7 @@ MEDIA_SUFFIXES = {
 def mark_decorative_figures(figures: list[dict[str, Any]]) -> None:
     """Keep `![Caption](x.png){alt=""}` decorative: pandoc drops an empty alt inside a figure.
 
-    The figures' images are changed in place (again, and the same, if the AST is read twice).
+    The figures' images are changed in place; marking them a second time changes nothing.
     """
     for figure in figures:
         for image in (n for n in iter_nodes(figure["c"][2]) if n["t"] == "Image"):
