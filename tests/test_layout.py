@@ -325,3 +325,15 @@ def test_a_number_found_wrong_is_fixed_within_the_round(tmp_path, monkeypatch):
         text_of_one = " ".join(doc[i].get_text() for i in range(two))
     assert f"(page {labels[two]})" in " ".join(text_of_one.split())
     assert len(rounds) == 1
+
+
+def test_a_chapter_of_only_a_numbered_heading_is_whole(tmp_path):
+    """The unit's last text is the heading's, after the section number print.css hides."""
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.yaml").write_text("title: T\nlang: en\nchapters: [a.md]\nnumber-sections: true\n")
+    (book / "a.md").write_text("# Only a heading\n\n# Next\n\nSome text.\n")
+    pdf, _ = built(book, tmp_path / "out")
+    with pymupdf.open(pdf) as doc:
+        text = " ".join(" ".join(page.get_text().split()) for page in doc)
+    assert "Only a heading" in text and "Some text." in text

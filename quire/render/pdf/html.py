@@ -333,12 +333,27 @@ def unit_html(
             link.set("data-page", printed[target])
         if target not in own:
             link.set("href", ANCHOR_SCHEME + target)
-    texts = [e for e in body.iter() if isinstance(e.tag, str) and (e.text or "").strip()]
-    if texts:
-        texts[-1].set(LAST_MARK, "")
+    last = _last_with_text(body)
+    if last is not None:
+        last.set(LAST_MARK, "")
     opening = next(e.get("id") for e in body.iter() if isinstance(e.tag, str) and e.get("id"))
     markup = lxml.html.tostring(root, doctype="<!DOCTYPE html>", encoding="unicode", method="html")
     return markup, printed, opening
+
+
+def _last_with_text(body: etree._Element) -> etree._Element | None:
+    """The element that holds the unit's last text. A child's tail is its parent's text: in
+    `<h1><span class="header-section-number">1</span> Title</h1>` it is the h1 (print.css
+    hides that span, and a mark on it was never found in the layout)."""
+    last = None
+    for element in body.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if (element.text or "").strip():
+            last = element
+        if (element.tail or "").strip() and element.getparent() is not None:
+            last = element.getparent()
+    return last
 
 
 def element_ids(book: Book) -> dict[str, int]:
