@@ -7,6 +7,7 @@ files must be byte-identical.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import http.server
 import io
@@ -422,9 +423,36 @@ def start_and_signal(out: Path, sig: int) -> subprocess.CompletedProcess:
             break
     time.sleep(1.0)  # well inside the PDF layout, which takes several seconds
     assert proc.poll() is None, "the build finished before it could be interrupted"
+    started = descendants(proc.pid)
+    assert started, "no layout processes were running"
     proc.send_signal(sig)
     stdout, stderr = proc.communicate(timeout=120)
+    deadline = time.monotonic() + 15
+    while (left := {p for p in started if running(p)}) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not left, f"processes the build started outlived it: {left}"
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+def descendants(pid: int) -> set[int]:
+    """The processes pid started, and the ones they started (the layout server and workers)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    found, grown = set(), {pid}
+    while grown:
+        grown = {p for p, parent in parents.items() if parent in grown} - found
+        found |= grown
+    return found
+
+
+def running(pid: int) -> bool:
+    """True while a process exists and is not a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_ctrl_c_during_rendering_keeps_the_previous_files(big_out):

@@ -11,13 +11,13 @@ since the server may have been started by an earlier build in the same process (
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import ctypes.util
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import select
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, as_completed, wait
 from typing import Any
@@ -33,7 +33,6 @@ LAYOUT_MODULES = (
     "weasyprint.pdf",
     "pymupdf",  # the workers read their PDFs back for the nothing-lost check
 )
-PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 
 
 def worker_count() -> int:
@@ -127,21 +126,48 @@ class Workers:
             context = multiprocessing.get_context("forkserver")
             self.pool = ProcessPoolExecutor(
                 self.count, mp_context=context, initializer=_worker_start,
-                initargs=(dict(os.environ), os.getcwd()),
+                initargs=(os.getpid(), dict(os.environ), os.getcwd()),
             )  # fmt: skip
         return self.pool
 
 
-def _worker_start(environment: dict[str, str], folder: str) -> None:
+def _worker_start(build: int, environment: dict[str, str], folder: str) -> None:
     """A worker takes the build's environment and folder, leaves Ctrl-C to the build, and
-    ends when the build is killed (Linux: the server it was forked from ends with the build)."""
+    ends when the build does."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.clear()
     os.environ.update(environment)
     os.chdir(folder)
-    parent = os.getppid()
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the server was gone before the line above took effect
+    _end_with(build)
+
+
+def _end_with(build: int) -> None:
+    """Exit when the build's process ends, however it ends (killed too).
+
+    The worker's parent is the server, not the build, so the parent-death signal would not
+    do: a killed build's workers would wait for work forever, and the server, which ends when
+    no process holds its end of a pipe that every worker is given, with them."""
+    try:
+        handle = os.pidfd_open(build)
+    except ProcessLookupError:  # the build ended before this worker started
         os._exit(1)
+    except (OSError, AttributeError):  # no pidfd (not Linux, or an old kernel): poll instead
+        handle = None
+
+    def watch() -> None:
+        if handle is not None:
+            select.select([handle], [], [])
+        else:
+            while _alive(build):
+                time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="quire-build-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
