@@ -4,6 +4,9 @@ Each output is first written beside its place under a name only Quire makes, wit
 id (`.quire-<pid>-<name>.part`). Only when all of them are on disk are they renamed into place,
 one after another; the file or folder each replaces is kept as `.quire-<pid>-<name>.old` until
 all renames have succeeded, so that a failure part-way puts every earlier one back.
+
+The build cache (<out>/.quire-cache/: pandoc's work, the PDF's layouts, the build record) is
+written after the outputs, by write_cache.
 """
 
 from __future__ import annotations
@@ -294,3 +297,35 @@ def _sync_folder(folder: Path) -> None:
             os.fsync(handle)
         finally:
             os.close(handle)
+
+
+def write_cache(
+    folder: Path, files: tuple[tuple[str, bytes], ...], kept: frozenset[str], kinds: tuple[str, ...]
+) -> None:
+    """Write a stage's new cache entries, and remove those of its kinds no build uses now
+    (`kept` names the entries used, as "<kind>/<key>"; an entry is "<kind>/<key>.<suffix>").
+
+    The cache is not an output: it is written after the outputs, each file by a rename so
+    that no reader sees half of one, without the outputs' all-or-nothing care (a lost or
+    damaged entry only costs its remaking, and is found out by its checksum).
+    """
+    for name, data in files:
+        write_cache_file(folder / name, data)
+    for kind in kinds:
+        for path in (folder / kind).glob("*.*") if (folder / kind).is_dir() else ():
+            if f"{kind}/{path.name.split('.')[0]}" not in kept:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+
+def write_cache_file(path: Path, data: bytes) -> None:
+    """Write one cache file through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import re
@@ -10,23 +11,24 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
+from quire.cache_store import CacheStore, digest
 from quire.errors import BuildError, warn
 from quire.manuscript import SourceFile
 
 # Pandoc's own Markdown, with the extensions a pandoc user expects (most are on by default).
 READER = "markdown+smart+footnotes+pipe_tables+grid_tables+definition_lists+tex_math_dollars"
-HTML_WRITER_ARGS = ("--wrap=none", "--mathml", "--section-divs")
 PANDOC_WARNING = re.compile(r"^\[WARNING\]\s*(?P<text>.*)$")
 LINE_IN_MESSAGE = re.compile(r"line (\d+)")
 # Pandoc's manual advises a timeout and a heap cap for untrusted input ("A note on security").
 PANDOC_SECONDS = 60
 PANDOC_HEAP_MIB = 1024
-# Reads {"texts": [Markdown, ...], "abbreviations": [...]} from stdin and writes a JSON list of
-# their ASTs, read with the reader options pandoc's command line uses (its defaults differ from
-# a script's: 72 columns, the abbreviations data file). Before each file it marks stderr, so
-# each warning can be given to the file that has it.
+# Reads {"texts": [Markdown, ...], "abbreviations": [...]} from stdin and writes their ASTs, one
+# JSON document a line (pandoc's JSON has no raw newline), read with the reader options pandoc's
+# command line uses (its defaults differ from a script's: 72 columns, the abbreviations data
+# file). Before each file it marks stderr, so each warning can be given to the file that has it.
 BATCH_READER = f"""
 local input = pandoc.json.decode(io.read("a"), false)
 local abbreviations = {{}}  -- a set: each abbreviation a key
@@ -37,11 +39,13 @@ for i, text in ipairs(input.texts) do
   io.stderr:write("@@quire-file@@\\n")
   docs[i] = pandoc.write(pandoc.read(text, "{READER}", options), "json")
 end
-io.stdout:write("[" .. table.concat(docs, ",") .. "]")
+io.stdout:write(table.concat(docs, "\n"))
 """
 BATCH_MARK = re.compile(r"^@@quire-file@@\n", re.MULTILINE)
-# A code block in json.dumps' spelling of pandoc's AST (those without an id pandoc numbers).
-CODE_BLOCK = '"t": "CodeBlock"'
+READER_ARGS = ("--from", READER, "--to", "json", "--standalone")
+# The cache of what pandoc made (each file's AST, each chapter's HTML), in <out>/.quire-cache/.
+CACHE_FORMAT = "quire-pandoc-cache 1"
+PARSED = "parsed"  # the cache's folder of ASTs
 # What a pandoc warning quotes from the input: a formula, or a citation key (searched as @key).
 QUOTED_INPUT = re.compile(r"(?:TeX math (.+?), rendering as TeX|citation (\S+) not found)")
 
@@ -56,6 +60,7 @@ class Parsed:
     source: SourceFile
     meta: dict[str, Any]
     blocks: list[Any]
+    from_cache: bool = False  # pandoc read it in an earlier build (for the build's report)
 
 
 @cache
@@ -80,12 +85,12 @@ def run_pandoc(
 
     `where` places a warning (file, line) from its text, when pandoc's input was not one file.
     """
-    stdout, stderr = _run(args, stdin, origin)
+    stdout, stderr = run_captured(args, stdin, origin)
     report_warnings(stderr, origin, where)
     return stdout
 
 
-def _run(args: list[str], stdin: str, origin: str | None) -> tuple[str, str]:
+def run_captured(args: list[str], stdin: str, origin: str | None) -> tuple[str, str]:
     """Run pandoc within its time and memory limits: (stdout, stderr), or a BuildError."""
     try:
         proc = subprocess.run(
@@ -159,11 +164,17 @@ def pandoc_limits() -> list[str]:
 
 def parse(source: SourceFile) -> Parsed:
     """Read one Markdown file into pandoc's AST."""
-    args = ["--from", READER, "--to", "json", "--standalone"]
-    return _decoded(source, run_pandoc(args, source.text, source.name))
+    ast_json, stderr = _read_one(source)
+    report_warnings(stderr, source.name)
+    return _decoded(source, ast_json)
 
 
-def _decoded(source: SourceFile, ast_json: str) -> Parsed:
+def _read_one(source: SourceFile) -> tuple[str, str]:
+    """One file read by its own pandoc process: (its AST as JSON, pandoc's stderr)."""
+    return run_captured(list(READER_ARGS), source.text, source.name)
+
+
+def _decoded(source: SourceFile, ast_json: str, from_cache: bool = False) -> Parsed:
     """One file's AST from pandoc's JSON."""
     try:
         doc = json.loads(ast_json)
@@ -172,20 +183,78 @@ def _decoded(source: SourceFile, ast_json: str) -> Parsed:
 
         raise too_deep_to_decode(source, ast_json) from None
     _seen(doc)
-    return Parsed(source, doc.get("meta", {}), doc.get("blocks", []))
+    return Parsed(source, doc.get("meta", {}), doc.get("blocks", []), from_cache)
 
 
-def parse_all(sources: tuple[SourceFile, ...]) -> list[Parsed]:
-    """Parse every file, the book in two halves read side by side.
+def pandoc_cache(folder: Path | None) -> CacheStore:
+    """The cache of pandoc's work (each file's AST, each chapter's HTML); None: no cache."""
+    return CacheStore(folder, CACHE_FORMAT, "pandoc", "pandoc will make it again")
+
+
+@cache
+def pandoc_identity() -> str:
+    """Which pandoc this is, without running it: pypandoc-binary's version and the binary's
+    path, size and time (a pandoc replaced in place is another pandoc)."""
+    path = pandoc_path()
+    try:
+        version = importlib.metadata.version("pypandoc-binary")
+    except importlib.metadata.PackageNotFoundError:
+        version = "no pypandoc-binary"
+    info = os.stat(path)
+    return f"{version}|{path}|{info.st_size}|{info.st_mtime_ns}"
+
+
+def parse_key(source: SourceFile) -> str:
+    """The cache key of a file's AST: everything pandoc's reading depends on (its text, the
+    reader, its extensions and options, pandoc itself; Quire's version is in every key)."""
+    return digest(
+        CACHE_FORMAT, PARSED, pandoc_identity(), " ".join(READER_ARGS), BATCH_READER, source.text
+    )
+
+
+def parse_all(sources: tuple[SourceFile, ...], cache: CacheStore | None = None) -> list[Parsed]:
+    """Parse every file (those read in an earlier build from the cache), the others in two
+    halves read side by side; each file's warnings are reported, in reading order, whether
+    pandoc printed them now or in the build that cached the file.
 
     Each half is one pandoc process (a Lua script reads its files one by one): starting pandoc
     costs about 50 ms, which per file was a third of the parse of a 50,000-word book.
     """
-    halves = _halves(sources)
-    if len(sources) > 1:
+    cache = cache or pandoc_cache(None)
+    keys = [parse_key(source) for source in sources]
+    found = {key: _cached_ast(cache, key) for key in keys}
+    fresh = tuple(s for s, key in zip(sources, keys, strict=True) if found[key] is None)
+    halves = _halves(fresh)
+    if len(fresh) > 1:
         abbreviations()  # once, before the two halves ask for it
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return [parsed for half in pool.map(parse_batch, halves) for parsed in half]
+        read = iter([item for half in pool.map(_read_batch, halves) for item in half])
+    parsed = []
+    for source, key in zip(sources, keys, strict=True):
+        cached = found[key]
+        ast_json, stderr = cached or next(read)
+        if cached is None:
+            cache.store(PARSED, key, {"stderr": stderr}, ast_json.encode(), ".ast")
+        report_warnings(stderr, source.name)
+        parsed.append(_decoded(source, ast_json, from_cache=cached is not None))
+    return parsed
+
+
+def _cached_ast(cache: CacheStore, key: str) -> tuple[str, str] | None:
+    """A file's AST and pandoc's stderr from an earlier build, if the cache has them intact."""
+    found = cache.read(PARSED, key, ".ast")
+    if found is None:
+        return None
+    record, ast = found
+    try:
+        if not isinstance(record.get("stderr"), str):
+            raise ValueError("no warnings recorded")
+        entry = ast.decode("utf-8"), record["stderr"]
+    except ValueError as exc:  # a checksum forged over bad data: made again all the same
+        cache.damaged(f"entry ({exc}); pandoc will read it again", f"{PARSED}/{key}")
+        return None
+    cache.use(PARSED, key)
+    return entry
 
 
 def _halves(sources: tuple[SourceFile, ...]) -> list[tuple[SourceFile, ...]]:
@@ -202,30 +271,32 @@ def _halves(sources: tuple[SourceFile, ...]) -> list[tuple[SourceFile, ...]]:
 
 
 def parse_batch(sources: tuple[SourceFile, ...]) -> list[Parsed]:
-    """Read several Markdown files in one pandoc process; their warnings name their own files.
+    """Read several Markdown files in one pandoc process; their warnings name their own files."""
+    read = _read_batch(sources)
+    for source, (_ast_json, stderr) in zip(sources, read, strict=True):
+        report_warnings(stderr, source.name)
+    return [_decoded(s, ast_json) for s, (ast_json, _stderr) in zip(sources, read, strict=True)]
+
+
+def _read_batch(sources: tuple[SourceFile, ...]) -> list[tuple[str, str]]:
+    """Several files read in one pandoc process: for each, (its AST as JSON, its stderr).
 
     The script marks on stderr where each file's reading begins, so each warning goes to its
     file. If the batch fails (an error, the time or memory limit), the files are read again
     one by one, which fails as it always has, naming the file.
     """
     if len(sources) == 1:
-        return [parse(sources[0])]
+        return [_read_one(sources[0])]
     try:
         batch = {"texts": [s.text for s in sources], "abbreviations": abbreviations()}
-        stdout, stderr = _run(["lua", "-e", BATCH_READER], json.dumps(batch), None)
-        docs = json.loads(stdout)
-    except (BuildError, RecursionError):
-        return _parse_one_by_one(sources)
+        stdout, stderr = run_captured(["lua", "-e", BATCH_READER], json.dumps(batch), None)
+    except BuildError:
+        return [_read_one(source) for source in sources]
+    docs = stdout.split("\n")
     parts = BATCH_MARK.split(stderr)[1:]
     if len(parts) != len(sources) or len(docs) != len(sources):
-        return _parse_one_by_one(sources)
-    for source, part, doc in zip(sources, parts, docs, strict=True):
-        report_warnings(part, source.name)
-        _seen(doc)
-    return [
-        Parsed(s, d.get("meta", {}), d.get("blocks", []))
-        for s, d in zip(sources, docs, strict=True)
-    ]
+        return [_read_one(source) for source in sources]
+    return list(zip(docs, parts, strict=True))
 
 
 @cache
@@ -233,62 +304,6 @@ def abbreviations() -> list[str]:
     """Pandoc's abbreviations ("Mr.", "chap."), after which its reader keeps a non-breaking space."""
     text = run_pandoc(["--print-default-data-file", "abbreviations"], "", None)
     return [line for line in text.splitlines() if line.strip()]
-
-
-def _parse_one_by_one(sources: tuple[SourceFile, ...]) -> list[Parsed]:
-    """Each file in its own pandoc process, so a failure names its file."""
-    return [parse(source) for source in sources]
-
-
-def write_html(
-    blocks: list[Any],
-    api_version: list[int],
-    sources: tuple[SourceFile, ...] = (),
-) -> str:
-    """Write AST blocks as an HTML5 fragment (MathML for math, sections as <section>)."""
-    doc = {"pandoc-api-version": api_version, "meta": {}, "blocks": blocks}
-    args = ["--from", "json", "--to", "html5", *HTML_WRITER_ARGS]
-    return run_pandoc(args, json.dumps(doc), None, where=placer(sources))
-
-
-def write_chapters_html(
-    chapters: list[Any],
-    api_version: list[int],
-    sources: tuple[SourceFile, ...] = (),
-) -> str:
-    """Write chapter Divs as one HTML5 fragment, the two halves of the book side by side.
-
-    Pandoc writes each top-level Div on its own, with one exception: it numbers code blocks
-    that have no id (cb1, cb2, ...) through the whole document. So the book is cut only where
-    no such code block comes before the cut, and the HTML is what one run would write.
-    """
-    parts = [json.dumps(chapter) for chapter in chapters]
-    cut = _html_cut(parts)
-    if cut is None:
-        return write_html(chapters, api_version, sources)
-    header = json.dumps({"pandoc-api-version": api_version, "meta": {}})[:-1]
-    docs = [f'{header}, "blocks": [{", ".join(half)}]}}' for half in (parts[:cut], parts[cut:])]
-    args = ["--from", "json", "--to", "html5", *HTML_WRITER_ARGS]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        written = list(pool.map(lambda doc: _run(args, doc, None), docs))
-    where = placer(sources)
-    for _html, stderr in written:  # in reading order, whichever half finished first
-        report_warnings(stderr, None, where)
-    return "".join(html for html, _stderr in written)
-
-
-def _html_cut(parts: list[str]) -> int | None:
-    """Where to cut the chapters (as JSON) in two of about the same size; None to write them
-    in one run (a single chapter, or a code block in the first half)."""
-    total = sum(len(part) for part in parts)
-    written = 0
-    for index, part in enumerate(parts[:-1]):
-        if CODE_BLOCK in part:
-            return None
-        written += len(part)
-        if written * 2 >= total:
-            return index + 1
-    return None
 
 
 def placer(sources: tuple[SourceFile, ...]) -> Callable[[str], tuple[str | None, int | None]]:

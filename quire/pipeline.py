@@ -6,8 +6,6 @@ import contextlib
 import hashlib
 import importlib
 import json
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -23,7 +21,14 @@ from quire.bounds import check_book, check_bounds
 from quire.config import BookConfig
 from quire.confine import file_digest, kind_of, read_file
 from quire.errors import BuildError
-from quire.package import CACHE_FOLDER, Written, check_output_folder, package
+from quire.package import (
+    CACHE_FOLDER,
+    Written,
+    check_output_folder,
+    package,
+    write_cache,
+    write_cache_file,
+)
 from quire.render import Output, PageStart, Renderer
 from quire.render.pages import PAGE_MAP_VERSION
 from quire.transform import Book, ascii_slug, transform
@@ -43,7 +48,13 @@ RENDERERS = {
     "epub": ("quire.render.epub", "EpubRenderer"),
     "html": ("quire.render.html", "HtmlRenderer"),
 }
-NEEDED = {"html": ("pdf", "epub")}  # formats a format is made from, rendered even if not asked for
+NEEDED = {"html": ("pdf", "epub")}
+# The cache's folders of entries each build uses or drops: the PDF's layouts, pandoc's work.
+LAYOUT_KINDS = ("units", "sheets")
+PANDOC_KINDS = (
+    pandoc.PARSED,
+    "html",
+)  # formats a format is made from, rendered even if not asked for
 Report = Callable[[str, float, str], None]
 
 
@@ -72,6 +83,8 @@ def timed(report: Report, name: str, func: Callable[..., Any], *args: Any) -> An
 
 
 def _describe(result: Any) -> str:
+    if isinstance(result, list) and result and isinstance(result[0], pandoc.Parsed):
+        return _read_by_pandoc(result)
     if isinstance(result, load_stage.Manuscript):
         return f"{len(result.files)} files"
     if isinstance(result, Book):
@@ -79,6 +92,12 @@ def _describe(result: Any) -> str:
     if isinstance(result, Output) and result.pages:
         return f"{result.pages} pages" + _laid_out(result.laid_out)
     return ""
+
+
+def _read_by_pandoc(parsed: list[pandoc.Parsed]) -> str:
+    """Which files pandoc read again (the others came from the cache), as the report says it."""
+    read = [item.source.name for item in parsed if not item.from_cache]
+    return f"{len(parsed)} files; read: " + (", ".join(read) or "nothing (all from the cache)")
 
 
 def _laid_out(parts: tuple[str, ...] | None) -> str:
@@ -104,9 +123,10 @@ def build(
         report("up to date", 0.0, "nothing changed since the last build; outputs untouched")
         return _written_again(done, manuscript.config, out)
     preload = preload_print_libraries(formats)
-    parsed = timed(report, "parse", pandoc.parse_all, manuscript.files)
+    pandoc_cache = pandoc.pandoc_cache(out / CACHE_FOLDER)
+    parsed = timed(report, "parse", pandoc.parse_all, manuscript.files, pandoc_cache)
     check_bounds(parsed)
-    book = timed(report, "transform", transform, manuscript, parsed)
+    book = timed(report, "transform", transform, manuscript, parsed, pandoc_cache)
     del parsed  # the book holds what it needs: the ASTs would double the build's memory
     check_book(book)
     if preload is not None:
@@ -140,7 +160,9 @@ def build(
     with contextlib.suppress(OSError):  # without the cache the next build only takes longer
         pdf = outputs.get("pdf")
         if pdf is not None and pdf.laid_out is not None:
-            write_layout_cache(out / CACHE_FOLDER, pdf.cache_files, pdf.cache_kept)
+            write_cache(out / CACHE_FOLDER, pdf.cache_files, pdf.cache_kept, LAYOUT_KINDS)
+        pandoc_made = tuple(sorted(pandoc_cache.new.items()))
+        write_cache(out / CACHE_FOLDER, pandoc_made, frozenset(pandoc_cache.used), PANDOC_KINDS)
         write_cache_file(out / CACHE_FOLDER / incremental.RECORD, record)  # last: all is written
     return [
         replace(w, trim=config.trim, bleed=bleed, printer=config.printer, paper=config.paper)
@@ -258,34 +280,3 @@ def load_page_map(out: Path, slug: str, fingerprint: str) -> tuple[PageStart, ..
         return tuple(PageStart(**item) for item in data["starts"])
     except (BuildError, OSError, ValueError, TypeError, KeyError, AttributeError):
         return ()  # no cache, or one from another version of Quire: lay the book out again
-
-
-def write_layout_cache(
-    folder: Path, files: tuple[tuple[str, bytes], ...], kept: frozenset[str]
-) -> None:
-    """Write the PDF renderer's new cache entries, and remove the entries no build uses now.
-
-    The cache is not an output: it is written after the outputs, each file by a rename so
-    that no reader sees half of one, without the outputs' all-or-nothing care (a lost or
-    damaged entry only costs a layout, and is found out by its checksum).
-    """
-    for name, data in files:
-        write_cache_file(folder / name, data)
-    for kind in ("units", "sheets"):
-        for path in (folder / kind).glob("*.*") if (folder / kind).is_dir() else ():
-            if f"{kind}/{path.stem}" not in kept:
-                with contextlib.suppress(OSError):
-                    path.unlink()
-
-
-def write_cache_file(path: Path, data: bytes) -> None:
-    """Write one cache file through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

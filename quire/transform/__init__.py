@@ -9,10 +9,12 @@ from typing import Any
 import lxml.html
 
 from quire import images
+from quire.cache_store import CacheStore
 from quire.confine import Confinement
-from quire.errors import Problem
+from quire.errors import BuildError, Problem
 from quire.manuscript import Manuscript, SourceFile
-from quire.pandoc import Parsed, api_version, write_chapters_html
+from quire.pandoc import Parsed, api_version
+from quire.pandoc_html import write_chapters_html
 from quire.transform.ast import NodeIndex, Surveys, iter_nodes, locate, walk
 from quire.transform.citations import cite
 from quire.transform.figures import generated_folders
@@ -62,8 +64,11 @@ __all__ = [
 ]
 
 
-def transform(manuscript: Manuscript, parsed: list[Parsed]) -> Book:
-    """Check and reshape the parsed files into a Book of chapters with their assets."""
+def transform(
+    manuscript: Manuscript, parsed: list[Parsed], cache: CacheStore | None = None
+) -> Book:
+    """Check and reshape the parsed files into a Book of chapters with their assets (the
+    chapters' HTML that pandoc wrote in an earlier build from `cache`, see pandoc_html.py)."""
     config = complete_config(manuscript, parsed)
     surveys = Surveys()  # each file's nodes by kind, found once and shared by the concerns
     parsed = cite(manuscript, config, cross_file_references(parsed, surveys), surveys)
@@ -75,7 +80,7 @@ def transform(manuscript: Manuscript, parsed: list[Parsed]) -> Book:
         blocks, problems = _reshaped(item, surveys.of(item.blocks), level, numbers)
         missing_alt += problems
         gather_chapters(drafts, item, blocks)
-    chapters = _write_chapters(drafts, tuple(item.source for item in parsed))
+    chapters = _write_chapters(drafts, tuple(item.source for item in parsed), cache)
     for chapter in chapters:
         missing_alt += raw_images_without_alt(chapter)
     refuse_missing_alt(missing_alt)
@@ -139,18 +144,31 @@ def _reshape(node: dict, level: int, numbers: SectionNumbers | None) -> dict | N
     return marked_image(node) or delimited_list(node)
 
 
-def _write_chapters(drafts: list[Draft], sources: tuple[SourceFile, ...]) -> list[Chapter]:
-    """Number each chapter's notes, write all chapters as HTML in one pandoc run, and split it."""
+def _write_chapters(
+    drafts: list[Draft], sources: tuple[SourceFile, ...], cache: CacheStore | None
+) -> list[Chapter]:
+    """Number each chapter's notes and make it from the HTML pandoc writes for it (or wrote
+    in an earlier build: see pandoc_html.py)."""
     wrapped, note_counts = [], []
     for index, draft in enumerate(drafts, start=1):
         blocks, count = number_notes(draft.blocks, f"n{index}")
         note_counts.append(count)
         wrapped.append({"t": "Div", "c": [[f"quire-chapter-{index}", [], []], blocks]})
-    html = write_chapters_html(wrapped, api_version(), sources)
-    elements = [e for e in lxml.html.fragments_fromstring(html) if isinstance(e.tag, str)]
+    written = write_chapters_html(wrapped, api_version(), sources, cache)
     return [
-        make_chapter(index, draft, element, count)
-        for index, (draft, element, count) in enumerate(
-            zip(drafts, elements, note_counts, strict=True), start=1
+        make_chapter(index, draft, _element(html), count)
+        for index, (draft, html, count) in enumerate(
+            zip(drafts, written, note_counts, strict=True), start=1
         )
     ]
+
+
+def _element(html: str) -> lxml.html.HtmlElement:
+    """The element of a chapter's HTML (its Div), parsed as it would be among the others:
+    with the line break after it as its tail, as pandoc writes between top-level blocks."""
+    elements = [e for e in lxml.html.fragments_fromstring(html + "\n") if isinstance(e.tag, str)]
+    if len(elements) != 1:
+        raise BuildError(
+            f"internal error: a chapter's HTML has {len(elements)} top-level elements", kind="bug"
+        )
+    return elements[0]

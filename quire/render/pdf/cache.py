@@ -7,7 +7,8 @@ the key because every unit opens on a recto. An entry is trusted only if its rec
 format version and carries the digests of its own text and of its PDF: a truncated,
 hand-edited or foreign entry is ignored with a warning and laid out again; so is anything in
 the folder that is not a regular file within the cache's size cap (confine.py), which could
-otherwise hang the build (a FIFO) or fill its memory (a link to /dev/zero).
+otherwise hang the build (a FIFO) or fill its memory (a link to /dev/zero). The entries are
+kept and checked as cache_store.py keeps every cache's entries.
 
 The renderer only reads the cache; what it would store travels in the Output
 (cache_files) and is written by the packaging step with the other outputs.
@@ -15,28 +16,24 @@ The renderer only reads the cache; what it would store travels in the Output
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict
 from pathlib import Path
 
-from quire import __version__
+from quire.cache_store import CacheStore, read_cache_file
+from quire.cache_store import digest as content_digest
 from quire.confine import file_digest as confined_digest
-from quire.confine import kind_of, read_file
-from quire.errors import BuildError, warn
+from quire.confine import kind_of
 from quire.render.pdf.layout import PageFacts, UnitLayout
 
 FORMAT = "quire-layout-cache 1"
 UNITS, SHEETS, STATE = "units", "sheets", "state.json"
+__all__ = ["FORMAT", "LayoutCache", "digest", "file_digest", "read_cache_file"]
 
 
 def digest(*parts: str | bytes) -> str:
     """A content key: the hash of the parts, each length-prefixed so that none run together."""
-    hasher = hashlib.sha256()
-    for part in (FORMAT, __version__, *parts):
-        data = part.encode() if isinstance(part, str) else part
-        hasher.update(len(data).to_bytes(8, "big") + data)
-    return hasher.hexdigest()
+    return content_digest(FORMAT, *parts)
 
 
 def file_digest(path: Path) -> str:
@@ -44,44 +41,18 @@ def file_digest(path: Path) -> str:
     return confined_digest(path, kind_of(path), file=str(path))
 
 
-class LayoutCache:
+class LayoutCache(CacheStore):
     """Reads cached layouts and collects the new ones for the packaging step to write."""
 
     def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
-        self.new: dict[str, bytes] = {}  # path inside the cache folder -> bytes
-        self.used: set[str] = set()  # entries this build used or made (others are pruned)
+        super().__init__(folder, FORMAT, "layout", "it will be laid out again")
 
     def _read(self, kind: str, key: str) -> tuple[dict, bytes] | None:
         """A record and its PDF, if both are there and intact; a damaged one is reported."""
-        if self.folder is None:
-            return None
-        record_path = self.folder / kind / f"{key}.json"
-        pdf_path = self.folder / kind / f"{key}.pdf"
-        if not record_path.exists():
-            return None
-        try:
-            record = json.loads(read_cache_file(record_path))
-            pdf = read_cache_file(pdf_path)
-            body = {k: v for k, v in record.items() if k != "check"}
-            if record.get("format") != FORMAT or record.get("key") != key:
-                raise ValueError("made by another version of Quire")
-            if record.get("check") != _check(body, pdf):
-                raise ValueError("its contents do not match their checksum")
-        except (OSError, ValueError, AttributeError) as exc:
-            warn(
-                f"ignoring a damaged layout cache entry ({exc}); it will be laid out again",
-                file=str(record_path),
-            )
-            return None
-        return record, pdf
+        return self.read(kind, key, ".pdf")
 
     def _store(self, kind: str, key: str, record: dict, pdf: bytes) -> None:
-        body = {"format": FORMAT, "key": key, **record}
-        text = json.dumps({**body, "check": _check(body, pdf)}, sort_keys=True)
-        self.new[f"{kind}/{key}.json"] = text.encode()
-        self.new[f"{kind}/{key}.pdf"] = pdf
-        self.used.add(kind + "/" + key)
+        self.store(kind, key, record, pdf, ".pdf")
 
     def unit(self, key: str) -> UnitLayout | None:
         """A unit laid out before under this key."""
@@ -99,9 +70,9 @@ class LayoutCache:
                 [tuple(w) for w in record["wide_tables"]],
             )  # fmt: skip
         except (KeyError, TypeError, ValueError):
-            warn("ignoring a damaged layout cache entry", file=f"{self.folder}/{UNITS}/{key}")
+            self.damaged("entry", f"{self.folder}/{UNITS}/{key}")
             return None
-        self.used.add(UNITS + "/" + key)
+        self.use(UNITS, key)
         return layout
 
     def store_unit(self, key: str, layout: UnitLayout) -> None:
@@ -116,7 +87,7 @@ class LayoutCache:
         if found is None:
             return None
         record, pdf = found
-        self.used.add(SHEETS + "/" + key)
+        self.use(SHEETS, key)
         return pdf, [int(n) for n in record.get("pages", [])]
 
     def store_sheet(self, key: str, pdf: bytes, pages: list[int]) -> None:
@@ -133,25 +104,12 @@ class LayoutCache:
                 raise ValueError
             return state
         except (OSError, ValueError, AttributeError):
-            warn("ignoring a damaged layout cache state", file=str(self.folder / STATE))
+            self.damaged("state", self.folder / STATE)
             return {}
 
     def store_state(self, state: dict) -> None:
         """Keep page counts and numbers as the next build's first guess."""
         self.new[STATE] = json.dumps({"format": FORMAT, **state}, sort_keys=True).encode()
-
-
-def read_cache_file(path: Path) -> bytes:
-    """A cache file's bytes, read as confine.py reads a book's files: a regular file within the
-    cache's size cap, never blocking; anything else raises ValueError (a damaged entry)."""
-    try:
-        return read_file(path, "cache", file=str(path))
-    except BuildError as exc:
-        raise ValueError(exc.problems[0].message) from None
-
-
-def _check(body: dict, pdf: bytes) -> str:
-    return digest(json.dumps(body, sort_keys=True), pdf)
 
 
 def _pair(value: list | None) -> tuple | None:
