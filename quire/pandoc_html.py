@@ -44,6 +44,7 @@ io.stdout:write(pandoc.json.encode(written))
 CHAPTER_MARK = re.compile(r"^@@quire-chapter@@\n", re.MULTILINE)
 START = "<!--quire-chapter-starts-->"  # what the writer's output of a chapter follows
 FILLER = {"t": "CodeBlock", "c": [["", [], []], ""]}  # moves pandoc's code block count on
+MARKER = {"t": "RawBlock", "c": ["html", START]}
 
 
 def write_chapters_html(
@@ -59,10 +60,14 @@ def write_chapters_html(
     header = json.dumps({"pandoc-api-version": api_version, "meta": {}})[:-1]
     docs, keys, before = [], [], 0
     for chapter in chapters:
-        blocks = [*[FILLER] * before, {"t": "RawBlock", "c": ["html", START]}, chapter]
-        docs.append(f'{header}, "blocks": {json.dumps(blocks)}}}')
+        text = json.dumps(chapter)
+        # A code block is always spelled so in the JSON; the walk is only for chapters with one.
+        numbered = _unnamed_code_blocks(chapter) if '"CodeBlock"' in text else 0
+        # Only a chapter with such code blocks depends on the count (and has it in its key).
+        fillers = "".join(f"{json.dumps(FILLER)}, " for _ in range(before if numbered else 0))
+        docs.append(f'{header}, "blocks": [{fillers}{json.dumps(MARKER)}, {text}]}}')
         keys.append(_key(docs[-1]))
-        before += _unnamed_code_blocks(chapter)
+        before += numbered
     found = {key: _cached_html(cache, key) for key in keys}
     missing = [n for n, key in enumerate(keys) if found[key] is None]
     written = dict(zip(missing, _write([docs[n] for n in missing]), strict=True))
@@ -134,7 +139,9 @@ def _write_batch(docs: list[str]) -> list[tuple[str, str]]:
     written = json.loads(stdout)
     parts = CHAPTER_MARK.split(stderr)[1:]
     if len(written) != len(docs) or len(parts) != len(docs):
-        raise BuildError("internal error: pandoc wrote fewer chapters than it was given", kind="bug")
+        raise BuildError(
+            "internal error: pandoc wrote fewer chapters than it was given", kind="bug"
+        )
     chapters = [html.partition(START + "\n") for html in written]
     if any(not mark for _fillers, mark, _html in chapters):
         raise BuildError("internal error: a chapter's HTML lost its marker", kind="bug")

@@ -96,7 +96,7 @@ def _describe(result: Any) -> str:
 
 def _read_by_pandoc(parsed: list[pandoc.Parsed]) -> str:
     """Which files pandoc read again (the others came from the cache), as the report says it."""
-    read = [item.source.name for item in parsed if not item.from_cache]
+    read = [Path(item.source.name).name for item in parsed if not item.from_cache]
     return f"{len(parsed)} files; read: " + (", ".join(read) or "nothing (all from the cache)")
 
 
