@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from quire import incremental, pandoc, press
+from quire import incremental, pandoc, pandoc_html, press
 from quire import manuscript as load_stage
 from quire.bounds import check_book, check_bounds
 from quire.config import BookConfig
@@ -48,13 +48,10 @@ RENDERERS = {
     "epub": ("quire.render.epub", "EpubRenderer"),
     "html": ("quire.render.html", "HtmlRenderer"),
 }
-NEEDED = {"html": ("pdf", "epub")}
-# The cache's folders of entries each build uses or drops: the PDF's layouts, pandoc's work.
+NEEDED = {"html": ("pdf", "epub")}  # formats a format is made from, rendered even if not asked for
+# The cache's folders of entries that each build keeps or drops: the PDF's layouts, pandoc's work.
 LAYOUT_KINDS = ("units", "sheets")
-PANDOC_KINDS = (
-    pandoc.PARSED,
-    "html",
-)  # formats a format is made from, rendered even if not asked for
+PANDOC_KINDS = (pandoc.PARSED, pandoc_html.HTML)
 Report = Callable[[str, float, str], None]
 
 
