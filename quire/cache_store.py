@@ -21,6 +21,7 @@ from pathlib import Path
 from quire import __version__
 from quire.confine import read_file
 from quire.errors import BuildError, warn
+from quire.limits import size_limit
 
 
 def digest(format_name: str, *parts: str | bytes) -> str:
@@ -78,10 +79,13 @@ class CacheStore:
         warn(f"ignoring a damaged {self.name} cache {what}", file=str(path))
 
     def store(self, kind: str, key: str, record: dict, payload: bytes, suffix: str) -> None:
-        """Collect an entry for the packaging step to write."""
+        """Collect an entry for the packaging step to write; one too big to be read back (over
+        the cache's size cap) is not kept, rather than warned of as damaged at every build."""
         body = {"format": self.format, "key": key, **record}
-        text = json.dumps({**body, "check": self.check(body, payload)}, sort_keys=True)
-        self.new[f"{kind}/{key}.json"] = text.encode()
+        text = json.dumps({**body, "check": self.check(body, payload)}, sort_keys=True).encode()
+        if max(len(text), len(payload)) > size_limit("cache"):
+            return
+        self.new[f"{kind}/{key}.json"] = text
         self.new[f"{kind}/{key}{suffix}"] = payload
         self.use(kind, key)
 

@@ -222,7 +222,7 @@ def parse_all(sources: tuple[SourceFile, ...], cache: CacheStore | None = None) 
     """
     cache = cache or pandoc_cache(None)
     keys = [parse_key(source) for source in sources]
-    found = {key: _cached_ast(cache, key) for key in keys}
+    found = {key: cached_output(cache, PARSED, key, ".ast") for key in keys}
     fresh = tuple(s for s, key in zip(sources, keys, strict=True) if found[key] is None)
     halves = _halves(fresh)
     if len(fresh) > 1:
@@ -240,20 +240,21 @@ def parse_all(sources: tuple[SourceFile, ...], cache: CacheStore | None = None) 
     return parsed
 
 
-def _cached_ast(cache: CacheStore, key: str) -> tuple[str, str] | None:
-    """A file's AST and pandoc's stderr from an earlier build, if the cache has them intact."""
-    found = cache.read(PARSED, key, ".ast")
+def cached_output(cache: CacheStore, kind: str, key: str, suffix: str) -> tuple[str, str] | None:
+    """What pandoc wrote (an AST, HTML) and its stderr in an earlier build, if the cache has
+    them intact; the entry is then kept for the next build."""
+    found = cache.read(kind, key, suffix)
     if found is None:
         return None
-    record, ast = found
+    record, payload = found
     try:
         if not isinstance(record.get("stderr"), str):
             raise ValueError("no warnings recorded")
-        entry = ast.decode("utf-8"), record["stderr"]
-    except ValueError as exc:  # a checksum forged over bad data: made again all the same
-        cache.damaged(f"entry ({exc}); pandoc will read it again", f"{PARSED}/{key}")
+        entry = payload.decode("utf-8"), record["stderr"]
+    except ValueError as exc:  # a checksum made over bad data: made again all the same
+        cache.damaged(f"entry ({exc}); pandoc will make it again", f"{kind}/{key}")
         return None
-    cache.use(PARSED, key)
+    cache.use(kind, key)
     return entry
 
 

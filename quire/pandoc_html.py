@@ -21,6 +21,7 @@ from quire.errors import BuildError, log
 from quire.manuscript import SourceFile
 from quire.pandoc import (
     CACHE_FORMAT,
+    cached_output,
     pandoc_cache,
     pandoc_identity,
     placer,
@@ -68,7 +69,7 @@ def write_chapters_html(
         docs.append(f'{header}, "blocks": [{fillers}{json.dumps(MARKER)}, {text}]}}')
         keys.append(_key(docs[-1]))
         before += numbered
-    found = {key: _cached_html(cache, key) for key in keys}
+    found = {key: cached_output(cache, HTML, key, ".html") for key in keys}
     missing = [n for n, key in enumerate(keys) if found[key] is None]
     written = dict(zip(missing, _write([docs[n] for n in missing]), strict=True))
     if missing:
@@ -98,23 +99,6 @@ def _unnamed_code_blocks(node: Any) -> int:
         return 0
     unnamed = node.get("t") == "CodeBlock" and not node["c"][0][0]
     return unnamed + _unnamed_code_blocks(node.get("c"))
-
-
-def _cached_html(cache: CacheStore, key: str) -> tuple[str, str] | None:
-    """A chapter's HTML and pandoc's stderr from an earlier build, if the cache has them intact."""
-    found = cache.read(HTML, key, ".html")
-    if found is None:
-        return None
-    record, html = found
-    try:
-        if not isinstance(record.get("stderr"), str):
-            raise ValueError("no warnings recorded")
-        entry = html.decode("utf-8"), record["stderr"]
-    except ValueError as exc:
-        cache.damaged(f"entry ({exc}); pandoc will write it again", f"{HTML}/{key}")
-        return None
-    cache.use(HTML, key)
-    return entry
 
 
 def _write(docs: list[str]) -> list[tuple[str, str]]:
