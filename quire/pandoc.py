@@ -39,7 +39,7 @@ for i, text in ipairs(input.texts) do
   io.stderr:write("@@quire-file@@\\n")
   docs[i] = pandoc.write(pandoc.read(text, "{READER}", options), "json")
 end
-io.stdout:write(table.concat(docs, "\n"))
+io.stdout:write(table.concat(docs, "\\n"))
 """
 BATCH_MARK = re.compile(r"^@@quire-file@@\n", re.MULTILINE)
 READER_ARGS = ("--from", READER, "--to", "json", "--standalone")

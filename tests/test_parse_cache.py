@@ -182,3 +182,22 @@ def test_entries_of_files_gone_are_dropped_and_a_failed_build_writes_none(book, 
     with pytest.raises(BuildError):
         built(book, out)
     assert set(parsed.iterdir()) == after
+
+
+def test_pandoc_reads_and_writes_in_one_process_per_half_of_the_book(book, monkeypatch):
+    """Each file or chapter in a pandoc process of its own would cost 50 ms apiece."""
+    from quire.transform import transform
+
+    pandoc.abbreviations()  # asked once per process, before the count starts
+    runs: list[list[str]] = []
+    run = pandoc.run_captured
+
+    def counted(args, stdin, origin):
+        runs.append(args)
+        return run(args, stdin, origin)
+
+    monkeypatch.setattr(pandoc, "run_captured", counted)
+    monkeypatch.setattr("quire.pandoc_html.run_captured", counted)
+    loaded = manuscript.load(book)
+    transform(loaded, pandoc.parse_all(loaded.files))
+    assert [args[:2] for args in runs] == [["lua", "-e"]] * 4
