@@ -174,16 +174,27 @@ def _read_one(source: SourceFile) -> tuple[str, str]:
     return run_captured(list(READER_ARGS), source.text, source.name)
 
 
-def _decoded(source: SourceFile, ast_json: str, from_cache: bool = False) -> Parsed:
-    """One file's AST from pandoc's JSON."""
-    try:
-        doc = json.loads(ast_json)
-    except RecursionError:  # nested thousands deep: name the line rather than crash
-        from quire.bounds import too_deep_to_decode
+def _decoded(
+    source: SourceFile, ast_json: str, from_cache: bool = False, doc: Any = None
+) -> Parsed:
+    """One file's AST from pandoc's JSON (`doc`: decoded already)."""
+    if doc is None:
+        try:
+            doc = json.loads(ast_json)
+        except RecursionError:  # nested thousands deep: name the line rather than crash
+            from quire.bounds import too_deep_to_decode
 
-        raise too_deep_to_decode(source, ast_json) from None
+            raise too_deep_to_decode(source, ast_json) from None
     _seen(doc)
     return Parsed(source, doc.get("meta", {}), doc.get("blocks", []), from_cache)
+
+
+def _loads(ast_json: str) -> Any:
+    """An AST decoded, or None if too deep to decode (_decoded then names the file)."""
+    try:
+        return json.loads(ast_json)
+    except RecursionError:
+        return None
 
 
 def pandoc_cache(folder: Path | None) -> CacheStore:
@@ -228,16 +239,24 @@ def parse_all(sources: tuple[SourceFile, ...], cache: CacheStore | None = None) 
     if len(fresh) > 1:
         abbreviations()  # once, before the two halves ask for it
     with ThreadPoolExecutor(max_workers=2) as pool:
-        read = iter([item for half in pool.map(_read_batch, halves) for item in half])
+        reading = [pool.submit(_read_and_decode, half) for half in halves]
+        # While pandoc reads, this thread decodes the ASTs from the cache.
+        docs = {key: _loads(entry[0]) for key, entry in found.items() if entry is not None}
+        read = iter([item for half in reading for item in half.result()])
     parsed = []
     for source, key in zip(sources, keys, strict=True):
         cached = found[key]
-        ast_json, stderr = cached or next(read)
+        ast_json, stderr, doc = (*cached, docs[key]) if cached else next(read)
         if cached is None:
             cache.store(PARSED, key, {"stderr": stderr}, ast_json.encode(), ".ast")
         report_warnings(stderr, source.name)
-        parsed.append(_decoded(source, ast_json, from_cache=cached is not None))
+        parsed.append(_decoded(source, ast_json, cached is not None, doc))
     return parsed
+
+
+def _read_and_decode(sources: tuple[SourceFile, ...]) -> list[tuple[str, str, Any]]:
+    """_read_batch, each AST decoded too (in the thread that waited for pandoc)."""
+    return [(ast_json, stderr, _loads(ast_json)) for ast_json, stderr in _read_batch(sources)]
 
 
 def cached_output(cache: CacheStore, kind: str, key: str, suffix: str) -> tuple[str, str] | None:
