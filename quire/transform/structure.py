@@ -55,7 +55,7 @@ def number_notes(blocks: list[Any], prefix: str) -> tuple[list[Any], int]:
         ref_attr = [f"{prefix}-ref-{n}", ["noteref"], []]
         return {"t": "Link", "c": [ref_attr, [{"t": "Str", "c": str(n)}], [f"#{prefix}-{n}", ""]]}
 
-    blocks = walk(blocks, visit)
+    blocks = walk(blocks, visit, ("Note",))  # only notes are visited: not a call per word
     if notes:
         items = [
             {"t": "Div", "c": [[f"{prefix}-{n}", ["footnote"], [["data-n", str(n)]]], body]}
