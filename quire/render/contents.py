@@ -38,3 +38,13 @@ def book_lists(book: Book) -> list[tuple[str, str, list[Entry]]]:
         if entries:
             lists.append((kind, LIST_TITLES[kind], entries))
     return lists
+
+
+def chapter_of_ids(book: Book) -> dict[str, Chapter]:
+    """The chapter each element id of the book is in (ids are unique across the book)."""
+    return {
+        element.get("id"): chapter
+        for chapter in book.chapters
+        for element in chapter.body.iter()
+        if isinstance(element.tag, str) and element.get("id")
+    }

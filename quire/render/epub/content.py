@@ -11,6 +11,7 @@ from lxml import etree
 from quire.cover import cover_png
 from quire.fonts import load_fonts
 from quire.render import PageStart
+from quire.render.contents import chapter_of_ids
 from quire.render.epub.document import CoverImage, Page, marker_html, x, xhtml_page
 from quire.render.epub.page_breaks import _insert_page_break
 from quire.render.front_matter import COPYRIGHT_ID, copyright_page
@@ -113,12 +114,7 @@ def chapter_page(
 
 def link_owners(book: Book) -> dict[str, str]:
     """The file of the chapter each element id is in (made once per book, not per chapter)."""
-    return {
-        element.get("id"): chapter.file_name
-        for chapter in book.chapters
-        for element in chapter.body.iter()
-        if isinstance(element.tag, str) and element.get("id")
-    }
+    return {name: chapter.file_name for name, chapter in chapter_of_ids(book).items()}
 
 
 def _rewrite_links(owners: dict[str, str], chapter: Chapter, body: etree._Element) -> None:

@@ -12,7 +12,7 @@ from lxml import etree
 
 from quire.errors import BuildError
 from quire.images import Asset, svg_size
-from quire.render.contents import book_lists, nested_list, sections
+from quire.render.contents import book_lists, chapter_of_ids, nested_list, sections
 from quire.render.front_matter import copyright_page
 from quire.render.print_checks import fit_tables
 from quire.transform import Book, Chapter, locate
@@ -358,9 +358,4 @@ def _last_with_text(body: etree._Element) -> etree._Element | None:
 
 def element_ids(book: Book) -> dict[str, int]:
     """Each element id of the book's chapters, with the index of the chapter it is in."""
-    return {
-        element.get("id"): chapter.index
-        for chapter in book.chapters
-        for element in chapter.body.iter()
-        if isinstance(element.tag, str) and element.get("id")
-    }
+    return {name: chapter.index for name, chapter in chapter_of_ids(book).items()}
