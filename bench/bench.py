@@ -3,11 +3,10 @@
     python bench/bench.py 10000 50000          # sizes in words (150000 and 300000 also work)
 
 Each figure is the wall time of a fresh process (as a user runs it) and the peak resident
-memory of its largest process (for Quire: the main process or a layout worker), with the sum
-of the peaks of all its processes (sampled from /proc every 50 ms). Ratios are
-against bare pandoc (EPUB) and bare pandoc + WeasyPrint (PDF) measured just before. Run it with
-the same `nice` as everything else on a shared machine, and compare ratios from one run.
-"""
+memory of its largest process (for Quire: the main process, a layout worker or a pandoc it
+runs), with the sum of the peaks of all its processes (sampled from /proc every 50 ms). Ratios
+are against bare pandoc (EPUB) and bare pandoc + WeasyPrint (PDF) measured just before. Run it
+with the same `nice` as everything else on a shared machine, and compare ratios from one run."""
 
 from __future__ import annotations
 
