@@ -83,9 +83,9 @@ def _describe(result: Any) -> str:
     if isinstance(result, list) and result and isinstance(result[0], pandoc.Parsed):
         return _read_by_pandoc(result)
     if isinstance(result, load_stage.Manuscript):
-        return f"{len(result.files)} files"
+        return _count(len(result.files), "file")
     if isinstance(result, Book):
-        return f"{len(result.chapters)} chapters, {len(result.assets)} images"
+        return f"{_count(len(result.chapters), 'chapter')}, {_count(len(result.assets), 'image')}"
     if isinstance(result, Output) and result.pages:
         return f"{result.pages} pages" + _laid_out(result.laid_out)
     return ""
@@ -94,7 +94,14 @@ def _describe(result: Any) -> str:
 def _read_by_pandoc(parsed: list[pandoc.Parsed]) -> str:
     """Which files pandoc read again (the others came from the cache), as the report says it."""
     read = [Path(item.source.name).name for item in parsed if not item.from_cache]
-    return f"{len(parsed)} files; read: " + (", ".join(read) or "nothing (all from the cache)")
+    files = _count(len(parsed), "file")
+    if len(read) == len(parsed):
+        return f"{files}; read: all"  # a cold build: the report need not list them
+    return f"{files}; read: " + (", ".join(read) or "nothing (all from the cache)")
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}" + ("" if number == 1 else "s")
 
 
 def _laid_out(parts: tuple[str, ...] | None) -> str:
