@@ -27,7 +27,13 @@ from quire.render import Output
 from quire.render.pages import starts_from_firsts
 from quire.render.pdf.assembly import assemble
 from quire.render.pdf.cache import LayoutCache, digest, file_digest
-from quire.render.pdf.folios import SheetJob, Stamp, lay_out_sheet, lay_out_unit_or_sheet
+from quire.render.pdf.folios import (
+    SheetJob,
+    Stamp,
+    lay_out_sheet,
+    lay_out_unit_or_sheet,
+    sheet_chunks,
+)
 from quire.render.pdf.html import element_ids, unit_html, unit_sections
 from quire.render.pdf.layout import (
     PrintStyle,
@@ -38,14 +44,19 @@ from quire.render.pdf.layout import (
     report_layout_messages,
 )
 from quire.render.pdf.parallel import Workers
-from quire.render.pdf.units import Placement, anchor_numbers, estimate_pages, place, plan_units
+from quire.render.pdf.units import (
+    NumbersNow,
+    Placement,
+    anchor_numbers,
+    estimate_pages,
+    place,
+    plan_units,
+)
 from quire.render.print_checks import check_words_printed
 from quire.transform import Book, locate
 
 MAX_ROUNDS = 8  # gutter or printed numbers corrected; each round lays out only the units at fault
 EAGER_RETRIES = 2  # a unit laid out again within a round, once a number it printed is known wrong
-SHEET_FOLIOS = 64  # folios laid out on one sheet (fixed, so that the PDF is the same for any
-# number of workers)
 SHEET = "sheet"  # the tag of a folio sheet laid out during a round
 CALIBRATE_FROM = 4  # estimated pages: a shorter unit says little of how the text fills pages
 Progress = Callable[[int, int, int], None]  # units done, units in all, pages so far
@@ -236,21 +247,17 @@ class Composer:
         """
         guesses = self._guesses(layouts)
         longer = [g + (x is None) for g, x in zip(guesses, layouts, strict=True)]
-        placements = [place(self.book, self.units, layouts, g) for g in (guesses, longer)]
-        wrong = []
-        for v, shown in enumerate(printed):
-            if v in busy or layouts[v] is None:
-                continue
-            for target, number in shown.items():
-                u = self.unit_of_id.get(target)
-                page = layouts[u].anchors.get(target) if u is not None and layouts[u] else None
-                if page is None:
-                    continue
-                now = [p.number(u, page) for p in placements]
-                if now[0] == now[1] != number:
-                    wrong.append(v)
-                    break
-        return wrong
+        short, long = (
+            NumbersNow(place(self.book, self.units, layouts, g), layouts, self.unit_of_id, {})
+            for g in (guesses, longer)
+        )
+        return [
+            v for v, shown in enumerate(printed)
+            if v not in busy and layouts[v] is not None and any(
+                (now := short.placed(target)) is not None and now == long.placed(target) != number
+                for target, number in shown.items()
+            )
+        ]  # fmt: skip
 
     def _key(self, style: PrintStyle, markup: str) -> str:
         """The cache key of a unit's layout: everything it depends on."""
@@ -316,8 +323,8 @@ class Composer:
     ) -> tuple[dict[int, tuple[bytes, int]], bytes]:  # fmt: skip
         """For each page with a folio, the sheet page that prints it; and the blank verso.
 
-        The folios go on sheets of about SHEET_FOLIOS pages in reading order (a WeasyPrint layout
-        costs a fifth of a second before its first page), laid out at once in the workers.
+        The folios go on sheets of many pages (a WeasyPrint layout costs a fifth of a second
+        before its first page), laid out at once in the workers.
         """
         chunks, wanted = self._wanted_sheets(style, sheet_style, layouts, placement)
         sheets = self._sheets(wanted)
@@ -335,27 +342,9 @@ class Composer:
         layouts: list[UnitLayout | None],
         placement: Placement,
     ) -> tuple[dict[str, list[tuple[int, Stamp]]], dict[str, tuple[tuple[Stamp, ...], PrintStyle]]]:
-        """The folios (page index, stamp) by sheet, and each sheet's stamps and style; with
-        "blank", the blank verso. A sheet begins on a right page, as a document does; the
-        body's first folio begins one, so that the body's sheets do not depend on the length of
-        the front matter (the contents' above all), and the contents' folios have one of their
-        own, so that the others can be laid out while the contents is (_early_sheets)."""
-        folios = [
-            (i, self.units[u].contents, Stamp(placement.folio(i, page.folio[1]), _side(i),
-                                              page.folio[0]))
-            for u, layout in enumerate(layouts) if layout is not None
-            for i, page in enumerate(layout.pages, placement.starts[u])
-            if page.folio
-        ]  # fmt: skip
-        chunks: dict[str, list[tuple[int, Stamp]]] = {}
-        last, in_contents = "", False
-        for index, contents, stamp in folios:
-            body_begins = chunks and chunks[last][-1][0] < placement.body_start <= index
-            full = chunks and len(chunks[last]) >= SHEET_FOLIOS and stamp.side == "right"
-            if not chunks or body_begins or full or contents != in_contents:
-                last, in_contents = f"folios-{len(chunks)}", contents
-                chunks[last] = []
-            chunks[last].append((index, stamp))
+        """The folios (page index, stamp) by sheet (folios.sheet_chunks), and each sheet's
+        stamps and style; with "blank", the blank verso."""
+        chunks = sheet_chunks(self.units, layouts, placement)
         wanted = {name: (tuple(s for _, s in chunk), sheet_style) for name, chunk in chunks.items()}
         if None in placement.sequence:  # laid out with crop marks, as a blank page has them
             wanted["blank"] = ((), style)
@@ -370,9 +359,8 @@ class Composer:
         matter's are right when the guess is, and are laid out again after the round if not."""
         placement = place(self.book, self.units, layouts, self._guesses(layouts))
         jobs = []
-        for name, (stamps, chosen) in self._wanted_sheets(style, sheet_style, layouts, placement)[
-            1
-        ].items():
+        _chunks, wanted = self._wanted_sheets(style, sheet_style, layouts, placement)
+        for name, (stamps, chosen) in wanted.items():
             key = self._sheet_key(stamps, chosen)
             if self.cache.sheet(key) is None:
                 jobs.append(((SHEET, key), SheetJob(name, stamps, chosen)))
@@ -400,35 +388,3 @@ class Composer:
             self.cache.store_sheet(key, pdf, pages)
             found[name] = (pdf, pages)
         return found
-
-
-class NumbersNow:
-    """The number a unit prints for an element id, worked out when asked: a unit refers to a
-    few ids, and a long book has tens of thousands (a table of them all, made for each unit,
-    cost a second at 300,000 words)."""
-
-    def __init__(
-        self, placement: Placement, layouts: list[UnitLayout | None],
-        unit_of_id: dict[str, int], known: dict[str, str],
-    ) -> None:  # fmt: skip
-        self.placement, self.layouts, self.unit_of_id, self.known = (
-            placement, layouts, unit_of_id, known
-        )  # fmt: skip
-
-    def get(self, target: str, default: str | None = None) -> str | None:
-        """Its page in the units laid out, else as known before, else its unit's first page."""
-        u = self.unit_of_id.get(target)
-        layout = self.layouts[u] if u is not None else None
-        if layout is not None and target in layout.anchors:
-            return self.placement.number(u, layout.anchors[target])
-        if u is None:  # an id Quire made, outside the chapters: looked for in every unit
-            for v, other in enumerate(self.layouts):
-                if other is not None and target in other.anchors:
-                    return self.placement.number(v, other.anchors[target])
-        if target in self.known:
-            return self.known[target]
-        return self.placement.number(u, 0) if u is not None else default
-
-
-def _side(index: int) -> str:
-    return "right" if index % 2 == 0 else "left"

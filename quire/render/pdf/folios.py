@@ -21,8 +21,11 @@ from quire.render.pdf.layout import (
     capture_weasyprint_log,
     lay_out_unit,
 )
+from quire.render.pdf.units import Placement, Unit
 
 FOLIO_PAGE = "quire-folio"
+SHEET_FOLIOS = 64  # folios laid out on one sheet (fixed, so that the PDF is the same for any
+# number of workers)
 
 
 @dataclass(frozen=True)
@@ -93,3 +96,35 @@ def _blank_verso(style: PrintStyle) -> bytes:
         raise RuntimeError("the blank verso sheet has no blank page")
     with capture_weasyprint_log():
         return document.write_pdf(pdf_variant=style.variant)
+
+
+def sheet_chunks(
+    units: list[Unit], layouts: list[UnitLayout | None], placement: Placement
+) -> dict[str, list[tuple[int, Stamp]]]:
+    """The folios of the units laid out, as (page index, stamp), by sheet, in reading order.
+
+    A sheet begins on a right page, as a document does; the body's first folio begins one, so
+    that the body's sheets do not depend on the length of the front matter (the contents' above
+    all), and the contents' folios have one of their own, so that the others can be laid out
+    while the contents is.
+    """
+    folios = [
+        (i, units[u].contents, Stamp(placement.folio(i, page.folio[1]), _side(i), page.folio[0]))
+        for u, layout in enumerate(layouts) if layout is not None
+        for i, page in enumerate(layout.pages, placement.starts[u])
+        if page.folio
+    ]  # fmt: skip
+    chunks: dict[str, list[tuple[int, Stamp]]] = {}
+    last, in_contents = "", False
+    for index, contents, stamp in folios:
+        body_begins = chunks and chunks[last][-1][0] < placement.body_start <= index
+        full = chunks and len(chunks[last]) >= SHEET_FOLIOS and stamp.side == "right"
+        if not chunks or body_begins or full or contents != in_contents:
+            last, in_contents = f"folios-{len(chunks)}", contents
+            chunks[last] = []
+        chunks[last].append((index, stamp))
+    return chunks
+
+
+def _side(index: int) -> str:
+    return "right" if index % 2 == 0 else "left"

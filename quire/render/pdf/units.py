@@ -145,3 +145,39 @@ def anchor_numbers(placement: Placement, layouts: list[UnitLayout | None]) -> di
         for name, page in (layout.anchors if layout else {}).items():
             numbers.setdefault(name, placement.number(u, page))
     return numbers
+
+
+class NumbersNow:
+    """The number a unit prints for an element id, worked out when asked: a unit refers to a
+    few ids, and a long book has tens of thousands (a table of them all, made for each unit,
+    cost a second at 300,000 words)."""
+
+    def __init__(
+        self, placement: Placement, layouts: list[UnitLayout | None],
+        unit_of_id: dict[str, int], known: dict[str, str],
+    ) -> None:  # fmt: skip
+        self.placement, self.layouts, self.unit_of_id, self.known = (
+            placement, layouts, unit_of_id, known
+        )  # fmt: skip
+
+    def get(self, target: str, default: str | None = None) -> str | None:
+        """Its page in the units laid out, else as known before, else its unit's first page."""
+        placed = self.placed(target)
+        if placed is not None:
+            return placed
+        if target in self.known:
+            return self.known[target]
+        u = self.unit_of_id.get(target)
+        return self.placement.number(u, 0) if u is not None else default
+
+    def placed(self, target: str) -> str | None:
+        """Its page in the units laid out, or None if its unit is not laid out yet."""
+        u = self.unit_of_id.get(target)
+        layout = self.layouts[u] if u is not None else None
+        if layout is not None and target in layout.anchors:
+            return self.placement.number(u, layout.anchors[target])
+        if u is None:  # an id Quire made, outside the chapters: looked for in every unit
+            for v, other in enumerate(self.layouts):
+                if other is not None and target in other.anchors:
+                    return self.placement.number(v, other.anchors[target])
+        return None
