@@ -176,15 +176,6 @@ def build(
     ]
 
 
-PRINT_LIBRARIES = (
-    "weasyprint",
-    "weasyprint.layout",
-    "weasyprint.draw",
-    "weasyprint.pdf",
-    "pikepdf",
-)
-
-
 def preload_print_libraries(formats: tuple[str, ...]) -> threading.Thread | None:
     """Start the layout server (which imports WeasyPrint for the workers) and import pikepdf
     here in the background, while pandoc parses the manuscript.
@@ -193,14 +184,14 @@ def preload_print_libraries(formats: tuple[str, ...]) -> threading.Thread | None
     WeasyPrint is imported here too only for the print kit, whose cover is laid out here."""
     if not set(formats) & {"pdf", "html", *press.PRESS_FORMATS}:
         return None
-    from quire.render.pdf.parallel import start_layout_server
+    from quire.render.pdf.parallel import LAYOUT_MODULES, start_layout_server
 
     start_layout_server()
-    wanted = PRINT_LIBRARIES if set(formats) & set(press.PRESS_FORMATS) else ("pikepdf",)
+    wanted = (
+        ("pikepdf", *LAYOUT_MODULES) if set(formats) & set(press.PRESS_FORMATS) else ("pikepdf",)
+    )
 
     def load() -> None:
-        import importlib
-
         for name in wanted:
             with contextlib.suppress(ImportError):
                 importlib.import_module(name)
