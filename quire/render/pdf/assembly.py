@@ -11,7 +11,10 @@ each page's /StructParents and each annotation's /StructParent with them.
 
 from __future__ import annotations
 
+import contextlib
 import io
+from collections.abc import Iterator
+from itertools import groupby
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem, String
@@ -31,60 +34,144 @@ def assemble(
     blank: bytes,
 ) -> bytes:
     """One PDF: sequence[i] is (unit, page in unit) or None for a blank verso; stamps maps a
-    page index to (sheet PDF, page of the sheet) whose folio is drawn over it."""
+    page index to (sheet PDF, page of the sheet) whose folio is drawn over it.
+
+    The units are taken one at a time, in order, and each is closed as soon as what the book
+    needs of it is copied (see _detach): with every unit open at once, as before, joining a
+    long book took more memory than any other step of the build."""
     out = pikepdf.new()
-    sources = [pikepdf.open(io.BytesIO(data)) for data in units]
-    unit_pages: list[list[pikepdf.Page]] = [[] for _ in sources]
-    for entry in sequence:
-        if entry is None:
-            blank_source = pikepdf.open(io.BytesIO(blank))  # a fresh copy for each blank page
-            out.pages.append(blank_source.pages[1])
-            if "/StructParents" in out.pages[-1].obj:
-                del out.pages[-1].obj["/StructParents"]
-            continue
-        unit, index = entry
-        out.pages.append(sources[unit].pages[index])
-        unit_pages[unit].append(out.pages[-1])
-    _join_structure(out, sources, unit_pages)
-    _join_destinations(out, sources)
-    _join_outlines(out, sources)
+    joined = _Joined(out)
+    for unit, entries in groupby(sequence, key=lambda entry: None if entry is None else entry[0]):
+        if unit is None:
+            for _blank in entries:
+                _append_blank(out, blank)
+        else:
+            with _opened(out, units[unit]) as source:
+                pages = []
+                for _unit, index in entries:
+                    out.pages.append(source.pages[index])
+                    pages.append(out.pages[-1])
+                joined.take(source, pages)
+    joined.finish()
     _point_links_home(out)
     _stamp_folios(out, stamps)
     _label_pages(out, body_start)
     share_font_programs(out)
-    for key in CATALOG_KEYS:
-        if key in sources[0].Root:
-            out.Root[key] = _copy(out, sources[0], sources[0].Root[key])
-    out.trailer.Info = _copy(out, sources[0], sources[0].trailer.Info)
     buffer = io.BytesIO()
     out.save(
         buffer,
         deterministic_id=True,
-        min_version=sources[0].pdf_version,
+        min_version=joined.version,
         object_stream_mode=pikepdf.ObjectStreamMode.generate,
     )
     return buffer.getvalue()
 
 
-def _join_structure(
-    out: pikepdf.Pdf, sources: list[pikepdf.Pdf], unit_pages: list[list[pikepdf.Page]]
-) -> None:
-    """One StructTreeRoot with one Document element over every unit's structure elements."""
-    roots = [source.Root.get("/StructTreeRoot") for source in sources]
-    if any(root is None for root in roots):
-        return  # not a tagged PDF (pdf-variant: none)
-    tree = out.make_indirect(Dictionary(Type=Name.StructTreeRoot))
-    document = out.make_indirect(
-        Dictionary(Type=Name.StructElem, S=Name.Document, K=Array(), P=tree)
-    )
-    nums, role_map = Array(), Dictionary()
-    for root, pages in zip(roots, unit_pages, strict=True):
-        root = out.copy_foreign(root)
+@contextlib.contextmanager
+def _opened(out: pikepdf.Pdf, data: bytes) -> Iterator[pikepdf.Pdf]:
+    """A PDF to copy from into `out`, closed once the copies no longer need it (_detach)."""
+    first = _next_number(out)
+    source = pikepdf.open(io.BytesIO(data))
+    try:
+        yield source
+        _detach(out, range(first, _next_number(out)))
+    finally:
+        source.close()
+
+
+def _next_number(out: pikepdf.Pdf) -> int:
+    """The object number the next new object of `out` takes: objects are numbered in the
+    order they are made. (Asked by making an empty one, which the save leaves out, as it
+    leaves out every object nothing refers to; `len(out.objects)` lists them all.)"""
+    return out.make_indirect(Dictionary()).objgen[0] + 1
+
+
+def _detach(out: pikepdf.Pdf, numbers: range) -> None:
+    """Give the streams copied into `out` as objects `numbers` their data now.
+
+    pikepdf copies a stream's dictionary at once but its data only when the book is saved,
+    reading it from the PDF it came from, which must stay open (and in memory) until then."""
+    for number in numbers:
+        obj = out.get_object(number, 0)
+        if isinstance(obj, pikepdf.Stream):
+            raw = obj.read_raw_bytes()
+            filters, parameters = obj.get("/Filter"), obj.get("/DecodeParms")
+            obj.write(raw, filter=filters, decode_parms=parameters, type_check=False)
+
+
+def _append_blank(out: pikepdf.Pdf, blank: bytes) -> None:
+    """A blank verso, from a fresh copy of the blank layout (the second page is the verso)."""
+    with _opened(out, blank) as source:
+        out.pages.append(source.pages[1])
+    if "/StructParents" in out.pages[-1].obj:
+        del out.pages[-1].obj["/StructParents"]
+
+
+class _Joined:
+    """What one document would have once and each unit has: the structure tree, the named
+    destinations, the outline and the catalog's entries; gathered unit by unit."""
+
+    def __init__(self, out: pikepdf.Pdf) -> None:
+        self.out = out
+        self.version = ""  # the first unit's PDF version: the book's least
+        self.untagged = False
+        self.document = out.make_indirect(
+            Dictionary(Type=Name.StructElem, S=Name.Document, K=Array())
+        )
+        self.nums, self.role_map = Array(), Dictionary()
+        self.destinations: dict[str, pikepdf.Object] = {}
+        self.outline: list[OutlineItem] = []
+
+    def take(self, source: pikepdf.Pdf, pages: list[pikepdf.Page]) -> None:
+        """Gather a unit's share, its pages being already in the book."""
+        if not self.version:
+            self.version = source.pdf_version
+            for key in CATALOG_KEYS:
+                if key in source.Root:
+                    self.out.Root[key] = _copy(self.out, source, source.Root[key])
+            self.out.trailer.Info = _copy(self.out, source, source.trailer.Info)
+        self._structure(source, pages)
+        names = source.Root.get("/Names", Dictionary()).get("/Dests", Dictionary())
+        flat = names.get("/Names", Array())
+        for n in range(0, len(flat), 2):
+            if str(flat[n]) not in self.destinations:  # the first unit's, as one layout's
+                self.destinations[str(flat[n])] = _copy(self.out, source, flat[n + 1])
+        with source.open_outline() as outline:
+            self.outline += [_copy_item(self.out, source, item) for item in outline.root]
+
+    def finish(self) -> None:
+        """Put the gathered structure tree, destinations and outline in the book."""
+        out = self.out
+        if not self.untagged:  # every unit tagged (no pdf-variant: none)
+            tree = out.make_indirect(Dictionary(Type=Name.StructTreeRoot, K=Array([self.document])))
+            self.document.P = tree
+            tree.ParentTree = out.make_indirect(Dictionary(Nums=self.nums))
+            tree.ParentTreeNextKey = len(self.nums) // 2
+            if self.role_map:
+                tree.RoleMap = self.role_map
+            out.Root.StructTreeRoot = tree
+        flat = Array()
+        for name in sorted(self.destinations):  # sorted, as WeasyPrint sorts them
+            flat.extend([String(name), self.destinations[name]])
+        if flat:
+            out.Root.Names = Dictionary(Dests=Dictionary(Names=flat))
+        if self.outline:
+            with out.open_outline() as outline:
+                outline.root.extend(self.outline)
+
+    def _structure(self, source: pikepdf.Pdf, pages: list[pikepdf.Page]) -> None:
+        """The unit's structure elements become children of the one Document element; the
+        keys of its ParentTree are renumbered after those of the units before it."""
+        root = source.Root.get("/StructTreeRoot")
+        if root is None:
+            self.untagged = True
+            return
+        root = self.out.copy_foreign(root)
         for old in root.K:
             for kid in old.get("/K", Array()):
-                kid.P = document
-                document.K.append(kid)
-        keys = {}
+                kid.P = self.document
+                self.document.K.append(kid)
+        keys, nums = {}, self.nums
         parent_nums = root.ParentTree.Nums
         for n in range(0, len(parent_nums), 2):
             keys[int(parent_nums[n])] = len(nums) // 2
@@ -96,40 +183,7 @@ def _join_structure(
                 if "/StructParent" in annotation:
                     annotation.StructParent = keys[int(annotation.StructParent)]
         for key, value in root.get("/RoleMap", Dictionary()).items():
-            role_map[key] = value
-    tree.K = Array([document])
-    tree.ParentTree = out.make_indirect(Dictionary(Nums=nums))
-    tree.ParentTreeNextKey = len(nums) // 2
-    if role_map:
-        tree.RoleMap = role_map
-    out.Root.StructTreeRoot = tree
-
-
-def _join_destinations(out: pikepdf.Pdf, sources: list[pikepdf.Pdf]) -> None:
-    """One name tree of destinations (every element id), sorted as WeasyPrint sorts it."""
-    found: dict[str, pikepdf.Object] = {}
-    for source in sources:
-        names = source.Root.get("/Names", Dictionary()).get("/Dests", Dictionary())
-        flat = names.get("/Names", Array())
-        for n in range(0, len(flat), 2):
-            if str(flat[n]) not in found:
-                found[str(flat[n])] = _copy(out, source, flat[n + 1])
-    flat = Array()
-    for name in sorted(found):
-        flat.extend([String(name), found[name]])
-    if flat:
-        out.Root.Names = Dictionary(Dests=Dictionary(Names=flat))
-
-
-def _join_outlines(out: pikepdf.Pdf, sources: list[pikepdf.Pdf]) -> None:
-    """The units' bookmarks, in order, as one outline."""
-    items = []
-    for source in sources:
-        with source.open_outline() as outline:
-            items += [_copy_item(out, source, item) for item in outline.root]
-    if items:
-        with out.open_outline() as outline:
-            outline.root.extend(items)
+            self.role_map[key] = value
 
 
 def _copy_item(out: pikepdf.Pdf, source: pikepdf.Pdf, item: OutlineItem) -> OutlineItem:
@@ -168,6 +222,7 @@ def _point_links_home(out: pikepdf.Pdf) -> None:
 
 def _stamp_folios(out: pikepdf.Pdf, stamps: dict[int, tuple[bytes, int]]) -> None:
     """Draw each folio from its sheet page over the book's page, marked as an artifact."""
+    first = _next_number(out)
     sheets: dict[int, pikepdf.Pdf] = {}
     for index, (data, sheet_page) in sorted(stamps.items()):
         sheet = sheets.get(id(data))
@@ -183,6 +238,9 @@ def _stamp_folios(out: pikepdf.Pdf, stamps: dict[int, tuple[bytes, int]]) -> Non
         # The page's own content leaves a flipped coordinate system behind: q ... Q resets it.
         page.contents_add(b"q\n", prepend=True)
         page.contents_add(f"\nQ\n/Artifact BMC\nq\n{FOLIO_XOBJECT} Do\nQ\nEMC\n".encode())
+    _detach(out, range(first, _next_number(out)))
+    for sheet in sheets.values():
+        sheet.close()
 
 
 def _label_pages(out: pikepdf.Pdf, body_start: int) -> None:
