@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from PIL import Image
 
 from quire import manuscript, pandoc
@@ -98,3 +100,23 @@ def test_nesting_is_refused_one_word_past_the_limit(tmp_path, quotes):
     with pytest.raises(BuildError) as raised:
         check_bounds(parsed)
     assert raised.value.problems[0].line == 5
+
+
+@pytest.mark.parametrize("folder", ["tests/cases/rich", "manuscript"])
+def test_shared_word_nodes_make_the_same_book(folder, monkeypatch):
+    # decode_ast gives one node per distinct word (and one Space for all): a stage that changed
+    # a node in place would change that word everywhere, and the book would differ from one
+    # decoded with a node for each word, as json.loads gives.
+    loaded = manuscript.load(ROOT / folder)
+    parsed = pandoc.parse_all(loaded.files)
+    words = [n for item in parsed for n in iter_nodes(item.blocks) if n["t"] == "Str"]
+    assert len({id(n) for n in words}) == len({n["c"] for n in words}) < len(words)
+    shared = transform(loaded, parsed)
+
+    monkeypatch.setattr(pandoc, "decode_ast", lambda text, words=None: json.loads(text))
+    separate = transform(loaded, pandoc.parse_all(loaded.files))
+    assert [(c.id, c.title, c.note_count) for c in shared.chapters] == [
+        (c.id, c.title, c.note_count) for c in separate.chapters
+    ]
+    for one, other in zip(shared.chapters, separate.chapters, strict=True):
+        assert etree.tostring(one.body) == etree.tostring(other.body), one.id
