@@ -95,6 +95,7 @@ class Composer:
 
     def render(self) -> Output:
         """Lay out, check and assemble; the Output carries the cache entries to write."""
+        self.workers.start_apart(assemble.__module__)  # its imports, while the units are laid out
         state = self.cache.state()
         known = {str(k): str(v) for k, v in state.get("numbers", {}).items()}
         pages = state.get("pages")  # the last build's page counts, each trusted only if sane
@@ -301,8 +302,10 @@ class Composer:
     ) -> Output:  # fmt: skip
         """Stamp the folios, join the units, and say what was laid out again."""
         stamps, blank = self._folios(style, sheet_style, layouts, placement)
-        data = assemble([x.pdf for x in layouts], placement.sequence, placement.body_start,
-                        stamps, blank)  # fmt: skip
+        # In a process of its own: joining a long book takes more memory than the build's
+        # other steps, and the build's own process already holds the book.
+        data = self.workers.apart(assemble, [x.pdf for x in layouts], placement.sequence,
+                                  placement.body_start, stamps, blank)  # fmt: skip
         firsts = [None if e is None else layouts[e[0]].pages[e[1]].first
                   for e in placement.sequence]  # fmt: skip
         self.cache.store_state({

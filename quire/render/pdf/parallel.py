@@ -11,6 +11,7 @@ since the server may have been started by an earlier build in the same process (
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import multiprocessing.forkserver
 import os
@@ -57,20 +58,44 @@ class Workers:
     def __init__(self, count: int) -> None:
         self.count = count
         self.pool: ProcessPoolExecutor | None = None
+        self.apart_pool: ProcessPoolExecutor | None = None  # see apart()
 
     def __enter__(self) -> Workers:
         return self
 
     def __exit__(self, kind: object, *exc: object) -> None:
-        if self.pool is None:
-            return
-        if kind is not None:  # a failed or interrupted build: its layouts are of no use
-            for process in list(getattr(self.pool, "_processes", {}).values()):
-                process.kill()
-        # Wait even then (the killed workers end at once): left running, the pool's manager
-        # thread closes its wake-up pipe while Python 3.11's exit hook may write to it, which
-        # printed an "OSError: Bad file descriptor" traceback after a failed build's error.
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        for pool in (self.pool, self.apart_pool):
+            if pool is None:
+                continue
+            if kind is not None:  # a failed or interrupted build: its work is of no use
+                for process in list(getattr(pool, "_processes", {}).values()):
+                    process.kill()
+            # Wait even then (the killed workers end at once): left running, the pool's manager
+            # thread closes its wake-up pipe while Python 3.11's exit hook may write to it, which
+            # printed an "OSError: Bad file descriptor" traceback after a failed build's error.
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def start_apart(self, module: str) -> None:
+        """Start the process apart() runs in, importing `module` there, while other work goes
+        on (nothing to start with one worker, which runs everything here)."""
+        if self.count > 1 and self.apart_pool is None:
+            self.apart_pool = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start,
+                initargs=(os.getpid(), dict(os.environ), os.getcwd()),
+            )  # fmt: skip
+            self.apart_pool.submit(importlib.import_module, module)
+
+    def apart(self, func: Callable[..., Any], *args: Any) -> Any:
+        """func(*args) in a process of its own, started afresh (spawn), that holds nothing
+        but what func takes and imports; here with one worker.
+
+        For a step whose memory would add to the build's: the build holds the whole book,
+        and a forked process starts with a copy of its parent's memory (the layout server's
+        holds WeasyPrint)."""
+        if self.count <= 1:
+            return func(*args)
+        self.start_apart(func.__module__)
+        return self.apart_pool.submit(func, *args).result()
 
     def map(
         self, func: Callable[[Any], Any], jobs: Iterable[Any], done: Callable[[Any], None]
