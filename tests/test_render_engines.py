@@ -17,7 +17,8 @@ from render_engines import disagreements
 from test_validators import require_ace
 
 from quire.errors import BuildError
-from quire.fonts import check_svg_fonts, load_fonts
+from quire.fonts import load_fonts
+from quire.svg_fonts import check_svg_fonts
 from quire.validate import run_ace
 
 ROOT = Path(__file__).resolve().parent.parent

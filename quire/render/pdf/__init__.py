@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from quire.fetch import download_folders
-from quire.fonts import check_svg_files, load_fonts
+from quire.fonts import load_fonts
 from quire.render import Output
 from quire.render.pdf.cache import LayoutCache
 from quire.render.pdf.compose import Composer, Progress
@@ -31,6 +31,7 @@ from quire.render.pdf.layout import (
 from quire.render.pdf.parallel import Workers, worker_count
 from quire.render.pdf.single import render_single
 from quire.render.print_checks import check_metadata_coverage
+from quire.svg_fonts import check_svg_files
 from quire.transform import Book
 
 LAYOUT_VARIABLE = "QUIRE_PDF_LAYOUT"  # "single": the whole book as one document
