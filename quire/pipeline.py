@@ -126,15 +126,15 @@ def build(
     if done is not None:
         report("up to date", 0.0, "nothing changed since the last build; outputs untouched")
         return _written_again(done, manuscript.config, out)
-    preload = preload_print_libraries(formats)
+    warming = warm_up_print(formats)
     pandoc_cache = pandoc.pandoc_cache(out / CACHE_FOLDER)
     parsed = timed(report, "parse", pandoc.parse_all, manuscript.files, pandoc_cache)
     check_bounds(parsed)
     book = timed(report, "transform", transform, manuscript, parsed, pandoc_cache)
     del parsed  # the book holds what it needs: the ASTs would double the build's memory
     check_book(book)
-    if preload is not None:
-        preload.join()
+    if warming is not None:
+        warming.join()
     press.check_settings(book.config)
     formats = (*formats, *press.press_formats(book.config, formats))
     slug = ascii_slug(book.config.title or "") or "book"
@@ -176,9 +176,9 @@ def build(
     ]
 
 
-def preload_print_libraries(formats: tuple[str, ...]) -> threading.Thread | None:
+def warm_up_print(formats: tuple[str, ...]) -> threading.Thread | None:
     """Start the layout server (which imports WeasyPrint for the workers) and import pikepdf
-    here in the background, while pandoc parses the manuscript.
+    here in the background, while pandoc parses the manuscript; the thread that imports.
 
     They take most of a second to import, and the main process mostly waits on pandoc then.
     WeasyPrint is imported here too only for the print kit, whose cover is laid out here."""
@@ -196,7 +196,7 @@ def preload_print_libraries(formats: tuple[str, ...]) -> threading.Thread | None
             with contextlib.suppress(ImportError):
                 importlib.import_module(name)
 
-    thread = threading.Thread(target=load, name="quire-preload", daemon=True)
+    thread = threading.Thread(target=load, name="quire-warm-up", daemon=True)
     thread.start()
     return thread
 
