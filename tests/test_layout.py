@@ -301,7 +301,7 @@ def test_a_contents_longer_than_its_estimate_settles(tmp_path):
 def test_a_number_found_wrong_is_fixed_within_the_round(tmp_path, monkeypatch):
     """A chapter that prints the page of the next one is laid out on a guess of its own length;
     when the guess is wrong, the chapter is laid out again at once, not in a second round."""
-    from quire.render.pdf import compose
+    from quire.render.pdf import compose, guesses
 
     book = tmp_path / "book"
     book.mkdir()
@@ -309,9 +309,9 @@ def test_a_number_found_wrong_is_fixed_within_the_round(tmp_path, monkeypatch):
     text = "The treaty was signed in the spring, and both sides kept to it for a while. " * 40
     (book / "one.md").write_text(f"# One {{#ch-1}}\n\n{text}\n\nSee [the second](#ch-2).\n")
     (book / "two.md").write_text("# Two {#ch-2}\n\nThe end.\n")
-    estimate = compose.estimate_pages
+    estimate = guesses.estimate_pages
     monkeypatch.setattr(  # chapter one guessed two pages longer than it is
-        compose, "estimate_pages", lambda b, u: estimate(b, u) + 2 * (u.name == "ch-1")
+        guesses, "estimate_pages", lambda b, u: estimate(b, u) + 2 * (u.name == "ch-1")
     )
     rounds = []
     run_round = compose.Composer._round
@@ -325,6 +325,41 @@ def test_a_number_found_wrong_is_fixed_within_the_round(tmp_path, monkeypatch):
         text_of_one = " ".join(doc[i].get_text() for i in range(two))
     assert f"(page {labels[two]})" in " ".join(text_of_one.split())
     assert len(rounds) == 1
+
+
+def test_a_chapter_that_refers_ahead_waits_for_the_pages_before_its_target(tmp_path, monkeypatch):
+    """Chapter one prints the page of chapter three, which depends on chapter two's length,
+    guessed two pages long here: one is laid out after two, and only once."""
+    from quire.render.pdf import compose, guesses
+
+    monkeypatch.setenv("QUIRE_WORKERS", "1")  # one at a time, in this process: counted here
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.yaml").write_text(
+        "title: Three Chapters\nlang: en\nchapters: [one.md, two.md, three.md]\n"
+    )
+    text = "The treaty was signed in the spring, and both sides kept to it for a while. " * 40
+    (book / "one.md").write_text(f"# One {{#ch-1}}\n\nSee [the third](#ch-3).\n\n{text}\n")
+    (book / "two.md").write_text(f"# Two {{#ch-2}}\n\n{text}\n")
+    (book / "three.md").write_text("# Three {#ch-3}\n\nThe end.\n")
+    estimate = guesses.estimate_pages
+    monkeypatch.setattr(  # chapter two guessed two pages longer than it is
+        guesses, "estimate_pages", lambda b, u: estimate(b, u) + 2 * (u.name == "ch-2")
+    )
+    order = []
+    lay_out = compose.lay_out_unit_or_sheet
+    monkeypatch.setattr(
+        compose, "lay_out_unit_or_sheet", lambda job: order.append(job.name) or lay_out(job)
+    )
+    pdf, _ = built(book, tmp_path / "out")
+    with pymupdf.open(pdf) as doc:
+        labels = [page.get_label() for page in doc]
+        three = next(i for i, page in enumerate(doc) if page.get_text().startswith("Chapter 3"))
+        text = " ".join(" ".join(page.get_text().split()) for page in doc)
+    assert f"(page {labels[three]})" in text
+    chapters = [name for name in order if name.startswith("ch-")]
+    assert sorted(chapters) == ["ch-1", "ch-2", "ch-3"]  # each laid out once
+    assert chapters.index("ch-1") > chapters.index("ch-2")
 
 
 def test_a_chapter_of_only_a_numbered_heading_is_whole(tmp_path):

@@ -9,11 +9,11 @@ into its HTML when the unit starts, from the best knowledge at hand: the real pa
 units laid out by then (units start in reading order, so those are the ones before it), the
 last build's numbers, or page counts estimated from the text and scaled by what the chapters
 laid out so far took; the contents is laid out last, once the other units' pages are known.
-After assembly the printed numbers are compared with the real ones and only a unit that
-printed a wrong one is laid out again (a fix-point). A chapter that refers to the next one
-needs its own page count before its layout; on the 10k and 50k bench books every guess is
-right first time, at 150k words about a third of the chapters are laid out twice.
-The gutter comes from the same guess at the page count, and is checked the same way.
+A chapter that refers ahead waits, while another unit can go, until the numbers it prints
+are settled (guesses.py). A unit found to have printed a wrong number is laid out again at
+once, within the round; after the round the printed numbers are compared with the real ones
+and only a unit that printed a wrong one is laid out again (a fix-point). The gutter comes
+from the same guess at the page count, and is checked the same way.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from quire.render.pdf.folios import (
     lay_out_unit_or_sheet,
     sheet_chunks,
 )
+from quire.render.pdf.guesses import PageGuesses
 from quire.render.pdf.html import element_ids, unit_html, unit_sections
 from quire.render.pdf.layout import (
     PrintStyle,
@@ -45,10 +46,8 @@ from quire.render.pdf.layout import (
 )
 from quire.render.pdf.parallel import Workers
 from quire.render.pdf.units import (
-    NumbersNow,
     Placement,
     anchor_numbers,
-    estimate_pages,
     place,
     plan_units,
 )
@@ -58,7 +57,6 @@ from quire.transform import Book, locate
 MAX_ROUNDS = 8  # gutter or printed numbers corrected; each round lays out only the units at fault
 EAGER_RETRIES = 2  # a unit laid out again within a round, once a number it printed is known wrong
 SHEET = "sheet"  # the tag of a folio sheet laid out during a round
-CALIBRATE_FROM = 4  # estimated pages: a shorter unit says little of how the text fills pages
 Progress = Callable[[int, int, int], None]  # units done, units in all, pages so far
 
 
@@ -78,11 +76,11 @@ class Composer:
         self.sheets_made: dict[str, tuple[bytes, list[int]]] = {}  # key -> folio sheet
         self.laid_out: list[str] = []  # labels of the units laid out (not from the cache)
         self.fixed = self._fixed_inputs()
-        self.estimates = [estimate_pages(book, u) for u in self.units]
         unit_of = {c: u for u, unit in enumerate(self.units) for c in unit.chapters}
         self.unit_of_id = {  # element id -> the unit it is in
             name: unit_of.get(index - 1, 0) for name, index in element_ids(book).items()
         }
+        self.guesses = PageGuesses(book, self.units, self.unit_of_id)
 
     def _fixed_inputs(self) -> str:
         """The part of every key that is the same for all units: styles, fonts, versions."""
@@ -99,18 +97,20 @@ class Composer:
         state = self.cache.state()
         known = {str(k): str(v) for k, v in state.get("numbers", {}).items()}
         pages = state.get("pages")  # the last build's page counts, each trusted only if sane
-        self.stated = {
+        self.guesses.stated = {
             str(k): v for k, v in (pages if isinstance(pages, dict) else {}).items()
             if isinstance(v, int) and v > 0
         }  # fmt: skip
         nothing: list[UnitLayout | None] = [None] * len(self.units)
-        total = len(place(self.book, self.units, nothing, self._guesses(nothing)).sequence)
+        total = len(
+            place(self.book, self.units, nothing, self.guesses.page_counts(nothing)).sequence
+        )
         gutter = fitted_gutter(self.book.config, total)
         for round_number in range(MAX_ROUNDS):
             style = self.style_of(page_css(self.book, gutter))
             sheet_style = replace(style, page_css=page_css(self.book, gutter, marks=False))
             layouts, printed = self._round(style, known, sheet_style)
-            placement = place(self.book, self.units, layouts, self.guesses)
+            placement = place(self.book, self.units, layouts, self.guesses.latest)
             actual = anchor_numbers(placement, layouts)
             fitted = fitted_gutter(self.book.config, len(placement.sequence))
             if round_number > 0:
@@ -125,7 +125,7 @@ class Composer:
             # The next round guesses a unit not yet laid out from this round's pages: the
             # contents, laid out last, sets where the preface begins, and its length was only
             # estimated (a long book's contents runs longer than its estimate).
-            self.stated.update(
+            self.guesses.stated.update(
                 {u.name: len(x.pages) for u, x in zip(self.units, layouts, strict=True)}
             )
         else:
@@ -139,30 +139,6 @@ class Composer:
             if key in self.fresh:
                 self.cache.store_unit(key, self.memo[key])
         return self._assemble(style, sheet_style, layouts, placement, actual)
-
-    def _guesses(self, layouts: list[UnitLayout | None]) -> list[int]:
-        """Each unit's page count: laid out, the last build's, or estimated from its text with
-        the ratio of pages to estimate of the chapters laid out so far in this build.
-
-        Why: a chapter that prints "(page N)" for the next one needs its own page count before
-        it is laid out, and every chapter opens on a recto, so one page too many or too few
-        can move all that follow by two. The text's own ratio gets that right far more often.
-        """
-        made = [(len(x.pages), e) for x, e, u in zip(layouts, self.estimates, self.units,
-                strict=True) if x is not None and u.chapters and e >= CALIBRATE_FROM]  # fmt: skip
-        ratio = sum(m for m, _ in made) / sum(e for _, e in made) if made else 1.0
-        self.guesses = [
-            len(x.pages) if x is not None
-            else self.stated.get(u.name) or max(1, round(e * (ratio if u.chapters else 1)))
-            for x, e, u in zip(layouts, self.estimates, self.units, strict=True)
-        ]  # fmt: skip
-        return self.guesses
-
-    def _numbers_now(self, layouts: list[UnitLayout | None], known: dict[str, str]) -> NumbersNow:
-        """The best numbers at hand for every element id: from the units laid out so far, else
-        the last build's (or last round's), else the guessed first page of its unit."""
-        placement = place(self.book, self.units, layouts, self._guesses(layouts))
-        return NumbersNow(placement, layouts, self.unit_of_id, known)
 
     def _round(
         self, style: PrintStyle, known: dict[str, str], sheet_style: PrintStyle
@@ -186,7 +162,7 @@ class Composer:
             running.discard(u)
             done[u] = len(layout.pages)
             self.progress(len(done), len(self.units), sum(done.values()))
-            for v in self._wrong_now(layouts, printed, set(waiting) | running):
+            for v in self.guesses.wrong_now(layouts, printed, set(waiting) | running):
                 if again[v] < EAGER_RETRIES:  # a unit that still misses waits for the round
                     again[v] += 1
                     waiting.insert(0, v)
@@ -198,11 +174,12 @@ class Composer:
             if early:
                 return early.pop(0)
             while waiting:
-                u, unit = waiting[0], self.units[waiting[0]]
+                u = waiting.pop(self.guesses.settled_first(waiting, layouts))
+                unit = self.units[u]
                 if unit.contents and running:  # the contents waits for every chapter's pages
+                    waiting.insert(0, u)
                     return None
-                waiting.pop(0)
-                numbers = self._numbers_now(layouts, known)
+                numbers = self.guesses.numbers_now(layouts, known)
                 sections = unit_sections(self.book, unit.chapters, unit.opening, unit.contents)
                 markup, printed[u], opening = unit_html(
                     self.book, sections, unit.chapters_before, numbers
@@ -235,30 +212,6 @@ class Composer:
 
         self.workers.run(lay_out_unit_or_sheet, take, made)
         return layouts, printed  # type: ignore[return-value] - every unit is laid out now
-
-    def _wrong_now(
-        self, layouts: list[UnitLayout | None], printed: list[dict[str, str]], busy: set[int]
-    ) -> list[int]:
-        """The units laid out (not waiting or running) that printed a number now known wrong.
-
-        A number is known once no unit still to be laid out can move it: it is the same
-        whether those units take their guessed page counts or one page more (which moves
-        every page after them). Such a unit is laid out again at once, while the round's
-        other units are still being laid out, rather than in a round of its own after them.
-        """
-        guesses = self._guesses(layouts)
-        longer = [g + (x is None) for g, x in zip(guesses, layouts, strict=True)]
-        short, long = (
-            NumbersNow(place(self.book, self.units, layouts, g), layouts, self.unit_of_id, {})
-            for g in (guesses, longer)
-        )
-        return [
-            v for v, shown in enumerate(printed)
-            if v not in busy and layouts[v] is not None and any(
-                (now := short.placed(target)) is not None and now == long.placed(target) != number
-                for target, number in shown.items()
-            )
-        ]  # fmt: skip
 
     def _key(self, style: PrintStyle, markup: str) -> str:
         """The cache key of a unit's layout: everything it depends on."""
@@ -360,7 +313,7 @@ class Composer:
         its guessed length. The body's folios are counted from its first page and its pages'
         sides are fixed, so its sheets are right whatever the contents' length; the front
         matter's are right when the guess is, and are laid out again after the round if not."""
-        placement = place(self.book, self.units, layouts, self._guesses(layouts))
+        placement = place(self.book, self.units, layouts, self.guesses.page_counts(layouts))
         jobs = []
         _chunks, wanted = self._wanted_sheets(style, sheet_style, layouts, placement)
         for name, (stamps, chosen) in wanted.items():

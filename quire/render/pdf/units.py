@@ -39,6 +39,15 @@ class Unit:
     def contents(self) -> bool:
         return self.name == CONTENTS
 
+    def references(self, book: Book) -> set[str]:
+        """The ids this unit prints a page number for: its chapters' "(page N)" links."""
+        return {
+            link.get("href", "")[1:]
+            for i in self.chapters
+            for link in book.chapters[i].body.iter("a")
+            if "xref" in link.get("class", "").split() and link.get("href", "").startswith("#")
+        }
+
     def ids(self, book: Book, layout: UnitLayout | None) -> set[str]:
         """The chapter ids in this unit (from its layout when there is one)."""
         if layout is not None:
