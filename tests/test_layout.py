@@ -298,21 +298,43 @@ def test_a_contents_longer_than_its_estimate_settles(tmp_path):
     assert f"Preface\n{labels[preface]}\n" in contents.replace(". \n", "")
 
 
+TREATY = "The treaty was signed in the spring, and both sides kept to it for a while. " * 40
+
+
+def chapters_book(folder: Path, chapters: dict[str, str]) -> Path:
+    """A book of these files (name -> Markdown), in this order."""
+    folder.mkdir()
+    (folder / "book.yaml").write_text(
+        f"title: Chapters\nlang: en\nchapters: [{', '.join(chapters)}]\n"
+    )
+    for name, text in chapters.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def guessed_two_pages_long(monkeypatch, chapter_id: str) -> None:
+    """The layout guesses this chapter two pages longer than it is, before laying it out."""
+    from quire.render.pdf import guesses
+
+    estimate = guesses.estimate_pages
+    monkeypatch.setattr(
+        guesses, "estimate_pages", lambda b, u: estimate(b, u) + 2 * (u.name == chapter_id)
+    )
+
+
 def test_a_number_found_wrong_is_fixed_within_the_round(tmp_path, monkeypatch):
     """A chapter that prints the page of the next one is laid out on a guess of its own length;
     when the guess is wrong, the chapter is laid out again at once, not in a second round."""
-    from quire.render.pdf import compose, guesses
+    from quire.render.pdf import compose
 
-    book = tmp_path / "book"
-    book.mkdir()
-    (book / "book.yaml").write_text("title: Two Chapters\nlang: en\nchapters: [one.md, two.md]\n")
-    text = "The treaty was signed in the spring, and both sides kept to it for a while. " * 40
-    (book / "one.md").write_text(f"# One {{#ch-1}}\n\n{text}\n\nSee [the second](#ch-2).\n")
-    (book / "two.md").write_text("# Two {#ch-2}\n\nThe end.\n")
-    estimate = guesses.estimate_pages
-    monkeypatch.setattr(  # chapter one guessed two pages longer than it is
-        guesses, "estimate_pages", lambda b, u: estimate(b, u) + 2 * (u.name == "ch-1")
+    book = chapters_book(
+        tmp_path / "book",
+        {
+            "one.md": f"# One {{#ch-1}}\n\n{TREATY}\n\nSee [the second](#ch-2).\n",
+            "two.md": "# Two {#ch-2}\n\nThe end.\n",
+        },
     )
+    guessed_two_pages_long(monkeypatch, "ch-1")
     rounds = []
     run_round = compose.Composer._round
     monkeypatch.setattr(
@@ -330,22 +352,18 @@ def test_a_number_found_wrong_is_fixed_within_the_round(tmp_path, monkeypatch):
 def test_a_chapter_that_refers_ahead_waits_for_the_pages_before_its_target(tmp_path, monkeypatch):
     """Chapter one prints the page of chapter three, which depends on chapter two's length,
     guessed two pages long here: one is laid out after two, and only once."""
-    from quire.render.pdf import compose, guesses
+    from quire.render.pdf import compose
 
     monkeypatch.setenv("QUIRE_WORKERS", "1")  # one at a time, in this process: counted here
-    book = tmp_path / "book"
-    book.mkdir()
-    (book / "book.yaml").write_text(
-        "title: Three Chapters\nlang: en\nchapters: [one.md, two.md, three.md]\n"
+    book = chapters_book(
+        tmp_path / "book",
+        {
+            "one.md": f"# One {{#ch-1}}\n\nSee [the third](#ch-3).\n\n{TREATY}\n",
+            "two.md": f"# Two {{#ch-2}}\n\n{TREATY}\n",
+            "three.md": "# Three {#ch-3}\n\nThe end.\n",
+        },
     )
-    text = "The treaty was signed in the spring, and both sides kept to it for a while. " * 40
-    (book / "one.md").write_text(f"# One {{#ch-1}}\n\nSee [the third](#ch-3).\n\n{text}\n")
-    (book / "two.md").write_text(f"# Two {{#ch-2}}\n\n{text}\n")
-    (book / "three.md").write_text("# Three {#ch-3}\n\nThe end.\n")
-    estimate = guesses.estimate_pages
-    monkeypatch.setattr(  # chapter two guessed two pages longer than it is
-        guesses, "estimate_pages", lambda b, u: estimate(b, u) + 2 * (u.name == "ch-2")
-    )
+    guessed_two_pages_long(monkeypatch, "ch-2")
     order = []
     lay_out = compose.lay_out_unit_or_sheet
     monkeypatch.setattr(
