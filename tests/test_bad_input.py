@@ -426,7 +426,12 @@ def start_and_signal(out: Path, sig: int) -> subprocess.CompletedProcess:
     started = descendants(proc.pid)
     assert started, "no layout processes were running"
     proc.send_signal(sig)
-    stdout, stderr = proc.communicate(timeout=120)
+    try:
+        stdout, stderr = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # not left running after the suite
+        stdout, stderr = proc.communicate()
+        pytest.fail(f"the build did not end within 120 s of signal {sig}:\n{stderr}")
     deadline = time.monotonic() + 15
     while (left := {p for p in started if running(p)}) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -468,6 +473,32 @@ def test_kill_during_rendering_keeps_the_previous_files(big_out):
     proc = start_and_signal(out, signal.SIGKILL)
     assert proc.returncode == -signal.SIGKILL
     assert outputs(snapshot(out)) == outputs(before)
+
+
+# A worker killed halfway through sending its result: the pool's reader has the message's
+# length and part of it, and waits for the rest. Simulated by writing such a half message into
+# the pool's result pipe; then the build fails, and its workers are stopped.
+HALF_SENT = """
+import struct, sys, time
+from quire.render.pdf.parallel import Workers
+
+try:
+    with Workers(2) as workers:
+        workers.map(abs, [-1], lambda _result: None)  # the pool and its reader are running
+        workers.pool._result_queue._writer._send(struct.pack("!i", 1 << 20) + b"part of it")
+        time.sleep(0.5)  # the reader is now waiting for the rest
+        raise RuntimeError("the build failed")
+except RuntimeError:
+    print("stopped")
+"""
+
+
+def test_a_failed_build_ends_when_a_worker_died_sending_its_result():
+    proc = subprocess.run(
+        [sys.executable, "-c", HALF_SENT], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == "stopped", proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_leftover_part_files_do_not_break_a_later_build(big_out):

@@ -68,8 +68,7 @@ class Workers:
             if pool is None:
                 continue
             if kind is not None:  # a failed or interrupted build: its work is of no use
-                for process in list(getattr(pool, "_processes", {}).values()):
-                    process.kill()
+                _stop_now(pool)
             # Wait even then (the killed workers end at once): left running, the pool's manager
             # thread closes its wake-up pipe while Python 3.11's exit hook may write to it, which
             # printed an "OSError: Bad file descriptor" traceback after a failed build's error.
@@ -83,7 +82,7 @@ class Workers:
                 1, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start,
                 initargs=(os.getpid(), dict(os.environ), os.getcwd()),
             )  # fmt: skip
-            self.apart_pool.submit(importlib.import_module, module)
+            _submit(self.apart_pool, importlib.import_module, module)
 
     def apart(self, func: Callable[..., Any], *args: Any) -> Any:
         """func(*args) in a process of its own, started afresh (spawn), that holds nothing
@@ -95,7 +94,7 @@ class Workers:
         if self.count <= 1:
             return func(*args)
         self.start_apart(func.__module__)
-        return self.apart_pool.submit(func, *args).result()
+        return _submit(self.apart_pool, func, *args).result()
 
     def map(
         self, func: Callable[[Any], Any], jobs: Iterable[Any], done: Callable[[Any], None]
@@ -109,7 +108,7 @@ class Workers:
                 done(results[-1])
             return results
         futures: dict[Future, int] = {
-            self._pool().submit(func, job): n for n, job in enumerate(jobs)
+            _submit(self._pool(), func, job): n for n, job in enumerate(jobs)
         }
         results: list[Any] = [None] * len(jobs)
         for future in as_completed(futures):
@@ -137,7 +136,7 @@ class Workers:
                 done(tag, func(payload))
                 continue
             for tag, payload in pending:
-                running[self._pool().submit(func, payload)] = tag
+                running[_submit(self._pool(), func, payload)] = tag
             pending = []
             if not running:
                 return
@@ -154,6 +153,40 @@ class Workers:
                 initargs=(os.getpid(), dict(os.environ), os.getcwd()),
             )  # fmt: skip
         return self.pool
+
+
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's workers, and let its manager thread see that they are gone.
+
+    A worker killed while it sent a result (a unit's PDF takes a while) left the manager
+    thread reading the rest of it for ever, and the build's end waiting for that thread: the
+    read ends only when no process holds the pipe's writing end, and this one held it too
+    (the pool's result queue has both ends here). It is closed here: the workers were its
+    only writers."""
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.kill()
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        writer.close()
+
+
+def _submit(pool: ProcessPoolExecutor, func: Callable[..., Any], *args: Any) -> Future:
+    """pool.submit(func, *args), with Ctrl-C held back until it returns.
+
+    A submit may start a worker process. Interrupted halfway, the pool did not yet know of a
+    worker already forked: the build's cleanup did not kill it, and it printed a traceback
+    when it found the pool's queues gone. (Signals are handled in the main thread only; from
+    another thread this is a plain submit.)"""
+    if threading.current_thread() is not threading.main_thread():
+        return pool.submit(func, *args)
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, _frame: held.append(number))
+    try:
+        return pool.submit(func, *args)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held:  # now, as it would have been: KeyboardInterrupt (or whatever was set)
+            signal.raise_signal(signal.SIGINT)
 
 
 def _worker_start(build: int, environment: dict[str, str], folder: str) -> None:
