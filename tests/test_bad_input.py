@@ -501,6 +501,35 @@ def test_a_failed_build_ends_when_a_worker_died_sending_its_result():
     assert "Traceback" not in proc.stderr
 
 
+# Ctrl-C while a submit is starting a worker: it comes after the submit, not halfway through.
+CTRL_C_IN_SUBMIT = """
+import os, signal
+from quire.render.pdf.parallel import _submit
+
+class Pool:  # a submit that is interrupted halfway, as starting a worker can be
+    done = False
+
+    def submit(self, func, *args):
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(100_000):  # Python code after the signal: where it would have struck
+            pass
+        Pool.done = True
+
+try:
+    _submit(Pool(), print)
+except KeyboardInterrupt:
+    print("interrupted after the submit" if Pool.done else "interrupted halfway")
+"""
+
+
+def test_ctrl_c_waits_for_a_submit_to_finish():
+    proc = subprocess.run(
+        [sys.executable, "-c", CTRL_C_IN_SUBMIT], cwd=ROOT, capture_output=True, text=True,
+        timeout=60, preexec_fn=answers_ctrl_c,
+    )  # fmt: skip
+    assert proc.stdout.strip() == "interrupted after the submit", proc.stderr
+
+
 def test_leftover_part_files_do_not_break_a_later_build(big_out):
     out, before = big_out
     slug = next(name for name in before if name.endswith(".epub") and "/" not in name)
