@@ -7,12 +7,12 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from quire.cache_store import CacheStore, digest
 from quire.errors import BuildError, warn
@@ -46,6 +46,7 @@ READER_ARGS = ("--from", READER, "--to", "json", "--standalone")
 # The cache of what pandoc made (each file's AST, each chapter's HTML), in <out>/.quire-cache/.
 CACHE_FORMAT = "quire-pandoc-cache 1"
 PARSED = "parsed"  # the cache's folder of ASTs
+T = TypeVar("T")
 # What a pandoc warning quotes from the input: a formula, or a citation key (searched as @key).
 QUOTED_INPUT = re.compile(r"(?:TeX math (.+?), rendering as TeX|citation (\S+) not found)")
 
@@ -262,12 +263,12 @@ def parse_all(sources: tuple[SourceFile, ...], cache: CacheStore | None = None) 
     keys = [parse_key(source) for source in sources]
     found = {key: cached_output(cache, PARSED, key, ".ast") for key in keys}
     fresh = tuple(s for s, key in zip(sources, keys, strict=True) if found[key] is None)
-    halves = _halves(fresh)
+    halves_read = halves(fresh, lambda source: len(source.text))
     if len(fresh) > 1:
         abbreviations()  # once, before the two halves ask for it
     words: dict[str, dict] = {}  # one Str node per word, for the whole book (decode_ast)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        reading = [pool.submit(_read_and_decode, half, words) for half in halves]
+        reading = [pool.submit(_read_and_decode, half, words) for half in halves_read]
         # While pandoc reads, this thread decodes the ASTs from the cache.
         docs = {k: _loads(entry[0], words) for k, entry in found.items() if entry is not None}
         read = iter([item for half in reading for item in half.result()])
@@ -307,17 +308,18 @@ def cached_output(cache: CacheStore, kind: str, key: str, suffix: str) -> tuple[
     return entry
 
 
-def _halves(sources: tuple[SourceFile, ...]) -> list[tuple[SourceFile, ...]]:
-    """The files in reading order, cut where the text is about half read."""
-    total = sum(len(s.text) for s in sources)
-    read, cut = 0, len(sources)
-    for index, source in enumerate(sources):
-        read += len(source.text)
-        if read * 2 >= total:
+def halves(items: Sequence[T], size: Callable[[T], int]) -> list[Sequence[T]]:
+    """The items in order, cut where about half of their total size is reached (two halves,
+    neither empty, when there are two items or more): the work of two pandoc processes."""
+    total = sum(map(size, items))
+    done, cut = 0, len(items)
+    for index, item in enumerate(items):
+        done += size(item)
+        if done * 2 >= total:
             cut = index + 1
             break
-    cut = min(cut, len(sources) - 1) if len(sources) > 1 else cut
-    return [half for half in (sources[:cut], sources[cut:]) if half]
+    cut = min(cut, len(items) - 1) if len(items) > 1 else cut
+    return [half for half in (items[:cut], items[cut:]) if half]
 
 
 def parse_batch(sources: tuple[SourceFile, ...]) -> list[Parsed]:

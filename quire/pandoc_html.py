@@ -22,6 +22,7 @@ from quire.manuscript import SourceFile
 from quire.pandoc import (
     CACHE_FORMAT,
     cached_output,
+    halves,
     pandoc_cache,
     pandoc_identity,
     placer,
@@ -103,17 +104,9 @@ def _unnamed_code_blocks(node: Any) -> int:
 
 def _write(docs: list[str]) -> list[tuple[str, str]]:
     """Write documents, in two halves side by side if there are several: (HTML, stderr) each."""
-    if len(docs) < 2:
-        return [item for doc in docs for item in _write_batch([doc])]
-    total, done, cut = sum(map(len, docs)), 0, len(docs) - 1
-    for index, doc in enumerate(docs[:-1]):
-        done += len(doc)
-        if done * 2 >= total:
-            cut = index + 1
-            break
     with ThreadPoolExecutor(max_workers=2) as pool:
-        halves = pool.map(_write_batch, (docs[:cut], docs[cut:]))
-        return [item for half in halves for item in half]
+        written = pool.map(_write_batch, halves(docs, len))
+        return [item for half in written for item in half]
 
 
 def _write_batch(docs: list[str]) -> list[tuple[str, str]]:

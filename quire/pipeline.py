@@ -49,8 +49,8 @@ RENDERERS = {
     "html": ("quire.render.html", "HtmlRenderer"),
 }
 NEEDED = {"html": ("pdf", "epub")}  # formats a format is made from, rendered even if not asked for
-# The cache's folders of entries that each build keeps or drops: the PDF's layouts, pandoc's work.
-LAYOUT_KINDS = ("units", "sheets")
+# The cache's folders of pandoc's work, whose entries each build keeps or drops (the PDF's
+# layout cache names its own folders in its Output).
 PANDOC_KINDS = (pandoc.PARSED, pandoc_html.HTML)
 Report = Callable[[str, float, str], None]
 
@@ -164,7 +164,7 @@ def build(
     with contextlib.suppress(OSError):  # without the cache the next build only takes longer
         pdf = outputs.get("pdf")
         if pdf is not None and pdf.laid_out is not None:
-            write_cache(out / CACHE_FOLDER, pdf.cache_files, pdf.cache_kept, LAYOUT_KINDS)
+            write_cache(out / CACHE_FOLDER, pdf.cache_files, pdf.cache_kept, pdf.cache_kinds)
         pandoc_made = tuple(sorted(pandoc_cache.new.items()))
         write_cache(out / CACHE_FOLDER, pandoc_made, frozenset(pandoc_cache.used), PANDOC_KINDS)
         write_cache_file(out / CACHE_FOLDER / incremental.RECORD, record)  # last: all is written

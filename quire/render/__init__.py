@@ -30,6 +30,7 @@ class Output:
     laid_out: tuple[str, ...] | None = None  # the parts laid out again (None: not reported)
     cache_files: tuple[tuple[str, bytes], ...] = field(default=())  # for the layout cache
     cache_kept: frozenset[str] = field(default=frozenset())  # cache entries still in use
+    cache_kinds: tuple[str, ...] = field(default=())  # the cache's folders these belong to
 
 
 class Renderer(Protocol):

@@ -28,7 +28,7 @@ from quire.render.pdf.layout import PageFacts, UnitLayout
 
 FORMAT = "quire-layout-cache 1"
 UNITS, SHEETS, STATE = "units", "sheets", "state.json"
-__all__ = ["FORMAT", "LayoutCache", "digest", "file_digest", "read_cache_file"]
+__all__ = ["FORMAT", "SHEETS", "UNITS", "LayoutCache", "digest", "file_digest", "read_cache_file"]
 
 
 def digest(*parts: str | bytes) -> str:

@@ -26,7 +26,7 @@ from quire.errors import BuildError
 from quire.render import Output
 from quire.render.pages import starts_from_firsts
 from quire.render.pdf.assembly import assemble
-from quire.render.pdf.cache import LayoutCache, digest, file_digest
+from quire.render.pdf.cache import SHEETS, UNITS, LayoutCache, digest, file_digest
 from quire.render.pdf.folios import (
     SheetJob,
     Stamp,
@@ -45,12 +45,7 @@ from quire.render.pdf.layout import (
     report_layout_messages,
 )
 from quire.render.pdf.parallel import Workers
-from quire.render.pdf.units import (
-    Placement,
-    anchor_numbers,
-    place,
-    plan_units,
-)
+from quire.render.pdf.units import Placement, anchor_numbers, place, plan_units
 from quire.render.print_checks import check_words_printed
 from quire.transform import Book, locate
 
@@ -174,11 +169,11 @@ class Composer:
             if early:
                 return early.pop(0)
             while waiting:
-                u = waiting.pop(self.guesses.settled_first(waiting, layouts))
-                unit = self.units[u]
+                position = self.guesses.settled_first(waiting, layouts)
+                u, unit = waiting[position], self.units[waiting[position]]
                 if unit.contents and running:  # the contents waits for every chapter's pages
-                    waiting.insert(0, u)
                     return None
+                waiting.pop(position)
                 numbers = self.guesses.numbers_now(layouts, known)
                 sections = unit_sections(self.book, unit.chapters, unit.opening, unit.contents)
                 markup, printed[u], opening = unit_html(
@@ -271,6 +266,7 @@ class Composer:
             laid_out=tuple(u.label for u in self.units if u.label in self.laid_out),
             cache_files=tuple(sorted(self.cache.new.items())),
             cache_kept=frozenset(self.cache.used),
+            cache_kinds=(UNITS, SHEETS),
         )  # fmt: skip
 
     def _folios(

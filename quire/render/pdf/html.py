@@ -305,6 +305,15 @@ class PageNumbers(Protocol):
     def get(self, target: str, default: str, /) -> str | None: ...
 
 
+def xref_target(link: etree._Element) -> str | None:
+    """The id a "(page N)" reference points to (a link the transform marked `xref`), if the
+    link is one: print.css prints the page number after it."""
+    href = link.get("href", "")
+    if href.startswith("#") and "xref" in link.get("class", "").split():
+        return href[1:]
+    return None
+
+
 def unit_html(
     book: Book, sections: list[str], chapters_before: int, number_of: PageNumbers
 ) -> tuple[str, dict[str, str], str]:
@@ -326,7 +335,7 @@ def unit_html(
         if not href.startswith("#"):
             continue
         target = href[1:]
-        if "xref" in link.get("class", "").split() or link.xpath(
+        if xref_target(link) or link.xpath(
             "ancestor::nav[contains(concat(' ', @class, ' '), ' contents ')]"
         ):
             printed[target] = number_of.get(target, "1")

@@ -7,6 +7,9 @@ book (the pandoc AST and the chapters' HTML), which every worker would then carr
 hundred MiB each for a long book; and the imports would compete with the transform for the
 build's interpreter lock. A worker takes the build's environment and folder when it starts,
 since the server may have been started by an earlier build in the same process (the tests).
+
+A step that needs much memory and nothing of the book but its arguments (the PDF's join) runs
+in a process started afresh instead (Workers.apart): a forked one starts as big as its parent.
 """
 
 from __future__ import annotations
@@ -78,10 +81,7 @@ class Workers:
         """Start the process apart() runs in, importing `module` there, while other work goes
         on (nothing to start with one worker, which runs everything here)."""
         if self.count > 1 and self.apart_pool is None:
-            self.apart_pool = ProcessPoolExecutor(
-                1, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start,
-                initargs=(os.getpid(), dict(os.environ), os.getcwd()),
-            )  # fmt: skip
+            self.apart_pool = _new_pool(1, "spawn")
             _submit(self.apart_pool, importlib.import_module, module)
 
     def apart(self, func: Callable[..., Any], *args: Any) -> Any:
@@ -147,12 +147,17 @@ class Workers:
     def _pool(self) -> ProcessPoolExecutor:
         if self.pool is None:
             start_layout_server()  # started already, unless this build did not ask for it
-            context = multiprocessing.get_context("forkserver")
-            self.pool = ProcessPoolExecutor(
-                self.count, mp_context=context, initializer=_worker_start,
-                initargs=(os.getpid(), dict(os.environ), os.getcwd()),
-            )  # fmt: skip
+            self.pool = _new_pool(self.count, "forkserver")
         return self.pool
+
+
+def _new_pool(count: int, start_method: str) -> ProcessPoolExecutor:
+    """A pool whose workers start as _worker_start sets them up (the build's environment and
+    folder; ended with the build)."""
+    return ProcessPoolExecutor(
+        count, mp_context=multiprocessing.get_context(start_method), initializer=_worker_start,
+        initargs=(os.getpid(), dict(os.environ), os.getcwd()),
+    )  # fmt: skip
 
 
 def _stop_now(pool: ProcessPoolExecutor) -> None:

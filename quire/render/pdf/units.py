@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from quire.render.pages import page_label, roman
-from quire.render.pdf.html import BEFORE_CONTENTS, contents_sections
+from quire.render.pdf.html import BEFORE_CONTENTS, contents_sections, xref_target
 from quire.render.pdf.layout import UnitLayout
 from quire.transform import Book
 
@@ -41,12 +41,10 @@ class Unit:
 
     def references(self, book: Book) -> set[str]:
         """The ids this unit prints a page number for: its chapters' "(page N)" links."""
-        return {
-            link.get("href", "")[1:]
-            for i in self.chapters
-            for link in book.chapters[i].body.iter("a")
-            if "xref" in link.get("class", "").split() and link.get("href", "").startswith("#")
-        }
+        targets = (
+            xref_target(link) for i in self.chapters for link in book.chapters[i].body.iter("a")
+        )
+        return {target for target in targets if target}
 
     def ids(self, book: Book, layout: UnitLayout | None) -> set[str]:
         """The chapter ids in this unit (from its layout when there is one)."""
