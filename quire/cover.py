@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
 WIDTH, HEIGHT = 1600, 2560  # the 1:1.6 ratio and size the stores ask for
@@ -29,6 +28,8 @@ def font_for(text: str, fonts_dir: Path, candidates: tuple[str, ...]) -> Path:
     paths = [fonts_dir / name for name in candidates if (fonts_dir / name).is_file()]
     if not paths:
         raise FileNotFoundError(f"no cover font in {fonts_dir}: expected {candidates[0]}")
+    from fontTools.ttLib import TTFont  # here: quire.cover is imported before any font is read
+
     for path in paths:
         cmap = TTFont(path, lazy=True).getBestCmap() or {}
         if all(ord(c) in cmap or c.isspace() for c in text):

@@ -17,6 +17,7 @@ from lxml import etree
 
 from quire import incremental, pandoc, pandoc_html, press
 from quire import manuscript as load_stage
+from quire.ahead import ahead, begin_build
 from quire.bounds import check_book, check_bounds
 from quire.config import BookConfig
 from quire.confine import file_digest, kind_of, read_file
@@ -32,6 +33,7 @@ from quire.package import (
 from quire.render import Output, PageStart, Renderer
 from quire.render.pages import PAGE_MAP_VERSION
 from quire.transform import Book, ascii_slug, transform
+from quire.transform.sources import check_book_styles
 
 if TYPE_CHECKING:
     from quire.render.pdf.compose import Progress
@@ -61,13 +63,17 @@ def renderers_for(
     """The renderers for the requested formats, in the order they must run."""
     # Imported here, not above, and only those wanted: a build with nothing to do needs none
     # (see incremental.py), and an EPUB-only build need not load the print machinery.
-    wanted = set(formats).union(*(NEEDED.get(f, ()) for f in formats))
     renderers: list[Renderer] = []
-    for name in (f for f in RENDER_ORDER if f in wanted):
+    for name in (f for f in RENDER_ORDER if f in _wanted(formats)):
         module, class_name = RENDERERS[name]
         renderer = getattr(importlib.import_module(module), class_name)
         renderers.append(renderer(cache, progress) if name == "pdf" else renderer())
     return renderers
+
+
+def _wanted(formats: tuple[str, ...]) -> set[str]:
+    """The formats asked for and those they are made from."""
+    return set(formats).union(*(NEEDED.get(f, ()) for f in formats))
 
 
 def timed(report: Report, name: str, func: Callable[..., Any], *args: Any) -> Any:
@@ -126,15 +132,14 @@ def build(
     if done is not None:
         report("up to date", 0.0, "nothing changed since the last build; outputs untouched")
         return _written_again(done, manuscript.config, out)
-    warming = warm_up_print(formats)
+    warming = warm_up(manuscript, formats)
     pandoc_cache = pandoc.pandoc_cache(out / CACHE_FOLDER)
     parsed = timed(report, "parse", pandoc.parse_all, manuscript.files, pandoc_cache)
     check_bounds(parsed)
     book = timed(report, "transform", transform, manuscript, parsed, pandoc_cache)
     del parsed  # the book holds what it needs: the ASTs would double the build's memory
     check_book(book)
-    if warming is not None:
-        warming.join()
+    warming.join()
     press.check_settings(book.config)
     formats = (*formats, *press.press_formats(book.config, formats))
     slug = ascii_slug(book.config.title or "") or "book"
@@ -176,29 +181,43 @@ def build(
     ]
 
 
-def warm_up_print(formats: tuple[str, ...]) -> threading.Thread | None:
-    """Start the layout server (which imports WeasyPrint for the workers) and import pikepdf
-    here in the background, while pandoc parses the manuscript; the thread that imports.
+def warm_up(manuscript: load_stage.Manuscript, formats: tuple[str, ...]) -> threading.Thread:
+    """Start what needs only the loaded manuscript, while pandoc parses it and the build's
+    process mostly waits: the style sheets' check and the drawn cover (ahead.py), the layout
+    server (which imports WeasyPrint for the workers), and the renderers' imports, in the
+    background; the thread that imports.
 
-    They take most of a second to import, and the main process mostly waits on pandoc then.
     WeasyPrint is imported here too only for the print kit, whose cover is laid out here."""
-    if not set(formats) & {"pdf", "html", *press.PRESS_FORMATS}:
-        return None
-    from quire.render.pdf.parallel import LAYOUT_MODULES, start_layout_server
+    begin_build()
+    ahead(check_book_styles, manuscript.root, manuscript.styles)
+    modules = [RENDERERS[name][0] for name in RENDER_ORDER if name in _wanted(formats)]
+    if set(formats) & {"pdf", "html", *press.PRESS_FORMATS}:
+        from quire.render.pdf.parallel import LAYOUT_MODULES, start_layout_server
 
-    start_layout_server()
-    wanted = (
-        ("pikepdf", *LAYOUT_MODULES) if set(formats) & set(press.PRESS_FORMATS) else ("pikepdf",)
-    )
+        start_layout_server()
+        modules.append("pikepdf")
+        if set(formats) & set(press.PRESS_FORMATS):
+            modules.extend(LAYOUT_MODULES)
+    drawn = set(formats) & {"epub", "html"} and not manuscript.config.cover_image
 
     def load() -> None:
-        for name in wanted:
+        for name in modules:
             with contextlib.suppress(ImportError):
                 importlib.import_module(name)
+        if drawn:  # the typographic cover (epub/content.py), when the book names no image
+            _draw_cover_ahead(manuscript.config, manuscript.styles / "fonts")
 
     thread = threading.Thread(target=load, name="quire-warm-up", daemon=True)
     thread.start()
     return thread
+
+
+def _draw_cover_ahead(config: BookConfig, fonts: Path) -> None:
+    from quire.cover import cover_png
+    from quire.fonts import load_fonts
+
+    ahead(load_fonts, fonts)
+    ahead(cover_png, config.title or "", config.subtitle, config.authors, fonts)
 
 
 def _bleed(config: BookConfig) -> float:

@@ -9,6 +9,7 @@ from typing import Any
 import lxml.html
 
 from quire import images
+from quire.ahead import when_needed
 from quire.cache_store import CacheStore
 from quire.confine import Confinement
 from quire.errors import BuildError, Problem
@@ -26,7 +27,7 @@ from quire.transform.numbering import SectionNumbers
 from quire.transform.sanitise import sanitize
 from quire.transform.settings import complete_config, modified_time
 from quire.transform.sources import (
-    check_styles,
+    check_book_styles,
     cover_asset,
     images_without_alt,
     mark_decorative_figures,
@@ -87,9 +88,7 @@ def transform(
     dedupe_ids(chapters)
     fill_lists(chapters)
     confinement = Confinement((manuscript.root,), config.allow_remote)  # styles/ is not for images
-    for styles in dict.fromkeys((manuscript.styles, manuscript.root / "styles")):  # + cover.css
-        if styles.is_dir():
-            check_styles(styles, Confinement((manuscript.root, manuscript.styles)))
+    when_needed(check_book_styles, manuscript.root, manuscript.styles)  # started in the parse
     search = (manuscript.root, *(manuscript.root / p for p in config.resource_path))
     assets: dict[Path, images.Asset] = {}
     for chapter in chapters:

@@ -177,6 +177,14 @@ def check_styles(styles: Path, confinement: Confinement) -> None:
     check_stylesheets(styles, confinement, display_name(styles))
 
 
+def check_book_styles(root: Path, styles: Path) -> None:
+    """check_styles for the book's styles folder, and for styles/ beside the manuscript (where
+    cover.css may be) if that is another one."""
+    for folder in dict.fromkeys((styles, root / "styles")):
+        if folder.is_dir():
+            check_styles(folder, Confinement((root, styles)))
+
+
 def _unique_href(path: Path, media_type: str, taken: set[str]) -> str:
     """images/<name> for an image in the EPUB, with the suffix of its real format."""
     suffix = MEDIA_SUFFIXES.get(media_type, path.suffix.lower())

@@ -8,6 +8,7 @@ from xml.sax.saxutils import quoteattr
 import lxml.html
 from lxml import etree
 
+from quire.ahead import when_needed
 from quire.cover import cover_png
 from quire.fonts import load_fonts
 from quire.render import PageStart
@@ -46,8 +47,9 @@ def cover_image(book: Book) -> CoverImage:
         n += 1
         href = f"images/cover-{n}.png"
     config = book.config
-    check_metadata_coverage(book, load_fonts(book.styles / "fonts"))  # drawn with these fonts
-    data = cover_png(config.title or "", config.subtitle, config.authors, book.styles / "fonts")
+    fonts = book.styles / "fonts"
+    check_metadata_coverage(book, when_needed(load_fonts, fonts))  # drawn with these fonts
+    data = when_needed(cover_png, config.title or "", config.subtitle, config.authors, fonts)
     return CoverImage(href, "image/png", data, True)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from quire.ahead import when_needed
 from quire.fonts import FontFile, FontSet, load_fonts
 from quire.render.epub.document import Page
 from quire.transform import Book
@@ -87,7 +88,7 @@ def embedded_fonts(book: Book, pages: list[Page]) -> tuple[tuple[EmbeddedFont, .
     A file none of whose characters the book uses is left out (the monospaced family of a
     book without code, the CJK family of a book without Chinese).
     """
-    fonts = load_fonts(book.styles / "fonts")
+    fonts = when_needed(load_fonts, book.styles / "fonts")
     embedded: list[EmbeddedFont] = []
     used: list[FontFile] = []
     for family, text in family_text(fonts, pages):

@@ -10,6 +10,7 @@ from fontTools.ttLib import TTFont
 from lxml import etree
 from PIL import Image
 
+from quire.ahead import when_needed
 from quire.fonts import FontSet, load_fonts
 from quire.render.epub import Page, family_text, xhtml_page
 from quire.transform import Book
@@ -39,7 +40,7 @@ def web_fonts(book: Book, pages: list[str]) -> tuple[dict[str, bytes], str]:
         body = lxml.html.document_fromstring(page).find("body")
         markup = etree.tostring(body, method="xml", encoding="unicode")
         as_xhtml.append(Page("", "", xhtml_page(book, "", markup)))
-    fonts = load_fonts(book.styles / "fonts")
+    fonts = when_needed(load_fonts, book.styles / "fonts")
     files: dict[str, bytes] = {}
     used = []
     for family, text in family_text(fonts, as_xhtml):

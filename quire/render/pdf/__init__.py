@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from quire.ahead import when_needed
 from quire.fetch import download_folders
 from quire.fonts import load_fonts
 from quire.render import Output
@@ -66,7 +67,7 @@ class PdfRenderer:
     def render(self, book: Book, earlier: dict[str, Output]) -> Output:
         """Lay the book out: each unit until its notes sit with their calls, with the gutter
         the page count asks for, then joined into one PDF."""
-        fonts = load_fonts(book.styles / "fonts")
+        fonts = when_needed(load_fonts, book.styles / "fonts")
         check_coverage(book, fonts)
         check_metadata_coverage(book, fonts)
         check_svg_files([asset.path for asset in book.assets], fonts)
