@@ -86,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BUILD
 
     formats = tuple(args.to) if args.to else FORMATS
+    if args.serve or args.watch:  # one process, many builds: its layout workers stay up
+        from quire.render.pdf.parallel import keep_workers_between_builds
+
+        keep_workers_between_builds()
     if args.serve:  # --serve rebuilds on change too: --watch's loop
         return serve_site(args, formats, build)
     if args.watch:

@@ -12,22 +12,25 @@ import atexit
 import base64
 import contextlib
 import hashlib
-import http.client
 import os
 import re
 import shutil
-import socket
-import ssl
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit
 
 from quire.errors import BuildError
 from quire.limits import MIB, size_limit, too_big
+
+if TYPE_CHECKING:
+    import http.client
+
+# http.client, ssl, socket and urllib.request are imported where they are used: only a book with
+# remote images needs them, and they cost every build a fiftieth of a second to import.
 
 FETCH_SCHEMES = {"http", "https"}
 FETCH_SUFFIXES = {
@@ -66,6 +69,8 @@ def download_folders(paths: Iterable[Path]) -> tuple[Path, ...]:
 
 def fetch(url: str, *, file: str, line: int | None) -> Path:
     """Download a remote image once per process, within the build's deadline and size caps."""
+    import http.client
+
     if url in _fetched:
         return _fetched[url]
     if not _downloads["deadline"]:
@@ -125,6 +130,10 @@ def _get(url: str, *, file: str, line: int | None) -> tuple[int, str, str, bytes
 def _connection(url: str, timeout: float) -> tuple[http.client.HTTPConnection, str, dict]:
     """A connection for a URL, the request target and headers to send, through the proxy that
     HTTPS_PROXY / HTTP_PROXY name unless NO_PROXY exempts the host, as curl and pip do."""
+    import http.client
+    import ssl
+    import urllib.request
+
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -158,6 +167,8 @@ def _connection(url: str, timeout: float) -> tuple[http.client.HTTPConnection, s
 
 def _cut(conn: http.client.HTTPConnection) -> None:
     """Shut a connection's socket down from the watchdog thread."""
+    import socket
+
     if conn.sock is not None:
         with contextlib.suppress(OSError):
             conn.sock.shutdown(socket.SHUT_RDWR)

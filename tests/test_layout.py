@@ -238,6 +238,8 @@ def test_a_word_missing_from_a_units_text_stops_the_build(small_book, tmp_path, 
 
 
 def test_watch_rebuilds_on_save_and_stops_cleanly_on_ctrl_c(tmp_path):
+    """A save of a chapter, then of the book's print.css: each is in the next PDF (the layout
+    workers are kept between builds, and must not keep the style sheets they parsed)."""
     import queue
     import signal
     import subprocess
@@ -246,6 +248,9 @@ def test_watch_rebuilds_on_save_and_stops_cleanly_on_ctrl_c(tmp_path):
 
     source = tmp_path / "book"
     shutil.copytree(ROOT / "tests" / "cases" / "folder-book", source)
+    (source / "styles").mkdir()
+    style = source / "styles" / "print.css"
+    style.write_text('h1::after { content: " (first style)"; }\n')
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [sys.executable, "build.py", str(source), "--out", str(out), "--watch"],
@@ -269,7 +274,14 @@ def test_watch_rebuilds_on_save_and_stops_cleanly_on_ctrl_c(tmp_path):
         seen = wait_for("quire: rebuilt")
         assert any("laid out: spring.md" in line for line in seen), seen
         with pymupdf.open(next(out.glob("*.pdf"))) as doc:
-            assert "the watcher saw" in "".join(page.get_text() for page in doc)
+            text = "".join(page.get_text() for page in doc)
+        assert "the watcher saw" in text and "Spring (first style)" in text
+        time.sleep(1)
+        style.write_text('h1::after { content: " (second style)"; }\n')
+        seen = wait_for("quire: rebuilt")
+        with pymupdf.open(next(out.glob("*.pdf"))) as doc:
+            text = "".join(page.get_text() for page in doc)
+        assert "Spring (second style)" in text and "(first style)" not in text
     finally:
         proc.send_signal(signal.SIGINT)
         status = proc.wait(timeout=60)

@@ -102,7 +102,7 @@ class Composer:
         )
         gutter = fitted_gutter(self.book.config, total)
         for round_number in range(MAX_ROUNDS):
-            style = self.style_of(page_css(self.book, gutter))
+            style = replace(self.style_of(page_css(self.book, gutter)), inputs=self.fixed)
             sheet_style = replace(style, page_css=page_css(self.book, gutter, marks=False))
             layouts, printed = self._round(style, known, sheet_style)
             placement = place(self.book, self.units, layouts, self.guesses.latest)

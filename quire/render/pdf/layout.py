@@ -370,6 +370,9 @@ class PrintStyle:
     base_url: str
     variant: str | None  # pdf/ua-1, pdf/a-3b or None
     book_css: tuple[str, ...] = ()  # the book's own print style sheets, after Quire's
+    # A digest of the contents of the files above and the fonts (Composer.fixed): a worker
+    # kept for the next build (parallel.py) must not take its parsed sheets for edited ones.
+    inputs: str = ""
 
     def render(self, markup: str, extra_css: str = "", fixes: dict[str, str] | None = None):  # noqa: ANN201
         """Lay an HTML document out with print.css; (document, WeasyPrint's messages).

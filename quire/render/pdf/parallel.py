@@ -8,6 +8,12 @@ hundred MiB each for a long book; and the imports would compete with the transfo
 build's interpreter lock. A worker takes the build's environment and folder when it starts,
 since the server may have been started by an earlier build in the same process (the tests).
 
+A long-lived process (--watch, --serve) keeps its pools from one build to the next
+(keep_workers_between_builds): a worker's first unit costs a quarter of a second more than the
+next, to read the style sheets, load the fonts and the hyphenation dictionaries. A pool is
+kept only after a build that succeeded, and taken again only by a build with the same
+environment and folder; the parsed styles a worker keeps are keyed by the styles' contents.
+
 A step that needs much memory and nothing of the book but its arguments (the PDF's join) runs
 in a process started afresh instead (Workers.apart): a forked one starts as big as its parent.
 """
@@ -39,6 +45,17 @@ LAYOUT_MODULES = (
 )
 
 
+# (workers, environment, folder) -> the pools a build that succeeded left: see
+# keep_workers_between_builds. Empty unless a long-lived process asked for it.
+_kept: dict[tuple, tuple[ProcessPoolExecutor | None, ProcessPoolExecutor | None]] = {}
+_keeping: list[bool] = []
+
+
+def keep_workers_between_builds() -> None:
+    """Keep the layout workers (and the join's process) for the next build of this process."""
+    _keeping[:] = [True]
+
+
 def worker_count() -> int:
     """How many worker processes to use: QUIRE_WORKERS, or one per core this process may use."""
     setting = os.environ.get(WORKERS_VARIABLE, "").strip()
@@ -60,13 +77,18 @@ class Workers:
 
     def __init__(self, count: int) -> None:
         self.count = count
-        self.pool: ProcessPoolExecutor | None = None
-        self.apart_pool: ProcessPoolExecutor | None = None  # see apart()
+        self.kept_as = (count, tuple(sorted(os.environ.items())), os.getcwd())
+        self.pool: ProcessPoolExecutor | None
+        self.apart_pool: ProcessPoolExecutor | None  # see apart()
+        self.pool, self.apart_pool = _take_kept(self.kept_as)
 
     def __enter__(self) -> Workers:
         return self
 
     def __exit__(self, kind: object, *exc: object) -> None:
+        if kind is None and _keeping:
+            _kept[self.kept_as] = (self.pool, self.apart_pool)
+            return
         for pool in (self.pool, self.apart_pool):
             if pool is None:
                 continue
@@ -149,6 +171,19 @@ class Workers:
             start_layout_server()  # started already, unless this build did not ask for it
             self.pool = _new_pool(self.count, "forkserver")
         return self.pool
+
+
+def _take_kept(key: tuple) -> tuple[ProcessPoolExecutor | None, ProcessPoolExecutor | None]:
+    """The pools the last build left, if it ran with the same environment and folder and none
+    of their workers died since (a broken pool is of no use); any others are shut down."""
+    pools = _kept.pop(key, (None, None))
+    unused = [pool for other in _kept.values() for pool in other]
+    _kept.clear()
+    usable = tuple(None if p is None or getattr(p, "_broken", False) else p for p in pools)
+    for pool in [*unused, *(p for p in pools if p not in usable)]:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return usable  # type: ignore[return-value] - two items, as given
 
 
 def _new_pool(count: int, start_method: str) -> ProcessPoolExecutor:
