@@ -15,10 +15,12 @@ from pathlib import Path
 from quire.errors import BuildError
 
 RELOAD_PATH = "/__quire/build"
-# Asks the server every second which build it serves, and reloads the page when that changes.
-RELOAD_SCRIPT = b'<script src="/__quire/reload.js"></script>\n'
+# Asks the server every second which build it serves, and reloads the page when it is not the
+# build the page came from. The page is told that build: were the first answer taken for it, a
+# build finished between the page's load and its first question (a second) would be missed.
+RELOAD_SCRIPT = '<script src="/__quire/reload.js" data-build="{build}"></script>\n'
 RELOAD_JS = b"""(function () {
-  let seen = null;
+  let seen = document.currentScript ? document.currentScript.dataset.build : null;
   setInterval(async function () {
     try {
       const build = await (await fetch("/__quire/build", {cache: "no-store"})).text();
@@ -53,15 +55,17 @@ class Handler(SimpleHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
         """The build number, the reload script, a page with the script added, or a file."""
         path = self.path.split("?", 1)[0]
+        build = self.site.build  # before the page: a build that ends between the two reloads it
         if path == RELOAD_PATH:
-            return self._send(str(self.site.build).encode(), "text/plain")
+            return self._send(str(build).encode(), "text/plain")
         if path == "/__quire/reload.js":
             return self._send(RELOAD_JS, "text/javascript")
         file = Path(self.translate_path(path))
         if file.is_dir():
             file = file / "index.html"
         if file.suffix == ".html" and file.is_file():
-            page = file.read_bytes().replace(b"</body>", RELOAD_SCRIPT + b"</body>", 1)
+            script = RELOAD_SCRIPT.format(build=build).encode()
+            page = file.read_bytes().replace(b"</body>", script + b"</body>", 1)
             return self._send(page, "text/html; charset=utf-8")
         return super().do_GET()
 

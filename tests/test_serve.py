@@ -69,9 +69,14 @@ def wait_for_text(page, word: str, printed: Printed) -> None:
             timeout=RELOAD_SECONDS * 1000,
         )
     except Exception as error:  # noqa: BLE001 - Playwright's TimeoutError, reported with context
+        shown = page.evaluate("() => document.documentElement.outerHTML.slice(0, 1500)")
+        served = get(page.url)
         pytest.fail(
             f"the page did not reload to show {word!r} ({error}); the server printed:\n"
-            f"{printed.text()}"
+            f"{printed.text()}\nThe page, {page.url}, after its requests "
+            f"{getattr(page, 'quire_requests', [])}, shows:\n{shown}\n"
+            f"The server now serves {word!r} there: {word in served}; build "
+            f"{get(page.url.split('/', 3)[0] + '//' + page.url.split('/', 3)[2] + '/__quire/build')}"
         )
 
 
@@ -93,9 +98,11 @@ def test_serve_rebuilds_reloads_and_stops_cleanly(tmp_path, browser):
         base = printed.wait_for(r"serving (http://127\.0\.0\.1:\d+/)").group(1)
         printed.wait_for(r"quire: watching")  # --watch's loop, after the first build
         time.sleep(1)  # the watcher starts just after it says so
-        assert "/__quire/reload.js" in get(base)
+        assert '<script src="/__quire/reload.js" data-build="0">' in get(base)
         assert get(base + "__quire/build") == "0"
         page = browser.new_page()
+        page.quire_requests = []  # what the page asked for and got, shown on a failure
+        page.on("response", lambda r: page.quire_requests.append((r.url[-40:], r.status)))
         page.goto(base + "index.html", wait_until="networkidle")
         last = ".index-toc li:last-child a"  # the sentence goes at the end of the last chapter
         chapter = page.eval_on_selector(last, "a => a.getAttribute('href')")
