@@ -5,13 +5,17 @@
 Each figure is the wall time of a fresh process (as a user runs it) and the peak resident
 memory of its largest process (for Quire: the main process, a layout worker or a pandoc it
 runs), with the sum of the peaks of all its processes (sampled from /proc every 50 ms). Ratios
-are against bare pandoc (EPUB) and bare pandoc + WeasyPrint (PDF) measured just before. Run it
+are against bare pandoc (EPUB) and bare pandoc + WeasyPrint (PDF) measured just before. The
+last column is what an author waits for under `--watch`, from a save to the rebuilt files
+(the median of three saves; the first after starting also starts the layout workers). Run it
 with the same `nice` as everything else on a shared machine, and compare ratios from one run."""
 
 from __future__ import annotations
 
 import os
+import queue
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -24,12 +28,18 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 from make_book import make_book  # noqa: E402
 
+# As a user runs it: Python keeps the modules' bytecode (a shell that sets this, as a sandbox
+# may, makes every run compile Quire's modules again: a tenth of a second).
+ENVIRONMENT = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
 
 def measure(*args: str) -> tuple[float, float, float]:
     """(seconds, peak MiB of the largest process, sum of every process's peak MiB) of one
     command, run from the repository."""
     start = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENVIRONMENT
+    )
     peaks: dict[int, int] = {}
     done = threading.Event()
     sampler = threading.Thread(target=_sample_peaks, args=(proc.pid, done, peaks))
@@ -93,7 +103,40 @@ def bench(words: int, work: Path) -> dict[str, tuple[float, float, float]]:
     middle.write_text(middle.read_text().replace(" treaty ", " treaties ", 1))
     runs["quire one word"] = quire(book, work / f"both-{words}", *BOTH)
     runs["quire one word, full"] = quire(book, work / f"full-{words}")
+    runs["quire one word, watch"] = (watched_saves(book, middle, work / f"both-{words}"), 0, 0)
     return runs
+
+
+def watched_saves(book: Path, chapter: Path, out: Path, saves: int = 3) -> float:
+    """The median time from saving one word's change to `--watch` having rebuilt the EPUB and
+    the PDF (its "rebuilt" line): what an author waits for a proof while writing."""
+    args = [sys.executable, "build.py", str(book), "--out", str(out), *BOTH, "--watch"]
+    proc = subprocess.Popen(
+        args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=ENVIRONMENT,
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
+
+    def wait_for(text: str) -> None:
+        while text not in lines.get(timeout=600):
+            pass
+
+    times = []
+    try:
+        wait_for("quire: watching")  # after its first build (from the cache: nothing to do)
+        time.sleep(1)
+        for n in range(saves):
+            words = (" treaties ", " treaty ") if n % 2 == 0 else (" treaty ", " treaties ")
+            start = time.perf_counter()
+            chapter.write_text(chapter.read_text().replace(*words, 1))
+            wait_for("quire: rebuilt")
+            times.append(time.perf_counter() - start)
+            time.sleep(1)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    return sorted(times)[len(times) // 2]
 
 
 BOTH = ("--to", "epub", "--to", "pdf")
@@ -104,8 +147,9 @@ def table(results: dict[int, dict[str, tuple[float, float, float]]]) -> str:
     rows = [
         "| words | bare pandoc EPUB | bare pandoc + WeasyPrint PDF | Quire EPUB | Quire PDF | "
         "Quire EPUB + PDF, cold | Quire EPUB + PDF + web, cold | Quire no-op | "
-        "one word changed: EPUB + PDF | one word changed: EPUB + PDF + web |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "one word changed: EPUB + PDF | one word changed: EPUB + PDF + web | "
+        "one word saved under --watch: EPUB + PDF |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for words, r in results.items():
         bare_epub, bare_pdf, bare_mib = r["bare epub"][0], r["bare pdf"][0], r["bare pdf"][1]
@@ -121,13 +165,17 @@ def table(results: dict[int, dict[str, tuple[float, float, float]]]) -> str:
             f"{r['quire no-op'][0]:.2f} s | "
             f"{r['quire one word'][0]:.1f} s ({r['quire one word'][0] / both[0]:.2f}× cold) | "
             f"{r['quire one word, full'][0]:.1f} s "
-            f"({r['quire one word, full'][0] / full[0]:.2f}× cold) |"
+            f"({r['quire one word, full'][0] / full[0]:.2f}× cold) | "
+            f"{r['quire one word, watch'][0]:.1f} s "
+            f"({r['quire one word, watch'][0] / both[0]:.2f}× cold) |"
         )
     return "\n".join(rows)
 
 
 def main(sizes: list[int]) -> None:
     work = Path(tempfile.mkdtemp(prefix="quire-bench-"))
+    # Untimed: Python writes Quire's bytecode now, as a first run after installing does.
+    measure(sys.executable, "-c", "import quire.pipeline, quire.render.pdf, quire.render.html")
     try:
         results = {}
         for words in sizes:
