@@ -6,6 +6,7 @@ import io
 import os
 import re
 import shutil
+import sys
 import unicodedata
 import zipfile
 from pathlib import Path
@@ -330,6 +331,16 @@ def test_each_page_starts_where_the_printed_page_starts(case):
     entries, problems = page_list_mismatches(case)
     assert entries > 0
     assert problems == []
+
+
+def test_page_positions_count_the_same_characters_on_both_sides():
+    """The EPUB's quick count of a text (a table of the characters to leave out) agrees with the
+    print side's counts() for every character."""
+    from quire.render.epub.page_breaks import NOT_COUNTED
+    from quire.render.pages import counts
+
+    left_out = [c for c in range(sys.maxunicode + 1) if not counts(chr(c))]
+    assert sorted(NOT_COUNTED) == left_out
 
 
 def test_epub_only_build_reuses_the_last_layout(build_case, tmp_path):

@@ -29,7 +29,7 @@ from quire.render.epub.fonts import (
 )
 from quire.render.epub.navigation import _contents_position, nav_page, ncx_document
 from quire.render.epub.package import package_document, zip_package
-from quire.render.epub.page_breaks import _insert_page_break
+from quire.render.epub.page_breaks import insert_page_breaks
 from quire.transform import Book
 
 # What the web edition and the tests take from the EPUB renderer.
@@ -37,7 +37,7 @@ __all__ = [
     "EpubRenderer",
     "Page",
     "_epub_notes",
-    "_insert_page_break",
+    "insert_page_breaks",
     "_rewrite_links",
     "_starts_by_chapter",
     "cover_image",

@@ -14,7 +14,7 @@ from quire.fonts import load_fonts
 from quire.render import PageStart
 from quire.render.contents import chapter_of_ids
 from quire.render.epub.document import CoverImage, Page, marker_html, x, xhtml_page
-from quire.render.epub.page_breaks import _insert_page_break
+from quire.render.epub.page_breaks import insert_page_breaks
 from quire.render.front_matter import COPYRIGHT_ID, copyright_page
 from quire.render.print_checks import check_metadata_coverage
 from quire.transform import SECTION_TYPES, Book, Chapter
@@ -106,7 +106,7 @@ def chapter_page(
     for image in body.iter("img"):
         image.set("src", "../" + image.get("src"))
     _epub_notes(body)
-    labels = tuple(s.label for s in starts if _insert_page_break(body, s))
+    labels = insert_page_breaks(body, starts)
     markup = etree.tostring(body, method="xml", encoding="unicode", with_tail=False)
     page_body = f'<body epub:type="{MATTER[chapter.role]}">\n{markup}\n</body>'
     href = "text/" + chapter.file_name

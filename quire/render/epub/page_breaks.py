@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import lxml.html
@@ -15,16 +14,27 @@ from quire.render.pages import SOFT_HYPHEN, counts
 # Blocks a page-break marker goes before (not into) when the printed page begins with them.
 HOISTED = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "figure", "table", "dl"}
 
-# What pages.counts() does not count, as a pattern (\s is str.isspace's set).
-NOT_COUNTED = re.compile(f"[\\s{SOFT_HYPHEN}]")
+# What pages.counts() does not count (str.isspace's characters, the last of which is U+3000,
+# and the soft hyphen), as a str.translate table that deletes them.
+NOT_COUNTED = dict.fromkeys([c for c in range(0x3001) if chr(c).isspace()] + [ord(SOFT_HYPHEN)])
 
 HOIST_INTO = {"section", "div", "aside", "blockquote", "li", "td", "th", "dd", "figure", "body"}
 
 
-def _insert_page_break(body: etree._Element, start: PageStart) -> bool:
+def insert_page_breaks(body: etree._Element, starts: list[PageStart]) -> tuple[str, ...]:
+    """Put a page-break marker where each printed page begins, in a chapter's body; the labels
+    of the pages that begin in it."""
+    ids: dict[str, etree._Element] = {}  # made once: a search of the body per page was slow
+    for element in body.iterdescendants(etree.Element):
+        ids.setdefault(element.get("id", ""), element)
+    if body.get("id"):
+        ids.setdefault(body.get("id"), body)
+    return tuple(start.label for start in starts if _insert_page_break(ids, start))
+
+
+def _insert_page_break(ids: dict[str, etree._Element], start: PageStart) -> bool:
     """Put a page-break marker where the printed page begins; False if that place is not here."""
-    found = body.xpath(".//*[@id=$i]", i=start.element_id)
-    element = found[0] if found else body if body.get("id") == start.element_id else None
+    element = ids.get(start.element_id) if start.element_id else None
     place = _locate(element, start.chars) if element is not None else None
     if place is None:
         return False
@@ -71,7 +81,7 @@ def _locate(element: etree._Element, chars: int) -> tuple[etree._Element, str, i
     seen = 0
     for node, attr in _text_slots(element):
         text = getattr(node, attr) or ""
-        here = len(text) - len(NOT_COUNTED.findall(text))  # counts(), for a whole text at once
+        here = len(text.translate(NOT_COUNTED))  # counts(), for a whole text at once
         if seen + here <= chars:  # a page begins far into a long section: skip whole texts
             seen += here
             continue

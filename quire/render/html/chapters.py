@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from lxml import etree
 
 from quire.render import PageStart
-from quire.render.epub import _epub_notes, _insert_page_break, _rewrite_links, link_owners
+from quire.render.epub import _epub_notes, _rewrite_links, link_owners
+from quire.render.epub.page_breaks import insert_page_breaks
 from quire.render.html.layout import SiteLink, page_html
 from quire.transform import SECTION_TYPES, Book, Chapter
 
@@ -68,7 +69,7 @@ def chapter_main(
         body.set("role", SECTION_TYPES[chapter.kind])
     _rewrite_links(owners, chapter, body)
     _epub_notes(body)
-    labels = tuple(s.label for s in starts if _insert_page_break(body, s))
+    labels = insert_page_breaks(body, starts)
     to_web(book, body)
     return body, labels
 
