@@ -67,7 +67,10 @@ def renderers_for(
     for name in (f for f in RENDER_ORDER if f in _wanted(formats)):
         module, class_name = RENDERERS[name]
         renderer = getattr(importlib.import_module(module), class_name)
-        renderers.append(renderer(cache, progress) if name == "pdf" else renderer())
+        # The PDF keeps its layouts in the build cache and reports its progress; the web
+        # edition keeps its encoded fonts there.
+        arguments = {"pdf": (cache, progress), "html": (cache,)}.get(name, ())
+        renderers.append(renderer(*arguments))
     return renderers
 
 
@@ -167,9 +170,9 @@ def build(
         bleed,
     )
     with contextlib.suppress(OSError):  # without the cache the next build only takes longer
-        pdf = outputs.get("pdf")
-        if pdf is not None and pdf.laid_out is not None:
-            write_cache(out / CACHE_FOLDER, pdf.cache_files, pdf.cache_kept, pdf.cache_kinds)
+        for made in outputs.values():  # a PDF taken from the last build's page map has none
+            if made.cache_kinds:
+                write_cache(out / CACHE_FOLDER, made.cache_files, made.cache_kept, made.cache_kinds)
         pandoc_made = tuple(sorted(pandoc_cache.new.items()))
         write_cache(out / CACHE_FOLDER, pandoc_made, frozenset(pandoc_cache.used), PANDOC_KINDS)
         write_cache_file(out / CACHE_FOLDER / incremental.RECORD, record)  # last: all is written

@@ -486,3 +486,27 @@ def test_a_missing_browser_fails_under_ci_and_skips_elsewhere(monkeypatch):
     monkeypatch.setenv("CI", "")
     with pytest.raises(pytest.skip.Exception):
         web_site.launch_chromium(None)
+
+
+def test_a_rebuild_takes_the_web_fonts_from_the_build_cache(tmp_path, monkeypatch):
+    """The WOFF2 fonts an earlier build encoded are read from the build cache, byte for byte,
+    in a new process (here: with the encoder's memory cleared and the encoder refusing)."""
+    from quire.render.html import assets
+
+    book = tmp_path / "book"
+    shutil.copytree(CASES_DIR / "folder-book", book)
+    out = tmp_path / "out"
+    [site] = [w for w in build(book, out, ("html",), lambda *a: None) if w.format == "html"]
+    fonts = {p.name: p.read_bytes() for p in (site.path / "fonts").glob("*.woff2")}
+    assert fonts and len(list((out / ".quire-cache" / assets.WOFF2).glob("*.woff2"))) == len(fonts)
+
+    spring = book / "spring.md"  # a changed word: not a build with nothing to do
+    spring.write_text(spring.read_text().replace("wicks", "wick", 1))
+    assets.woff2.cache_clear()
+
+    def refuse(_data: bytes) -> bytes:
+        raise AssertionError("a font the cache has was encoded again")
+
+    monkeypatch.setattr(assets, "woff2", refuse)
+    [again] = [w for w in build(book, out, ("html",), lambda *a: None) if w.format == "html"]
+    assert {p.name: p.read_bytes() for p in (again.path / "fonts").glob("*.woff2")} == fonts

@@ -28,7 +28,7 @@ class Output:
     notes: tuple[str, ...] = field(default=())  # things the user should know about this file
     files: dict[str, bytes] = field(default_factory=dict)  # a site: relative path → bytes
     laid_out: tuple[str, ...] | None = None  # the parts laid out again (None: not reported)
-    cache_files: tuple[tuple[str, bytes], ...] = field(default=())  # for the layout cache
+    cache_files: tuple[tuple[str, bytes], ...] = field(default=())  # for the build cache
     cache_kept: frozenset[str] = field(default=frozenset())  # cache entries still in use
     cache_kinds: tuple[str, ...] = field(default=())  # the cache's folders these belong to
 

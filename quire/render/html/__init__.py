@@ -14,7 +14,7 @@ from quire.manuscript import REPO_STYLES
 from quire.render import Output
 from quire.render.contents import sections
 from quire.render.epub import _starts_by_chapter, cover_image
-from quire.render.html.assets import favicon, web_fonts
+from quire.render.html.assets import WOFF2, favicon, font_cache, web_fonts
 from quire.render.html.chapters import chapter_pages, web_name
 from quire.render.html.download import Download, download_page, epub_accessibility, reader_files
 from quire.render.html.layout import SiteLink
@@ -48,6 +48,9 @@ class HtmlRenderer:
 
     format = "html"
 
+    def __init__(self, cache: Path | None = None) -> None:
+        self.cache = cache  # the build cache folder, for the encoded fonts (assets.font_cache)
+
     def render(self, book: Book, earlier: dict[str, Output]) -> Output:
         """Render every page, copy the downloads beside them and index the text for search."""
         pdf = earlier.get("pdf")
@@ -68,7 +71,8 @@ class HtmlRenderer:
         files["index.html"] = index.encode("utf-8")
         files.update(search_index(files, book.config.lang or ""))
         files[TEXT_INDEX] = text_index({p.href: p.html for p in pages})
-        fonts, fonts_css = web_fonts(book, [p.html for p in pages] + [index])
+        cache = font_cache(self.cache)
+        fonts, fonts_css = web_fonts(book, [p.html for p in pages] + [index], cache)
         files.update(fonts)
         files["fonts.css"] = fonts_css.encode("utf-8")
         files["web.css"] = style_sheet(book)
@@ -80,7 +84,11 @@ class HtmlRenderer:
         for download in downloads:
             files[download.href] = earlier[download.source].data
         notes = () if page_starts else ("no page markers: the print layout was not made",)
-        return Output("html", b"", files=files, notes=notes)
+        return Output(
+            "html", b"", files=files, notes=notes,
+            cache_files=tuple(sorted(cache.new.items())), cache_kept=frozenset(cache.used),
+            cache_kinds=(WOFF2,),
+        )  # fmt: skip
 
     def _downloads(self, book: Book, earlier: dict[str, Output]) -> list[Download]:
         """The files this build made that a reader can download: EPUB, PDF, then the print kit."""

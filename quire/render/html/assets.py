@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import io
+from pathlib import Path
 
 import lxml.html
 from fontTools.ttLib import TTFont
@@ -11,14 +13,37 @@ from lxml import etree
 from PIL import Image
 
 from quire.ahead import when_needed
+from quire.cache_store import CacheStore, digest
 from quire.fonts import FontSet, load_fonts
 from quire.render.epub import Page, family_text, xhtml_page
 from quire.transform import Book
 
+# The encoding is most of what the web edition's fonts cost (half Brotli at quality 11, half
+# fontTools' glyf transform), and a subset changes only when the text gains or loses a
+# character: each one is kept in the build cache (font_cache), and in memory for a rebuild in
+# the same process (--serve, --watch).
+FONT_CACHE_FORMAT = "quire-web-font-cache 1"
+WOFF2 = "woff2"  # the cache's folder of encoded fonts
 
-# Kept per subset for a rebuild in the same process (--serve, --watch): the encoding is most of
-# what the web edition's fonts cost (half Brotli at quality 11, half fontTools' glyf transform),
-# and a subset changes only when the text gains or loses a character.
+
+def font_cache(folder: Path | None) -> CacheStore:
+    """The cache of WOFF2 fonts in the build cache folder (None: none is read)."""
+    return CacheStore(folder, FONT_CACHE_FORMAT, "web font", "it will be encoded again")
+
+
+def cached_woff2(data: bytes, cache: CacheStore) -> bytes:
+    """woff2(data), from the cache if an earlier build encoded the same font (it is a function
+    of the font's bytes and fontTools' version alone)."""
+    key = digest(FONT_CACHE_FORMAT, importlib.metadata.version("fonttools"), data)
+    found = cache.read(WOFF2, key, ".woff2")
+    if found is not None:
+        cache.use(WOFF2, key)
+        return found[1]
+    encoded = woff2(data)
+    cache.store(WOFF2, key, {}, encoded, ".woff2")
+    return encoded
+
+
 @functools.lru_cache(maxsize=32)
 def woff2(data: bytes) -> bytes:
     """An OpenType font's bytes recompressed as WOFF2 (smaller, and the web's own format)."""
@@ -29,8 +54,9 @@ def woff2(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def web_fonts(book: Book, pages: list[str]) -> tuple[dict[str, bytes], str]:
-    """The shipped fonts subset to the characters of the pages, as WOFF2, and their CSS.
+def web_fonts(book: Book, pages: list[str], cache: CacheStore) -> tuple[dict[str, bytes], str]:
+    """The shipped fonts subset to the characters of the pages, as WOFF2 (from `cache` when an
+    earlier build encoded the same subset), and their CSS.
 
     The same split as the EPUB's embedded fonts: prose in the text family, code in the
     monospaced one, and the CJK family for what the text family lacks.
@@ -49,7 +75,7 @@ def web_fonts(book: Book, pages: list[str]) -> tuple[dict[str, bytes], str]:
             if not any(face.maps(c) for c in text if not c.isspace()):
                 continue
             name = f"fonts/{file.path.stem}.woff2"
-            files[name] = woff2(face.subset(text)[file.path.name])
+            files[name] = cached_woff2(face.subset(text)[file.path.name], cache)
             used.append(file)
     css = FontSet(tuple(used)).font_face_css(lambda f: f"fonts/{f.path.stem}.woff2")
     css = css.replace('format("truetype")', 'format("woff2")')
