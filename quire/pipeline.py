@@ -64,7 +64,8 @@ def renderers_for(
     # Imported here, not above, and only those wanted: a build with nothing to do needs none
     # (see incremental.py), and an EPUB-only build need not load the print machinery.
     renderers: list[Renderer] = []
-    for name in (f for f in RENDER_ORDER if f in _wanted(formats)):
+    wanted = _wanted(formats)
+    for name in (f for f in RENDER_ORDER if f in wanted):
         module, class_name = RENDERERS[name]
         renderer = getattr(importlib.import_module(module), class_name)
         # The PDF keeps its layouts in the build cache and reports its progress; the web
@@ -193,7 +194,8 @@ def warm_up(manuscript: load_stage.Manuscript, formats: tuple[str, ...]) -> thre
     WeasyPrint is imported here too only for the print kit, whose cover is laid out here."""
     begin_build()
     ahead(check_book_styles, manuscript.root, manuscript.styles)
-    modules = [RENDERERS[name][0] for name in RENDER_ORDER if name in _wanted(formats)]
+    wanted = _wanted(formats)
+    modules = [RENDERERS[name][0] for name in RENDER_ORDER if name in wanted]
     if set(formats) & {"pdf", "html", *press.PRESS_FORMATS}:
         from quire.render.pdf.parallel import LAYOUT_MODULES, start_layout_server
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -76,7 +77,7 @@ def wait_for_text(page, word: str, printed: Printed) -> None:
             f"{printed.text()}\nThe page, {page.url}, after its requests "
             f"{getattr(page, 'quire_requests', [])}, shows:\n{shown}\n"
             f"The server now serves {word!r} there: {word in served}; build "
-            f"{get(page.url.split('/', 3)[0] + '//' + page.url.split('/', 3)[2] + '/__quire/build')}"
+            f"{get(urllib.parse.urljoin(page.url, '/__quire/build'))}"
         )
 
 

@@ -25,10 +25,9 @@ def insert_page_breaks(body: etree._Element, starts: list[PageStart]) -> tuple[s
     """Put a page-break marker where each printed page begins, in a chapter's body; the labels
     of the pages that begin in it."""
     ids: dict[str, etree._Element] = {}  # made once: a search of the body per page was slow
-    for element in body.iterdescendants(etree.Element):
-        ids.setdefault(element.get("id", ""), element)
-    if body.get("id"):
-        ids.setdefault(body.get("id"), body)
+    for element in [*body.iterdescendants(etree.Element), body]:  # the body's own id last
+        if element.get("id"):
+            ids.setdefault(element.get("id"), element)
     return tuple(start.label for start in starts if _insert_page_break(ids, start))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import importlib.metadata
 import io
 from pathlib import Path
@@ -20,8 +19,8 @@ from quire.transform import Book
 
 # The encoding is most of what the web edition's fonts cost (half Brotli at quality 11, half
 # fontTools' glyf transform), and a subset changes only when the text gains or loses a
-# character: each one is kept in the build cache (font_cache), and in memory for a rebuild in
-# the same process (--serve, --watch).
+# character: each one is kept in the build cache (font_cache), which a rebuild in the same
+# process (--serve, --watch) reads too.
 FONT_CACHE_FORMAT = "quire-web-font-cache 1"
 WOFF2 = "woff2"  # the cache's folder of encoded fonts
 
@@ -44,7 +43,6 @@ def cached_woff2(data: bytes, cache: CacheStore) -> bytes:
     return encoded
 
 
-@functools.lru_cache(maxsize=32)
 def woff2(data: bytes) -> bytes:
     """An OpenType font's bytes recompressed as WOFF2 (smaller, and the web's own format)."""
     with TTFont(io.BytesIO(data), recalcTimestamp=False) as font:
