@@ -7,6 +7,12 @@ structure tree. The tree is rebuilt as one Document
 element holding every unit's elements; the keys of the ParentTree (which maps each page's
 marked content and each link annotation back to its structure element) are renumbered, and
 each page's /StructParents and each annotation's /StructParent with them.
+
+The join is fed as the units come: each unit's PDF goes to the join's process, and is opened
+there (add_unit), as soon as it is laid out or found in the cache, while the others are still
+being laid out; once the last one is, finish_join copies them into the book in reading order
+and joins what the units have once. A rebuild after a one-word edit finds all but one unit in
+the cache, so the join has read the rest of the book by the time that one is laid out.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from itertools import groupby
 
 import pikepdf
@@ -26,33 +33,63 @@ FOLIO_XOBJECT = "/QuireFolio"
 CATALOG_KEYS = ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata", "/OutputIntents")
 
 
-def assemble(
-    units: list[bytes],
+# The book being joined in this process: the join runs in a process of its own
+# (parallel.Workers.apart), which takes its calls one at a time in the order they were made.
+_books: list[_Book] = []
+
+
+def begin_join() -> None:
+    """Begin a new book in this process, dropping any earlier one (a build that failed)."""
+    _books[:] = [_Book(pikepdf.new())]
+
+
+def add_unit(unit: int, data: bytes) -> None:
+    """Open a unit's PDF for the book begun (a unit added again, laid out again in a later
+    round, replaces its earlier PDF)."""
+    sources = _books[-1].sources
+    if unit in sources:
+        sources[unit].close()
+    sources[unit] = pikepdf.open(io.BytesIO(data))
+
+
+def finish_join(
     sequence: list[tuple[int, int] | None],
     body_start: int,
     stamps: dict[int, tuple[bytes, int]],
     blank: bytes,
 ) -> bytes:
-    """One PDF: sequence[i] is (unit, page in unit) or None for a blank verso; stamps maps a
-    page index to (sheet PDF, page of the sheet) whose folio is drawn over it.
+    """The book's PDF, from the units added: sequence[i] is (unit, page in unit) or None for a
+    blank verso; stamps maps a page index to (sheet PDF, page of the sheet) whose folio is
+    drawn over it.
 
-    The units are taken one at a time, in order, and each is closed as soon as what the book
-    needs of it is copied (see _detach): with every unit open at once, as before, joining a
-    long book took more memory than any other step of the build."""
-    out = pikepdf.new()
-    joined = _Joined(out)
-    for unit, entries in groupby(sequence, key=lambda entry: None if entry is None else entry[0]):
-        if unit is None:
-            for _blank in entries:
-                _append_blank(out, blank)
+    The units are copied in reading order, whatever order they came in: the saved file
+    numbers its objects partly in the order they were made, and must not depend on which
+    worker finished first. Each is closed as soon as it is copied (see _detach): with every
+    unit's copies still reading from it, joining a long book took more memory than any other
+    step of the build."""
+    book = _books.pop()
+    out = book.out
+    order = [unit for unit, _ in groupby(e[0] for e in sequence if e is not None)]
+    units = {}
+    for unit in order:
+        with _opened(out, book.sources.pop(unit)) as source:
+            units[unit] = _copied_unit(out, source)
+            if unit == order[0]:  # the first unit's catalog entries and information: the book's
+                for key in CATALOG_KEYS:
+                    if key in source.Root:
+                        out.Root[key] = _copy(out, source, source.Root[key])
+                out.trailer.Info = _copy(out, source, source.trailer.Info)
+        shown = [e[1] for e in sequence if e is not None and e[0] == unit]
+        if shown != list(range(len(units[unit].pages))):  # every page of it, in its order
+            raise RuntimeError(f"unit {unit}: pages {shown} of {len(units[unit].pages)}")
+    for source in book.sources.values():  # units laid out again in a later round
+        source.close()
+    for entry in sequence:
+        if entry is None:
+            _append_blank(out, blank)
         else:
-            with _opened(out, units[unit]) as source:
-                pages = []
-                for _unit, index in entries:
-                    out.pages.append(source.pages[index])
-                    pages.append(out.pages[-1])
-                joined.take(source, pages)
-    joined.finish()
+            out.pages.append(pikepdf.Page(units[entry[0]].pages[entry[1]]))
+    _join_shares(out, [units[unit] for unit in order])
     _point_links_home(out)
     _stamp_folios(out, stamps)
     _label_pages(out, body_start)
@@ -61,17 +98,113 @@ def assemble(
     out.save(
         buffer,
         deterministic_id=True,
-        min_version=joined.version,
+        min_version=units[order[0]].version,
         object_stream_mode=pikepdf.ObjectStreamMode.generate,
     )
     return buffer.getvalue()
 
 
+@dataclass
+class _Unit:
+    """A unit copied into the book: its pages (not yet in the book's page tree) and its share
+    of what one document has once."""
+
+    version: str
+    pages: list[pikepdf.Object]
+    tagged: bool
+    elements: list[pikepdf.Object]  # its structure elements, children of the one Document
+    parent_tree: list[tuple[int, pikepdf.Object]]  # its ParentTree's (key, value) pairs
+    role_map: dict[str, pikepdf.Object]
+    destinations: list[tuple[str, pikepdf.Object]]
+    outline: list[OutlineItem]
+
+
+@dataclass
+class _Book:
+    out: pikepdf.Pdf
+    sources: dict[int, pikepdf.Pdf] = field(default_factory=dict)  # unit -> its PDF, opened
+
+
+def _copied_unit(out: pikepdf.Pdf, source: pikepdf.Pdf) -> _Unit:
+    """A unit's pages and share, copied into `out`: what they refer to (pages, structure
+    elements) becomes the book's copies of it."""
+    pages = [out.copy_foreign(page.obj) for page in source.pages]  # without their /Parent
+    root = source.Root.get("/StructTreeRoot")
+    elements, parent_tree, role_map = [], [], {}
+    if root is not None:
+        root = out.copy_foreign(root)
+        elements = [kid for old in root.K for kid in old.get("/K", Array())]
+        nums = root.ParentTree.Nums
+        parent_tree = [(int(nums[n]), nums[n + 1]) for n in range(0, len(nums), 2)]
+        role_map = dict(root.get("/RoleMap", Dictionary()).items())
+    names = source.Root.get("/Names", Dictionary()).get("/Dests", Dictionary())
+    flat = names.get("/Names", Array())
+    destinations = [(str(flat[n]), _copy(out, source, flat[n + 1])) for n in range(0, len(flat), 2)]
+    with source.open_outline() as outline:
+        items = [_copy_item(out, source, item) for item in outline.root]
+    return _Unit(
+        source.pdf_version, pages, root is not None, elements, parent_tree, role_map,
+        destinations, items,
+    )  # fmt: skip
+
+
+def _join_shares(out: pikepdf.Pdf, units: list[_Unit]) -> None:
+    """Put the units' shares in the book, in reading order: one structure tree (and the
+    renumbered ParentTree keys on their pages), the named destinations, the outline."""
+    if all(unit.tagged for unit in units):  # every unit tagged (no pdf-variant: none)
+        _join_structure(out, units)
+    destinations: dict[str, pikepdf.Object] = {}
+    for unit in units:
+        for name, destination in unit.destinations:
+            destinations.setdefault(name, destination)  # the first unit's, as one layout's
+    # Made whole, then put in an Array: extending an Array item by item costs its length each time.
+    flat = [x for name in sorted(destinations) for x in (String(name), destinations[name])]
+    if flat:  # sorted, as WeasyPrint sorts them
+        out.Root.Names = Dictionary(Dests=Dictionary(Names=Array(flat)))
+    outline_items = [item for unit in units for item in unit.outline]
+    if outline_items:
+        with out.open_outline() as outline:
+            outline.root.extend(outline_items)
+
+
+def _join_structure(out: pikepdf.Pdf, units: list[_Unit]) -> None:
+    """One Document element holding every unit's elements; the keys of each unit's
+    ParentTree renumbered after those of the units before it, and its pages' and
+    annotations' keys with them."""
+    document = out.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document))
+    kids, nums, role_map = [], [], Dictionary()  # lists, made whole into Arrays (see above)
+    for unit in units:
+        for kid in unit.elements:
+            kid.P = document
+            kids.append(kid)
+        keys = {}
+        for old, value in unit.parent_tree:
+            keys[old] = len(nums) // 2
+            nums += [len(nums) // 2, value]
+        for page in unit.pages:
+            if "/StructParents" in page:
+                page.StructParents = keys[int(page.StructParents)]
+            for annotation in page.get("/Annots", Array()):
+                if "/StructParent" in annotation:
+                    annotation.StructParent = keys[int(annotation.StructParent)]
+        for key, value in unit.role_map.items():
+            role_map[key] = value
+    document.K = Array(kids)
+    tree = out.make_indirect(Dictionary(Type=Name.StructTreeRoot, K=Array([document])))
+    document.P = tree
+    tree.ParentTree = out.make_indirect(Dictionary(Nums=Array(nums)))
+    tree.ParentTreeNextKey = len(nums) // 2
+    if role_map:
+        tree.RoleMap = role_map
+    out.Root.StructTreeRoot = tree
+
+
 @contextlib.contextmanager
-def _opened(out: pikepdf.Pdf, data: bytes) -> Iterator[pikepdf.Pdf]:
-    """A PDF to copy from into `out`, closed once the copies no longer need it (_detach)."""
+def _opened(out: pikepdf.Pdf, data: bytes | pikepdf.Pdf) -> Iterator[pikepdf.Pdf]:
+    """A PDF to copy from into `out` (opened already, or its bytes), closed once the copies
+    no longer need it (_detach)."""
     first = _next_number(out)
-    source = pikepdf.open(io.BytesIO(data))
+    source = data if isinstance(data, pikepdf.Pdf) else pikepdf.open(io.BytesIO(data))
     try:
         yield source
         _detach(out, range(first, _next_number(out)))
@@ -105,85 +238,6 @@ def _append_blank(out: pikepdf.Pdf, blank: bytes) -> None:
         out.pages.append(source.pages[1])
     if "/StructParents" in out.pages[-1].obj:
         del out.pages[-1].obj["/StructParents"]
-
-
-class _Joined:
-    """What one document would have once and each unit has: the structure tree, the named
-    destinations, the outline and the catalog's entries; gathered unit by unit."""
-
-    def __init__(self, out: pikepdf.Pdf) -> None:
-        self.out = out
-        self.version = ""  # the first unit's PDF version: the book's least
-        self.untagged = False
-        self.document = out.make_indirect(
-            Dictionary(Type=Name.StructElem, S=Name.Document, K=Array())
-        )
-        self.nums, self.role_map = Array(), Dictionary()
-        self.destinations: dict[str, pikepdf.Object] = {}
-        self.outline: list[OutlineItem] = []
-
-    def take(self, source: pikepdf.Pdf, pages: list[pikepdf.Page]) -> None:
-        """Gather a unit's share, its pages being already in the book."""
-        if not self.version:
-            self.version = source.pdf_version
-            for key in CATALOG_KEYS:
-                if key in source.Root:
-                    self.out.Root[key] = _copy(self.out, source, source.Root[key])
-            self.out.trailer.Info = _copy(self.out, source, source.trailer.Info)
-        self._structure(source, pages)
-        names = source.Root.get("/Names", Dictionary()).get("/Dests", Dictionary())
-        flat = names.get("/Names", Array())
-        for n in range(0, len(flat), 2):
-            if str(flat[n]) not in self.destinations:  # the first unit's, as one layout's
-                self.destinations[str(flat[n])] = _copy(self.out, source, flat[n + 1])
-        with source.open_outline() as outline:
-            self.outline += [_copy_item(self.out, source, item) for item in outline.root]
-
-    def finish(self) -> None:
-        """Put the gathered structure tree, destinations and outline in the book."""
-        out = self.out
-        if not self.untagged:  # every unit tagged (no pdf-variant: none)
-            tree = out.make_indirect(Dictionary(Type=Name.StructTreeRoot, K=Array([self.document])))
-            self.document.P = tree
-            tree.ParentTree = out.make_indirect(Dictionary(Nums=self.nums))
-            tree.ParentTreeNextKey = len(self.nums) // 2
-            if self.role_map:
-                tree.RoleMap = self.role_map
-            out.Root.StructTreeRoot = tree
-        flat = Array()
-        for name in sorted(self.destinations):  # sorted, as WeasyPrint sorts them
-            flat.extend([String(name), self.destinations[name]])
-        if flat:
-            out.Root.Names = Dictionary(Dests=Dictionary(Names=flat))
-        if self.outline:
-            with out.open_outline() as outline:
-                outline.root.extend(self.outline)
-
-    def _structure(self, source: pikepdf.Pdf, pages: list[pikepdf.Page]) -> None:
-        """The unit's structure elements become children of the one Document element; the
-        keys of its ParentTree are renumbered after those of the units before it."""
-        root = source.Root.get("/StructTreeRoot")
-        if root is None:
-            self.untagged = True
-            return
-        root = self.out.copy_foreign(root)
-        for old in root.K:
-            for kid in old.get("/K", Array()):
-                kid.P = self.document
-                self.document.K.append(kid)
-        keys, nums = {}, self.nums
-        parent_nums = root.ParentTree.Nums
-        for n in range(0, len(parent_nums), 2):
-            keys[int(parent_nums[n])] = len(nums) // 2
-            nums.extend([len(nums) // 2, parent_nums[n + 1]])
-        for page in pages:
-            if "/StructParents" in page.obj:
-                page.obj.StructParents = keys[int(page.obj.StructParents)]
-            for annotation in page.obj.get("/Annots", Array()):
-                if "/StructParent" in annotation:
-                    annotation.StructParent = keys[int(annotation.StructParent)]
-        for key, value in root.get("/RoleMap", Dictionary()).items():
-            self.role_map[key] = value
 
 
 def _copy_item(out: pikepdf.Pdf, source: pikepdf.Pdf, item: OutlineItem) -> OutlineItem:

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import importlib.metadata
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import replace
 
 from quire.errors import BuildError
 from quire.render import Output
 from quire.render.pages import starts_from_firsts
-from quire.render.pdf.assembly import assemble
+from quire.render.pdf.assembly import add_unit, begin_join, finish_join
 from quire.render.pdf.cache import SHEETS, UNITS, LayoutCache, digest, file_digest
 from quire.render.pdf.folios import (
     SheetJob,
@@ -70,6 +71,8 @@ class Composer:
         self.fresh: set[str] = set()  # keys of the layouts made in this build
         self.sheets_made: dict[str, tuple[bytes, list[int]]] = {}  # key -> folio sheet
         self.laid_out: list[str] = []  # labels of the units laid out (not from the cache)
+        self.joined: dict[int, str] = {}  # unit -> key of the layout given to the join
+        self.joining: list[Future] = []  # the join's calls so far (add_unit)
         self.fixed = self._fixed_inputs()
         unit_of = {c: u for u, unit in enumerate(self.units) for c in unit.chapters}
         self.unit_of_id = {  # element id -> the unit it is in
@@ -88,7 +91,7 @@ class Composer:
 
     def render(self) -> Output:
         """Lay out, check and assemble; the Output carries the cache entries to write."""
-        self.workers.start_apart(assemble.__module__)  # its imports, while the units are laid out
+        self.joining.append(self.workers.apart(begin_join))  # fed as units are laid out
         state = self.cache.state()
         known = {str(k): str(v) for k, v in state.get("numbers", {}).items()}
         pages = state.get("pages")  # the last build's page counts, each trusted only if sane
@@ -155,6 +158,7 @@ class Composer:
         def finished(u: int, layout: UnitLayout) -> None:
             layouts[u] = layout
             running.discard(u)
+            self._join(u, layout)
             done[u] = len(layout.pages)
             self.progress(len(done), len(self.units), sum(done.values()))
             for v in self.guesses.wrong_now(layouts, printed, set(waiting) | running):
@@ -208,6 +212,15 @@ class Composer:
         self.workers.run(lay_out_unit_or_sheet, take, made)
         return layouts, printed  # type: ignore[return-value] - every unit is laid out now
 
+    def _join(self, unit: int, layout: UnitLayout) -> None:
+        """Give the join a unit's layout, unless it has it already (see assembly.add_unit).
+
+        The join runs in a process of its own: joining a long book takes more memory than the
+        build's other steps, and the build's own process already holds the book."""
+        if self.joined.get(unit) != self.keys.get(unit):
+            self.joined[unit] = self.keys[unit]
+            self.joining.append(self.workers.apart(add_unit, unit, layout.pdf))
+
     def _key(self, style: PrintStyle, markup: str) -> str:
         """The cache key of a unit's layout: everything it depends on."""
         images = [file_digest(a.path) for a in self.book.assets if a.path.as_uri() in markup]
@@ -250,10 +263,14 @@ class Composer:
     ) -> Output:  # fmt: skip
         """Stamp the folios, join the units, and say what was laid out again."""
         stamps, blank = self._folios(style, sheet_style, layouts, placement)
-        # In a process of its own: joining a long book takes more memory than the build's
-        # other steps, and the build's own process already holds the book.
-        data = self.workers.apart(assemble, [x.pdf for x in layouts], placement.sequence,
-                                  placement.body_start, stamps, blank)  # fmt: skip
+        for unit, layout in enumerate(layouts):  # the final layouts, the join has them all
+            self._join(unit, layout)
+        book = self.workers.apart(
+            finish_join, placement.sequence, placement.body_start, stamps, blank
+        )
+        for call in self.joining:  # a unit the join failed on is named by its own error
+            call.result()
+        data = book.result()
         firsts = [None if e is None else layouts[e[0]].pages[e[1]].first
                   for e in placement.sequence]  # fmt: skip
         self.cache.store_state({

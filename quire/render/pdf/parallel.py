@@ -106,17 +106,24 @@ class Workers:
             self.apart_pool = _new_pool(1, "spawn")
             _submit(self.apart_pool, importlib.import_module, module)
 
-    def apart(self, func: Callable[..., Any], *args: Any) -> Any:
-        """func(*args) in a process of its own, started afresh (spawn), that holds nothing
-        but what func takes and imports; here with one worker.
+    def apart(self, func: Callable[..., Any], *args: Any) -> Future:
+        """func(*args) started in a process of its own, started afresh (spawn), that holds
+        nothing but what func takes and imports; here, now, with one worker.
 
         For a step whose memory would add to the build's: the build holds the whole book,
         and a forked process starts with a copy of its parent's memory (the layout server's
-        holds WeasyPrint)."""
-        if self.count <= 1:
-            return func(*args)
-        self.start_apart(func.__module__)
-        return _submit(self.apart_pool, func, *args).result()
+        holds WeasyPrint). The process takes its calls one at a time, in the order they were
+        made, so a step may keep what one call made for the next (the PDF's join, fed unit by
+        unit while the others are laid out)."""
+        if self.count > 1:
+            self.start_apart(func.__module__)
+            return _submit(self.apart_pool, func, *args)
+        done: Future = Future()
+        try:
+            done.set_result(func(*args))
+        except Exception as exc:  # raised where the result is asked for, as from a process
+            done.set_exception(exc)
+        return done
 
     def map(
         self, func: Callable[[Any], Any], jobs: Iterable[Any], done: Callable[[Any], None]
