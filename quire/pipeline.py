@@ -153,10 +153,20 @@ def build(
         cached = load_page_map(out, slug, fingerprint)
         if cached:
             outputs["pdf"] = Output("pdf", b"", page_starts=cached)
-    for renderer in renderers_for(formats, out / CACHE_FOLDER, progress):
-        outputs[renderer.format] = timed(
-            report, f"render {renderer.format}", renderer.render, book, outputs
-        )
+    try:
+        for renderer in renderers_for(formats, out / CACHE_FOLDER, progress):
+            outputs[renderer.format] = timed(
+                report, f"render {renderer.format}", renderer.render, book, outputs
+            )
+        for fmt, made in list(outputs.items()):  # the PDF's join, while the EPUB was rendered
+            if made.pending is not None:
+                timed(report, f"join {fmt}", made.pending.result)
+                outputs[fmt] = made.ready()
+    except BaseException:
+        for made in outputs.values():
+            if made.pending is not None:
+                made.pending.cancel()
+        raise
     timed(report, "validate", validate_outputs, {f: outputs[f] for f in formats})
     written = timed(
         report, "package", package, out, slug, fingerprint, {f: outputs[f] for f in formats}

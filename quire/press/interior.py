@@ -15,7 +15,7 @@ class InteriorRenderer:
 
     def render(self, book: Book, earlier: dict[str, Output]) -> Output:
         """PDF/X-4 from the bytes of the PDF laid out earlier in this build."""
-        reading = earlier["pdf"]
+        reading = earlier["pdf"].ready()
         # Single pages are trimmed on three sides: the spine edge has no bleed to carry.
         data = to_pdfx4(
             reading.data, book.config.identifier or "", inside_bleed=effective_bleed(book.config)

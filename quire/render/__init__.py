@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from quire.transform import Book
@@ -15,6 +16,27 @@ class PageStart:
     label: str
     element_id: str
     chars: int = 0  # visible characters of that element laid out on earlier pages
+
+
+class Pending:
+    """An output's bytes still being made while the build goes on (the PDF's join, in a
+    process of its own): result() waits for them, once; cancel() stops the making, when
+    the build fails before it asked for them."""
+
+    def __init__(self, wait: Callable[[], bytes], cancel: Callable[[], None] = lambda: None):
+        self._wait, self._cancel = wait, cancel
+        self._data: bytes | None = None
+
+    def result(self) -> bytes:
+        """The bytes, waited for the first time they are asked for."""
+        if self._data is None:
+            self._data = self._wait()
+        return self._data
+
+    def cancel(self) -> None:
+        """Stop the making, unless it is done."""
+        if self._data is None:
+            self._cancel()
 
 
 @dataclass(frozen=True)
@@ -31,6 +53,15 @@ class Output:
     cache_files: tuple[tuple[str, bytes], ...] = field(default=())  # for the build cache
     cache_kept: frozenset[str] = field(default=frozenset())  # cache entries still in use
     cache_kinds: tuple[str, ...] = field(default=())  # the cache's folders these belong to
+    # The bytes, if still being made: `data` is empty until then. A renderer that needs an
+    # earlier output's bytes (not only its pages) takes them from ready().
+    pending: Pending | None = None
+
+    def ready(self) -> Output:
+        """This output with its bytes, waiting for them if they are still being made."""
+        if self.pending is None:
+            return self
+        return replace(self, data=self.pending.result(), pending=None)
 
 
 class Renderer(Protocol):

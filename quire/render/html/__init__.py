@@ -82,7 +82,7 @@ class HtmlRenderer:
         for asset in book.assets:
             files[asset.href] = asset.path.read_bytes()
         for download in downloads:
-            files[download.href] = earlier[download.source].data
+            files[download.href] = earlier[download.source].ready().data
         notes = () if page_starts else ("no page markers: the print layout was not made",)
         return Output(
             "html", b"", files=files, notes=notes,
@@ -95,7 +95,10 @@ class HtmlRenderer:
         found = []
         for fmt, (name, media_type, book_format) in FORMATS.items():
             output = earlier.get(fmt)
-            if output is None or not output.data:
+            if output is None:
+                continue
+            output = output.ready()  # the PDF may still be being joined
+            if not output.data:  # a PDF not made in this build (its page map was reused)
                 continue
             slug = book_slug(book)  # named as the package stage names the file beside the site
             href = press.file_name(slug, fmt) if fmt in press.PRESS_FORMATS else f"{slug}.{fmt}"

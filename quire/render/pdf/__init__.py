@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from quire.ahead import when_needed
 from quire.fetch import download_folders
 from quire.fonts import load_fonts
-from quire.render import Output
+from quire.render import Output, Pending
 from quire.render.pdf.cache import LayoutCache
 from quire.render.pdf.compose import Composer, Progress
 from quire.render.pdf.html import BEFORE_CONTENTS, book_html
@@ -74,9 +75,30 @@ class PdfRenderer:
         style_of = _style_maker(book, fonts.font_face_css(stand_ins=True))
         if single_document():
             return _fatal_fetch_is_an_error(lambda: render_single(book, style_of))
-        with Workers(worker_count()) as workers:
+        workers = Workers(worker_count())
+        try:
             composer = Composer(book, style_of, LayoutCache(self.cache), workers, self.progress)
-            return composer.render()
+            output = composer.render()
+        except BaseException:
+            workers.close(failed=True)
+            raise
+        return replace(output, pending=_closing(output.pending, workers))
+
+
+def _closing(joined: Pending | None, workers: Workers) -> Pending:
+    """The PDF's bytes, still being joined while the build renders its other formats (the
+    EPUB needs only the pages): the workers end once they are made, or the build failed."""
+
+    def wait() -> bytes:
+        try:
+            data = joined.result() if joined else b""
+        except BaseException:
+            workers.close(failed=True)
+            raise
+        workers.close(failed=False)
+        return data
+
+    return Pending(wait, cancel=lambda: workers.close(failed=True))
 
 
 def _style_maker(book: Book, font_css: str) -> Callable[[str], PrintStyle]:

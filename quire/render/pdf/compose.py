@@ -24,7 +24,7 @@ from concurrent.futures import Future
 from dataclasses import replace
 
 from quire.errors import BuildError
-from quire.render import Output
+from quire.render import Output, Pending
 from quire.render.pages import starts_from_firsts
 from quire.render.pdf.assembly import add_unit, begin_join, finish_join
 from quire.render.pdf.cache import SHEETS, UNITS, LayoutCache, digest, file_digest
@@ -90,7 +90,8 @@ class Composer:
         )
 
     def render(self) -> Output:
-        """Lay out, check and assemble; the Output carries the cache entries to write."""
+        """Lay out, check and assemble; the Output carries the cache entries to write, and its
+        bytes are still being joined (pending) when it is returned."""
         self.joining.append(self.workers.apart(begin_join))  # fed as units are laid out
         state = self.cache.state()
         known = {str(k): str(v) for k, v in state.get("numbers", {}).items()}
@@ -261,16 +262,21 @@ class Composer:
         self, style: PrintStyle, sheet_style: PrintStyle, layouts: list[UnitLayout],
         placement: Placement, numbers: dict[str, str],
     ) -> Output:  # fmt: skip
-        """Stamp the folios, join the units, and say what was laid out again."""
+        """Stamp the folios, and say what was laid out again; the Output's bytes are still
+        being joined (pending) when it is returned."""
         stamps, blank = self._folios(style, sheet_style, layouts, placement)
         for unit, layout in enumerate(layouts):  # the final layouts, the join has them all
             self._join(unit, layout)
         book = self.workers.apart(
             finish_join, placement.sequence, placement.body_start, stamps, blank
         )
-        for call in self.joining:  # a unit the join failed on is named by its own error
-            call.result()
-        data = book.result()
+        calls = [*self.joining, book]
+
+        def joined() -> bytes:
+            for call in calls:  # a unit the join failed on is named by its own error
+                call.result()
+            return book.result()
+
         firsts = [None if e is None else layouts[e[0]].pages[e[1]].first
                   for e in placement.sequence]  # fmt: skip
         self.cache.store_state({
@@ -278,7 +284,7 @@ class Composer:
             "numbers": numbers,
         })  # fmt: skip
         return Output(
-            "pdf", data, pages=len(placement.sequence),
+            "pdf", b"", pending=Pending(joined), pages=len(placement.sequence),
             page_starts=starts_from_firsts(firsts, placement.labels),
             laid_out=tuple(u.label for u in self.units if u.label in self.laid_out),
             cache_files=tuple(sorted(self.cache.new.items())),

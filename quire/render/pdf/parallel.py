@@ -81,18 +81,27 @@ class Workers:
         self.pool: ProcessPoolExecutor | None
         self.apart_pool: ProcessPoolExecutor | None  # see apart()
         self.pool, self.apart_pool = _take_kept(self.kept_as)
+        self.closed = False
 
     def __enter__(self) -> Workers:
         return self
 
     def __exit__(self, kind: object, *exc: object) -> None:
-        if kind is None and _keeping:
-            _kept[self.kept_as] = (self.pool, self.apart_pool)
+        self.close(failed=kind is not None)
+
+    def close(self, failed: bool) -> None:
+        """End the workers (or keep them for the next build, see keep_workers_between_builds),
+        once: a failed or interrupted build's are killed, its work being of no use."""
+        if self.closed:
             return
-        for pool in (self.pool, self.apart_pool):
+        self.closed, pools = True, (self.pool, self.apart_pool)
+        if not failed and _keeping:
+            _kept[self.kept_as] = pools
+            return
+        for pool in pools:
             if pool is None:
                 continue
-            if kind is not None:  # a failed or interrupted build: its work is of no use
+            if failed:
                 _stop_now(pool)
             # Wait even then (the killed workers end at once): left running, the pool's manager
             # thread closes its wake-up pipe while Python 3.11's exit hook may write to it, which
