@@ -143,6 +143,55 @@ def test_rebuilds_are_byte_identical_warm_cold_one_worker_or_two(small_book, tmp
     assert warm.read_bytes() == cold_two.read_bytes()
 
 
+def test_the_join_is_the_same_whatever_order_the_units_come_in(small_book, tmp_path, monkeypatch):
+    """Units reach the join as the workers finish them, or at once from the cache."""
+    from quire.render.pdf import assembly, compose
+
+    monkeypatch.setenv("QUIRE_WORKERS", "1")
+    added: dict[int, bytes] = {}
+    finished: list[tuple] = []
+
+    def add(unit: int, data: bytes) -> None:
+        added[unit] = data
+        assembly.add_unit(unit, data)
+
+    def finish(*args: object) -> bytes:
+        finished.append(args)
+        return assembly.finish_join(*args)
+
+    monkeypatch.setattr(compose, "add_unit", add)
+    monkeypatch.setattr(compose, "finish_join", finish)
+    pdf, _ = built(small_book, tmp_path / "out")
+    assert len(added) > 3 and finished
+    assembly.begin_join()
+    for unit in sorted(added, reverse=True):
+        assembly.add_unit(unit, added[unit])
+    assert assembly.finish_join(*finished[-1]) == pdf.read_bytes()
+
+
+def test_a_build_that_fails_while_the_pdf_is_joined_ends_the_join(small_book, tmp_path, monkeypatch):
+    """The EPUB is rendered while the PDF is still being joined, in a process of its own: if
+    the EPUB fails, that process ends with the build, and nothing is written."""
+    import multiprocessing
+
+    from quire.render.epub import EpubRenderer
+
+    monkeypatch.setenv("QUIRE_WORKERS", "2")
+    pending = []
+
+    def fail(self, book, earlier):
+        pending.append(earlier["pdf"].pending)
+        raise BuildError("the EPUB could not be made", file="01-chapter.md")
+
+    monkeypatch.setattr(EpubRenderer, "render", fail)
+    before = set(multiprocessing.active_children())
+    with pytest.raises(BuildError, match="EPUB could not"):
+        build(small_book, tmp_path / "out", ("pdf", "epub"), lambda *_: None)
+    assert pending and pending[0] is not None  # the join had not been waited for
+    assert set(multiprocessing.active_children()) <= before
+    assert not list(tmp_path.glob("out/*.pdf"))
+
+
 def test_nothing_changed_leaves_the_outputs_untouched(small_book, tmp_path):
     first, _ = built(small_book, tmp_path / "out", ("pdf", "epub"))
     stamp = first.stat().st_mtime_ns
