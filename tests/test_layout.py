@@ -169,7 +169,7 @@ def test_the_join_is_the_same_whatever_order_the_units_come_in(small_book, tmp_p
     assert assembly.finish_join(*finished[-1]) == pdf.read_bytes()
 
 
-def test_a_build_that_fails_while_the_pdf_is_joined_ends_the_join(small_book, tmp_path, monkeypatch):
+def test_a_failed_build_ends_the_join_still_running(small_book, tmp_path, monkeypatch):
     """The EPUB is rendered while the PDF is still being joined, in a process of its own: if
     the EPUB fails, that process ends with the build, and nothing is written."""
     import multiprocessing
