@@ -70,6 +70,8 @@ class Composer:
         self.keys: dict[int, str] = {}  # unit -> key of its layout in the latest round
         self.fresh: set[str] = set()  # keys of the layouts made in this build
         self.sheets_made: dict[str, tuple[bytes, list[int]]] = {}  # key -> folio sheet
+        self.sheets_asked: set[str] = set()  # keys of the sheets laid out or found, this build
+        self.unprinted: dict[str, BuildError] = {}  # layout key -> its missing word's error
         self.laid_out: list[str] = []  # labels of the units laid out (not from the cache)
         self.joined: dict[int, str] = {}  # unit -> key of the layout given to the join
         self.joining: list[Future] = []  # the join's calls so far (add_unit)
@@ -79,6 +81,11 @@ class Composer:
             name: unit_of.get(index - 1, 0) for name, index in element_ids(book).items()
         }
         self.guesses = PageGuesses(book, self.units, self.unit_of_id)
+        body = next((c.id for c in book.chapters if c.role == "body"), None)
+        self.body_unit = next(  # the unit the body begins in (its folios count from there)
+            (u for u, unit in enumerate(self.units) for i in unit.chapters
+             if book.chapters[i].id == body), None,
+        )  # fmt: skip
 
     def _fixed_inputs(self) -> str:
         """The part of every key that is the same for all units: styles, fonts, versions."""
@@ -155,6 +162,7 @@ class Composer:
         running: set[int] = set()
         again = [0] * len(self.units)  # times each unit was put back in this round
         done: dict[int, int] = {}  # unit -> its pages, for the progress bar
+        early: list[tuple[tuple[str, str], SheetJob]] = []  # folio sheets, taken before units
 
         def finished(u: int, layout: UnitLayout) -> None:
             layouts[u] = layout
@@ -162,22 +170,21 @@ class Composer:
             self._join(u, layout)
             done[u] = len(layout.pages)
             self.progress(len(done), len(self.units), sum(done.values()))
+            early.extend(self._body_sheets(sheet_style, layouts))
             for v in self.guesses.wrong_now(layouts, printed, set(waiting) | running):
                 if again[v] < EAGER_RETRIES:  # a unit that still misses waits for the round
                     again[v] += 1
                     waiting.insert(0, v)
 
-        early: list[tuple[tuple[str, str], SheetJob]] = []  # folio sheets, beside the contents
-
         def take() -> tuple[tuple[int | str, str], UnitJob | SheetJob] | None:
-            """The next unit to lay out; those this build or the cache has are taken at once."""
-            if early:
-                return early.pop(0)
+            """The next unit to lay out (those this build or the cache has are taken at once);
+            when none can go now, a folio sheet: the sheets fill the time a worker would
+            otherwise wait (for the last chapter, before the contents)."""
             while waiting:
                 position = self.guesses.settled_first(waiting, layouts)
                 u, unit = waiting[position], self.units[waiting[position]]
                 if unit.contents and running:  # the contents waits for every chapter's pages
-                    return None
+                    break
                 waiting.pop(position)
                 numbers = self.guesses.numbers_now(layouts, known)
                 sections = unit_sections(self.book, unit.chapters, unit.opening, unit.contents)
@@ -193,7 +200,7 @@ class Composer:
                     return (u, key), UnitJob(unit.name, markup, style, opening)
                 self.memo[key] = layout
                 finished(u, layout)
-            return None
+            return early.pop(0) if early else None
 
         def made(tag: tuple[int | str, str], layout: UnitLayout | tuple[bytes, list[int]]) -> None:
             u, key = tag
@@ -208,6 +215,10 @@ class Composer:
             self.memo[key] = layout
             self.fresh.add(key)
             self.laid_out.append(self.units[u].label)
+            try:  # here, while the workers lay out: reported in _check, after what comes first
+                check_words_printed(self.book, self.units[u].chapters, layout.text)
+            except BuildError as missing:
+                self.unprinted[key] = missing
             finished(u, layout)
 
         self.workers.run(lay_out_unit_or_sheet, take, made)
@@ -254,9 +265,9 @@ class Composer:
         for layout in layouts:
             seen += [m for m in layout.messages if tuple(m) not in {tuple(s) for s in seen}]
         report_layout_messages(self.book, [tuple(m) for m in seen])
-        for u, (unit, layout) in enumerate(zip(self.units, layouts, strict=True)):
-            if self.keys[u] in self.fresh:  # one from the cache was checked when laid out
-                check_words_printed(self.book, unit.chapters, layout.text)
+        for u in range(len(self.units)):  # one from the cache was checked when laid out
+            if self.keys[u] in self.unprinted:
+                raise self.unprinted[self.keys[u]]
 
     def _assemble(
         self, style: PrintStyle, sheet_style: PrintStyle, layouts: list[UnitLayout],
@@ -337,8 +348,42 @@ class Composer:
         _chunks, wanted = self._wanted_sheets(style, sheet_style, layouts, placement)
         for name, (stamps, chosen) in wanted.items():
             key = self._sheet_key(stamps, chosen)
-            if self.cache.sheet(key) is None:
+            if key not in self.sheets_asked and self.cache.sheet(key) is None:
+                self.sheets_asked.add(key)
                 jobs.append(((SHEET, key), SheetJob(name, stamps, chosen)))
+        return jobs
+
+    def _body_sheets(
+        self, sheet_style: PrintStyle, layouts: list[UnitLayout | None]
+    ) -> list[tuple[tuple[str, str], SheetJob]]:
+        """The body's folio sheets that the units laid out so far settle, not asked for yet:
+        laid out during the round, as workers come free, rather than all at its end.
+
+        The body's folios count from its first page, which begins a sheet, so a sheet of the
+        body is settled once the units from the body's first up to the sheet's last page are
+        laid out, and the next folio is known (it may still join the sheet, see sheet_chunks);
+        the front matter's length is not needed. A unit laid out again later with another
+        length only makes other sheets, laid out after the round."""
+        first = self.body_unit
+        if first is None or layouts[first] is None:
+            return []
+        end = first
+        while end < len(layouts) and layouts[end] is not None:
+            end += 1
+        settled = [x if first <= u < end else None for u, x in enumerate(layouts)]
+        placement = place(self.book, self.units, layouts, self.guesses.page_counts(layouts))
+        chunks = list(sheet_chunks(self.units, settled, placement).items())
+        if end < len(layouts):  # the last sheet may take more folios
+            chunks = chunks[:-1]
+        jobs = []
+        for name, chunk in chunks:
+            stamps = tuple(stamp for _index, stamp in chunk)
+            key = self._sheet_key(stamps, sheet_style)
+            if chunk[0][0] < placement.body_start or key in self.sheets_asked:
+                continue  # a folio of the front matter, numbered from its guessed length
+            self.sheets_asked.add(key)
+            if key not in self.sheets_made and self.cache.sheet(key) is None:
+                jobs.append(((SHEET, key), SheetJob(name, stamps, sheet_style)))
         return jobs
 
     def _sheet_key(self, stamps: tuple[Stamp, ...], style: PrintStyle) -> str:
