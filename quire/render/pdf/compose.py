@@ -162,7 +162,7 @@ class Composer:
         running: set[int] = set()
         again = [0] * len(self.units)  # times each unit was put back in this round
         done: dict[int, int] = {}  # unit -> its pages, for the progress bar
-        early: list[tuple[tuple[str, str], SheetJob]] = []  # folio sheets, taken before units
+        early: list[tuple[tuple[str, str], SheetJob]] = []  # folio sheets, for when no unit can go
 
         def finished(u: int, layout: UnitLayout) -> None:
             layouts[u] = layout
@@ -357,7 +357,8 @@ class Composer:
         self, sheet_style: PrintStyle, layouts: list[UnitLayout | None]
     ) -> list[tuple[tuple[str, str], SheetJob]]:
         """The body's folio sheets that the units laid out so far settle, not asked for yet:
-        laid out during the round, as workers come free, rather than all at its end.
+        laid out during the round whenever a worker would otherwise wait, rather than all at
+        its end.
 
         The body's folios count from its first page, which begins a sheet, so a sheet of the
         body is settled once the units from the body's first up to the sheet's last page are
