@@ -160,7 +160,8 @@ def build(
             )
         for fmt, made in list(outputs.items()):  # the PDF's join, while the EPUB was rendered
             if made.pending is not None:
-                timed(report, f"join {fmt}", made.pending.result)
+                if not made.pending.done:  # (the web edition waits for the PDF it offers)
+                    timed(report, f"join {fmt}", made.pending.result)
                 outputs[fmt] = made.ready()
     except BaseException:
         for made in outputs.values():

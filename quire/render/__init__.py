@@ -33,6 +33,11 @@ class Pending:
             self._data = self._wait()
         return self._data
 
+    @property
+    def done(self) -> bool:
+        """True once the bytes were waited for."""
+        return self._data is not None
+
     def cancel(self) -> None:
         """Stop the making, unless it is done."""
         if self._data is None:
