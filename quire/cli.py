@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import tempfile
 import traceback
@@ -72,6 +73,10 @@ def _human_size(size: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run a build and return the exit status: 0 built, 1 build error, 2 usage error."""
     args = parse_args(argv)
+    if hasattr(signal, "SIGPIPE") and argv is None:  # run as a command, not called by a test
+        # Output read by `head` or a pager that quits: end quietly, as other commands do, not
+        # with a BrokenPipeError traceback (nothing is written before the packaging step).
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     logger = logging.getLogger("quire")
     logger.addHandler(_WarningPrinter())
     logger.propagate = False

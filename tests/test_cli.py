@@ -33,6 +33,20 @@ def test_a_bad_option_is_a_usage_error():
     assert "Traceback" not in result.stderr
 
 
+def test_output_read_by_a_command_that_quits_ends_quietly(tmp_path):
+    """`python build.py | head -1`: the build ends when its output has no reader, and says
+    nothing more (no BrokenPipeError traceback), as other commands do."""
+    build = subprocess.Popen(
+        [sys.executable, "build.py", str(FOLDER_BOOK), "--out", str(tmp_path), "--to", "epub"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert build.stdout.readline().startswith(b"quire: building")
+    build.stdout.close()  # as `head -1` does once it has its line
+    stderr = build.stderr.read().decode()
+    assert build.wait(timeout=600) != 0
+    assert "Traceback" not in stderr and "Error" not in stderr, stderr
+
+
 def test_epub_only_prints_each_stage_and_writes_only_the_epub(tmp_path):
     result = quire(str(FOLDER_BOOK), "--out", str(tmp_path), "--to", "epub")
     assert result.returncode == 0, result.stderr
