@@ -70,20 +70,11 @@ def finish_join(
     book = _books.pop()
     out = book.out
     order = [unit for unit, _ in groupby(e[0] for e in sequence if e is not None)]
-    units = {}
+    units = _copied_in_order(book, order)
     for unit in order:
-        with _opened(out, book.sources.pop(unit)) as source:
-            units[unit] = _copied_unit(out, source)
-            if unit == order[0]:  # the first unit's catalog entries and information: the book's
-                for key in CATALOG_KEYS:
-                    if key in source.Root:
-                        out.Root[key] = _copy(out, source, source.Root[key])
-                out.trailer.Info = _copy(out, source, source.trailer.Info)
         shown = [e[1] for e in sequence if e is not None and e[0] == unit]
         if shown != list(range(len(units[unit].pages))):  # every page of it, in its order
             raise RuntimeError(f"unit {unit}: pages {shown} of {len(units[unit].pages)}")
-    for source in book.sources.values():  # units laid out again in a later round
-        source.close()
     for entry in sequence:
         if entry is None:
             _append_blank(out, blank)
@@ -123,6 +114,23 @@ class _Unit:
 class _Book:
     out: pikepdf.Pdf
     sources: dict[int, pikepdf.Pdf] = field(default_factory=dict)  # unit -> its PDF, opened
+
+
+def _copied_in_order(book: _Book, order: list[int]) -> dict[int, _Unit]:
+    """The units copied into the book in this order, each PDF closed once copied; the first
+    unit's catalog entries and information are the book's."""
+    out, units = book.out, {}
+    for unit in order:
+        with _opened(out, book.sources.pop(unit)) as source:
+            units[unit] = _copied_unit(out, source)
+            if unit == order[0]:
+                for key in CATALOG_KEYS:
+                    if key in source.Root:
+                        out.Root[key] = _copy(out, source, source.Root[key])
+                out.trailer.Info = _copy(out, source, source.trailer.Info)
+    for source in book.sources.values():  # units laid out again in a later round
+        source.close()
+    return units
 
 
 def _copied_unit(out: pikepdf.Pdf, source: pikepdf.Pdf) -> _Unit:
