@@ -338,8 +338,9 @@ def test_watch_rebuilds_on_save_and_stops_cleanly_on_ctrl_c(tmp_path):
 
 
 def test_a_contents_longer_than_its_estimate_settles(tmp_path):
-    """Fifty-eight chapters make a contents of more pages than guessed from the chapter count
-    (two); the number it prints for the preface after it must still come out right."""
+    """Fifty-eight chapters with titles of three lines make a contents of more pages than
+    guessed from its entries (three); the number it prints for the preface after it must
+    still come out right."""
     book = tmp_path / "book"
     book.mkdir()
     names = [f"{n:02d}.md" for n in range(1, 59)]
@@ -349,13 +350,14 @@ def test_a_contents_longer_than_its_estimate_settles(tmp_path):
     )
     (book / "preface.md").write_text("# Preface\n\nWhy so many chapters.\n")
     for n, name in enumerate(names, 1):
-        (book / name).write_text(f"# The chapter numbered {n} of many\n\nIts text.\n")
+        long_title = f"The chapter numbered {n} of many, whose title runs on " + "and on " * 12
+        (book / name).write_text(f"# {long_title.strip()}\n\nIts text.\n")
     pdf, _ = built(book, tmp_path / "out")
     with pymupdf.open(pdf) as doc:
         labels = [page.get_label() for page in doc]
         preface = next(i for i, page in enumerate(doc) if page.get_text().startswith("Preface"))
         contents = "".join(doc[i].get_text() for i in range(preface))
-    assert preface >= 4 + 3  # after two title leaves, a contents of three pages or more
+    assert preface >= 4 + 5  # after two title leaves, a contents of five pages or more
     assert f"Preface\n{labels[preface]}\n" in contents.replace(". \n", "")
 
 

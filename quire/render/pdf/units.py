@@ -20,6 +20,7 @@ from quire.transform import Book
 
 OPENING, CONTENTS = "opening", "contents"
 CHARS_PER_SQUARE_INCH = 70  # visible characters of 10.5 pt text, for a first guess at pages
+LIST_ENTRY_POINTS = 24  # an entry of the contents with its spacing (a long title wraps)
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,20 @@ def estimate_pages(book: Book, unit: Unit) -> float:
     if unit.opening:
         return 3 + max(1.0, sum(_text_pages(book, i) for i in unit.chapters))
     if unit.contents:
-        return 1 + len(book.chapters) // 30
+        return sum(_list_pages(book, part) for part in contents_sections(book))
     return sum(_text_pages(book, i) for i in unit.chapters)
+
+
+def _list_pages(book: Book, part: str) -> float:
+    """A first guess at the pages of the contents (or a list of figures or tables): its
+    entries, at LIST_ENTRY_POINTS each, after its title, which takes a third of the first page.
+
+    Guessed from the chapter count alone, a long contents came out short (52 chapters: two
+    pages for three), and the number it printed for the preface after it was wrong: the
+    contents, laid out last of all, was laid out a second time."""
+    lines_per_page = max(1.0, (book.config.trim.height - 1.55) * 72 / LIST_ENTRY_POINTS)
+    entries = part.count("<li")
+    return 1 + max(0.0, entries - lines_per_page * 2 / 3) / lines_per_page
 
 
 def _text_pages(book: Book, index: int) -> float:
