@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
+import os
 import sys
 import tempfile
 import traceback
@@ -62,6 +62,19 @@ class _WarningPrinter(logging.Handler):
         print(f"warning: {record.getMessage()}", file=sys.stderr)
 
 
+def say(line: str) -> None:
+    """Print a line of the build's report. Once nothing reads it (`| head`, a pager that
+    quit), the build goes on without it, its report sent to /dev/null, rather than ending in
+    a BrokenPipeError. (Not by restoring SIGPIPE's default: a build would then die of any
+    pipe that breaks, a layout worker's too.)"""
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def _human_size(size: int) -> str:
     for unit in ("bytes", "KB", "MB"):
         if size < 1024 or unit == "MB":
@@ -73,10 +86,6 @@ def _human_size(size: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run a build and return the exit status: 0 built, 1 build error, 2 usage error."""
     args = parse_args(argv)
-    if hasattr(signal, "SIGPIPE") and argv is None:  # run as a command, not called by a test
-        # Output read by `head` or a pager that quits: end quietly, as other commands do, not
-        # with a BrokenPipeError traceback (nothing is written before the packaging step).
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     logger = logging.getLogger("quire")
     logger.addHandler(_WarningPrinter())
     logger.propagate = False
@@ -115,10 +124,10 @@ def _build_once(
     from quire.watch import LayoutProgress
 
     def report(stage: str, seconds: float, detail: str) -> None:
-        print(f"  {stage:<12} {seconds:6.2f} s  {detail}".rstrip())
+        say(f"  {stage:<12} {seconds:6.2f} s  {detail}".rstrip())
 
     shown_out = printable(args.out)  # a newline in a name must not split a line
-    print(f"quire: building {printable(args.source)} → {shown_out}/")
+    say(f"quire: building {printable(args.source)} → {shown_out}/")
     try:
         with LayoutProgress() as progress:
             written = build(Path(args.source), Path(args.out), formats, report, progress)
@@ -137,9 +146,9 @@ def _build_once(
         return error.exit_code
     for item in written:
         pages = f", {item.pages} pages" if item.pages else ""
-        print(f"wrote {item.path} ({_human_size(item.size)}{pages})")
+        say(f"wrote {item.path} ({_human_size(item.size)}{pages})")
         for note in item.notes:
-            print(f"  note: {note}")
+            say(f"  note: {note}")
     if on_written:
         on_written(written)
     if args.check:
