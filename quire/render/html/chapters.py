@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from quire.render import PageStart
-from quire.render.epub import _epub_notes, _rewrite_links, link_owners
-from quire.render.epub.page_breaks import insert_page_breaks
+from quire.render.epub import _epub_notes, _rewrite_links, insert_page_breaks, link_owners
 from quire.render.html.layout import SiteLink, page_html
 from quire.transform import SECTION_TYPES, Book, Chapter
 

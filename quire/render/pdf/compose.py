@@ -19,7 +19,7 @@ from the same guess at the page count, and is checked the same way.
 from __future__ import annotations
 
 import importlib.metadata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import replace
 
@@ -339,19 +339,15 @@ class Composer:
     def _early_sheets(
         self, style: PrintStyle, sheet_style: PrintStyle, layouts: list[UnitLayout | None]
     ) -> list[tuple[tuple[str, str], SheetJob]]:
-        """The folio sheets, laid out beside the contents (the last unit, laid out alone) with
-        its guessed length. The body's folios are counted from its first page and its pages'
-        sides are fixed, so its sheets are right whatever the contents' length; the front
-        matter's are right when the guess is, and are laid out again after the round if not."""
+        """The folio sheets not asked for yet (the front matter's, and the body's last), laid
+        out beside the contents (the last unit, laid out alone) with its guessed length. The
+        front matter's are right when the guess is, and are laid out again after the round if
+        not."""
         placement = place(self.book, self.units, layouts, self.guesses.page_counts(layouts))
-        jobs = []
         _chunks, wanted = self._wanted_sheets(style, sheet_style, layouts, placement)
-        for name, (stamps, chosen) in wanted.items():
-            key = self._sheet_key(stamps, chosen)
-            if key not in self.sheets_asked and self.cache.sheet(key) is None:
-                self.sheets_asked.add(key)
-                jobs.append(((SHEET, key), SheetJob(name, stamps, chosen)))
-        return jobs
+        return self._unasked_sheets(
+            (name, stamps, chosen) for name, (stamps, chosen) in wanted.items()
+        )
 
     def _body_sheets(
         self, sheet_style: PrintStyle, layouts: list[UnitLayout | None]
@@ -376,15 +372,25 @@ class Composer:
         chunks = list(sheet_chunks(self.units, settled, placement).items())
         if end < len(layouts):  # the last sheet may take more folios
             chunks = chunks[:-1]
+        return self._unasked_sheets(
+            (name, tuple(stamp for _index, stamp in chunk), sheet_style)
+            for name, chunk in chunks
+            if chunk[0][0] >= placement.body_start  # not the front matter's: its length is guessed
+        )
+
+    def _unasked_sheets(
+        self, wanted: Iterable[tuple[str, tuple[Stamp, ...], PrintStyle]]
+    ) -> list[tuple[tuple[str, str], SheetJob]]:
+        """Jobs for the sheets (name, stamps, style) this build has not asked for yet and the
+        cache lacks; each is asked for once."""
         jobs = []
-        for name, chunk in chunks:
-            stamps = tuple(stamp for _index, stamp in chunk)
-            key = self._sheet_key(stamps, sheet_style)
-            if chunk[0][0] < placement.body_start or key in self.sheets_asked:
-                continue  # a folio of the front matter, numbered from its guessed length
+        for name, stamps, style in wanted:
+            key = self._sheet_key(stamps, style)
+            if key in self.sheets_asked:
+                continue
             self.sheets_asked.add(key)
             if key not in self.sheets_made and self.cache.sheet(key) is None:
-                jobs.append(((SHEET, key), SheetJob(name, stamps, sheet_style)))
+                jobs.append(((SHEET, key), SheetJob(name, stamps, style)))
         return jobs
 
     def _sheet_key(self, stamps: tuple[Stamp, ...], style: PrintStyle) -> str:

@@ -98,14 +98,21 @@ def _list_pages(book: Book, part: str) -> float:
     Guessed from the chapter count alone, a long contents came out short (52 chapters: two
     pages for three), and the number it printed for the preface after it was wrong: the
     contents, laid out last of all, was laid out a second time."""
-    lines_per_page = max(1.0, (book.config.trim.height - 1.55) * 72 / LIST_ENTRY_POINTS)
+    lines_per_page = max(1.0, _text_area(book)[1] * 72 / LIST_ENTRY_POINTS)
     entries = part.count("<li")
     return 1 + max(0.0, entries - lines_per_page * 2 / 3) / lines_per_page
 
 
-def _text_pages(book: Book, index: int) -> float:
+def _text_area(book: Book) -> tuple[float, float]:
+    """The text block's width and height in inches, about, for the guesses: the trim less
+    its margins."""
     trim = book.config.trim
-    area = max(1.0, (trim.width - 2.0) * (trim.height - 1.55))
+    return trim.width - 2.0, trim.height - 1.55
+
+
+def _text_pages(book: Book, index: int) -> float:
+    width, height = _text_area(book)
+    area = max(1.0, width * height)
     chars = sum(len(t.strip()) for t in book.chapters[index].body.itertext())
     figures = len(book.chapters[index].body.findall(".//img")) * 0.4
     opening = 0.4  # of a page: the space above a chapter's title
