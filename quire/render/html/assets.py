@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import io
 from pathlib import Path
 
+import fontTools
 import lxml.html
 from fontTools.ttLib import TTFont
 from lxml import etree
@@ -32,8 +32,9 @@ def font_cache(folder: Path | None) -> CacheStore:
 
 def cached_woff2(data: bytes, cache: CacheStore) -> bytes:
     """woff2(data), from the cache if an earlier build encoded the same font (it is a function
-    of the font's bytes and fontTools' version alone)."""
-    key = digest(FONT_CACHE_FORMAT, importlib.metadata.version("fonttools"), data)
+    of the font's bytes and fontTools' version alone: the module's, as importlib.metadata
+    searches every installed package at each call)."""
+    key = digest(FONT_CACHE_FORMAT, fontTools.version, data)
     found = cache.read(WOFF2, key, ".woff2")
     if found is not None:
         cache.use(WOFF2, key)
