@@ -10,7 +10,7 @@ import pymupdf
 import pytest
 from weasyprint import HTML
 
-from quire.render.pdf.shared_fonts import share_font_programs
+from quire.render.pdf.shared_fonts import read_subsets, share_font_programs
 
 FONTS = Path(__file__).resolve().parent.parent / "styles" / "fonts" / "charis-sil"
 # "office" sets Charis SIL's f_f_i ligature, a composite of its ffi: in a subset whose last
@@ -68,6 +68,26 @@ def test_merged_subsets_draw_what_each_unit_drew():
     share_font_programs(pdf)
     assert [len(programs) for programs in _programs(pdf).values()] == [1]
     assert _pixels(pdf) == before
+
+
+def _saved(pdf: pikepdf.Pdf) -> bytes:
+    buffer = io.BytesIO()
+    pdf.save(buffer, deterministic_id=True)
+    return buffer.getvalue()
+
+
+def test_subsets_read_ahead_merge_as_those_read_at_the_end():
+    # The join's process reads each unit's subsets as the unit comes (assembly.add_unit).
+    texts = [(text, "CharisSIL-Regular.ttf") for text in TEXTS]
+    at_the_end, ahead = _joined(*texts), _joined(*texts)
+    parsed: dict = {}
+    read_subsets(ahead, parsed)
+    assert len(parsed) == 2  # one face, two subsets
+    share_font_programs(at_the_end)
+    share_font_programs(ahead, parsed)
+    assert not parsed, "the merge should have taken the subsets read ahead"
+    assert _saved(ahead) == _saved(at_the_end)
+    assert [len(programs) for programs in _programs(ahead).values()] == [1]
 
 
 @pytest.mark.parametrize("other", ["CharisSIL-Bold.ttf", "CharisSIL-Italic.ttf"])

@@ -9,8 +9,8 @@ marked content and each link annotation back to its structure element) are renum
 each page's /StructParents and each annotation's /StructParent with them.
 
 The join is fed as the units come: each unit's PDF goes to the join's process, and is opened
-there (add_unit), as soon as it is laid out or found in the cache, while the others are still
-being laid out; once the last one is, finish_join copies them into the book in reading order
+there and its fonts' subsets read (add_unit), as soon as it is laid out or found in the cache,
+while the others are still being laid out; once the last one is, finish_join copies them into the book in reading order
 and joins what the units have once. A rebuild after a one-word edit finds all but one unit in
 the cache, so the join has read the rest of the book by the time that one is laid out.
 """
@@ -27,7 +27,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem, String
 
 from quire.render.pdf.html import ANCHOR_SCHEME
-from quire.render.pdf.shared_fonts import share_font_programs
+from quire.render.pdf.shared_fonts import Parsed, read_subsets, share_font_programs
 
 FOLIO_XOBJECT = "/QuireFolio"
 CATALOG_KEYS = ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata", "/OutputIntents")
@@ -44,12 +44,13 @@ def begin_join() -> None:
 
 
 def add_unit(unit: int, data: bytes) -> None:
-    """Open a unit's PDF for the book begun (a unit added again, laid out again in a later
-    round, replaces its earlier PDF)."""
-    sources = _books[-1].sources
-    if unit in sources:
-        sources[unit].close()
-    sources[unit] = pikepdf.open(io.BytesIO(data))
+    """Open a unit's PDF for the book begun, and read its fonts' subsets (a unit added again,
+    laid out again in a later round, replaces its earlier PDF)."""
+    book = _books[-1]
+    if unit in book.sources:
+        book.sources[unit].close()
+    book.sources[unit] = pikepdf.open(io.BytesIO(data))
+    read_subsets(book.sources[unit], book.subsets)
 
 
 def finish_join(
@@ -84,7 +85,7 @@ def finish_join(
     _point_links_home(out)
     _stamp_folios(out, stamps)
     _label_pages(out, body_start)
-    share_font_programs(out)
+    share_font_programs(out, book.subsets)
     buffer = io.BytesIO()
     out.save(
         buffer,
@@ -114,6 +115,7 @@ class _Unit:
 class _Book:
     out: pikepdf.Pdf
     sources: dict[int, pikepdf.Pdf] = field(default_factory=dict)  # unit -> its PDF, opened
+    subsets: Parsed = field(default_factory=dict)  # its fonts' subsets, read ahead
 
 
 def _copied_in_order(book: _Book, order: list[int]) -> dict[int, _Unit]:

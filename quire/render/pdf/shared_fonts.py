@@ -17,6 +17,7 @@ CFF-flavoured OpenType (its outlines live in another table).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import zlib
@@ -26,7 +27,7 @@ import pikepdf
 from fontTools.ttLib import TTFont, TTLibError
 from fontTools.ttLib.tables import ttProgram
 from fontTools.ttLib.tables._g_l_y_f import Glyph
-from pikepdf import Array, Name
+from pikepdf import Array, Dictionary, Name
 
 # What a damaged font program can raise inside fontTools; the face is then left as it was.
 _FONT_ERRORS = (TTLibError, KeyError, AssertionError, ValueError, IndexError, EOFError, TypeError)
@@ -36,20 +37,29 @@ class _Disagree(Exception):
     """Two subsets of one face differ at the same glyph id: not subsets of one font file."""
 
 
-def share_font_programs(pdf: pikepdf.Pdf) -> None:
-    """Point every font dictionary of a face at one merged TrueType program."""
+Parsed = dict[tuple[str, bytes], TTFont]  # subsets read ahead: by face and bytes' digest
+
+
+def read_subsets(pdf: pikepdf.Pdf, parsed: Parsed) -> None:
+    """Read ahead the subsets of each face that a unit's PDF embeds, into `parsed`, for
+    share_font_programs: the join's process reads each unit as it comes, while the others
+    are laid out, and parsing the subsets was a third of the join that came after them."""
+    for name, descendant in _mergeable(pdf):
+        data = descendant.FontDescriptor.FontFile2.read_bytes()
+        key = (name, hashlib.sha256(data).digest())
+        if key in parsed:
+            continue
+        with contextlib.suppress(*_FONT_ERRORS):  # read again by the merge, which gives up
+            parsed[key] = _parsed_subset(data)
+
+
+def share_font_programs(pdf: pikepdf.Pdf, parsed: Parsed | None = None) -> None:
+    """Point every font dictionary of a face at one merged TrueType program (its subsets
+    taken from `parsed` when read ahead)."""
     faces: dict[str, list[pikepdf.Dictionary]] = {}
-    for font in _type0_fonts(pdf):
-        descendant = font.DescendantFonts[0]
-        descriptor = descendant.get("/FontDescriptor")
-        if (
-            descendant.get("/Subtype") == Name.CIDFontType2
-            and descendant.get("/CIDToGIDMap") == Name.Identity
-            and descriptor is not None
-            and "/FontFile2" in descriptor
-        ):
-            faces.setdefault(str(font.BaseFont), []).append(descendant)
-    for _name, descendants in sorted(faces.items()):
+    for name, descendant in _mergeable(pdf):
+        faces.setdefault(name, []).append(descendant)
+    for name, descendants in sorted(faces.items()):
         drawn: dict[tuple[int, int], set[int]] = {}  # glyph ids drawn, by font program
         programs: dict[tuple[int, int], pikepdf.Stream] = {}
         for descendant in descendants:
@@ -59,21 +69,53 @@ def share_font_programs(pdf: pikepdf.Pdf) -> None:
         if len(programs) < 2:
             continue
         keys = sorted(programs)
-        merged = _merged_program([(programs[k].read_bytes(), drawn[k]) for k in keys])
+        subsets = [(programs[k].read_bytes(), drawn[k]) for k in keys]
+        merged = _merged_program(name, subsets, parsed if parsed is not None else {})
         if merged is not None:
             _point_at(pdf, descendants, merged, set().union(*drawn.values()))
 
 
+def _mergeable(pdf: pikepdf.Pdf) -> list[tuple[str, pikepdf.Dictionary]]:
+    """Each descendant font that draws by glyph id from an embedded TrueType program, with
+    the name of its face."""
+    found = []
+    for font in _type0_fonts(pdf):
+        descendant = font.DescendantFonts[0]
+        descriptor = descendant.get("/FontDescriptor")
+        if (
+            descendant.get("/Subtype") == Name.CIDFontType2
+            and descendant.get("/CIDToGIDMap") == Name.Identity
+            and descriptor is not None
+            and "/FontFile2" in descriptor
+        ):
+            found.append((str(font.BaseFont), descendant))
+    return found
+
+
 def _type0_fonts(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
-    """Every composite (Type0) font dictionary of the PDF."""
-    return [
-        obj
-        for obj in pdf.objects
-        if isinstance(obj, pikepdf.Dictionary)
-        and obj.get("/Type") == Name.Font
-        and obj.get("/Subtype") == Name.Type0
-        and "/DescendantFonts" in obj
-    ]
+    """Every composite (Type0) font dictionary the pages draw with: in their resources and
+    those of the forms and patterns they draw (a folio's sheet page is a form). Walked from
+    the pages, not over every object of the PDF: a long book has tens of thousands."""
+    fonts: dict[tuple[int, int], pikepdf.Dictionary] = {}
+    seen: set[tuple[int, int]] = set()
+    pending = [page.obj.get("/Resources") for page in pdf.pages]
+    while pending:
+        resources = pending.pop()
+        if not isinstance(resources, pikepdf.Dictionary):
+            continue
+        if resources.is_indirect:
+            if resources.objgen in seen:
+                continue
+            seen.add(resources.objgen)
+        for font in resources.get("/Font", Dictionary()).values():
+            if font.get("/Subtype") == Name.Type0 and "/DescendantFonts" in font:
+                key = font.objgen if font.is_indirect else (-1 - len(fonts), 0)
+                fonts.setdefault(key, font)
+        for kind in ("/XObject", "/Pattern"):
+            pending += [
+                item.get("/Resources") for item in resources.get(kind, Dictionary()).values()
+            ]
+    return [fonts[key] for key in sorted(fonts)]
 
 
 def _drawn_glyphs(descendant: pikepdf.Dictionary) -> set[int]:
@@ -107,14 +149,19 @@ def _point_at(
             descendant.FontDescriptor.CIDSet = cid_set
 
 
-def _merged_program(subsets: list[tuple[bytes, set[int]]]) -> bytes | None:
+def _merged_program(
+    face: str, subsets: list[tuple[bytes, set[int]]], parsed: Parsed
+) -> bytes | None:
     """One TrueType program with every drawn glyph at its id; None if the subsets disagree."""
     by_data: dict[bytes, tuple[bytes, set[int]]] = {}
     for data, gids in subsets:
         key = hashlib.sha256(data).digest()
         by_data.setdefault(key, (data, set()))[1].update(gids)
     try:
-        fonts = [(_gid_named(data), gids) for data, gids in by_data.values()]
+        fonts = []
+        for key, (data, gids) in by_data.items():
+            font = parsed.pop((face, key), None)  # taken: the merge changes the base's
+            fonts.append((_parsed_subset(data) if font is None else font, gids))
         if any("glyf" not in font for font, _gids in fonts):
             return None
         base = max((font for font, _gids in fonts), key=lambda font: font["maxp"].numGlyphs)
@@ -132,6 +179,16 @@ def _merged_program(subsets: list[tuple[bytes, set[int]]]) -> bytes | None:
     except (_Disagree, *_FONT_ERRORS):
         return None
     return out.getvalue()
+
+
+def _parsed_subset(data: bytes) -> TTFont:
+    """A subset with its glyphs named by id (_gid_named) and the tables the merge reads
+    parsed."""
+    font = _gid_named(data)
+    for tag in ("maxp", "glyf", "hmtx", "cmap"):
+        if tag in font:
+            font[tag]  # noqa: B018 - parsed now, not when first asked for
+    return font
 
 
 def _gid_named(data: bytes) -> TTFont:
