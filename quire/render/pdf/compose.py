@@ -170,7 +170,6 @@ class Composer:
             self._join(u, layout)
             done[u] = len(layout.pages)
             self.progress(len(done), len(self.units), sum(done.values()))
-            early.extend(self._body_sheets(sheet_style, layouts))
             for v in self.guesses.wrong_now(layouts, printed, set(waiting) | running):
                 if again[v] < EAGER_RETRIES:  # a unit that still misses waits for the round
                     again[v] += 1
@@ -200,6 +199,9 @@ class Composer:
                     return (u, key), UnitJob(unit.name, markup, style, opening)
                 self.memo[key] = layout
                 finished(u, layout)
+            # Asked only now that no unit can go: working them out after every unit found
+            # in the cache took a tenth of a second of a long book's rebuild.
+            early.extend(self._body_sheets(sheet_style, layouts))
             return early.pop(0) if early else None
 
         def made(tag: tuple[int | str, str], layout: UnitLayout | tuple[bytes, list[int]]) -> None:

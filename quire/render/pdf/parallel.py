@@ -163,19 +163,17 @@ class Workers:
         """func(job) for each (tag, job) that take() gives, as workers come free; done(tag,
         result) as each finishes. take() returns None when no job is ready yet: it is asked
         again after the next one finishes, and the run ends when none is ready and none runs.
-        A job that would run alone while no pool is up runs here, saving the pool's start."""
-        pending: list[tuple[Any, Any]] = []
+        With one worker, every job runs here. Otherwise each job is sent to a worker as soon
+        as take() gives it, before take() is asked for the next: a rebuild's take() goes
+        through the units the cache has before it gives the next one to lay out."""
         running: dict[Future, Any] = {}
         while True:
-            while len(running) + len(pending) < self.count and (job := take()) is not None:
-                pending.append(job)
-            if len(pending) == 1 and not running and self.count <= 1:
-                tag, payload = pending.pop()
-                done(tag, func(payload))
-                continue
-            for tag, payload in pending:
-                running[_submit(self._pool(), func, payload)] = tag
-            pending = []
+            while len(running) < self.count and (job := take()) is not None:
+                tag, payload = job
+                if self.count <= 1:
+                    done(tag, func(payload))
+                else:
+                    running[_submit(self._pool(), func, payload)] = tag
             if not running:
                 return
             finished, _ = wait(running, return_when=FIRST_COMPLETED)

@@ -166,11 +166,9 @@ def _merged_program(
             return None
         base = max((font for font, _gids in fonts), key=lambda font: font["maxp"].numGlyphs)
         glyphs = _drawn_outlines(fonts)
-        order = base.getGlyphOrder()
+        order, outlines, metrics = base.getGlyphOrder(), base["glyf"].glyphs, base["hmtx"].metrics
         for name in order[1:]:  # .notdef stays the base's
-            glyph, width = glyphs.get(name, (Glyph(), (0, 0)))
-            base["glyf"].glyphs[name] = glyph
-            base["hmtx"].metrics[name] = width
+            outlines[name], metrics[name] = glyphs.get(name, (Glyph(), (0, 0)))
         for font, _gids in fonts:
             if font is not base:
                 _add_characters(base, font)
