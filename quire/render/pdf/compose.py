@@ -200,8 +200,15 @@ class Composer:
                 self.memo[key] = layout
                 finished(u, layout)
             # Asked only now that no unit can go: working them out after every unit found
-            # in the cache took a tenth of a second of a long book's rebuild.
-            early.extend(self._body_sheets(sheet_style, layouts))
+            # in the cache took a tenth of a second of a long book's rebuild. Once every unit
+            # is in, the pages are placed: the rest (the contents' own, the blank verso) go
+            # beside the body's, rather than one by one after the round.
+            done_now = not waiting and not running
+            early.extend(
+                self._early_sheets(style, sheet_style, layouts)
+                if done_now
+                else self._body_sheets(sheet_style, layouts)
+            )
             return early.pop(0) if early else None
 
         def made(tag: tuple[int | str, str], layout: UnitLayout | tuple[bytes, list[int]]) -> None:
@@ -341,10 +348,10 @@ class Composer:
     def _early_sheets(
         self, style: PrintStyle, sheet_style: PrintStyle, layouts: list[UnitLayout | None]
     ) -> list[tuple[tuple[str, str], SheetJob]]:
-        """The folio sheets not asked for yet (the front matter's, and the body's last), laid
-        out beside the contents (the last unit, laid out alone) with its guessed length. The
-        front matter's are right when the guess is, and are laid out again after the round if
-        not."""
+        """The folio sheets not asked for yet (the front matter's, and the body's last), from
+        the pages placed with the units laid out so far: beside the contents (the last unit,
+        laid out alone), with its guessed length, and again once every unit is in, with the
+        real one (the contents' own folios, and the front matter's if the guess was wrong)."""
         placement = place(self.book, self.units, layouts, self.guesses.page_counts(layouts))
         _chunks, wanted = self._wanted_sheets(style, sheet_style, layouts, placement)
         return self._unasked_sheets(
