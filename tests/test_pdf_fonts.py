@@ -39,10 +39,14 @@ def _joined(*texts_and_fonts: tuple[str, str]) -> pikepdf.Pdf:
     return joined
 
 
-def _pixels(pdf: pikepdf.Pdf) -> list[bytes]:
+def _saved(pdf: pikepdf.Pdf) -> bytes:
     buffer = io.BytesIO()
-    pdf.save(buffer)
-    document = pymupdf.open(stream=buffer.getvalue(), filetype="pdf")
+    pdf.save(buffer, deterministic_id=True)
+    return buffer.getvalue()
+
+
+def _pixels(pdf: pikepdf.Pdf) -> list[bytes]:
+    document = pymupdf.open(stream=_saved(pdf), filetype="pdf")
     return [page.get_pixmap(dpi=72).samples for page in document]
 
 
@@ -68,12 +72,6 @@ def test_merged_subsets_draw_what_each_unit_drew():
     share_font_programs(pdf)
     assert [len(programs) for programs in _programs(pdf).values()] == [1]
     assert _pixels(pdf) == before
-
-
-def _saved(pdf: pikepdf.Pdf) -> bytes:
-    buffer = io.BytesIO()
-    pdf.save(buffer, deterministic_id=True)
-    return buffer.getvalue()
 
 
 def test_subsets_read_ahead_merge_as_those_read_at_the_end():

@@ -56,6 +56,7 @@ def read_subsets(pdf: pikepdf.Pdf, parsed: Parsed) -> None:
 def share_font_programs(pdf: pikepdf.Pdf, parsed: Parsed | None = None) -> None:
     """Point every font dictionary of a face at one merged TrueType program (its subsets
     taken from `parsed` when read ahead)."""
+    parsed = {} if parsed is None else parsed
     faces: dict[str, list[pikepdf.Dictionary]] = {}
     for name, descendant in _mergeable(pdf):
         faces.setdefault(name, []).append(descendant)
@@ -70,7 +71,7 @@ def share_font_programs(pdf: pikepdf.Pdf, parsed: Parsed | None = None) -> None:
             continue
         keys = sorted(programs)
         subsets = [(programs[k].read_bytes(), drawn[k]) for k in keys]
-        merged = _merged_program(name, subsets, parsed if parsed is not None else {})
+        merged = _merged_program(name, subsets, parsed)
         if merged is not None:
             _point_at(pdf, descendants, merged, set().union(*drawn.values()))
 
