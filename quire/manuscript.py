@@ -25,6 +25,13 @@ class SourceFile:
     name: str  # as shown in messages
     text: str
     role: str  # "front", "body" or "back"
+    # What a project file (SUMMARY.md, book.yaml) says of this entry; the defaults are a
+    # chapter of its own, titled by its first heading, numbered, in no new part.
+    depth: int = 0  # 0 opens a chapter (a recto); 1+ is a section of the chapter before it
+    part: str | None = None  # on the first file of a part: the part's title
+    title: str | None = None  # the entry's title in the project file: the contents' title
+    numbered: bool = True  # False for unnumbered entries (mdBook's prefix and suffix chapters)
+    reader: str | None = None  # pandoc's reader for this file; None: the book's default
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,7 @@ class Manuscript:
     config: BookConfig
     files: tuple[SourceFile, ...]
     single_file: bool
+    project: str = "book.yaml"  # the project file that was read, as the build's first line says
 
 
 def display_name(path: Path) -> str:
