@@ -11,7 +11,15 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from quire.errors import EXIT_BUILD, EXIT_OK, BuildError, as_build_error, printable
+from quire.errors import (
+    EXIT_BUILD,
+    EXIT_OK,
+    BuildError,
+    Findings,
+    as_build_error,
+    grouped_report,
+    printable,
+)
 
 DESCRIPTION = "Build a Markdown manuscript into an EPUB 3 and a print-ready PDF."
 
@@ -32,7 +40,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="append",
         help="build only this format (repeatable); html is the web edition, dist/<slug>/",
     )
-    parser.add_argument("--verbose", action="store_true", help="show more detail on errors")
+    parser.add_argument(
+        "--verbose", action="store_true", help="show more detail on errors, and every warning"
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop on any warning (as `strict: true` in book.yaml does), writing nothing",
+    )
     parser.add_argument(
         "--check",
         action="store_true",
@@ -55,11 +70,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.check and args.to and "pdf" not in args.to:
         parser.error("--check checks the PDF; add --to pdf")
     return args
-
-
-class _WarningPrinter(logging.Handler):
-    def emit(self, record: logging.LogRecord) -> None:
-        print(f"warning: {record.getMessage()}", file=sys.stderr)
 
 
 def say(line: str) -> None:
@@ -86,9 +96,7 @@ def _human_size(size: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run a build and return the exit status: 0 built, 1 build error, 2 usage error."""
     args = parse_args(argv)
-    logger = logging.getLogger("quire")
-    logger.addHandler(_WarningPrinter())
-    logger.propagate = False
+    logging.getLogger("quire").propagate = False  # the build's report prints its warnings
     try:
         from quire.pipeline import FORMATS, build
     except ModuleNotFoundError as missing:
@@ -128,9 +136,12 @@ def _build_once(
 
     shown_out = printable(args.out)  # a newline in a name must not split a line
     say(f"quire: building {printable(args.source)} → {shown_out}/")
+    findings = Findings()
     try:
-        with LayoutProgress() as progress:
-            written = build(Path(args.source), Path(args.out), formats, report, progress)
+        with findings, LayoutProgress() as progress:
+            written = build(
+                Path(args.source), Path(args.out), formats, report, progress, strict=args.strict
+            )
     except KeyboardInterrupt:
         print(f"\ninterrupted; nothing in {shown_out}/ was changed", file=sys.stderr)
         return 130
@@ -139,11 +150,12 @@ def _build_once(
     except BaseException as raised:  # noqa: BLE001 - libraries raise BaseException subclasses too
         error = as_build_error(raised)
         if error is None:
+            _print_warnings(findings, args.verbose)
             return _report_bug(args.verbose)
-        for line in str(error).splitlines():
-            print(f"error: {line}", file=sys.stderr)
+        _print_failure(error, findings, args.verbose)
         print(f"build failed; nothing in {shown_out}/ was changed", file=sys.stderr)
         return error.exit_code
+    _print_warnings(findings, args.verbose)
     for item in written:
         pages = f", {item.pages} pages" if item.pages else ""
         say(f"wrote {item.path} ({_human_size(item.size)}{pages})")
@@ -154,6 +166,27 @@ def _build_once(
     if args.check:
         return check_print(written)
     return EXIT_OK
+
+
+def _print_warnings(findings: Findings, verbose: bool) -> None:
+    """The build's warnings, once, grouped by kind, after its stages."""
+    for line in grouped_report(findings.found, verbose):
+        print(f"warning: {line}" if line[0] != " " else line, file=sys.stderr)
+
+
+def _print_failure(error: BuildError, findings: Findings, verbose: bool) -> None:
+    """A failed build's warnings, then its errors; under --strict the warnings are the errors,
+    grouped as warnings are."""
+    if error.kind == "strict":
+        count = len(findings.found)
+        what = "1 warning stops" if count == 1 else f"{count} warnings stop"
+        print(f"error: --strict: {what} the build (without --strict it builds):", file=sys.stderr)
+        for line in grouped_report(findings.found, verbose)[1:]:  # (its count said above)
+            print(line, file=sys.stderr)
+        return
+    _print_warnings(findings, verbose)
+    for line in str(error).splitlines():
+        print(f"error: {line}", file=sys.stderr)
 
 
 def serve_site(args: argparse.Namespace, formats: tuple[str, ...], build) -> int:  # noqa: ANN001

@@ -109,6 +109,7 @@ class BookConfig:
     printer: str | None = None  # a print-on-demand service: also write the interior and cover
     paper: str = "white"  # the interior's paper stock, which sets the spine width
     site_url: str | None = None  # the web edition's public address, for absolute Open Graph URLs
+    strict: bool = False  # every warning stops the build, as `--strict` does
     origin: str = "book.yaml"  # where the settings came from, for messages
     # (setting or "setting\\0index", line) pairs, so later stages can point at a setting's line.
     lines: tuple[tuple[str, int], ...] = field(default=(), compare=False, repr=False)
@@ -310,6 +311,7 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "printer": ("printer", _one_of(PRINTERS, {"amazon": "kdp", "ingram": "ingramspark"})),
     "paper": ("paper", _one_of(PAPERS, {"color": "colour"})),
     "site-url": ("site_url", _https_url),
+    "strict": ("strict", _bool),
 }
 # Read and checked, but with no field: pandoc options Quire has no use for beyond the check.
 READ_ONLY = {"link_bibliography", "suppress_bibliography"}

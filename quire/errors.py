@@ -67,9 +67,109 @@ class BuildError(Exception):
         return "\n".join(str(p) for p in self.problems)
 
 
-def warn(message: str, *, file: str | None = None, line: int | None = None, hint: str = "") -> None:
-    """Log a warning about the input in the same one-line form as an error."""
-    log.warning(str(Problem(message, file, line, hint or None)))
+def warn(
+    message: str,
+    *,
+    file: str | None = None,
+    line: int | None = None,
+    hint: str = "",
+    group: str | None = None,
+) -> None:
+    """Log a warning about the input in the same one-line form as an error.
+
+    `hint` says what Quire did instead and what the author can do; `group` names the kind of
+    warning (a plural phrase, "images without alt text"), under which the build's report
+    gathers every place it was found."""
+    problem = Problem(message, file, line, hint or None)
+    log.warning(str(problem), extra={"quire_problem": problem, "quire_group": group})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A warning of the build: the problem and the kind it is reported under."""
+
+    problem: Problem
+    group: str
+
+    def to_json(self) -> dict:
+        """The finding as plain data, kept with the build's cache to report it again."""
+        p = self.problem
+        return {"group": self.group, "message": p.message, "file": p.file, "line": p.line,
+                "hint": p.hint}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: dict) -> Finding:
+        """A finding kept by `to_json`; raises on anything else."""
+        values = [data[k] for k in ("message", "file", "line", "hint")]
+        if not all(v is None or isinstance(v, int | str) for v in values):
+            raise ValueError("not a finding")
+        return cls(Problem(*values), str(data["group"]))
+
+
+class Findings(logging.Handler):
+    """Every warning logged while it is installed on Quire's logger, in order, without repeats."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.found: list[Finding] = []
+        self._seen: set[Finding] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        problem = getattr(record, "quire_problem", None) or Problem(record.getMessage())
+        group = getattr(record, "quire_group", None) or _group_of(problem)
+        self.add(Finding(problem, group))
+
+    def add(self, finding: Finding) -> None:
+        """Keep a finding, once."""
+        with self.lock:
+            if finding not in self._seen:
+                self._seen.add(finding)
+                self.found.append(finding)
+
+    def __enter__(self) -> Findings:
+        log.addHandler(self)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        log.removeHandler(self)
+
+    def as_error(self) -> BuildError:
+        """The findings as one error, as `--strict` reports them."""
+        problems = [f.problem for f in self.found]
+        return BuildError(problems=problems, kind="strict")
+
+
+def _group_of(problem: Problem) -> str:
+    """The kind of an ungrouped warning: its message, with what is quoted in it left out."""
+    return re.sub(r"`[^`]*`|“[^”]*”|'[^']*'", "…", problem.message)
+
+
+def grouped_report(found: list[Finding], verbose: bool = False, places: int = 3) -> list[str]:
+    """The lines that report a build's warnings: a count, then each kind once with its count,
+    what Quire did (the hint, when all of the kind share one), and its first places."""
+    if not found:
+        return []
+    groups: dict[str, list[Finding]] = {}
+    for finding in found:
+        groups.setdefault(finding.group, []).append(finding)
+    lines = [f"{len(found)} warning{'s' if len(found) != 1 else ''}, in {len(groups)} group"
+             f"{'s' if len(groups) != 1 else ''}:"]  # fmt: skip
+    for group, items in groups.items():
+        if len(items) == 1:  # a kind found once is its one line
+            lines.append(f"  {items[0].problem}")
+            continue
+        hints = {f.problem.hint for f in items}
+        shared = hints.pop() if len(hints) == 1 else None
+        head = f"  {group} ({len(items)})"
+        lines.append(printable(f"{head}: {shared}" if shared else head))
+        shown = items if verbose else items[:places]
+        for f in shown:
+            plain = f.problem if shared is None else Problem(f.problem.message, f.problem.file,
+                                                             f.problem.line)  # fmt: skip
+            lines.append(f"    {plain}")
+        if len(items) > len(shown):
+            lines.append(f"    … and {len(items) - len(shown)} more (--verbose lists them all)")
+    return lines
 
 
 def as_build_error(raised: BaseException) -> BuildError | None:

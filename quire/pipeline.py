@@ -21,7 +21,7 @@ from quire.ahead import ahead, begin_build
 from quire.bounds import check_book, check_bounds
 from quire.config import BookConfig
 from quire.confine import file_digest, kind_of, read_file
-from quire.errors import BuildError
+from quire.errors import BuildError, Finding, Findings, warn
 from quire.package import (
     CACHE_FOLDER,
     Written,
@@ -55,6 +55,7 @@ NEEDED = {"html": ("pdf", "epub")}  # formats a format is made from, rendered ev
 # layout cache names its own folders in its Output).
 PANDOC_KINDS = (pandoc.PARSED, pandoc_html.HTML)
 Report = Callable[[str, float, str], None]
+WARNINGS_FILE = "warnings.json"  # the last build's warnings, reported again when it is up to date
 
 
 def renderers_for(
@@ -127,15 +128,51 @@ def build(
     formats: tuple[str, ...],
     report: Report,
     progress: Progress | None = None,
+    strict: bool = False,
 ) -> list[Written]:
-    """Build the requested formats of one manuscript into `out`; write nothing on failure."""
-    check_output_folder(out)
-    manuscript = timed(report, "load", load_stage.load, source)
-    inputs = incremental.input_digest(manuscript, formats, out)
-    done = incremental.unchanged(out / CACHE_FOLDER, inputs)
-    if done is not None:
-        report("up to date", 0.0, "nothing changed since the last build; outputs untouched")
-        return _written_again(done, manuscript.config, out)
+    """Build the requested formats of one manuscript into `out`; write nothing on failure.
+
+    Under `strict` (or the book's `strict: true`) a warning is an error: the build stops
+    before anything is written, with every warning it found."""
+    with Findings() as findings:
+        check_output_folder(out)
+        manuscript = timed(report, "load", load_stage.load, source)
+        strict = strict or manuscript.config.strict
+        inputs = incremental.input_digest(manuscript, formats, out)
+        done = incremental.unchanged(out / CACHE_FOLDER, inputs)
+        if done is not None:
+            _report_again(out / CACHE_FOLDER / WARNINGS_FILE)
+            if strict and findings.found:
+                raise findings.as_error()
+            report("up to date", 0.0, "nothing changed since the last build; outputs untouched")
+            return _written_again(done, manuscript.config, out)
+        written = _build(manuscript, out, formats, report, progress, inputs, findings, strict)
+    return written
+
+
+def _report_again(path: Path) -> None:
+    """Log again the warnings of the last build, which an up-to-date build would repeat."""
+    try:
+        kept = json.loads(read_file(path, "cache", file=str(path)))
+        found = [Finding.from_json(item) for item in kept]
+    except (BuildError, OSError, ValueError, TypeError, KeyError):
+        return  # none kept, or a damaged file: the outputs are still those of a good build
+    for finding in found:
+        p = finding.problem
+        warn(p.message, file=p.file, line=p.line, hint=p.hint or "", group=finding.group)
+
+
+def _build(
+    manuscript: load_stage.Manuscript,
+    out: Path,
+    formats: tuple[str, ...],
+    report: Report,
+    progress: Progress | None,
+    inputs: str,
+    findings: Findings,
+    strict: bool,
+) -> list[Written]:
+    """Parse, transform, render, validate and package a loaded manuscript."""
     warming = warm_up(manuscript, formats)
     pandoc_cache = pandoc.pandoc_cache(out / CACHE_FOLDER)
     parsed = timed(report, "parse", pandoc.parse_all, manuscript.files, pandoc_cache)
@@ -169,6 +206,8 @@ def build(
                 made.pending.cancel()
         raise
     timed(report, "validate", validate_outputs, {f: outputs[f] for f in formats})
+    if strict and findings.found:  # before anything is written
+        raise findings.as_error()
     written = timed(
         report, "package", package, out, slug, fingerprint, {f: outputs[f] for f in formats}
     )
@@ -187,6 +226,8 @@ def build(
                 write_cache(out / CACHE_FOLDER, made.cache_files, made.cache_kept, made.cache_kinds)
         pandoc_made = tuple(sorted(pandoc_cache.new.items()))
         write_cache(out / CACHE_FOLDER, pandoc_made, frozenset(pandoc_cache.used), PANDOC_KINDS)
+        kept = json.dumps([f.to_json() for f in findings.found]).encode()
+        write_cache_file(out / CACHE_FOLDER / WARNINGS_FILE, kept)
         write_cache_file(out / CACHE_FOLDER / incremental.RECORD, record)  # last: all is written
     return [
         replace(w, trim=config.trim, bleed=bleed, printer=config.printer, paper=config.paper)

@@ -130,9 +130,14 @@ def assert_refused(proc: subprocess.CompletedProcess, good_out, *needles: str) -
 # --- manuscripts in tests/bad/<case>/, each with the messages it must get in expect.yaml ---------
 
 
-def bad_cases() -> list[str]:
-    """The folders under tests/bad with an expect.yaml."""
-    return sorted(p.parent.name for p in BAD.glob("*/expect.yaml"))
+def bad_cases(key: str = "stderr") -> list[str]:
+    """The folders under tests/bad whose expect.yaml has `key`: `stderr` for the manuscripts
+    refused, `warns` for those built with warnings (and refused under --strict)."""
+    return sorted(
+        p.parent.name
+        for p in BAD.glob("*/expect.yaml")
+        if key in (yaml.safe_load(p.read_text()) or {})
+    )
 
 
 @pytest.mark.parametrize("name", bad_cases())
@@ -141,6 +146,21 @@ def test_bad_manuscript_is_refused_clearly(name, good_out):
     source = BAD / name / expect.get("source", "")
     proc = run_build(source, good_out[0])
     assert_refused(proc, good_out, *expect["stderr"])
+
+
+@pytest.mark.parametrize("name", bad_cases("warns"))
+def test_flawed_manuscript_builds_with_warnings_and_strict_refuses_it(name, good_out, tmp_path):
+    expect = yaml.safe_load((BAD / name / "expect.yaml").read_text())
+    source = BAD / name / expect.get("source", "")
+    proc = run_build(source, tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    report = proc.stderr[proc.stderr.index("warning: ") :]  # once, grouped, after the stages
+    for needle in expect["warns"]:
+        assert needle in report, f"{needle!r} not in:\n{proc.stderr}"
+    assert not any(line.startswith("warning: ") for line in proc.stdout.splitlines())
+    strict = run_build(source, good_out[0], "--strict")
+    assert_refused(strict, good_out, "--strict", *expect["warns"])
 
 
 # --- cases that need files made on the spot --------------------------------------------------------
