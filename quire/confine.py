@@ -27,6 +27,18 @@ from quire.limits import MIB, size_limit, too_big
 
 REMOTE_SCHEMES = {"http", "https", "ftp", "ftps", "sftp", "ws", "wss", "gopher"}
 FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2", ".ttc")
+# Every path this process checked, read or resolved a reference to (missing ones too) since
+# the build began: what a single-file book's next build digests to know if anything changed,
+# instead of every file of the folder it sits in (incremental.py).
+TOUCHED: set[Path] = set()
+
+
+def touched_since(reset: bool = False) -> set[Path]:
+    """The paths checked or looked for since the last reset (absolute, links not followed)."""
+    found = set(TOUCHED)
+    if reset:
+        TOUCHED.clear()
+    return found
 
 
 def resolved(path: Path) -> Path:
@@ -65,6 +77,7 @@ def check_file(
 
     `what` names the file when the message is about the line that refers to it.
     """
+    TOUCHED.add(Path(os.path.abspath(path)))
     why = not_a_file(path)
     if why == "missing":
         raise BuildError("no such file", file=file, line=line, hint="check the name and path")
@@ -187,6 +200,7 @@ class Confinement:
                 hint="use a path relative to the file, inside the book's folder",
             )
         target = resolved(base / raw)
+        TOUCHED.add(Path(os.path.abspath(base / raw)))
         if not self.allows(target):
             raise BuildError(
                 f"`{ref}` points outside the book's folder",

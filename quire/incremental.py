@@ -27,16 +27,51 @@ RECORD_FORMAT = "quire-build-record 1"
 BIBLIOGRAPHY_SUFFIXES = {".bib", ".bibtex", ".json", ".csl", ".ris", ".xml"}
 
 
-def input_digest(manuscript: Manuscript, formats: tuple[str, ...], out: Path) -> str:
-    """The digest of everything a build reads, to tell whether anything changed."""
+def input_digest(
+    manuscript: Manuscript, formats: tuple[str, ...], out: Path, used: tuple[str, ...] = ()
+) -> str:
+    """The digest of everything a build reads, to tell whether anything changed.
+
+    A book kept as folders is every file of its folder. A single file often sits in a folder
+    of other things (a repository, a home folder): it is the file, the names in its folder,
+    and the files the last build of it read or looked for (`used`, from its record); any new
+    reference changes the file itself."""
     hasher = hashlib.sha256(f"{RECORD_FORMAT}|{__version__}|{','.join(formats)}".encode())
     hasher.update(os.environ.get("QUIRE_PDF_LAYOUT", "").encode())
     out = out.resolve()
-    for folder in dict.fromkeys((manuscript.root, manuscript.styles)):
+    folders = (manuscript.styles,) if manuscript.single_file else (manuscript.root,)
+    for folder in dict.fromkeys((*folders, manuscript.styles)):
         for path in sorted(_files(folder, out)):
             hasher.update(str(path.relative_to(folder)).encode() + b"\0")
             hasher.update(_input_file_digest(path).encode() + b"\0")
+    if manuscript.single_file:
+        names = sorted(n for n in os.listdir(manuscript.root) if not n.startswith("."))
+        hasher.update("\0".join(names).encode() + b"\1")  # a book.yaml or fonts/ added
+        for name in sorted({*used, *(f.path.name for f in manuscript.files)}):
+            path = manuscript.root / name
+            found = _input_file_digest(path) if os.path.lexists(path) else "missing"
+            hasher.update(f"{name}\0{found}\0".encode())
     return hasher.hexdigest()
+
+
+def used_by_last_build(cache: Path) -> tuple[str, ...]:
+    """The files (inside the book's folder) the last build read or looked for, from its record."""
+    try:
+        data = json.loads(read_file(cache / RECORD, "cache", file=str(cache / RECORD)))
+        uses = data.get("uses", [])
+        return tuple(u for u in uses if isinstance(u, str) and ".." not in Path(u).parts)
+    except (BuildError, OSError, ValueError, AttributeError):
+        return ()
+
+
+def used_files(root: Path, touched: set[Path], out: Path) -> list[str]:
+    """The touched paths inside the book's folder (not its outputs), relative to it."""
+    root, out = Path(os.path.abspath(root)), Path(os.path.abspath(out))
+    return sorted(
+        str(p.relative_to(root))
+        for p in touched
+        if p.is_relative_to(root) and not p.is_relative_to(out)
+    )
 
 
 def _input_file_digest(path: Path) -> str:
@@ -107,6 +142,7 @@ def record(
     inputs: str,
     written: list[tuple[Path, str, int, int | None, tuple[str, ...]]],
     bleed: float,
+    uses: list[str] | None = None,
 ) -> bytes:
     """The record of a build: its inputs' digest and each output written (path, format, size,
     pages, notes), read back from disk, with the PDF's bleed for `--check`."""
@@ -115,4 +151,5 @@ def record(
          "size": size, "pages": pages, "notes": list(notes), "bleed": bleed}
         for path, fmt, size, pages, notes in written
     ]  # fmt: skip
-    return json.dumps({"format": RECORD_FORMAT, "inputs": inputs, "written": items}).encode()
+    kept = {"format": RECORD_FORMAT, "inputs": inputs, "written": items, "uses": uses or []}
+    return json.dumps(kept).encode()

@@ -20,7 +20,7 @@ from quire import manuscript as load_stage
 from quire.ahead import ahead, begin_build
 from quire.bounds import check_book, check_bounds
 from quire.config import BookConfig
-from quire.confine import file_digest, kind_of, read_file
+from quire.confine import file_digest, kind_of, read_file, touched_since
 from quire.errors import BuildError, Finding, Findings, warn
 from quire.package import (
     CACHE_FOLDER,
@@ -134,11 +134,13 @@ def build(
 
     Under `strict` (or the book's `strict: true`) a warning is an error: the build stops
     before anything is written, with every warning it found."""
+    touched_since(reset=True)  # what this build reads, for the next one's digest
     with Findings() as findings:
         check_output_folder(out)
         manuscript = timed(report, "load", load_stage.load, source)
         strict = strict or manuscript.config.strict
-        inputs = incremental.input_digest(manuscript, formats, out)
+        used = incremental.used_by_last_build(out / CACHE_FOLDER)
+        inputs = incremental.input_digest(manuscript, formats, out, used)
         done = incremental.unchanged(out / CACHE_FOLDER, inputs)
         if done is not None:
             _report_again(out / CACHE_FOLDER / WARNINGS_FILE)
@@ -215,10 +217,11 @@ def _build(
     # Only print files have a bleed; an EPUB-only build need not load the print renderer for it.
     printed = any(f in ("pdf", *press.PRESS_FORMATS) for f in formats)
     bleed = _bleed(config) if printed else 0.0
+    uses = incremental.used_files(manuscript.root, touched_since(), out)
+    if manuscript.single_file:  # its digest covers what it used, known only now
+        inputs = incremental.input_digest(manuscript, formats, out, tuple(uses))
     record = incremental.record(
-        inputs,
-        [(w.path, w.format, w.size, w.pages, w.notes) for w in written],
-        bleed,
+        inputs, [(w.path, w.format, w.size, w.pages, w.notes) for w in written], bleed, uses
     )
     with contextlib.suppress(OSError):  # without the cache the next build only takes longer
         for made in outputs.values():  # a PDF taken from the last build's page map has none
