@@ -12,19 +12,34 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import tinycss2
 import tinycss2.ast
 
 from quire.errors import BuildError
 
-if TYPE_CHECKING:  # pandoc imports this module to name a file that is too deep to decode
+if TYPE_CHECKING:
     from lxml import etree
 
     from quire.manuscript import SourceFile
-    from quire.pandoc import Parsed
-    from quire.transform import Book
+
+
+# What the checks read of the parse stage's and the transform's results, named here rather
+# than imported: pandoc.py and images.py (under transform) import this module, so importing
+# them back would close a circle between the stages.
+class Parsed(Protocol):
+    """One file as pandoc read it (quire.pandoc.Parsed)."""
+
+    source: SourceFile
+    blocks: list[Any]
+
+
+class Book(Protocol):
+    """The transformed book (quire.transform.Book): its chapters, each with its source."""
+
+    chapters: Sequence[Any]
 
 MAX_NESTING = 64  # AST nodes inside one another: block quotes, lists, emphasis, spans, ...
 # Counts that make a stage slow out of all proportion to the size of the input: a few kilobytes
