@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from quire.config import BookConfig, check_yaml_blocks, load_config, parse_yaml
+from quire.config import BookConfig, load_config, parse_yaml
 from quire.confine import check_tree, not_a_file, read_file, resolved
 from quire.errors import BuildError
 
@@ -136,12 +136,16 @@ def find_styles(root: Path) -> Path:
     return REPO_STYLES
 
 
-def _natural_key(name: str) -> list[object]:
+def natural_key(name: str) -> list[object]:
+    """A sort key that puts chapter-2 before chapter-10."""
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
 
 def load(source: Path, styles: Path | None = None) -> Manuscript:
-    """Read a manuscript folder (with book.yaml) or a single Markdown file."""
+    """Read a book: a folder with its project file (book.yaml, book.toml, book.json, a pandoc
+    defaults file), a defaults file or a project file itself, or a single Markdown file."""
+    from quire.projects import read_project  # the readers build on this module's helpers
+
     source = source.expanduser()
     if not source.exists():
         raise BuildError(
@@ -149,55 +153,19 @@ def load(source: Path, styles: Path | None = None) -> Manuscript:
             file=display_name(source),
             hint="give a manuscript folder or a Markdown file",
         )
-    if source.is_file() and source.name == SETTINGS_FILE:
-        source = source.parent
-    if source.is_dir():
-        return _load_folder(source.resolve(), styles)
-    if source.suffix.lower() not in MARKDOWN_SUFFIXES:
-        raise BuildError(
-            "is not a Markdown file (.md, .markdown or .txt)",
-            file=display_name(source),
-            hint="give a manuscript folder or a .md file",
-        )
-    return _load_single(source.resolve(), styles)
-
-
-def _load_folder(root: Path, styles: Path | None) -> Manuscript:
-    settings = root / SETTINGS_FILE
-    origin = display_name(settings)
-    if os.path.lexists(settings):  # a dangling link or a loop is reported, not passed over
-        if not resolved(settings).is_relative_to(root):
-            raise BuildError(
-                "is a link to a file outside the book's folder",
-                file=origin,
-                hint="replace the link with a copy of the file",
-            )
-        config = _folder_config(root, settings, origin)
-    else:
-        config = BookConfig(origin=origin)
-    files = []
-    for role, names in _reading_order(root, config):
-        for index, name in enumerate(names):
-            path = _chapter_path(root, name, role, config.line_of(role, index), origin)
-            text = read_text(path)
-            check_yaml_blocks(text, display_name(path))
-            files.append(SourceFile(path, display_name(path), text, _ROLES[role]))
-    _check_not_empty(files, root)
-    return Manuscript(root, styles or find_styles(root), config, tuple(files), single_file=False)
-
-
-def _folder_config(root: Path, settings: Path, origin: str) -> BookConfig:
-    """book.yaml, with the pandoc metadata files it names merged under it."""
-    return config_with_metadata_files(
-        root, parse_yaml(read_text(settings, "settings"), origin), origin
-    )
+    return read_project(source, styles)
 
 
 def config_with_metadata_files(
-    root: Path, raw: dict[str, tuple[Any, int]], origin: str
+    root: Path,
+    raw: dict[str, tuple[Any, int]],
+    origin: str,
+    origins: dict[str, str] | None = None,
 ) -> BookConfig:
-    """Settings with the pandoc metadata files they name merged under them (they win)."""
-    origins: dict[str, str] = {}
+    """Settings with the pandoc metadata files they name merged under them (they win).
+
+    `origins` names the file of settings that came from elsewhere than `origin`."""
+    origins = dict(origins or {})
     if "metadata-file" in raw:
         value, line = raw["metadata-file"]
         names = [value] if isinstance(value, str) else value if isinstance(value, list) else []
@@ -239,7 +207,7 @@ def _inside_book(root: Path, name: str, key: str, line: int | None, origin: str)
     return path
 
 
-def _chapter_path(root: Path, name: str, role: str, line: int | None, origin: str) -> Path:
+def chapter_path(root: Path, name: str, role: str, line: int | None, origin: str) -> Path:
     """A chapter file listed in the settings (or found): it must be a file inside the book."""
     path = root / name
     where = f"`{name}` listed in `{role}`"
@@ -269,33 +237,8 @@ def _chapter_path(root: Path, name: str, role: str, line: int | None, origin: st
     return path
 
 
-_ROLES = {"front-matter": "front", "chapters": "body", "back-matter": "back"}
-
-
-def _reading_order(root: Path, config: BookConfig) -> list[tuple[str, tuple[str, ...]]]:
-    if config.chapters:
-        body = config.chapters
-    else:
-        listed = set(config.front_matter) | set(config.back_matter)
-        found = [
-            p.name
-            for p in root.iterdir()
-            if p.suffix.lower() in (".md", ".markdown") and not p.is_dir() and p.name not in listed
-        ]
-        # A README and the back-cover text (quire/press/cover.py) are not chapters.
-        body = tuple(
-            n
-            for n in sorted(found, key=_natural_key)
-            if n.lower() not in ("readme.md", "back-cover.md")
-        )
-    return [
-        ("front-matter", config.front_matter),
-        ("chapters", body),
-        ("back-matter", config.back_matter),
-    ]
-
-
-def _check_not_empty(files: list[SourceFile], root: Path) -> None:
+def check_not_empty(files: list[SourceFile], root: Path) -> None:
+    """Refuse a book with no files, or with files that have no text."""
     if not files:
         raise BuildError(
             "the manuscript has no Markdown files",
@@ -308,29 +251,3 @@ def _check_not_empty(files: list[SourceFile], root: Path) -> None:
             file=display_name(root),
             hint="write at least one chapter, starting with a `# Heading` line",
         )
-
-
-def _load_single(path: Path, styles: Path | None) -> Manuscript:
-    text = read_text(path)
-    origin = display_name(path)
-    check_yaml_blocks(text, origin)
-    block = _yaml_block(text)
-    if block is not None:
-        raw = parse_yaml(block, origin, line_offset=1)
-        config = config_with_metadata_files(path.parent, raw, origin)
-    else:
-        config = BookConfig(origin=origin)
-    files = [SourceFile(path, origin, text, "body")]
-    _check_not_empty(files, path)
-    return Manuscript(path.parent, styles or find_styles(path.parent), config, tuple(files), True)
-
-
-def _yaml_block(text: str) -> str | None:
-    """The YAML metadata block that opens a file, as pandoc reads it, or None."""
-    lines = text.split("\n")
-    if not lines or lines[0].rstrip() != "---":
-        return None
-    for index, line in enumerate(lines[1:], start=1):
-        if line.rstrip() in ("---", "..."):
-            return "\n".join(lines[1:index])
-    return None

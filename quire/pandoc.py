@@ -27,24 +27,25 @@ LINE_IN_MESSAGE = re.compile(r"line (\d+)")
 # Pandoc's manual advises a timeout and a heap cap for untrusted input ("A note on security").
 PANDOC_SECONDS = 60
 PANDOC_HEAP_MIB = 1024
-# Reads {"texts": [Markdown, ...], "abbreviations": [...]} from stdin and writes their ASTs, one
+# Reads {"texts": [Markdown, ...], "readers": [format, ...], "abbreviations": [...]} from stdin
+# and writes their ASTs (each text read with its own reader: a project's flavour), one
 # JSON document a line (pandoc's JSON has no raw newline), read with the reader options pandoc's
 # command line uses (its defaults differ from a script's: 72 columns, the abbreviations data
 # file). Before each file it marks stderr, so each warning can be given to the file that has it.
-BATCH_READER = f"""
+BATCH_READER = """
 local input = pandoc.json.decode(io.read("a"), false)
-local abbreviations = {{}}  -- a set: each abbreviation a key
+local abbreviations = {}  -- a set: each abbreviation a key
 for _, abbreviation in ipairs(input.abbreviations) do abbreviations[abbreviation] = true end
-local options = {{ standalone = true, columns = 72, tab_stop = 4, abbreviations = abbreviations }}
-local docs = {{}}
+local options = { standalone = true, columns = 72, tab_stop = 4, abbreviations = abbreviations }
+local docs = {}
 for i, text in ipairs(input.texts) do
   io.stderr:write("@@quire-file@@\\n")
-  docs[i] = pandoc.write(pandoc.read(text, "{READER}", options), "json")
+  docs[i] = pandoc.write(pandoc.read(text, input.readers[i], options), "json")
 end
 io.stdout:write(table.concat(docs, "\\n"))
 """
 BATCH_MARK = re.compile(r"^@@quire-file@@\n", re.MULTILINE)
-READER_ARGS = ("--from", READER, "--to", "json", "--standalone")
+READER_ARGS = ("--to", "json", "--standalone")  # after `--from` and the file's reader
 # The cache of what pandoc made (each file's AST, each chapter's HTML), in <out>/.quire-cache/.
 CACHE_FORMAT = "quire-pandoc-cache 1"
 PARSED = "parsed"  # the cache's folder of ASTs
@@ -189,7 +190,12 @@ def parse(source: SourceFile) -> Parsed:
 
 def _read_one(source: SourceFile) -> tuple[str, str]:
     """One file read by its own pandoc process: (its AST as JSON, pandoc's stderr)."""
-    return run_captured(list(READER_ARGS), source.text, source.name)
+    return run_captured(["--from", reader_of(source), *READER_ARGS], source.text, source.name)
+
+
+def reader_of(source: SourceFile) -> str:
+    """The pandoc reader (format and extensions) a file is read with: its project's flavour."""
+    return source.reader or READER
 
 
 def _decoded(
@@ -263,7 +269,13 @@ def parse_key(source: SourceFile) -> str:
     """The cache key of a file's AST: everything pandoc's reading depends on (its text, the
     reader, its extensions and options, pandoc itself; Quire's version is in every key)."""
     return digest(
-        CACHE_FORMAT, PARSED, pandoc_identity(), " ".join(READER_ARGS), BATCH_READER, source.text
+        CACHE_FORMAT,
+        PARSED,
+        pandoc_identity(),
+        reader_of(source),
+        " ".join(READER_ARGS),
+        BATCH_READER,
+        source.text,
     )
 
 
@@ -356,7 +368,11 @@ def _read_batch(sources: tuple[SourceFile, ...]) -> list[tuple[str, str]]:
     if len(sources) == 1:
         return [_read_one(sources[0])]
     try:
-        batch = {"texts": [s.text for s in sources], "abbreviations": abbreviations()}
+        batch = {
+            "texts": [s.text for s in sources],
+            "readers": [reader_of(s) for s in sources],
+            "abbreviations": abbreviations(),
+        }
         stdout, stderr = run_captured(["lua", "-e", BATCH_READER], json.dumps(batch), None)
     except BuildError:
         return [_read_one(source) for source in sources]

@@ -1,0 +1,81 @@
+"""Load stage: project readers. Each reads one kind of book's own project file (Quire's
+book.yaml, mdBook's book.toml, GitBook's book.json, a pandoc defaults file, a single Markdown
+file) into the same Manuscript, behind one small protocol, as the renderers are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from quire.errors import BuildError
+from quire.manuscript import MARKDOWN_SUFFIXES, SETTINGS_FILE, Manuscript, display_name
+
+
+class ProjectReader(Protocol):
+    """One kind of project: how to recognise its folder, and how to read it."""
+
+    name: str  # the tool whose project it is, for the build's first line: "mdBook"
+    looks_for: str  # what detect() looks for, for the message when nothing is found
+
+    def detect(self, folder: Path) -> Path | None:
+        """The project file (or folder) this reader would read in `folder`, or None."""
+        ...
+
+    def read(self, folder: Path, project_file: Path, styles: Path | None) -> Manuscript:
+        """The book: its settings and its files in reading order."""
+        ...
+
+
+def readers() -> tuple[ProjectReader, ...]:
+    """The readers of a folder, in the order they are asked: another tool's project file
+    first (a book.yaml beside it adds Quire's settings), then Quire's own book.yaml, then a
+    folder of Markdown files."""
+    from quire.projects import bookyaml, gitbook, mdbook, pandoc_defaults
+
+    return (
+        mdbook.READER,
+        gitbook.READER,
+        pandoc_defaults.READER,
+        bookyaml.READER,
+        bookyaml.FOLDER,
+    )
+
+
+def read_project(source: Path, styles: Path | None = None) -> Manuscript:
+    """Read the book at `source` (a folder, a project file, or a Markdown file)."""
+    if source.is_dir():
+        return read_folder(source.resolve(), styles)
+    from quire.projects import bookyaml, gitbook, mdbook, pandoc_defaults, single
+
+    name, suffix = source.name, source.suffix.lower()
+    if name == SETTINGS_FILE:
+        return read_folder(source.resolve().parent, styles, bookyaml.READER)
+    by_name = {"book.toml": mdbook.READER, "book.json": gitbook.READER}
+    if name in by_name:
+        return read_folder(source.resolve().parent, styles, by_name[name])
+    if suffix in (".yaml", ".yml"):
+        path = source.resolve()
+        return pandoc_defaults.READER.read(path.parent, path, styles)
+    if suffix not in MARKDOWN_SUFFIXES:
+        raise BuildError(
+            "is not a Markdown file (.md, .markdown or .txt)",
+            file=display_name(source),
+            hint="give a manuscript folder or a .md file",
+        )
+    path = source.resolve()
+    return single.READER.read(path.parent, path, styles)
+
+
+def read_folder(folder: Path, styles: Path | None, only: ProjectReader | None = None) -> Manuscript:
+    """Read a folder with the first reader that recognises it (or `only`)."""
+    for reader in (only,) if only else readers():
+        found = reader.detect(folder)
+        if found is not None:
+            return reader.read(folder, found, styles)
+    looked = "; ".join(f"{r.looks_for} ({r.name})" for r in readers())
+    raise BuildError(
+        f"no book found here: Quire looked for {looked}",
+        file=display_name(folder),
+        hint="give the folder that holds the book's project file or its chapters, "
+        "or write a book.yaml that lists the chapters under `chapters:`",
+    )

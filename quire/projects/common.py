@@ -1,0 +1,133 @@
+"""What the project readers share: settings merged with a book.yaml beside another tool's
+project file, and chapter files read in the order a project file lists them."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from quire.config import BookConfig, check_yaml_blocks, parse_yaml
+from quire.confine import resolved
+from quire.errors import BuildError, warn
+from quire.manuscript import (
+    SETTINGS_FILE,
+    SourceFile,
+    chapter_path,
+    config_with_metadata_files,
+    display_name,
+    read_text,
+)
+from quire.projects.flavour import markdown_setting
+
+Raw = dict[str, tuple[Any, int | None]]
+# book.yaml's lists of files, which another tool's project file (SUMMARY.md, input-files) gives.
+FILE_LISTS = ("front-matter", "chapters", "back-matter")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A project's settings: checked, with the `markdown:` reader if one was set."""
+
+    config: BookConfig
+    markdown: str | None  # a `markdown:` setting: the reader of every file
+    project: str  # what was read, for the build's first line: "book.toml (mdBook) + book.yaml"
+
+
+def settings_beside(root: Path, raw: Raw, project_file: Path, tool: str) -> Settings:
+    """A tool's settings with a book.yaml beside its project file merged over them (book.yaml
+    wins), and the pandoc metadata files either names merged under both."""
+    shown = display_name(project_file)
+    origins = {key.split("\0")[0]: shown for key in raw}
+    origin, project = shown, f"{project_file.name} ({tool})"
+    beside = root / SETTINGS_FILE
+    if os.path.lexists(beside) and resolved(beside) != resolved(project_file):
+        origin = display_name(beside)
+        own = read_settings(root, beside)
+        for key in FILE_LISTS:
+            if key in own:
+                warn(
+                    f"`{key}` is not used: {project_file.name} gives the book's files",
+                    file=origin,
+                    line=own[key][1],
+                    hint=f"Quire read the files {project_file.name} lists; "
+                    f"remove `{key}` from {SETTINGS_FILE}, or list the files there",
+                    group="settings another project file gives",
+                )
+        own = {k: v for k, v in own.items() if k.split("\0")[0] not in FILE_LISTS}
+        raw = {k: v for k, v in raw.items() if k.split("\0")[0] not in own} | own
+        origins = {k: v for k, v in origins.items() if k not in own}
+        project += f" + {SETTINGS_FILE}"
+    return settings_of(root, raw, origin, origins, project)
+
+
+def settings_of(
+    root: Path, raw: Raw, origin: str, origins: dict[str, str], project: str
+) -> Settings:
+    """Checked settings, with `markdown:` taken out (no BookConfig field: it is the files')."""
+    raw = dict(raw)
+    markdown = None
+    if "markdown" in raw:
+        value, line = raw.pop("markdown")
+        markdown = markdown_setting(value, origins.get("markdown", origin), line)
+    config = config_with_metadata_files(root, raw, origin, origins)  # type: ignore[arg-type]
+    return Settings(config, markdown, project)
+
+
+def read_settings(root: Path, path: Path) -> Raw:
+    """A YAML settings file inside the book, as {key: (value, line)}."""
+    shown = display_name(path)
+    if not resolved(path).is_relative_to(root):
+        raise BuildError(
+            "is a link to a file outside the book's folder",
+            file=shown,
+            hint="replace the link with a copy of the file",
+        )
+    return parse_yaml(read_text(path, "settings"), shown)
+
+
+def line_of(text: str, pattern: str) -> int | None:
+    """The first line of a project file (TOML, JSON) that matches `pattern`, for messages."""
+    found = re.search(pattern, text, re.MULTILINE)
+    return text.count("\n", 0, found.start()) + 1 if found else None
+
+
+def read_chapter(
+    root: Path, path: Path, preprocess: Callable[[str, Path, Path], str] | None = None
+) -> str:
+    """A chapter's text, run through the project's preprocessor (mdBook's includes) if any."""
+    text = read_text(path)
+    if preprocess is not None:
+        text = preprocess(text, path, root)
+    check_yaml_blocks(text, display_name(path))
+    return text
+
+
+def listed_file(root: Path, base: Path, target: str, listing: Path, line: int | None) -> Path:
+    """A chapter file a project file lists (relative to `base`): a Markdown file in the book."""
+    relative = os.path.relpath(base / target, root)
+    return chapter_path(root, relative, listing.name, line, display_name(listing))
+
+
+def preprocessor(flavour: str) -> Callable[[str, Path, Path], str] | None:
+    """mdBook's ("mdbook") or GitBook's ("gitbook") preprocessing of a chapter's text
+    ({{#include}}, {% %} tags), its findings reported as warnings."""
+    if importlib.util.find_spec("quire.projects.preprocess") is None:
+        return None  # not in this build of Quire
+    from quire.projects import preprocess
+
+    def run(text: str, path: Path, root: Path) -> str:
+        done, findings = preprocess.preprocess(text, path, root, flavour)
+        preprocess.report(findings)
+        return done
+
+    return run
+
+
+def source_file(path: Path, text: str, role: str, reader: str | None, **entry: Any) -> SourceFile:
+    """A SourceFile as a project file describes it."""
+    return SourceFile(path, display_name(path), text, role, reader=reader, **entry)
