@@ -3,6 +3,7 @@ with a plain print style (contents, notes, running heads, folios).
 
     python bench/bare.py epub BOOK_FOLDER OUT_FILE
     python bench/bare.py pdf BOOK_FOLDER OUT_FILE
+    python bench/bare.py pdf BOOK_FOLDER/book.md OUT_FILE     (a book kept as one file)
 """
 
 from __future__ import annotations
@@ -27,12 +28,16 @@ img { max-width: 100%; }
 
 
 def main(kind: str, folder: Path, out: Path) -> None:
-    settings = yaml.safe_load((folder / "book.yaml").read_text())
-    files = [
-        str(folder / name)
-        for key in ("front-matter", "chapters", "back-matter")
-        for name in settings.get(key, [])
-    ]
+    if folder.is_file():  # a book kept as one file, its settings in its YAML block
+        settings = yaml.safe_load(folder.read_text().split("---\n")[1])
+        files, folder = [str(folder)], folder.parent
+    else:
+        settings = yaml.safe_load((folder / "book.yaml").read_text())
+        files = [
+            str(folder / name)
+            for key in ("front-matter", "chapters", "back-matter")
+            for name in settings.get(key, [])
+        ]
     # --file-scope: each chapter's notes are its own, as in the book (and as Quire reads them)
     meta = [f"--metadata=title:{settings['title']}", f"--metadata=lang:{settings['lang']}",
             "--file-scope"]  # fmt: skip

@@ -1,6 +1,7 @@
 """Quire against the bare tools, measured in the same run on the same synthetic books.
 
     python bench/bench.py 10000 50000          # sizes in words (150000 and 300000 also work)
+    python bench/bench.py 50000 --single       # the same books kept as one file each
 
 Each figure is the wall time of a fresh process (as a user runs it) and the peak resident
 memory of its largest process (for Quire: the main process, a layout worker or a pandoc it
@@ -83,9 +84,9 @@ def quire(source: Path, out: Path, *extra: str) -> tuple[float, float, float]:
     return measure(sys.executable, "build.py", str(source), "--out", str(out), *extra)
 
 
-def bench(words: int, work: Path) -> dict[str, tuple[float, float, float]]:
-    """Every measurement for one book size."""
-    book = make_book(work / f"book-{words}", words)
+def bench(words: int, work: Path, single: bool = False) -> dict[str, tuple[float, float, float]]:
+    """Every measurement for one book size, kept as chapter files or (`single`) as one file."""
+    book = make_book(work / f"book-{words}", words, single=single)
     bare = HERE / "bare.py"
     runs = {
         "bare epub": measure(sys.executable, str(bare), "epub", str(book), str(work / "b.epub")),
@@ -98,13 +99,26 @@ def bench(words: int, work: Path) -> dict[str, tuple[float, float, float]]:
         "quire full": quire(book, work / f"full-{words}"),
         "quire no-op": quire(book, work / f"full-{words}"),
     }
-    chapters = sorted(book.glob("[0-9]*-chapter.md"))
-    middle = chapters[len(chapters) // 2]
-    middle.write_text(middle.read_text().replace(" treaty ", " treaties ", 1))
+    middle = _middle(book)
+    middle.write_text(_change_middle(middle.read_text(), " treaty ", " treaties "))
     runs["quire one word"] = quire(book, work / f"both-{words}", *BOTH)
     runs["quire one word, full"] = quire(book, work / f"full-{words}")
     runs["quire one word, watch"] = (watched_saves(book, middle, work / f"both-{words}"), 0, 0)
     return runs
+
+
+def _middle(book: Path) -> Path:
+    """The file of the middle chapter: its own, or the one file a single-file book is."""
+    if book.is_file():
+        return book
+    chapters = sorted(book.glob("[0-9]*-chapter.md"))
+    return chapters[len(chapters) // 2]
+
+
+def _change_middle(text: str, old: str, new: str) -> str:
+    """The text with one word of its middle changed (a chapter's first, or the book's middle)."""
+    at = text.find(old, len(text) // 2 if "\n---\n" in text[:400] else 0)
+    return text[:at] + new + text[at + len(old) :]
 
 
 def watched_saves(book: Path, chapter: Path, out: Path, saves: int = 3) -> float:
@@ -129,7 +143,7 @@ def watched_saves(book: Path, chapter: Path, out: Path, saves: int = 3) -> float
         for n in range(saves):
             words = (" treaties ", " treaty ") if n % 2 == 0 else (" treaty ", " treaties ")
             start = time.perf_counter()
-            chapter.write_text(chapter.read_text().replace(*words, 1))
+            chapter.write_text(_change_middle(chapter.read_text(), *words))
             wait_for("quire: rebuilt")
             times.append(time.perf_counter() - start)
             time.sleep(1)
@@ -172,14 +186,14 @@ def table(results: dict[int, dict[str, tuple[float, float, float]]]) -> str:
     return "\n".join(rows)
 
 
-def main(sizes: list[int]) -> None:
+def main(sizes: list[int], single: bool = False) -> None:
     work = Path(tempfile.mkdtemp(prefix="quire-bench-"))
     # Untimed: Python writes Quire's bytecode now, as a first run after installing does.
     measure(sys.executable, "-c", "import quire.pipeline, quire.render.pdf, quire.render.html")
     try:
         results = {}
         for words in sizes:
-            results[words] = bench(words, work)
+            results[words] = bench(words, work, single)
             print(f"{words} words: " + ", ".join(
                 f"{k} {s:.2f} s {m:.0f} MiB (sum {t:.0f})" for k, (s, m, t) in results[words].items()),
                 flush=True)  # fmt: skip
@@ -189,4 +203,5 @@ def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(n) for n in sys.argv[1:]] or [10000, 50000])
+    one_file = "--single" in sys.argv  # the same books kept as one file each
+    main([int(n) for n in sys.argv[1:] if n != "--single"] or [10000, 50000], one_file)

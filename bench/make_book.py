@@ -124,8 +124,11 @@ def table(rng: random.Random, number: int) -> list[str]:
     return [*rows, "", f": Places in chapter {number} (a table of the table kind)", ""]
 
 
-def make_book(folder: Path, words: int, seed: int = 1) -> Path:
-    """Write a book of about `words` words into `folder` (created); the same every time."""
+def make_book(folder: Path, words: int, seed: int = 1, single: bool = False) -> Path:
+    """Write a book of about `words` words into `folder` (created); the same every time.
+
+    With `single`, the same book is also written as one file, `book.md`, its settings in a
+    YAML block (each chapter's note labels made its own): the path returned is that file."""
     from PIL import Image, ImageDraw
 
     rng = random.Random(seed)
@@ -154,7 +157,19 @@ def make_book(folder: Path, words: int, seed: int = 1) -> Path:
         f"chapters: [{', '.join(names)}]\nback-matter: [glossary.md]\n",
         "utf-8",
     )
-    return folder
+    return _as_one_file(folder, names) if single else folder
+
+
+def _as_one_file(folder: Path, names: list[str]) -> Path:
+    """The book of chapter files in `folder` written again as one Markdown file."""
+    settings = (folder / "book.yaml").read_text("utf-8").split("front-matter:")[0]
+    parts = [f"---\n{settings}---\n", (folder / "preface.md").read_text("utf-8")]
+    for number, name in enumerate(names, start=1):  # [^n1] in every chapter: one file needs one
+        parts.append((folder / name).read_text("utf-8").replace("[^n", f"[^c{number}n"))
+    parts.append((folder / "glossary.md").read_text("utf-8"))
+    path = folder / "book.md"
+    path.write_text("\n".join(parts), "utf-8")
+    return path
 
 
 def main() -> None:
@@ -162,8 +177,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("words", type=int, help="the book's length in words, e.g. 50000")
     parser.add_argument("folder", type=Path, help="where to write it (made or overwritten)")
+    parser.add_argument("--single", action="store_true", help="also as one file, book.md")
     args = parser.parse_args()
-    print(make_book(args.folder, args.words))
+    print(make_book(args.folder, args.words, single=args.single))
 
 
 if __name__ == "__main__":
