@@ -18,6 +18,7 @@ from quire.pandoc import Parsed, api_version
 from quire.pandoc_html import write_chapters_html
 from quire.transform.ast import NodeIndex, Surveys, iter_nodes, locate, walk
 from quire.transform.citations import cite
+from quire.transform.code import CODE_KINDS, tidy_code_and_asides
 from quire.transform.figures import generated_folders
 from quire.transform.latex import RAW_KINDS, translate_raw_latex
 from quire.transform.links import cross_file_references, resolve_links
@@ -75,10 +76,11 @@ def transform(
     parsed = cite(manuscript, config, cross_file_references(parsed, surveys), surveys)
     level = chapter_level(config.chapter_level, parsed)
     numbers = SectionNumbers() if config.number_sections else None
+    hidden_lines = "mdBook" in manuscript.project  # mdBook hides `# ` lines of Rust blocks
     drafts: list[Draft] = []
     missing_alt: list[Problem] = []
     for item in parsed:
-        blocks, problems = _reshaped(item, surveys.of(item.blocks), level, numbers)
+        blocks, problems = _reshaped(item, surveys.of(item.blocks), level, numbers, hidden_lines)
         missing_alt += problems
         gather_chapters(drafts, item, blocks)
     chapters = _write_chapters(drafts, tuple(item.source for item in parsed), cache)
@@ -113,7 +115,11 @@ def transform(
 
 
 def _reshaped(
-    item: Parsed, found: NodeIndex, level: int, numbers: SectionNumbers | None
+    item: Parsed,
+    found: NodeIndex,
+    level: int,
+    numbers: SectionNumbers | None,
+    hidden_lines: bool = False,
 ) -> tuple[list[Any], list[Problem]]:
     """One file's blocks ready to be cut into chapters, and its images without alt text.
 
@@ -123,6 +129,8 @@ def _reshaped(
     if found.has(*RAW_KINDS):
         blocks = translate_raw_latex(item, found)
         found = NodeIndex(blocks)  # a new AST: the passes below change its nodes, not the old
+    if found.has(*CODE_KINDS):  # info strings, hidden lines, alerts (transform/code.py)
+        blocks, found = tidy_code_and_asides(blocks, found, hidden_lines)
     mark_decorative_figures(found.nodes("Figure"))
     problems = images_without_alt(item, found.nodes("Image"))
     kinds = [kind for kind in ("Image", "OrderedList") if found.has(kind)]

@@ -1,0 +1,159 @@
+"""Code blocks and asides as mdBook, GitHub and GitBook write them, made plain for every output.
+
+- Info strings: `rust,ignore` is one class to pandoc, which then knows no language to
+  highlight. Split at commas, the first word is the language; rustdoc's and mdBook's test
+  attributes (`ignore`, `no_run`, ...) are dropped.
+- Hidden lines: in mdBook's Rust blocks a line `# ...` (or `#` alone) is there for the compiler,
+  not the reader; mdBook hides it and Quire leaves it out (`##` stands for `#`). A block's
+  `hidelines=<prefix>` attribute hides lines starting with that prefix in any language.
+- Asides: GitHub's alerts (`> [!NOTE]` ... `[!CAUTION]`, a block quote to pandoc's Markdown, a
+  Div to its CommonMark readers; GitBook's `{% hint %}` is written as one, see
+  projects/preprocess.py) become one Div: classes `alert alert-<kind>`, role "note", its title
+  first; the style sheets of the three outputs set it apart.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from quire.transform.ast import NodeIndex, walk
+
+# Attributes rustdoc and mdBook read from an info string; none of them is a language.
+# fmt: off
+CODE_ATTRIBUTES = frozenset({
+    "ignore", "no_run", "compile_fail", "should_panic", "test_harness", "editable",
+    "noplayground", "noplaypen", "mdbook-runnable",
+    "edition2015", "edition2018", "edition2021", "edition2024",
+})
+# fmt: on
+# mdBook's hidden line (html_handlebars/hbs_renderer.rs): `#` then one character that does not
+# make it an attribute (`#[...]`, `#![...]`) or an escaped `#` (`##`).
+HIDDEN = re.compile(r"^(\s*)#(.?)(.*)$")
+ALERTS = {
+    "note": "Note",
+    "tip": "Tip",
+    "important": "Important",
+    "warning": "Warning",
+    "caution": "Caution",
+}
+ALERT_MARK = re.compile(r"\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]", re.IGNORECASE)
+CODE_KINDS = ("CodeBlock", "BlockQuote", "Div")
+
+
+def tidy_code_and_asides(
+    blocks: list[Any], found: NodeIndex, hidden_lines: bool
+) -> tuple[list[Any], NodeIndex]:
+    """A file's blocks with info strings split, hidden lines left out (`hidden_lines`: an
+    mdBook book) and alerts made asides, and the index of the result."""
+    changed = False
+
+    def visit(node: dict) -> dict | None:
+        nonlocal changed
+        if node["t"] == "CodeBlock":
+            new = tidy_code_block(node, hidden_lines)
+        elif node["t"] == "BlockQuote":
+            new = alert_from_quote(node)
+        else:
+            new = alert_from_div(node)
+        changed = changed or new is not None
+        return new
+
+    kinds = [kind for kind in CODE_KINDS if found.has(kind)]
+    walked = walk(blocks, visit, kinds, found.paths_to(kinds))
+    return (walked, NodeIndex(walked)) if changed else (blocks, found)
+
+
+def tidy_code_block(node: dict, hidden_lines: bool) -> dict | None:
+    """A code block with its info string split and its hidden lines left out, or None if
+    there was nothing to do."""
+    (ident, classes, attrs), text = node["c"]
+    words = [w.strip() for c in classes for w in c.split(",") if w.strip()]
+    prefix = next((w.partition("=")[2] for w in words if w.startswith("hidelines=")), None)
+    words = [w for w in words if w not in CODE_ATTRIBUTES and not w.startswith("hidelines=")]
+    language = words[0].lower() if words else ""
+    if hidden_lines and language == "rust":
+        text = _without_hidden_rust(text)
+    elif prefix:
+        text = "\n".join(x for x in text.split("\n") if not x.lstrip().startswith(prefix))
+    if words == classes and text == node["c"][1]:
+        return None
+    return {"t": "CodeBlock", "c": [[ident, words, attrs], text]}
+
+
+def _without_hidden_rust(text: str) -> str:
+    """A Rust block's text without the lines mdBook hides, `##` made `#`."""
+    kept = []
+    for line in text.split("\n"):
+        found = HIDDEN.match(line)
+        if found is None or found[2] in ("!", "["):
+            kept.append(line)
+        elif found[2] == "#":
+            kept.append(f"{found[1]}#{found[3]}")
+    return "\n".join(kept)
+
+
+def alert_from_quote(node: dict) -> dict | None:
+    """`> [!NOTE]` and its kin as an aside; None for any other block quote.
+
+    pandoc's Markdown reads the mark as a word at the head of the quote's first paragraph;
+    GitHub makes an alert only when the mark stands alone on the first line."""
+    blocks = node["c"]
+    if not blocks or blocks[0]["t"] not in ("Para", "Plain"):
+        return None
+    inlines = blocks[0]["c"]
+    if not inlines or inlines[0]["t"] != "Str" or not ALERT_MARK.fullmatch(inlines[0]["c"]):
+        return None
+    rest = inlines[1:]
+    if rest and rest[0]["t"] not in ("SoftBreak", "LineBreak"):
+        return None
+    kind = inlines[0]["c"][2:-1].lower()
+    body = ([{"t": blocks[0]["t"], "c": rest[1:]}] if rest[1:] else []) + blocks[1:]
+    return aside(kind, ALERTS[kind], body)
+
+
+def alert_from_div(node: dict) -> dict | None:
+    """pandoc's own alert Div (CommonMark's `alerts`: class `note`, a `title` Div first) as an
+    aside; None for any other Div."""
+    (_ident, classes, _attrs), blocks = node["c"]
+    if len(classes) != 1 or classes[0] not in ALERTS or not blocks:
+        return None
+    first = blocks[0]
+    if first["t"] != "Div" or first["c"][0][1] != ["title"]:
+        return None
+    title = _plain_text(first["c"][1]) or ALERTS[classes[0]]
+    return aside(classes[0], title, blocks[1:])
+
+
+def aside(kind: str, title: str, blocks: list[Any]) -> dict:
+    """The Div every output sets as an aside: `alert alert-<kind>`, role "note", and its
+    title as the first block (a Div of class `alert-title`)."""
+    heading = {"t": "Div", "c": [["", ["alert-title"], []], [{"t": "Plain", "c": _words(title)}]]}
+    classes = ["alert", f"alert-{kind}"]
+    return {"t": "Div", "c": [["", classes, [["role", "note"]]], [heading, *blocks]]}
+
+
+def _words(text: str) -> list[dict]:
+    """Inlines for a short plain text: words and the spaces between them."""
+    inlines: list[dict] = []
+    for n, word in enumerate(text.split()):
+        if n:
+            inlines.append({"t": "Space"})
+        inlines.append({"t": "Str", "c": word})
+    return inlines
+
+
+def _plain_text(blocks: list[Any]) -> str:
+    """The words of a few blocks (an alert's title), spaces between them."""
+    words: list[str] = []
+    stack = list(reversed(blocks))
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("t") == "Str":
+                words.append(item["c"])
+            elif isinstance(item.get("c"), list):
+                stack.extend(reversed(item["c"]))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return " ".join(words)
