@@ -5,6 +5,12 @@ id (`.quire-<pid>-<name>.part`). Only when all of them are on disk are they rena
 one after another; the file or folder each replaces is kept as `.quire-<pid>-<name>.old` until
 all renames have succeeded, so that a failure part-way puts every earlier one back.
 
+Quire replaces or removes only what it wrote: every output written is listed in the out
+folder's manifest (`.quire-manifest.json`, a site folder with each file in it), written with the
+outputs, and a path that is in the way and not listed (a file someone else put there, a folder
+holding a book) is refused by name before anything is written. Nothing is removed or written
+through a link: the cache folder, its subfolders and the manifest must not be symlinks.
+
 The build cache (<out>/.quire-cache/: pandoc's work, the PDF's layouts, the build record) is
 written after the outputs, by write_cache.
 """
@@ -22,10 +28,15 @@ from pathlib import Path
 
 from quire import press
 from quire.config import Trim
+from quire.confine import read_file
 from quire.errors import BuildError
 from quire.render import Output
 
 CACHE_FOLDER = ".quire-cache"
+MANIFEST = ".quire-manifest.json"
+MANIFEST_FORMAT = "quire-manifest 1"
+# Files whose presence makes a folder a book's (or a project's), never an output to replace.
+BOOK_FILES = ("book.yaml", "book.yml", "book.toml", "SUMMARY.md")
 OWN_TEMP = re.compile(r"^\.quire-(?P<pid>\d+)-(?P<name>.+)\.(?P<kind>part|old)$")
 
 
@@ -54,7 +65,26 @@ def check_output_folder(out: Path) -> None:
                 raise _output_error(
                     folder, "this folder cannot be written to", "choose a folder you can write to"
                 )
-            return
+            break
+    for link in _links_in_cache(out):
+        raise _output_error(
+            link,
+            "is a symlink, and Quire never writes or deletes through a link",
+            "remove the link (Quire makes its cache again) or choose another folder",
+        )
+
+
+def _links_in_cache(out: Path) -> list[Path]:
+    """The cache folder, the manifest and the cache's subfolders, where any is a symlink.
+
+    (A link in place of a cache file is only a damaged entry: it is replaced or unlinked, never
+    written through, and read as confine.py reads; a link to a folder would be written into.)"""
+    cache = out / CACHE_FOLDER
+    links = [p for p in (cache, out / MANIFEST) if p.is_symlink()]
+    if cache.is_dir() and not cache.is_symlink():
+        with contextlib.suppress(OSError):
+            links += [e for e in sorted(cache.iterdir()) if e.is_symlink() and e.is_dir()]
+    return links
 
 
 def _output_error(path: Path, message: str, what_to_do: str) -> BuildError:
@@ -117,6 +147,11 @@ def write_outputs(out: Path, files: dict[str, bytes | Path]) -> None:
         remove_own_leftovers(folder)
     for target in targets:
         target.check_place()
+    owned = read_manifest(out)
+    for target in targets:
+        target.check_owned(owned.get(target.name))
+    targets.append(_Target(out, MANIFEST, _manifest(out, owned, targets)))
+    targets[-1].check_place()
     try:
         for target in targets:
             target.stage()
@@ -162,6 +197,32 @@ class _Target:
         if taken and self.is_folder and not self.path.is_dir():
             raise self._error(self.path, "is a file, but the build writes a folder there")
 
+    def check_owned(self, entry: dict | None) -> None:
+        """Refuse to replace what Quire did not write: a path not in the manifest, a folder
+        holding a book or any file not listed as written there (the cache is Quire's own)."""
+        if not os.path.lexists(self.path) or self.name.startswith(f"{CACHE_FOLDER}/"):
+            return
+        if self.is_folder and self.path.is_dir() and not self.path.is_symlink():
+            book = next((f for f in BOOK_FILES if os.path.lexists(self.path / f)), None)
+            if book:
+                raise self._foreign(f"is a book's folder (it holds {book}), not Quire's output")
+        if entry is None or entry.get("folder", False) != self.is_folder:
+            raise self._foreign("is not a file Quire wrote, and the build would replace it")
+        if self.is_folder:
+            written = set(entry["files"])
+            stranger = next((f for f in _files_in(self.path) if f not in written), None)
+            if stranger:
+                raise self._foreign(f"holds {stranger}, which Quire did not write")
+
+    def _foreign(self, message: str) -> BuildError:
+        return BuildError(
+            message,
+            file=str(self.path),
+            hint=f"Quire replaces only what it wrote (listed in {MANIFEST}): move it out of "
+            "the way, or choose another folder with --out",
+            kind="output",
+        )
+
     def stage(self) -> None:
         """Write the content to the temporary name, flushed to disk."""
         try:
@@ -180,6 +241,51 @@ class _Target:
             hint="move it out of the way, free some space, or choose another folder with --out",
             kind="output",
         )
+
+
+def read_manifest(out: Path) -> dict[str, dict]:
+    """What earlier builds wrote in `out` (relative name -> entry); {} if no manifest is there or
+    it cannot be read, so that nothing is taken for Quire's that is not listed."""
+    path = out / MANIFEST
+    if not os.path.lexists(path):
+        return {}
+    try:
+        manifest = json.loads(read_file(path, "cache", file=str(path)))
+        if manifest.get("format") != MANIFEST_FORMAT:
+            return {}
+        outputs = manifest["outputs"]
+        return {
+            str(name): {"folder": bool(e.get("folder")), "files": [str(f) for f in e["files"]]}
+            for name, e in outputs.items()
+        }
+    except (BuildError, OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _manifest(out: Path, owned: dict[str, dict], targets: list[_Target]) -> bytes:
+    """The manifest after this build: what is still there of earlier builds' outputs, and this
+    build's (each site folder with the files in it)."""
+    entries = {name: e for name, e in owned.items() if os.path.lexists(out / name)}
+    for target in targets:
+        if target.name.startswith(f"{CACHE_FOLDER}/"):
+            continue
+        if isinstance(target.content, Path):
+            entries[target.name] = {"folder": True, "files": _files_in(target.content)}
+        else:
+            entries[target.name] = {"folder": False, "files": []}
+    manifest = {"format": MANIFEST_FORMAT, "outputs": dict(sorted(entries.items()))}
+    return json.dumps(manifest, indent=1).encode()
+
+
+def _files_in(folder: Path) -> list[str]:
+    """Every entry under a folder that is not a folder (links included, never followed), by
+    relative name, sorted."""
+    found = []
+    for base, dirs, files in os.walk(folder):
+        links = [d for d in dirs if os.path.islink(os.path.join(base, d))]
+        dirs[:] = [d for d in dirs if d not in links]
+        found += [os.path.relpath(os.path.join(base, f), folder) for f in (*files, *links)]
+    return sorted(found)
 
 
 def _write_file(path: Path, data: bytes) -> None:
@@ -312,14 +418,23 @@ def write_cache(
     for name, data in files:
         write_cache_file(folder / name, data)
     for kind in kinds:
-        for path in (folder / kind).glob("*.*") if (folder / kind).is_dir() else ():
+        place = folder / kind
+        if place.is_symlink() or folder.is_symlink() or not place.is_dir():
+            continue  # never delete through a link (check_output_folder refuses one anyway)
+        for path in place.glob("*.*"):
             if f"{kind}/{path.name.split('.')[0]}" not in kept:
                 with contextlib.suppress(OSError):
                     path.unlink()
 
 
 def write_cache_file(path: Path, data: bytes) -> None:
-    """Write one cache file through a temporary file and a rename."""
+    """Write one cache file through a temporary file and a rename, never through a linked folder
+    (an OSError then: the cache is only not kept)."""
+    for folder in (path.parent, *path.parent.parents):
+        if folder.is_symlink():
+            raise OSError(f"{folder} is a symlink: the cache is not written through it")
+        if folder.name == CACHE_FOLDER:
+            break
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:

@@ -1,0 +1,131 @@
+"""Issue 24, hardening: Quire deletes only what it wrote, escapes every value it writes in a page,
+trusts no cache file it did not sign, and serves a preview only to this machine.
+
+Each build runs through the real command line, as tests/test_bad_input.py runs them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from test_bad_input import run_build, snapshot, write_book
+
+BOOK = {"book.yaml": "title: My Book\nauthor: A. Writer\nlang: en\n", "one.md": "# One\n\nText.\n"}
+
+
+@pytest.fixture(autouse=True)
+def own_key(tmp_path, monkeypatch):
+    """Each test's builds keep their cache key in a folder of their own, not the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+
+
+def env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a build of this test (its own cache key, one layout worker)."""
+    return {"XDG_CACHE_HOME": str(tmp_path / "user-cache"), "QUIRE_WORKERS": "1"}
+
+
+def refused(proc, *needles: str) -> None:
+    """Exit 1, a clear message with every needle, no traceback."""
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    for needle in needles:
+        assert needle in proc.stderr, f"{needle!r} not in:\n{proc.stderr}"
+
+
+# --- item 1: the manuscript is never replaced ------------------------------------------------------
+
+
+def test_manuscript_inside_the_out_folder_is_not_replaced(tmp_path):
+    """The web edition's folder is named by the slug: here, the book's own folder."""
+    work = tmp_path / "work"
+    book = write_book(work / "my-book", BOOK)
+    before = snapshot(work)
+    proc = run_build(book, work, env=env(tmp_path))
+    refused(proc, f"{book}: is a book's folder (it holds book.yaml)")
+    assert snapshot(work) == before
+    assert sorted(os.listdir(work)) == ["my-book"]
+
+
+def test_out_folder_that_is_the_book_folder_keeps_the_chapters(tmp_path):
+    book = write_book(
+        tmp_path / "book",
+        {
+            "book.yaml": "title: Chapters\nlang: en\nchapters: [chapters/one.md]\n",
+            "chapters/one.md": "# One\n\nText.\n",
+        },
+    )
+    before = snapshot(book)
+    proc = run_build(book, book, "--to", "html", env=env(tmp_path))
+    refused(proc, f"{book / 'chapters'}: is not a file Quire wrote")
+    assert snapshot(book) == before
+
+
+def test_book_and_out_as_one_folder_builds_and_rebuilds(tmp_path):
+    book = write_book(tmp_path / "book", BOOK)
+    sources = snapshot(book)
+    for text in ("Text.", "Text, changed."):
+        (book / "one.md").write_text(f"# One\n\n{text}\n", encoding="utf-8")
+        proc = run_build(book, book, "--to", "epub", env=env(tmp_path))
+        assert proc.returncode == 0, proc.stderr
+    assert (book / "my-book.epub").is_file()
+    assert snapshot(book)["book.yaml"] == sources["book.yaml"]
+    assert (book / "one.md").read_text() == "# One\n\nText, changed.\n"
+
+
+def test_out_folder_inside_the_book_builds_and_rebuilds(tmp_path):
+    book = write_book(tmp_path / "book", BOOK)
+    out = book / "dist"
+    for text in ("Text.", "Text, changed."):
+        (book / "one.md").write_text(f"# One\n\n{text}\n", encoding="utf-8")
+        proc = run_build(book, out, "--to", "html", env=env(tmp_path))
+        assert proc.returncode == 0, proc.stderr
+    assert (out / "my-book" / "index.html").is_file()
+    assert set(snapshot(book)) >= {"book.yaml", "one.md"}
+
+
+def test_a_file_quire_did_not_write_is_not_replaced(tmp_path):
+    book = write_book(tmp_path / "book", BOOK)
+    out = write_book(tmp_path / "out", {"my-book.epub": "my own notes, not an EPUB\n"})
+    proc = run_build(book, out, "--to", "epub", env=env(tmp_path))
+    refused(proc, f"{out / 'my-book.epub'}: is not a file Quire wrote", "--out")
+    assert snapshot(out) == {"my-book.epub": b"my own notes, not an EPUB\n"}
+
+
+def test_a_file_put_into_the_site_folder_is_not_deleted(tmp_path):
+    book = write_book(tmp_path / "book", BOOK)
+    out = tmp_path / "out"
+    assert run_build(book, out, "--to", "html", env=env(tmp_path)).returncode == 0
+    (out / "my-book" / "mine.txt").write_text("keep me\n")
+    (book / "one.md").write_text("# One\n\nChanged.\n", encoding="utf-8")
+    before = snapshot(out)
+    proc = run_build(book, out, "--to", "html", env=env(tmp_path))
+    refused(proc, "holds mine.txt, which Quire did not write")
+    assert snapshot(out) == before
+
+
+# --- item 2: never through a symlink ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("link", [".quire-cache", ".quire-cache/parsed"])
+@pytest.mark.parametrize("to", [("--to", "epub"), ()], ids=["epub", "all"])
+def test_nothing_is_written_or_deleted_through_a_linked_cache(tmp_path, link, to):
+    book = write_book(tmp_path / "book", BOOK)
+    out = tmp_path / "out"
+    assert run_build(book, out, "--to", "epub", env=env(tmp_path)).returncode == 0
+    victim = write_book(tmp_path / "victim", {"notes.txt": "mine\n", "a.json": "{}\n"})
+    place = out / link
+    if link == ".quire-cache":
+        for entry in place.iterdir():  # the victim holds the cache's files, as a link would show
+            os.rename(entry, victim / entry.name)
+    else:
+        for entry in place.iterdir():
+            entry.unlink()
+    place.rmdir()
+    place.symlink_to(victim, target_is_directory=True)
+    kept = snapshot(victim)
+    (book / "one.md").write_text("# One\n\nChanged.\n", encoding="utf-8")
+    proc = run_build(book, out, *to, env=env(tmp_path))
+    refused(proc, f"{place}: is a symlink, and Quire never writes or deletes through a link")
+    assert snapshot(victim) == kept
