@@ -100,13 +100,9 @@ def test_mdbook_folder_is_read_from_book_toml_in_summary_order(tmp_path, caplog)
 
 
 @pytest.mark.expect_warnings
-def test_summary_gives_nesting_parts_titles_prefix_suffix_and_leaves_drafts_out(
-    tmp_path, caplog
-):
+def test_summary_gives_nesting_parts_titles_prefix_suffix_and_leaves_drafts_out(tmp_path, caplog):
     files = {f.path.name: f for f in manuscript.load(write_book(tmp_path / "b", MDBOOK)).files}
-    shape = {
-        name: (f.role, f.depth, f.numbered, f.part, f.title) for name, f in files.items()
-    }
+    shape = {name: (f.role, f.depth, f.numbered, f.part, f.title) for name, f in files.items()}
     assert shape == {
         "foreword.md": ("front", 0, False, None, "Foreword"),
         "index.md": ("body", 0, True, None, "Getting going"),
@@ -182,10 +178,11 @@ def test_markdown_setting_overrides_the_flavour(tmp_path):
 
 @pytest.mark.expect_warnings
 def test_book_yaml_beside_book_toml_adds_print_settings_and_wins(tmp_path):
-    beside = "title: The Printed Title\ntrim: 5x8\nprinter: kdp\n"
+    beside = "title: The Printed Title\nauthor: Ann Author\ntrim: 5x8\nprinter: kdp\n"
     loaded = manuscript.load(write_book(tmp_path / "book", {**MDBOOK, "book.yaml": beside}))
     assert loaded.config.title == "The Printed Title"
-    assert loaded.config.authors == ("Ann Author", "Ben Writer")  # from book.toml
+    assert loaded.config.authors == ("Ann Author",)  # `author` wins over book.toml's `authors`
+    assert loaded.config.description == "A book about a language."  # from book.toml
     assert (loaded.config.trim.width, loaded.config.printer) == (5.0, "kdp")
     assert loaded.project == "book.toml (mdBook) + book.yaml"
 
@@ -212,7 +209,7 @@ def test_honkit_summary_without_book_json_is_a_gitbook(tmp_path):
 DEFAULTS = {
     "defaults.yaml": (
         "from: markdown+smart\n"
-        "input-files:\n  - ${.}/chapters/b.md\n  - chapters/a.md\n"
+        "input-files:\n  - front.yaml\n  - ${.}/chapters/b.md\n  - chapters/a.md\n"
         "metadata-file: meta.yaml\n"
         "metadata:\n  lang: en\n"
         "toc: false\n"
@@ -221,7 +218,9 @@ DEFAULTS = {
         "filters: [pandoc-crossref]\n"
         "to: epub\n"
     ),
-    "meta.yaml": "---\ntitle: Defaults Book\nauthor: Dee Fault\n...\n",
+    "meta.yaml": "---\ntitle: Defaults Book\nauthor: Dee Fault\nsubtitle: Not This\n...\n",
+    # A YAML input file is metadata (`pandoc front.yaml b.md a.md`), over the metadata file's.
+    "front.yaml": "---\nsubtitle: A Subtitle\n---\n",
     "chapters/a.md": "# Second\n\nText two.\n",
     "chapters/b.md": "# First\n\nText one, with $x$ math.\n",
 }
@@ -234,6 +233,7 @@ def test_pandoc_defaults_file_is_read(tmp_path, caplog):
     assert names(loaded) == ["chapters/b.md", "chapters/a.md"]
     config = loaded.config
     assert (config.title, config.authors, config.lang) == ("Defaults Book", ("Dee Fault",), "en")
+    assert config.subtitle == "A Subtitle"
     assert (config.toc, config.number_sections, config.resource_path) == (False, True, ("images",))
     assert {f.reader for f in loaded.files} == {"markdown+smart"}
     assert loaded.project == "defaults.yaml (pandoc)"
@@ -265,9 +265,10 @@ def test_unknown_project_names_what_quire_looked_for(tmp_path):
     with pytest.raises(BuildError) as raised:
         manuscript.load(folder)
     message = str(raised.value)
-    for looked in ("book.toml (mdBook)", "book.json or SUMMARY.md (GitBook)", "defaults.yaml"):
-        assert looked in message
-    assert "book.yaml (Quire)" in message
+    assert (
+        "no book found here: Quire looked for book.toml (mdBook), book.json or SUMMARY.md "
+        "(GitBook, HonKit), defaults.yaml (pandoc), book.yaml (Quire) and chapter files (*.md)"
+    ) in message
 
 
 @pytest.mark.expect_warnings

@@ -15,7 +15,8 @@ class ProjectReader(Protocol):
     """One kind of project: how to recognise its folder, and how to read it."""
 
     name: str  # the tool whose project it is, for the build's first line: "mdBook"
-    looks_for: str  # what detect() looks for, for the message when nothing is found
+    looks_for: str  # what detect() looks for, for the message when nothing is found:
+    # "book.toml (mdBook)"
 
     def detect(self, folder: Path) -> Path | None:
         """The project file (or folder) this reader would read in `folder`, or None."""
@@ -72,9 +73,9 @@ def read_folder(folder: Path, styles: Path | None, only: ProjectReader | None = 
         found = reader.detect(folder)
         if found is not None:
             return reader.read(folder, found, styles)
-    looked = "; ".join(f"{r.looks_for} ({r.name})" for r in readers())
+    looked = [r.looks_for for r in readers()]
     raise BuildError(
-        f"no book found here: Quire looked for {looked}",
+        f"no book found here: Quire looked for {', '.join(looked[:-1])} and {looked[-1]}",
         file=display_name(folder),
         hint="give the folder that holds the book's project file or its chapters, "
         "or write a book.yaml that lists the chapters under `chapters:`",

@@ -47,7 +47,7 @@ class BookYaml:
             config, reader, project = found.config, found.markdown, found.project
         else:
             config, reader = BookConfig(origin=origin), None
-            project = "its Markdown files, in name order"
+            project = "the folder's Markdown files, in name order"
         files = []
         for role, names in _reading_order(root, config):
             for index, name in enumerate(names):
@@ -84,5 +84,5 @@ def _reading_order(root: Path, config: BookConfig) -> list[tuple[str, tuple[str,
     ]
 
 
-READER = BookYaml("Quire", SETTINGS_FILE, settings_file=True)
-FOLDER = BookYaml("Markdown files", "*.md files", settings_file=False)
+READER = BookYaml("Quire", f"{SETTINGS_FILE} (Quire)", settings_file=True)
+FOLDER = BookYaml("Markdown files", "chapter files (*.md)", settings_file=False)

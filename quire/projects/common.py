@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from quire.config import BookConfig, check_yaml_blocks, parse_yaml
+from quire.config import SETTINGS, BookConfig, check_yaml_blocks, parse_yaml
 from quire.confine import resolved
 from quire.errors import BuildError, warn
 from quire.manuscript import (
@@ -59,10 +59,16 @@ def settings_beside(root: Path, raw: Raw, project_file: Path, tool: str) -> Sett
                     group="settings another project file gives",
                 )
         own = {k: v for k, v in own.items() if k.split("\0")[0] not in FILE_LISTS}
-        raw = {k: v for k, v in raw.items() if k.split("\0")[0] not in own} | own
+        raw = {k: v for k, v in raw.items() if not _given(k.split("\0")[0], own)} | own
         origins = {k: v for k, v in origins.items() if k not in own}
         project += f" + {SETTINGS_FILE}"
     return settings_of(root, raw, origin, origins, project)
+
+
+def _given(key: str, own: Raw) -> bool:
+    """True if book.yaml gives this setting, under its name or another (`authors`, `author`)."""
+    field = SETTINGS.get(key, (key, None))[0]
+    return key in own or any(SETTINGS.get(k, (k, None))[0] == field for k in own)
 
 
 def settings_of(

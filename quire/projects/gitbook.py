@@ -28,7 +28,7 @@ class GitBook:
     """GitBook's (and HonKit's) book.json and SUMMARY.md."""
 
     name = "GitBook"
-    looks_for = "book.json or SUMMARY.md"
+    looks_for = "book.json or SUMMARY.md (GitBook, HonKit)"
 
     def detect(self, folder: Path) -> Path | None:
         """book.json; or SUMMARY.md (HonKit needs no book.json) where no book.yaml is."""
@@ -46,7 +46,7 @@ class GitBook:
         if project_file.name == PROJECT_FILE:
             text = read_text(project_file, "settings")
             book = _parse_json(text, project_file)
-        settings = settings_beside(root, _settings(root, book, text), project_file, "GitBook")
+        settings = settings_beside(root, _settings(root, book, text), project_file, self.name)
         content = root / str(book.get("root", "."))
         structure = book.get("structure") if isinstance(book.get("structure"), dict) else {}
         summary_path = content / str(structure.get("summary", "SUMMARY.md"))

@@ -30,7 +30,7 @@ class MdBook:
     """mdBook's book.toml and SUMMARY.md."""
 
     name = "mdBook"
-    looks_for = "book.toml"
+    looks_for = "book.toml (mdBook)"
 
     def detect(self, folder: Path) -> Path | None:
         """book.toml in the folder, or beside the `src` folder given (which has SUMMARY.md)."""
@@ -48,7 +48,7 @@ class MdBook:
         toml = _parse_toml(text, project_file)
         book = _table(toml, "book")
         html = _table(_table(toml, "output"), "html")
-        settings = settings_beside(root, _settings(root, book, html, text), project_file, "mdBook")
+        settings = settings_beside(root, _settings(root, book, html, text), project_file, self.name)
         src = root / str(book.get("src", "src"))
         summary_path = src / "SUMMARY.md"
         if not summary_path.is_file():

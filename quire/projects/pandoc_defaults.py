@@ -45,7 +45,7 @@ class PandocDefaults:
     """A pandoc defaults file: defaults.yaml in the folder, or one given by name."""
 
     name = "pandoc"
-    looks_for = "defaults.yaml"
+    looks_for = "defaults.yaml (pandoc)"
 
     def detect(self, folder: Path) -> Path | None:
         """defaults.yaml (or .yml) in the folder."""
@@ -58,11 +58,20 @@ class PandocDefaults:
         shown = display_name(project_file)
         inputs, input_line = _input_files(raw, shown)
         reader = _reader(raw, shown)
-        settings = settings_beside(root, _settings(raw, root, shown), project_file, "pandoc")
+        options = _settings(raw, root, shown)
+        # A YAML input file is the book's metadata, as pandoc reads it (`pandoc meta.yaml a.md`).
+        metadata = [_expand(n, root) for n in inputs if n.lower().endswith((".yaml", ".yml"))]
+        if metadata:
+            given = options.get("metadata-file", ([], input_line))
+            named = given[0] if isinstance(given[0], list) else [given[0]]
+            options["metadata-file"] = ([*metadata, *named], given[1])
+        settings = settings_beside(root, options, project_file, self.name)
         reader = settings.markdown or reader
         files = []
         for index, name in enumerate(inputs):
             line = raw.get(f"input-files\0{index}", (None, input_line))[1]
+            if name.lower().endswith((".yaml", ".yml")):
+                continue
             path = chapter_path(root, _expand(name, root), "input-files", line, shown)
             files.append(source_file(path, read_chapter(root, path), "body", reader))
         check_not_empty(files, project_file)

@@ -13,7 +13,7 @@ class SingleFile:
     """One Markdown file given as the book."""
 
     name = "Markdown file"
-    looks_for = "a .md file"
+    looks_for = "a Markdown file"
 
     def detect(self, folder: Path) -> Path | None:
         """Never a folder's reader: a single file is given by its name."""
