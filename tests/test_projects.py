@@ -66,7 +66,7 @@ GITBOOK = {
     ),
     "content/README.md": "## About\n\nThe introduction.\n",
     "content/ch01.md": "# One\n\n## A heading of it\n\nText.\n",
-    "content/ch02.md": "# Two\n\nText.\n",
+    "content/ch02.md": "# Two\n\n## 2. Types n' Types / More\n\nText.\n",
 }
 
 
@@ -198,6 +198,9 @@ def test_gitbook_folder_is_read_from_book_json_and_summary(tmp_path):
     assert (config.title, config.authors, config.lang) == ("Functions Fondly", ("Cy Coder",), "de")
     assert config.description == "About functions."
     assert one.reader and one.reader.startswith("gfm")
+    # GitHub's heading ids, which GitBook gives: `ch02.md#2-types-n-types--more` finds it.
+    parsed = parse_all(loaded.files)[2]
+    assert parsed.blocks[1]["c"][1][0] == "2-types-n-types--more"
 
 
 def test_honkit_summary_without_book_json_is_a_gitbook(tmp_path):
