@@ -244,14 +244,16 @@ def _anchor(pattern: re.Pattern[str], line: str) -> str | None:
 
 
 def _is_marker(line: str) -> bool:
-    """True for an ANCHOR: or ANCHOR_END: line, which no include shows."""
+    """True for an ANCHOR: or ANCHOR_END: line, which an anchored include leaves out."""
     return bool(ANCHOR_START.search(line) or ANCHOR_END.search(line))
 
 
 def _taken_lines(lines: list[str], anchor: str | None, start: int, end: int | None) -> list[str]:
-    """The lines an include shows: its anchor's or its range's, markers left out."""
+    """The lines an include shows: its range's as they are, or its anchor's with the markers
+    of other anchors inside it left out (mdBook 0.5 keeps the markers of a whole file or a
+    range: so does Quire, for the book to read as its author sees it)."""
     if anchor is None:
-        return [x for x in lines[start:end] if not _is_marker(x)]
+        return lines[start:end]
     taken, inside = [], False
     for x in lines:
         if inside and _anchor(ANCHOR_END, x) == anchor:
@@ -267,8 +269,7 @@ def _rustdoc_lines(lines: list[str], anchor: str | None, start: int, end: int | 
     hidden (`# `), so that the example still compiles (take_rustdoc_include_lines)."""
     if anchor is None:
         last = len(lines) if end is None else end
-        kept = [(n, x) for n, x in enumerate(lines) if not _is_marker(x)]
-        return [x if start <= n < last else f"# {x}" for n, x in kept]
+        return [x if start <= n < last else f"# {x}" for n, x in enumerate(lines)]
     shown, inside = [], False
     for x in lines:
         if inside and _anchor(ANCHOR_END, x) == anchor:

