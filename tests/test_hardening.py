@@ -129,3 +129,55 @@ def test_nothing_is_written_or_deleted_through_a_linked_cache(tmp_path, link, to
     proc = run_build(book, out, *to, env=env(tmp_path))
     refused(proc, f"{place}: is a symlink, and Quire never writes or deletes through a link")
     assert snapshot(victim) == kept
+
+
+# --- items 3-4: every value of the settings stays a value in the web edition ----------------------
+
+HOSTILE = {
+    "title": 'The "Best" Book',
+    "subtitle": "A <b>bold</b> 'sub' title",
+    "author": 'Ada "The Countess" Lovelace',
+    "description": '0;url=http://127.0.0.1:9/x" http-equiv="refresh <!--<script> </script>',
+    "publisher": 'P "&" Co',
+    "site-url": 'https://example.org/a"b/',
+}
+
+
+def test_quotes_and_markup_in_the_settings_stay_text_on_the_web(tmp_path):
+    import json
+
+    import lxml.html
+    import yaml
+
+    settings = yaml.safe_dump({**HOSTILE, "lang": "en"})
+    book = write_book(tmp_path / "book", {"book.yaml": settings, "one.md": "# One\n\nText.\n"})
+    out = tmp_path / "out"
+    proc = run_build(book, out, "--to", "html", env=env(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    site = out / "the-best-book"
+    index = lxml.html.parse(str(site / "index.html")).getroot()
+    equivs = [m.get("http-equiv") for m in index.iter("meta") if m.get("http-equiv")]
+    assert equivs == ["Content-Security-Policy"]  # no refresh to another site
+    [described] = index.xpath("//meta[@name='description']")
+    assert described.get("content") == HOSTILE["description"]
+    assert index.findtext(".//title") == HOSTILE["title"]
+    assert index.find(".//h1").text_content() == HOSTILE["title"]
+    assert index.find(".//p[@class='authors']").text_content() == HOSTILE["author"]
+    assert index.find(".//p[@class='subtitle']").text_content() == HOSTILE["subtitle"]
+    assert index.find(".//p[@class='description']").text_content() == HOSTILE["description"]
+    [canonical] = index.xpath("//link[@rel='canonical']")
+    assert canonical.get("href") == HOSTILE["site-url"]
+    scripts = index.findall(".//script")
+    assert [s.get("src") or s.get("type") for s in scripts] == ["site.js", "application/ld+json"]
+    data = json.loads(scripts[1].text)
+    assert data["description"] == HOSTILE["description"]
+    assert [a["name"] for a in data["author"]] == [HOSTILE["author"]]
+    assert index.find(".//footer") is not None  # the page was not swallowed by the script
+    for page in sorted(site.glob("*.html")):
+        root = lxml.html.parse(str(page)).getroot()
+        attributes = {name for element in root.iter() for name in element.attrib}
+        words = {w.strip("\"'").lower() for value in HOSTILE.values() for w in value.split()}
+        assert not attributes & (words - {"title"}), page  # no word of a value became a name
+        assert not [a for a in attributes if a.startswith("on")], page
+        alts = [img.get("alt") for img in root.iter("img")]
+        assert all(HOSTILE["title"] in alt for alt in alts), alts

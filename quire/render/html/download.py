@@ -140,7 +140,13 @@ def open_graph(book: Book, cover_href: str) -> str:
         tags.append(("book:isbn", config.identifier.removeprefix("urn:isbn:")))
     if config.date:
         tags.append(("book:release_date", config.date))
-    return "".join(f'<meta property="{k}" content="{x(v)}">\n' for k, v in tags)
+    return "".join(f'<meta property="{x(k)}" content="{x(v)}">\n' for k, v in tags)
+
+
+def script_json(text: str) -> str:
+    """JSON safe inside a <script> element: `<`, `>` and `&` as JSON escapes, so that neither
+    `</script>` nor `<!--` (which would make the parser swallow the rest of the page) can occur."""
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 def button_facts(download: Download) -> str:
@@ -152,7 +158,7 @@ def button_html(download: Download) -> str:
     """One download: a large link with the format, and its size and pages underneath."""
     kind = "button" if download.format else "button secondary"  # the printer's files: quieter
     return (
-        f'<li><a class="{kind}" href="{x(download.href)}" download type="{download.media_type}">'
+        f'<li><a class="{kind}" href="{x(download.href)}" download type="{x(download.media_type)}">'
         f'<span class="format">Download the {x(download.name)}</span>'
         f'<span class="facts">{x(button_facts(download))}</span></a></li>'
     )
@@ -183,12 +189,12 @@ def download_page(
     """index.html: the book's page, to download it or start reading it."""
     config = book.config
     alternates = "".join(
-        f'<link rel="alternate" type="{d.media_type}" href="{x(d.href)}"'
+        f'<link rel="alternate" type="{x(d.media_type)}" href="{x(d.href)}"'
         f' title="{x(config.title)} ({x(d.name)})">\n'
         for d in downloads
     )
     ld = json.dumps(book_json_ld(book, cover_href, downloads, a11y), ensure_ascii=False, indent=1)
-    ld = ld.replace("</", "<\\/")  # the JSON cannot end its script element early
+    ld = script_json(ld)
     extra = (
         (
             f'<meta name="description" content="{x(config.description)}">\n'

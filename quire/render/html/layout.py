@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
-from xml.sax.saxutils import escape, quoteattr
+from html import escape
 
 from lxml import etree
 
@@ -32,8 +32,9 @@ class SiteLink:
 
 
 def x(text: str | None) -> str:
-    """Text escaped for HTML content."""
-    return escape(text or "")
+    """Text escaped for HTML content and for a double-quoted attribute value: `&`, `<`, `>`
+    and both quotes, so that no value of the book's settings can end an attribute early."""
+    return escape(text or "", quote=True)
 
 
 def style_hashes(main: etree._Element | None) -> str:
@@ -63,7 +64,7 @@ def head_html(
     book: Book, title: str, href: str, extra: str = "", main: etree._Element | None = None
 ) -> str:
     """The document start: language, viewport, CSP, canonical address, style sheets, script."""
-    lang = quoteattr(book.config.lang or "und")
+    lang = f'"{x(book.config.lang or "und")}"'
     csp = CSP.format(styles=style_hashes(main))
     canonical = public_url(book, href)
     if canonical:
