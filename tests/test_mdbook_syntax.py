@@ -215,6 +215,15 @@ def test_gitbook_hint_raw_and_other_tags(tmp_path):
     ]
 
 
+def test_gitbook_include_codeblock_shows_the_file(tmp_path):
+    """The include-codeblock plugin's `[include](file)` alone on its line: the file as code."""
+    book = write(tmp_path / "book", {"code/main.js": "const a = `x`;\n```\n"})
+    done, findings = run("Here it is:\n[include](./code/main.js)\nAnd [include](x.js) here.\n",
+                         book, "ch.md", "gitbook")  # fmt: skip
+    assert done == "Here it is:\n````js\nconst a = `x`;\n```\n````\nAnd [include](x.js) here.\n"
+    assert findings == []
+
+
 @pytest.mark.expect_warnings
 def test_gitbook_hint_is_an_aside_in_the_print_html(tmp_path):
     root = write(
@@ -269,14 +278,15 @@ print("py")
 
 @pytest.fixture(scope="module")
 def rust_book(tmp_path_factory):
-    """A small mdBook book with Rust blocks and alerts, built as EPUB and PDF, and transformed."""
+    """A small mdBook book with Rust blocks and alerts, built as EPUB, PDF and web edition,
+    and transformed."""
     from quire.pipeline import build
 
     tmp = tmp_path_factory.mktemp("rust-book")
     root = mdbook(tmp, {"code.md": RUST_CHAPTER})
-    written = build(root, tmp / "out", ("pdf", "epub"), lambda *a: None)
+    written = build(root, tmp / "out", ("pdf", "epub", "html"), lambda *a: None)
     paths = {w.format: w.path for w in written}
-    return transformed(root), paths["epub"], paths["pdf"]
+    return transformed(root), paths["epub"], paths["pdf"], paths["html"]
 
 
 def epub_documents(epub: Path) -> list[etree._Element]:
@@ -288,7 +298,7 @@ def epub_documents(epub: Path) -> list[etree._Element]:
 
 @pytest.mark.expect_warnings
 def test_hidden_lines_are_left_out_and_info_strings_give_the_language(rust_book):
-    book, _epub, _pdf = rust_book
+    book, _epub, _pdf, _web = rust_book
     first, second, python = code_blocks(print_html(book))
     text = first.text_content()
     assert "use std::io" not in text and "\n#\n" not in f"\n{text}\n"
@@ -301,7 +311,7 @@ def test_hidden_lines_are_left_out_and_info_strings_give_the_language(rust_book)
 
 @pytest.mark.expect_warnings
 def test_rust_blocks_are_highlighted_in_the_pdf_and_the_epub(rust_book):
-    book, epub, _pdf = rust_book
+    book, epub, _pdf, _web = rust_book
     for pre in code_blocks(print_html(book))[:2]:
         assert pre.xpath(".//span[@class='kw']"), lxml.html.tostring(pre)[:200]
     epub_pres = [pre for doc in epub_documents(epub) for pre in doc.iter(f"{XHTML}pre")]
@@ -316,7 +326,7 @@ def test_rust_blocks_are_highlighted_in_the_pdf_and_the_epub(rust_book):
 def test_alerts_are_asides_in_the_epub_and_the_pdf(rust_book):
     import pymupdf
 
-    book, epub, pdf = rust_book
+    book, epub, pdf, _web = rust_book
     asides = print_html(book).xpath("//div[contains(concat(' ', @class, ' '), ' alert ')]")
     assert [a.get("class") for a in asides] == ["alert alert-warning", "alert alert-tip"]
     assert [a.xpath("./div[@class='alert-title']")[0].text_content().strip() for a in asides] == [
@@ -335,6 +345,21 @@ def test_alerts_are_asides_in_the_epub_and_the_pdf(rust_book):
         printed = " ".join(page.get_text() for page in document)
     assert "[!WARNING]" not in printed and "[!TIP]" not in printed
     assert re.search(r"Warning\s+Mind the step\.", printed)
+
+
+@pytest.mark.expect_warnings
+def test_the_web_edition_highlights_rust_and_shows_alerts(rust_book):
+    _book, _epub, _pdf, web = rust_book
+    pages = [lxml.html.parse(str(p)).getroot() for p in sorted(Path(web).glob("*.html"))]
+    pres = [pre for page in pages for pre in page.xpath("//main//pre")]
+    assert [pre.get("class") for pre in pres] == [
+        "sourceCode rust",
+        "sourceCode rust",
+        "sourceCode python",
+    ]
+    assert all(pre.xpath(".//span[@class='kw']") for pre in pres[:2])
+    asides = [d for page in pages for d in page.xpath("//main//div[@role='note']")]
+    assert [d.get("class") for d in asides] == ["alert alert-warning", "alert alert-tip"]
 
 
 def test_style_sheets_have_a_highlighting_theme_and_asides():

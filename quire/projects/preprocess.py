@@ -28,8 +28,11 @@ from quire.manuscript import display_name
 MDBOOK_LINK = re.compile(r"\\\{\{#.*\}\}|\{\{\s*#([A-Za-z0-9_]+)\s+([^}]+)\}\}")
 ANCHOR_START = re.compile(r"ANCHOR:\s*([\w-]+)")
 ANCHOR_END = re.compile(r"ANCHOR_END:\s*([\w-]+)")
-# A Nunjucks tag, with its optional whitespace control (`{%-`, `-%}`).
-GITBOOK_TAG = re.compile(r"\{%-?\s*(\w+)(.*?)-?%\}")
+# A Nunjucks tag (`{%-` and `-%}` too), or the include-codeblock plugin's `[include](file)`
+# (or `[import]`) alone on its line: the file shown as a code block.
+GITBOOK_TAG = re.compile(
+    r"\{%-?\s*(\w+)(.*?)-?%\}|^[ \t]*\[(?:include|import)\]\(([^)\s]+)\)[ \t]*$", re.MULTILINE
+)
 GITBOOK_RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.DOTALL)
 HINT_STYLE = re.compile(r"""style\s*=\s*["']?([\w-]+)""")
 GITBOOK_INCLUDE = re.compile(r"""\s*["']([^"']+)["']""")
@@ -322,7 +325,9 @@ def _gitbook_tags(
         out.append(text[last : tag.start()])
         last = tag.end()
         name, args, line = tag[1], tag[2], line_of(tag.start())
-        if name == "hint":
+        if tag[3] is not None:
+            out.append(_code_listing(tag[3], tag[0].strip(), path, line, run))
+        elif name == "hint":
             style = HINT_STYLE.search(args)
             out.append(f"\x00hint:{HINT_ALERTS.get(style[1] if style else '', 'NOTE')}\x00")
         elif name == "endhint":
@@ -337,6 +342,17 @@ def _gitbook_tags(
             dropped[base] = (first, count + (not closing))
     out.append(text[last:end])
     return "".join(out)
+
+
+def _code_listing(ref: str, whole: str, path: Path, line: int, run: _Run) -> str:
+    """A file shown as a code block in its language (the include-codeblock plugin's `[include]`),
+    fenced with more backticks than any run in it."""
+    found = _included(ref, whole, path, line, run)
+    if found is None:
+        return ""
+    code = found[1].rstrip("\n")
+    fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", code)), default=0))
+    return f"{fence}{Path(ref).suffix.lstrip('.')}\n{code}\n{fence}"
 
 
 def _quote_hints(text: str) -> str:
