@@ -125,6 +125,7 @@ def test_mdbook_src_folder_given_finds_book_toml_above(tmp_path, caplog):
     assert loaded.root == book.resolve()
     assert names(loaded)[0] == "text/foreword.md"
     assert manuscript.load(book / "book.toml").config.title == "Rust by Rote"
+    assert len(manuscript.load(book / "text" / "SUMMARY.md").files) == 7
 
 
 def test_mdbook_files_are_read_as_commonmark_with_mdbooks_extensions(tmp_path):

@@ -54,6 +54,11 @@ def read_project(source: Path, styles: Path | None = None) -> Manuscript:
     by_name = {"book.toml": mdbook.READER, "book.json": gitbook.READER}
     if name in by_name:
         return read_folder(source.resolve().parent, styles, by_name[name])
+    if name == "SUMMARY.md":  # mdBook's (book.toml above it) or GitBook's list of chapters
+        folder = source.resolve().parent
+        for reader in (mdbook.READER, gitbook.READER):
+            if reader.detect(folder) is not None:
+                return read_folder(folder, styles, reader)
     if suffix in (".yaml", ".yml"):
         path = source.resolve()
         return pandoc_defaults.READER.read(path.parent, path, styles)
