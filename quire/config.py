@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import re
 import reprlib
 import urllib.parse
@@ -85,6 +86,7 @@ class BookConfig:
     toc_depth: int | None = None  # heading levels listed; None: chapters in print, sections in EPUB
     chapter_level: int | None = None  # None: the highest heading level the book uses
     css: tuple[str, ...] = ()
+    fonts: tuple[str, ...] = ()  # the book's own font files, as fallback faces
     bibliography: tuple[str, ...] = ()
     csl: str | None = None
     link_citations: bool = False
@@ -109,6 +111,9 @@ class BookConfig:
     printer: str | None = None  # a print-on-demand service: also write the interior and cover
     paper: str = "white"  # the interior's paper stock, which sets the spine width
     site_url: str | None = None  # the web edition's public address, for absolute Open Graph URLs
+    # Pandoc metadata Quire does not act on (template variables, filter settings, LaTeX options),
+    # kept as (key, value as JSON) for pandoc's templates and filters and the author's own.
+    pandoc_metadata: tuple[tuple[str, str], ...] = ()
     strict: bool = False  # every warning stops the build, as `--strict` does
     origin: str = "book.yaml"  # where the settings came from, for messages
     # (setting or "setting\\0index", line) pairs, so later stages can point at a setting's line.
@@ -255,6 +260,12 @@ def _lang(value: Any) -> str:
 
 # Each setting: its field name and the function that checks and converts its value.
 # A converter may return meta.Fields to set several fields (a title list sets the subtitle too).
+# pandoc-crossref's settings that transform/crossref.py reads from the kept pandoc metadata.
+CROSSREF_KEYS = frozenset(
+    ("figPrefix", "tblPrefix", "eqnPrefix", "secPrefix", "chaptersDepth", "pairDelim",
+     "lastDelim", "refDelim", "rangeDelim", "titleDelim", "chapDelim", "figureTitle",
+     "tableTitle")
+)  # fmt: skip
 SETTINGS: dict[str, tuple[str, Any]] = {
     "title": ("title", meta.titles),
     "subtitle": ("subtitle", _text),
@@ -288,6 +299,7 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "lot": ("lot", meta.boolean),
     "chapter-level": ("chapter_level", meta.level),
     "css": ("css", meta.paths),
+    "fonts": ("fonts", meta.paths),
     "bibliography": ("bibliography", meta.paths),
     "csl": ("csl", _text),
     "link-citations": ("link_citations", meta.boolean),
@@ -452,17 +464,21 @@ def load_config(
     origins = origins or {}
     values: dict[str, Any] = {"origin": origin}
     problems: list[Problem] = []
-    unused: list[str] = []
+    unused: list[str] = []  # pandoc keys Quire does not act on, named in one warning
+    kept: list[tuple[str, str]] = []
     lines = tuple((key, line) for key, (_value, line) in raw.items())
     for key, (value, line) in raw.items():
         where = origins.get(key, origin)
         if key in ignore or "\0" in key:
             continue
-        if key in meta.UNUSED_KEYS:
-            unused.append(key)
+        if key in CROSSREF_KEYS or (key == "chapters" and isinstance(value, bool)):
+            # pandoc-crossref's settings (its `chapters: true` too): transform/crossref.py reads them.
+            kept.append((key, json.dumps(value, default=str, sort_keys=True)))
             continue
         if key not in SETTINGS:
-            problems.append(_unknown_setting(key, where, line))
+            if not _typo_warned(key, where, line):
+                unused.append(key)
+                kept.append((key, json.dumps(value, default=str, sort_keys=True)))
             continue
         name, convert = SETTINGS[key]
         try:
@@ -488,7 +504,14 @@ def load_config(
         raise BuildError(problems=problems, kind="config")
     if unused:
         first = min(unused, key=lambda k: raw[k][1])
-        warn(meta.unused_warning(unused), file=origins.get(first, origin), line=raw[first][1])
+        warn(
+            meta.unused_warning(unused),
+            file=origins.get(first, origin),
+            line=raw[first][1],
+            hint="Quire built the book without them",
+            group="pandoc settings Quire does not use",
+        )
+    values["pandoc_metadata"] = tuple(kept)
     if values.pop("date_unreadable", False):
         warn(
             f"date “{values['date_text']}” is not one pandoc can read as a date; it is printed on"
@@ -533,8 +556,45 @@ def _check_ranges(values: dict[str, Any], raw: dict[str, Any], origin: str) -> l
     return problems
 
 
-def _unknown_setting(key: str, origin: str, line: int) -> Problem:
-    """An unknown setting, with the nearest known one suggested."""
-    near = difflib.get_close_matches(key.lower(), SETTINGS, n=1, cutoff=0.6)
-    hint = f"did you mean `{near[0]}`?" if near else "known settings: " + ", ".join(SETTINGS)
-    return Problem(f"unknown setting `{key}`", origin, line, hint)
+def _typo_warned(key: str, where: str, line: int) -> bool:
+    """Warn of a key of book.yaml that looks like a misspelt setting; True if it was one.
+
+    Only book.yaml is Quire's own: a pandoc metadata file or a Markdown file's YAML block
+    holds template variables and filter settings, which are kept, not suggested away.
+    """
+    if where.replace("\\", "/").rsplit("/", 1)[-1] != "book.yaml":
+        return False
+    near = typo_of(key, SETTINGS)
+    if near is None:
+        return False
+    warn(
+        f"unknown setting `{key}`",
+        file=where,
+        line=line,
+        hint=f"did you mean `{near}`? Quire built the book without it",
+        group="unknown settings",
+    )
+    return True
+
+
+def typo_of(word: str, known: Any) -> str | None:
+    """The known word `word` is a slip of (one or two letters wrong, missing, extra or
+    swapped; `_` for `-` and case do not count), or None."""
+    text = word.lower().replace("_", "-")
+    most = 1 if len(text) <= 4 else 2
+    found = [(_edits(text, k), k) for k in known if abs(len(k) - len(text)) <= most]
+    best = min(found, default=(most + 1, ""))
+    return best[1] if best[0] <= most and best[1] != word else None
+
+
+def _edits(a: str, b: str) -> int:
+    """Letters to add, remove, change or swap to turn a into b (optimal string alignment)."""
+    rows = [list(range(len(b) + 1))]
+    for i, x in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, y in enumerate(b, 1):
+            row[j] = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (x != y))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]

@@ -304,11 +304,18 @@ def paths(value: Any) -> tuple[str, ...]:
     raise TypeError("a path or a list of paths")
 
 
+# Why any other key Quire does not know is not used (book.yaml's misspelt settings aside).
+OTHER_KEYS = (
+    "template variables and filter settings (Quire uses neither; they are kept in the metadata"
+    " for pandoc's templates and filters)"
+)
+
+
 def unused_warning(keys: list[str]) -> str:
     """One sentence naming the pandoc keys Quire does not use, grouped by why."""
     groups: dict[str, list[str]] = {}
     for key in keys:
-        groups.setdefault(UNUSED_KEYS[key], []).append(f"`{key}`")
+        groups.setdefault(UNUSED_KEYS.get(key, OTHER_KEYS), []).append(f"`{key}`")
     return "pandoc settings not used: " + "; ".join(
         f"{', '.join(names)}: {reason}" for reason, names in groups.items()
     )

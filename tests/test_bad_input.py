@@ -375,12 +375,19 @@ def remote_book(tmp_path: Path, base: str, where: str, allow: bool) -> Path:
     return book
 
 
-@pytest.mark.parametrize("where", ["markdown", "html", "css"])
-def test_remote_reference_is_refused_without_a_request(tmp_path, good_out, server, where):
+@pytest.mark.parametrize("where", ["markdown", "html"])
+def test_remote_image_is_not_fetched_without_the_opt_in(tmp_path, server, where):
     base, requests = server
-    proc = run_build(remote_book(tmp_path, base, where, allow=False), good_out[0])
-    line = "print.css:" if where == "css" else "one.md:5:"
-    assert_refused(proc, good_out, f"{line}", "remote resource refused: http://127.0.0.1:")
+    proc = run_build(remote_book(tmp_path, base, where, allow=False), tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    assert "one.md:5: remote image not fetched: http://127.0.0.1:" in proc.stderr
+    assert requests == []
+
+
+def test_remote_style_sheet_reference_is_refused_without_a_request(tmp_path, good_out, server):
+    base, requests = server
+    proc = run_build(remote_book(tmp_path, base, "css", allow=False), good_out[0])
+    assert_refused(proc, good_out, "print.css:", "remote resource refused: http://127.0.0.1:")
     assert requests == []
 
 

@@ -179,7 +179,7 @@ def test_entries_of_files_gone_are_dropped_and_a_failed_build_writes_none(book, 
     assert len(after - before) == 2
     edit(book / "03-chapter.md", " treaty ", " treaties ")
     with (book / "03-chapter.md").open("a") as chapter:
-        chapter.write("\n\n![](map.png)\n")  # no alt text: refused after the parse
+        chapter.write("\n\n![A map](../../map.png)\n")  # outside the book: refused after the parse
     with pytest.raises(BuildError):
         built(book, out)
     assert set(parsed.iterdir()) == after

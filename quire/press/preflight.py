@@ -394,13 +394,36 @@ def preflight_epub_cover(epub: Path) -> Report:
     return Report("preflight", (_finding("info", "COVER-PIXELS", epub.name, text),))
 
 
+def preflight_epub_images(epub: Path) -> Report:
+    """Each image of the EPUB its author gave no alt text (transform/sources.py marks them)."""
+    import zipfile
+
+    from lxml import etree
+
+    from quire.transform.sources import UNDESCRIBED
+
+    epub, findings = Path(epub), []
+    with zipfile.ZipFile(epub) as archive:
+        for name in sorted(n for n in archive.namelist() if n.endswith(".xhtml")):
+            root = etree.fromstring(archive.read(name))
+            for image in root.iter("{http://www.w3.org/1999/xhtml}img"):
+                if UNDESCRIBED in image.get("class", "").split():
+                    text = (
+                        f"{name}: {image.get('src')} has no alt text; the accessibility summary"
+                        " names it and claims no WCAG conformance (describe it in the source)"
+                    )
+                    findings.append(_finding("warning", "NO-ALT", epub.name, text))
+    return Report("preflight", tuple(findings))
+
+
 def preflight_written(written: list) -> list[tuple[Path, Report]]:
     """The preflight of each PDF a build wrote, and of the EPUB's cover."""
     pages = next((w.pages for w in written if w.format == "interior"), None)
     reports = []
     for item in written:
         if item.format == "epub":
-            reports.append((item.path, preflight_epub_cover(item.path)))
+            cover, images = preflight_epub_cover(item.path), preflight_epub_images(item.path)
+            reports.append((item.path, Report("preflight", cover.findings + images.findings)))
         if item.trim is None:
             continue
         if item.format == "pdf":

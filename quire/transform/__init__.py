@@ -34,7 +34,7 @@ from quire.transform.sources import (
     mark_decorative_figures,
     marked_image,
     raw_images_without_alt,
-    refuse_missing_alt,
+    report_missing_alt,
     resolve_sources,
     restore_images,
 )
@@ -86,7 +86,7 @@ def transform(
     chapters = _write_chapters(drafts, tuple(item.source for item in parsed), cache)
     for chapter in chapters:
         missing_alt += raw_images_without_alt(chapter)
-    refuse_missing_alt(missing_alt)
+    report_missing_alt(missing_alt)
     dedupe_ids(chapters)
     fill_lists(chapters)
     confinement = Confinement((manuscript.root,), config.allow_remote)  # styles/ is not for images
@@ -97,7 +97,7 @@ def transform(
         restore_images(chapter)
         sanitize(chapter, confinement)
         resolve_sources(chapter, confinement, assets, search)
-    resolve_links(chapters)
+    resolve_links(chapters, manuscript.root, config.site_url)
     cover = cover_asset(manuscript, config, confinement)
     print_css, epub_css = author_styles(manuscript, config)
     return Book(

@@ -1,57 +1,53 @@
-"""Links: every target must exist; links to chapter files become links to chapters."""
+"""Links: each points at its target in the book; one whose target is not in it keeps its text."""
 
 from __future__ import annotations
 
 import re
+import urllib.parse
 from dataclasses import replace
 from pathlib import Path
 
-from quire.confine import is_local_anchor_or_scheme, is_remote
-from quire.errors import BuildError
+from lxml import etree
+
+from quire.confine import is_local_anchor_or_scheme, is_remote, resolved
+from quire.errors import warn
+from quire.manuscript import SourceFile
 from quire.pandoc import Parsed, parse, stringify
 from quire.transform.ast import Surveys
 from quire.transform.model import Chapter
 
+LINK_GROUP = "links to targets not in the book"
+# Suffixes a link may give a chapter's file: its own, or the .html an mdBook or a site made of it.
+PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
+CHAPTER_SUFFIXES = (".md", ".markdown", ".txt")
 
-def resolve_links(chapters: list[Chapter]) -> None:
-    """Check every link: ids must exist, links to chapter files become links to chapters."""
+
+def resolve_links(
+    chapters: list[Chapter], root: Path | None = None, site_url: str | None = None
+) -> None:
+    """Point every link at its target: `#id`, or a chapter's file (`x.md`, `x.html`, with or
+    without `#id`) by its path from the linking file. A link to anything else in the book or to
+    a missing id keeps only its text; one leaving the book goes to the web edition's neighbour
+    (with `site-url`) or keeps its text. Each of those is a warning."""
     ids = {
-        e.get("id")
+        e.get("id"): c
         for c in chapters
         for e in c.body.iter()
         if isinstance(e.tag, str) and e.get("id")
     }
-    by_file = {c.source.path.name: c for c in reversed(chapters)}
+    by_path = {resolved(s.path): c for c in reversed(chapters) for s in (c.source, *c.more_sources)}
     for chapter in chapters:
-        for link in chapter.body.iter("a"):
+        for link in list(chapter.body.iter("a")):
             href = link.get("href")
-            if (
-                href is None
-                or is_remote(href)
-                or (is_local_anchor_or_scheme(href) and not href.startswith("#"))
-            ):
+            if href is None or is_remote(href) or _other_scheme(href):
                 continue
-            file_part, _, fragment = href.partition("#")
-            if file_part:
-                target = by_file.get(Path(file_part).name)
-                if target is None:
-                    file, line = chapter.where(href)
-                    raise BuildError(
-                        f"link to `{href}`: not a chapter of this book",
-                        file=file,
-                        line=line,
-                        hint="link to a heading with #its-id, or to a chapter's .md file",
-                    )
-                fragment = fragment or target.id
-            if fragment not in ids:
-                file, line = chapter.where(f"#{fragment}")
-                raise BuildError(
-                    f"link to `#{fragment}`, but no heading or element has that id",
-                    file=file,
-                    line=line,
-                    hint="give the target an id with {#" + fragment + "} or fix the link",
-                )
-            link.set("href", f"#{fragment}")
+            target = _target(chapter, href, ids, by_path, root, site_url)
+            if target is None:
+                _keep_text(link)
+                continue
+            link.set("href", target)
+            if not target.startswith("#"):
+                continue  # a web address beside the web edition
             classes = link.get("class", "").split()
             if link.get("aria-hidden") == "true":
                 continue  # pandoc's line anchors in code blocks
@@ -59,6 +55,138 @@ def resolve_links(chapters: list[Chapter]) -> None:
                 continue  # a citation: no "(page N)" after it
             if "noteref" not in classes and "footnote-back" not in classes:
                 link.set("class", " ".join([*classes, "xref"]))
+
+
+def _other_scheme(href: str) -> bool:
+    """True for `mailto:`, `tel:`, `irc:` and the like: links that are not to a file."""
+    if is_local_anchor_or_scheme(href):
+        return not href.startswith("#")
+    scheme = urllib.parse.urlsplit(href).scheme.lower()
+    return len(scheme) > 1 and scheme != "file"  # `C:` is a Windows drive, not a scheme
+
+
+def _target(
+    chapter: Chapter,
+    href: str,
+    ids: dict[str, Chapter],
+    by_path: dict[Path, Chapter],
+    root: Path | None,
+    site_url: str | None,
+) -> str | None:
+    """The href a link gets, or None if it keeps only its text (after a warning)."""
+    file, line = chapter.where(href)
+    file_part, _, fragment = href.partition("#")
+    fragment = urllib.parse.unquote(fragment)
+    if not file_part:
+        if fragment in ids:
+            return f"#{fragment}"
+        return _missing(
+            f"link to `#{fragment}`, but no heading or element has that id",
+            file,
+            line,
+            "give the target an id with {#" + fragment + "} or fix the link",
+        )
+    source = _source_named(chapter, file)
+    path = _linked_path(source.path.parent, root, urllib.parse.unquote(file_part))
+    if root is not None and not path.is_relative_to(root):
+        return _leaving(href, source, file, line, root, site_url)
+    target = _chapter_at(path, by_path)
+    if target is None:
+        return _missing(
+            f"link to `{href}`: not a chapter of this book",
+            file,
+            line,
+            "list the file among the chapters, or link to its web address",
+        )
+    if not fragment:
+        return f"#{target.id}"
+    found = _id_in(target, fragment)
+    if found is None:
+        return _missing(
+            f"link to `{href}`, but {target.source.name} has no heading with that id",
+            file,
+            line,
+            "fix the `#id` part of the link",
+        )
+    return f"#{found}"
+
+
+def _missing(message: str, file: str, line: int | None, what: str) -> None:
+    warn(
+        message,
+        file=file,
+        line=line,
+        hint=f"Quire kept the link's text, unlinked; {what}",
+        group=LINK_GROUP,
+    )
+
+
+def _leaving(
+    href: str, source: SourceFile, file: str, line: int | None, root: Path, site_url: str | None
+) -> str | None:
+    """A link out of the book's folder: to the web edition's neighbour, or its text alone."""
+    message = f"link to `{href}` leaves the book's folder"
+    if not site_url:
+        return _missing(message, file, line, "link to a web address instead (or set `site-url`)")
+    page = urllib.parse.quote(source.path.relative_to(root).as_posix())
+    address = urllib.parse.urljoin(urllib.parse.urljoin(site_url, page), href)
+    warn(
+        message,
+        file=file,
+        line=line,
+        group=LINK_GROUP,
+        hint=f"Quire linked it to {address}, beside the web edition at `site-url`",
+    )
+    return address
+
+
+def _source_named(chapter: Chapter, name: str) -> SourceFile:
+    """The file of a chapter that `Chapter.where` named (a link is relative to it)."""
+    return next((s for s in chapter.more_sources if s.name == name), chapter.source)
+
+
+def _linked_path(folder: Path, root: Path | None, name: str) -> Path:
+    """The path a link names: from the linking file's folder, or from the book's root for `/`."""
+    base = root if name.startswith("/") and root is not None else folder
+    return resolved(base / name.lstrip("/"))
+
+
+def _chapter_at(path: Path, by_path: dict[Path, Chapter]) -> Chapter | None:
+    """The chapter whose file a path is, as written or as the page (`.html`) made of it.
+
+    A folder or its index page stands for its README or index file, as in mdBook and GitBook.
+    """
+    candidates = [path]
+    if path.suffix.lower() in PAGE_SUFFIXES or not path.suffix:
+        stem = path.with_suffix("") if path.suffix else path
+        candidates += [stem.with_suffix(s) for s in CHAPTER_SUFFIXES]
+        if stem.name.lower() == "index" or not path.suffix:
+            folder = stem.parent if path.suffix else stem
+            candidates += [folder / n for n in ("README.md", "readme.md", "index.md")]
+    return next((by_path[c] for c in candidates if c in by_path), None)
+
+
+def _id_in(chapter: Chapter, fragment: str) -> str | None:
+    """The id a `file#fragment` link means in that chapter: the fragment, or the name the
+    book-wide renaming of repeated ids gave it there (`intro-2`)."""
+    renamed = re.compile(re.escape(fragment) + r"-\d+")
+    found = None
+    for element in chapter.body.iter():
+        name = element.get("id") if isinstance(element.tag, str) else None
+        if name == fragment:
+            return name
+        if found is None and name and renamed.fullmatch(name):
+            found = name
+    return found
+
+
+def _keep_text(link: etree._Element) -> None:
+    """A link that cannot be followed becomes its text (a span keeps any id it had)."""
+    link.tag = "span"
+    for name in ("href", "target", "rel", "hreflang", "type", "download", "ping"):
+        link.attrib.pop(name, None)
+    if not link.attrib:
+        link.drop_tag()
 
 
 def cross_file_references(parsed: list[Parsed], surveys: Surveys) -> list[Parsed]:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import lxml.html
 from lxml import etree
 
 from quire import images
 from quire.config import BookConfig
-from quire.confine import Confinement
+from quire.confine import Confinement, is_remote
 from quire.css import check_stylesheets
 from quire.errors import BuildError, Problem, warn
 from quire.manuscript import Manuscript, display_name
@@ -48,18 +48,24 @@ def mark_decorative_figures(figures: list[dict[str, Any]]) -> None:
                 attr[2].append(["alt", ""])
 
 
+ALT_GROUP = "images without alt text"
 ALT_HINT = (
-    'describe it: ![What it shows](file) or {alt="..."}; write {alt=""} only for a decorative image'
+    "Quire built it as an image without a description (empty alt text), and the EPUB's"
+    ' accessibility summary names it; describe it: ![What it shows](file) or {alt="..."}, or'
+    ' write {alt=""} if it is decorative'
 )
+# The class an image without alt text carries in every output: the EPUB's accessibility
+# metadata names these images, and the print layout draws them as it draws decorative ones.
+UNDESCRIBED = "undescribed"
 
 
 def images_without_alt(parsed: Parsed, found: list[dict[str, Any]]) -> list[Problem]:
     """Every Markdown image (of a file's, in order) without alt text; an explicit `alt=""`
-    marks a decorative one."""
+    marks a decorative one. Remote images are reported where they are resolved."""
     problems = []
     for node in found:
         attr, alt, (src, _title) = node["c"]
-        if dict(attr[2]).get("alt") is None and not stringify(alt).strip():
+        if dict(attr[2]).get("alt") is None and not stringify(alt).strip() and not is_remote(src):
             line = locate(parsed.source, src)
             problems.append(Problem(f"image `{src}` has no alt text", parsed.source.name, line))
     return problems
@@ -73,14 +79,16 @@ def raw_images_without_alt(chapter: Chapter) -> list[Problem]:
             *chapter.where(img.get("src") or "<img"),
         )
         for img in chapter.body.iter("img")
-        if img.get(IMAGE_MARK) is None and img.get("alt") is None
+        if img.get(IMAGE_MARK) is None
+        and img.get("alt") is None
+        and not is_remote(img.get("src", ""))
     ]
 
 
-def refuse_missing_alt(problems: list[Problem]) -> None:
-    """Report every image without alt text at once, before any layout."""
-    if problems:
-        raise BuildError(problems=[replace(p, hint=ALT_HINT) for p in problems])
+def report_missing_alt(problems: list[Problem]) -> None:
+    """Warn of every image without alt text, each where it is; the book is built with them."""
+    for problem in problems:
+        warn(problem.message, file=problem.file, line=problem.line, hint=ALT_HINT, group=ALT_GROUP)
 
 
 def marked_image(node: dict[str, Any]) -> dict[str, Any] | None:
@@ -147,6 +155,11 @@ def resolve_sources(
                 line=line,
                 hint="save the image as a file in the book's folder and link to it",
             )
+        if is_remote(ref) and not confinement.allow_remote:
+            stand_in_for_remote(element, file, line)
+            continue
+        if element.get("alt") is None:
+            _undescribed(element, is_remote(ref), file, line)
         found = find_image(ref, chapter, confinement, search)
         path = pdf_figure(found, file=file, line=line) if is_pdf(found) else found
         if path not in assets:
@@ -154,6 +167,60 @@ def resolve_sources(
             href = _unique_href(found, media_type, {a.href for a in assets.values()})
             assets[path] = images.Asset(path, href, media_type, width, height)
         element.set("src", assets[path].href)
+
+
+def _undescribed(image: etree._Element, remote: bool, file: str, line: int | None) -> None:
+    """An image without alt text: built with an empty one, and marked for the EPUB's summary.
+
+    An empty alt keeps Ace and the tagged PDF clean (a missing one is a violation in both),
+    but says "decorative"; the EPUB's accessibility metadata then says it is not, and claims no
+    conformance. A remote one is reported here: it is only known to be fetched by now.
+    """
+    if remote:
+        warn(
+            f"image `{image.get('src')}` has no alt text",
+            file=file,
+            line=line,
+            hint=ALT_HINT,
+            group=ALT_GROUP,
+        )
+    image.set("alt", "")
+    image.set("class", " ".join([*image.get("class", "").split(), UNDESCRIBED]))
+
+
+def stand_in_for_remote(image: etree._Element, file: str, line: int | None) -> None:
+    """A remote image the book did not opt in to fetch: never fetched, its alt text (or its
+    address) stands in its place, as a link to it unless it already is in a link."""
+    url, alt = image.get("src", ""), (image.get("alt") or "").strip()
+    in_link = any(a.tag == "a" for a in image.iterancestors())
+    stand_in = lxml.html.Element("span" if in_link else "a")
+    if not in_link:
+        stand_in.set("href", url)
+    stand_in.text = alt or url
+    stand_in.set("class", "remote-image")
+    image.addprevious(stand_in)
+    shown = "its alt text" if alt else "its address"
+    warn(
+        f"remote image not fetched: {url[:200]}",
+        file=file,
+        line=line,
+        hint=f"Quire put {shown} in its place{'' if in_link else ', linked to it'}; download it"
+        " into the book's folder and refer to it by a relative path (or set `allow-remote: true`"
+        " in book.yaml to fetch remote images)",
+        group="remote images not fetched",
+    )
+    _remove_keeping_tail(image)
+
+
+def _remove_keeping_tail(element: etree._Element) -> None:
+    """Remove an element; the text after it stays where it was."""
+    parent, tail = element.getparent(), element.tail or ""
+    previous = element.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(element)
 
 
 def find_image(
@@ -204,21 +271,34 @@ COVER_SIZE = (1600, 2560)  # the size the e-book stores ask for (quire/cover.py 
 def cover_asset(
     manuscript: Manuscript, config: BookConfig, confinement: Confinement
 ) -> images.Asset | None:
+    """The book's cover image, checked; None (Quire draws a cover) if it names none it can use."""
     if not config.cover_image:
         return None
-    line = config.line_of("cover-image")
-    path = confinement.resolve(config.cover_image, manuscript.root, file=config.origin, line=line)
-    media_type, width, height = images.inspect(path, file=config.origin, line=line)
+    file, line = config.origin_of("cover-image"), config.line_of("cover-image")
+    path = confinement.resolve(config.cover_image, manuscript.root, file=file, line=line)
+    if not path.exists():
+        return _cover_drawn(f"cover image not found: {config.cover_image}", file, line)
+    media_type, width, height = images.inspect(path, file=file, line=line)
     if media_type == images.SVG_TYPE:
-        raise BuildError(
-            "the cover must be a JPEG or PNG image", file=config.origin, hint="set `cover-image:`"
-        )
+        return _cover_drawn("the cover is an SVG image; a cover must be a JPEG or PNG", file, line)
     if width < COVER_SIZE[0] or height < COVER_SIZE[1]:
         warn(
             f"the cover is {width}×{height} pixels, under the {COVER_SIZE[0]}×{COVER_SIZE[1]}"
             " the stores ask for",
-            file=config.origin_of("cover-image"),
-            line=config.line_of("cover-image"),
+            file=file,
+            line=line,
             hint="use a larger image; small covers look blurred in store listings",
         )
     return images.Asset(path, f"images/cover{path.suffix.lower()}", media_type, width, height)
+
+
+def _cover_drawn(message: str, file: str, line: int | None) -> None:
+    """A cover image Quire cannot use: the typographic cover it draws stands in its place."""
+    warn(
+        message,
+        file=file,
+        line=line,
+        hint="Quire drew a cover from the title and authors instead; set `cover-image:` to a"
+        f" JPEG or PNG of at least {COVER_SIZE[0]}×{COVER_SIZE[1]} pixels",
+        group="cover images not used",
+    )

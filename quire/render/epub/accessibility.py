@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from quire.render.epub.document import Page, x
-from quire.transform import Book
+from quire.transform import Book, Chapter
+from quire.transform.sources import UNDESCRIBED
+
+MAX_NAMED = 20  # images without a description named in the summary; the rest are counted
 
 
 def _features(book: Book, pages: list[Page], page_list: bool) -> list[str]:
@@ -14,7 +17,7 @@ def _features(book: Book, pages: list[Page], page_list: bool) -> list[str]:
         "readingOrder",
         "displayTransformability",
     ]
-    if _described_images(book):
+    if _described_images(book) and not undescribed_images(book):
         features.append("alternativeText")
     if _has_mathml(pages):
         features.append("MathML")
@@ -33,6 +36,32 @@ def _described_images(book: Book) -> bool:
     return any(image.get("alt", "").strip() for c in book.chapters for image in c.body.iter("img"))
 
 
+def undescribed_images(book: Book) -> list[tuple[Chapter, str]]:
+    """Each image the author gave no alt text (transform/sources.py), with its chapter."""
+    return [
+        (chapter, image.get("src", ""))
+        for chapter in book.chapters
+        for image in chapter.body.iter("img")
+        if UNDESCRIBED in image.get("class", "").split()
+    ]
+
+
+def _undescribed_sentence(book: Book) -> str:
+    """The summary's sentence naming the images without a description, or ""."""
+    found = undescribed_images(book)
+    if not found:
+        return ""
+    named = [f"{src} (in “{chapter.title or chapter.file_name}”)" for chapter, src in found]
+    listed = "; ".join(named[:MAX_NAMED])
+    if len(named) > MAX_NAMED:
+        listed += f"; and {len(named) - MAX_NAMED} more"
+    images = "image has" if len(found) == 1 else "images have"
+    return (
+        f"This publication does not meet WCAG 2.2 Level AA: {len(found)} {images} no text"
+        f" description, so readers who cannot see them miss what they show: {listed}."
+    )
+
+
 def accessibility_summary(book: Book, pages: list[Page], page_list: bool) -> str:
     """A plain-language summary of what the book offers readers who use assistive technology."""
     parts = [
@@ -40,8 +69,10 @@ def accessibility_summary(book: Book, pages: list[Page], page_list: bool) -> str
         "headings in order",
         "a logical reading order",
     ]
+    missing = _undescribed_sentence(book)
     if _described_images(book):
-        parts.append("a text alternative for every image that carries information")
+        every = "some images" if missing else "every image that carries information"
+        parts.append(f"a text alternative for {every}")
     if _has_mathml(pages):
         parts.append("formulas in MathML")
     if any(c.note_count for c in book.chapters):
@@ -49,20 +80,26 @@ def accessibility_summary(book: Book, pages: list[Page], page_list: bool) -> str
     if page_list:
         parts.append("the page numbers of the print edition, with a page list")
     listed = ", ".join(parts[:-1]) + ", and " + parts[-1]
+    claim = f"{missing} It has" if missing else "This publication meets WCAG 2.2 Level AA. It has"
     return (
-        f"This publication meets WCAG 2.2 Level AA. It has {listed}. Readers can change the type,"
+        f"{claim} {listed}. Readers can change the type,"
         " size and colours. It contains no flashing, motion or sound hazards."
     )
 
 
 def accessibility_metadata(book: Book, pages: list[Page], page_list: bool) -> list[str]:
-    """schema.org accessibility metadata (EPUB Accessibility 1.1) that is true of this book."""
-    visual = _described_images(book)
+    """schema.org accessibility metadata (EPUB Accessibility 1.1) that is true of this book.
+
+    With an image the author gave no description, text alone is not enough to read the book,
+    and no conformance is claimed.
+    """
+    described, undescribed = _described_images(book), bool(undescribed_images(book))
     lines = ['<meta property="schema:accessMode">textual</meta>']
-    if visual:
+    if described or undescribed:
         lines.append('<meta property="schema:accessMode">visual</meta>')
-    lines.append('<meta property="schema:accessModeSufficient">textual</meta>')
-    if visual:
+    if not undescribed:
+        lines.append('<meta property="schema:accessModeSufficient">textual</meta>')
+    if described or undescribed:
         lines.append('<meta property="schema:accessModeSufficient">textual,visual</meta>')
     lines += [
         f'<meta property="schema:accessibilityFeature">{f}</meta>'
@@ -71,10 +108,12 @@ def accessibility_metadata(book: Book, pages: list[Page], page_list: bool) -> li
     lines.append('<meta property="schema:accessibilityHazard">none</meta>')
     summary = accessibility_summary(book, pages, page_list)
     lines.append(f'<meta property="schema:accessibilitySummary">{x(summary)}</meta>')
-    lines.append(
-        '<meta property="dcterms:conformsTo">EPUB Accessibility 1.1 - WCAG 2.2 Level AA</meta>'
-    )
-    lines.append(f'<meta property="a11y:certifiedBy">{x(book.config.publisher or "Quire")}</meta>')
+    if not undescribed:
+        lines.append(
+            '<meta property="dcterms:conformsTo">EPUB Accessibility 1.1 - WCAG 2.2 Level AA</meta>'
+        )
+        certifier = x(book.config.publisher or "Quire")
+        lines.append(f'<meta property="a11y:certifiedBy">{certifier}</meta>')
     if page_list:
         lines.append(f'<meta property="pageBreakSource">{x(print_source(book))}</meta>')
     return lines

@@ -1,0 +1,329 @@
+"""Graceful fallbacks: what a real book brings that Quire cannot use as it is builds, with a
+warning that says where it is and what Quire did instead (issue 22)."""
+
+from __future__ import annotations
+
+import logging
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from PIL import Image
+
+from quire import fetch, manuscript
+from quire.errors import BuildError
+from quire.pipeline import build
+from quire.validate import ace_available, run_ace
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+H = "{http://www.w3.org/1999/xhtml}"
+NS = {"opf": "http://www.idpf.org/2007/opf", "h": H[1:-1]}
+pytestmark = pytest.mark.expect_warnings  # each test checks the warnings its build gives
+
+
+def write_book(folder: Path, files: dict[str, str | bytes]) -> Path:
+    """A book's files (text or bytes), written into `folder`; small PNGs for `*.png` names."""
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if name.endswith(".png") and content == "":
+            Image.new("RGB", (60, 40), (90, 120, 150)).save(path)
+        elif isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return folder
+
+
+def warnings_of(caplog: pytest.LogCaptureFixture, group: str) -> list[str]:
+    """The warnings of one group a build logged, each as `file:line: message (hint)`."""
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and getattr(r, "quire_group", None) == group
+    ]
+
+
+def epub_of(folder: Path, out: Path) -> Path:
+    """Build a book's EPUB in-process and return its path."""
+    [written] = build(folder, out, ("epub",), lambda *a: None)
+    return written.path
+
+
+def chapter_xhtml(epub: Path) -> list[etree._Element]:
+    """The EPUB's chapter documents, parsed, in name order."""
+    with zipfile.ZipFile(epub) as archive:
+        names = sorted(
+            n for n in archive.namelist() if n.startswith("EPUB/text/") and "cover" not in n
+        )
+        return [etree.fromstring(archive.read(n)) for n in names if n.endswith(".xhtml")]
+
+
+def package_meta(epub: Path, prop: str) -> list[str]:
+    """The values of one <meta property> of the EPUB's package document."""
+    with zipfile.ZipFile(epub) as archive:
+        opf = etree.fromstring(archive.read("EPUB/package.opf"))
+    return [m.text for m in opf.iterfind(f".//opf:meta[@property='{prop}']", NS)]
+
+
+# ---------- pandoc metadata Quire does not use -------------------------------------------------
+
+THESIS_METADATA = """\
+---
+title: A Thesis
+author: A. Student
+lang: en-GB
+mainlang: english
+otherlang: german
+linkReferences: true
+location: Cambridge
+supervisor: Prof. B. Adviser
+degree: Doctor of Philosophy
+figPrefix: [Figure, Figures]
+mainfont: Palatino
+...
+"""
+
+
+def test_pandoc_metadata_keys_are_kept_and_named_once(tmp_path, caplog):
+    book = write_book(
+        tmp_path / "book",
+        {
+            "book.yaml": "metadata-file: meta.yaml\nchapters: [one.md]\n",
+            "meta.yaml": THESIS_METADATA,
+            "one.md": "# One\n\nText.\n",
+        },
+    )
+    config = manuscript.load(book).config
+    kept = dict(config.pandoc_metadata)
+    assert kept["supervisor"] == '"Prof. B. Adviser"'
+    assert kept["figPrefix"] == '["Figure", "Figures"]'
+    assert {"mainlang", "otherlang", "linkReferences", "location", "degree", "mainfont"} <= set(
+        kept
+    )
+    assert config.title == "A Thesis" and config.lang == "en-GB"
+    [note] = warnings_of(caplog, "pandoc settings Quire does not use")
+    assert "book/meta.yaml:5: pandoc settings not used:" in note  # at the first such key
+    for key in ("mainlang", "otherlang", "linkReferences", "location", "supervisor", "degree"):
+        assert f"`{key}`" in note
+    assert "did you mean" not in note  # `mainlang` is not a slip of `lang`
+
+
+def test_a_misspelt_book_yaml_key_is_a_warning_with_the_setting_it_means(tmp_path, caplog):
+    book = write_book(
+        tmp_path / "book",
+        {
+            "book.yaml": "title: T\nlangauge: en\nallow_remote: false\nsupervisor: X\n",
+            "one.md": "# One\n",
+        },
+    )
+    config = manuscript.load(book).config
+    slips = warnings_of(caplog, "unknown settings")
+    assert len(slips) == 2
+    assert (
+        "book.yaml:2: unknown setting `langauge`" in slips[0]
+        and "did you mean `language`?" in slips[0]
+    )
+    assert "did you mean `allow-remote`?" in slips[1]
+    # Not a slip of a setting: kept as pandoc metadata and named in the one note instead.
+    assert dict(config.pandoc_metadata) == {"supervisor": '"X"'}
+    assert config.lang is None  # the misspelt setting is not guessed into effect
+
+
+def test_a_bad_value_of_a_setting_is_still_an_error(tmp_path):
+    book = write_book(
+        tmp_path / "book", {"book.yaml": "title: T\ntrim: huge\nmainlang: x\n", "one.md": "# One\n"}
+    )
+    with pytest.raises(BuildError, match="`trim` is 'huge'"):
+        manuscript.load(book)
+
+
+# ---------- images without alt text ---------------------------------------------------------------
+
+UNDESCRIBED_BOOK = {
+    "book.yaml": "title: Pictures\nauthor: A. Tester\nlang: en\nchapters: [one.md, two.md]\n",
+    "one.md": "# One\n\nA chart:\n\n![](chart.png)\n\nA described one:\n\n![A map of the coast](map.png)\n",
+    "two.md": '# Two\n\nRaw:\n\n<img src="photo.png">\n\nDecorative:\n\n![](rule.png){alt=""}\n',
+    "chart.png": "",
+    "map.png": "",
+    "photo.png": "",
+    "rule.png": "",
+}
+
+
+@pytest.fixture(scope="module")
+def undescribed(tmp_path_factory) -> tuple[Path, list[str]]:
+    """The EPUB of a book with two images without alt text, and the warnings of its build."""
+    folder = write_book(tmp_path_factory.mktemp("undescribed") / "book", UNDESCRIBED_BOOK)
+    handler = _Collect()
+    logging.getLogger("quire").addHandler(handler)
+    try:
+        epub = epub_of(folder, folder.parent / "out")
+    finally:
+        logging.getLogger("quire").removeHandler(handler)
+    return epub, [
+        r.getMessage()
+        for r in handler.records
+        if getattr(r, "quire_group", "") == "images without alt text"
+    ]
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_images_without_alt_text_build_with_a_warning_each(undescribed):
+    epub, warned = undescribed
+    assert [w.split(" (")[0].split("/book/")[1] for w in warned] == [
+        "one.md:5: image `chart.png` has no alt text",
+        "two.md:5: raw HTML image `photo.png` has no alt text",
+    ]
+    assert all("Quire built it as an image without a description" in w for w in warned)
+    images = {
+        i.get("src").rsplit("/", 1)[-1]: i
+        for doc in chapter_xhtml(epub)
+        for i in doc.iter(f"{H}img")
+    }
+    assert images["chart.png"].get("alt") == "" and "undescribed" in images["chart.png"].get(
+        "class"
+    )
+    assert images["photo.png"].get("alt") == "" and "undescribed" in images["photo.png"].get(
+        "class"
+    )
+    assert images["map.png"].get("alt") == "A map of the coast"
+    assert "undescribed" not in (images["rule.png"].get("class") or "")  # decorative, by choice
+
+
+def test_the_accessibility_metadata_tells_the_truth(undescribed):
+    epub, _ = undescribed
+    assert package_meta(epub, "dcterms:conformsTo") == []
+    assert package_meta(epub, "a11y:certifiedBy") == []
+    assert package_meta(epub, "schema:accessModeSufficient") == ["textual,visual"]
+    assert "alternativeText" not in package_meta(epub, "schema:accessibilityFeature")
+    [summary] = package_meta(epub, "schema:accessibilitySummary")
+    assert "does not meet WCAG" in summary and "meets WCAG 2.2 Level AA." not in summary
+    assert "images/chart.png (in “One”)" in summary and "images/photo.png (in “Two”)" in summary
+    assert "map.png" not in summary and "rule.png" not in summary
+
+
+def test_check_lists_the_images_without_alt_text(undescribed):
+    from quire.press.preflight import preflight_epub_images
+
+    epub, _ = undescribed
+    found = [str(f) for f in preflight_epub_images(epub).findings]
+    assert len(found) == 2
+    assert all("NO-ALT" in f and "WARNING" in f for f in found)
+    assert "chart.png" in found[0] and "photo.png" in found[1]
+
+
+def test_ace_finds_nothing_in_a_book_with_images_without_alt_text(undescribed):
+    """An empty alt keeps Ace's image-alt rule satisfied (a missing one is a serious violation)."""
+    if reason := ace_available():
+        pytest.skip(f"Ace cannot run here: {reason}")
+    epub, _ = undescribed
+    assert [str(f) for f in run_ace(epub).findings] == []
+
+
+# ---------- links ------------------------------------------------------------------------------
+
+LINKED_BOOK = {
+    "book.yaml": "title: Links\nlang: en\nchapters: [intro.md, guide/setup.md, guide/use.md]\n",
+    "intro.md": (
+        "# Intro\n\n"
+        "See [setup](guide/setup.md), [use as HTML](guide/use.html#running) and"
+        " [nowhere](#no-such-heading).\n\n"
+        "Also [the licence](../LICENSE) and [a file](notes.txt) and [by name](setup.md).\n"
+    ),
+    "guide/setup.md": "# Setup\n\nBack to [the intro](../intro.md) or [use](use.md).\n",
+    "guide/use.md": "# Use\n\n## Running {#running}\n\nRun it.\n",
+    "notes.txt": "not a chapter\n",
+}
+
+
+def links_of(epub: Path) -> dict[str, str | None]:
+    """Each link's text in the chapters, with its href (None for a link made plain text)."""
+    found: dict[str, str | None] = {}
+    for doc in chapter_xhtml(epub):
+        for p in doc.iter(f"{H}p"):
+            for child in p:
+                if child.tag == f"{H}a":
+                    found["".join(child.itertext())] = child.get("href")
+            for text in ("nowhere", "the licence", "a file", "by name"):
+                if text in "".join(p.itertext()) and text not in found:
+                    found[text] = None
+    return found
+
+
+def test_links_to_chapters_resolve_by_path_and_the_rest_become_text(tmp_path, caplog):
+    folder = write_book(tmp_path / "book", LINKED_BOOK)
+    links = links_of(epub_of(folder, tmp_path / "out"))
+    assert links["setup"].endswith("#setup")
+    assert links["use as HTML"].endswith("#running")
+    assert links["the intro"].endswith("#intro")
+    assert links["use"].endswith("#use")
+    for text in ("nowhere", "the licence", "a file", "by name"):
+        assert links[text] is None, text
+    warned = warnings_of(caplog, "links to targets not in the book")
+    assert len(warned) == 4
+    assert any("intro.md:3: link to `#no-such-heading`" in w for w in warned)
+    assert any("link to `../LICENSE` leaves the book's folder" in w for w in warned)
+    assert any("link to `setup.md`: not a chapter of this book" in w for w in warned)
+    assert all("Quire kept the link's text" in w for w in warned)
+
+
+def test_a_link_leaving_the_book_goes_to_the_web_editions_neighbour(tmp_path, caplog):
+    files = {
+        **LINKED_BOOK,
+        "book.yaml": LINKED_BOOK["book.yaml"] + "site-url: https://example.org/links/\n",
+    }
+    links = links_of(epub_of(write_book(tmp_path / "book", files), tmp_path / "out"))
+    assert links["the licence"] == "https://example.org/LICENSE"
+    assert any(
+        "Quire linked it to https://example.org/LICENSE" in w
+        for w in warnings_of(caplog, "links to targets not in the book")
+    )
+
+
+# ---------- remote images ------------------------------------------------------------------------
+
+
+def test_a_remote_image_is_never_fetched_and_its_alt_text_stands_in(tmp_path, caplog, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a remote image was fetched")
+
+    monkeypatch.setattr(fetch, "_download", refuse)
+    text = (
+        "# One\n\n[![Build status](https://ci.example.invalid/badge.svg)](https://ci.example.invalid/)\n\n"
+        "![A photo of the bay](https://example.invalid/bay.jpg)\n\nAfter.\n"
+    )
+    folder = write_book(tmp_path / "book", {"book.yaml": "title: R\nlang: en\n", "one.md": text})
+    docs = chapter_xhtml(epub_of(folder, tmp_path / "out"))
+    assert not [i for doc in docs for i in doc.iter(f"{H}img") if "example" in i.get("src")]
+    links = {"".join(a.itertext()): a.get("href") for doc in docs for a in doc.iter(f"{H}a")}
+    assert links["Build status"] == "https://ci.example.invalid/"  # the badge's own link kept
+    assert links["A photo of the bay"] == "https://example.invalid/bay.jpg"
+    warned = warnings_of(caplog, "remote images not fetched")
+    assert len(warned) == 2 and "one.md:3: remote image not fetched" in warned[0]
+
+
+# ---------- the corpus ------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the corpus of real books is not at {CORPUS}")
+def test_a_corpus_readme_with_remote_badges_and_links_to_its_translations_builds(tmp_path, caplog):
+    """command-line/en links to its translations (files beside it, not chapters) and shows a
+    remote licence badge: the EPUB is built, with a warning for each."""
+    epub = epub_of(CORPUS / "command-line" / "en" / "README.md", tmp_path / "out")
+    assert epub.is_file()
+    assert warnings_of(caplog, "remote images not fetched")
+    translations = [
+        w for w in warnings_of(caplog, "links to targets not in the book") if "README-" in w
+    ]
+    assert len(translations) >= 10
