@@ -326,6 +326,8 @@ def test_rust_blocks_are_highlighted_in_the_pdf_and_the_epub(rust_book):
 def test_alerts_are_asides_in_the_epub_and_the_pdf(rust_book):
     import pymupdf
 
+    from quire.validate import run_epubcheck
+
     book, epub, pdf, _web = rust_book
     asides = print_html(book).xpath("//div[contains(concat(' ', @class, ' '), ' alert ')]")
     assert [a.get("class") for a in asides] == ["alert alert-warning", "alert alert-tip"]
@@ -341,6 +343,7 @@ def test_alerts_are_asides_in_the_epub_and_the_pdf(rust_book):
         if "alert" in (div.get("class") or "").split()
     ]
     assert len(epub_asides) == 2 and all(d.get("role") == "note" for d in epub_asides)
+    assert run_epubcheck(epub).findings == ()
     with pymupdf.open(pdf) as document:
         printed = " ".join(page.get_text() for page in document)
     assert "[!WARNING]" not in printed and "[!TIP]" not in printed
