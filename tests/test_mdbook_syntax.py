@@ -210,9 +210,22 @@ def test_gitbook_hint_raw_and_other_tags(tmp_path):
     assert done.count("{%") == 1  # the one kept raw
     assert "Do this." in done and "Again." in done
     assert sorted((f.problem.message, f.problem.line) for f in findings) == [
-        ("GitBook tag `{% exercise %}` dropped (2 times)", 7),
+        ("GitBook tag `{% exercise %}` dropped", 7),
         ("GitBook tag `{% solution %}` dropped", 9),
     ]
+
+
+@pytest.mark.expect_warnings
+def test_a_gitbook_tag_is_reported_once_in_the_book(tmp_path, caplog):
+    from quire.projects.preprocess import report
+
+    book, seen = tmp_path / "book", set()
+    with caplog.at_level(logging.WARNING, logger="quire"):
+        for name in ("one.md", "two.md"):
+            _, findings = run("{% exercise %}\nText\n{% endexercise %}\n", book, name, "gitbook")
+            report(findings, seen)
+    assert caplog.text.count("GitBook tag `{% exercise %}` dropped") == 1
+    assert "one.md:1:" in caplog.text
 
 
 def test_gitbook_include_codeblock_shows_the_file(tmp_path):

@@ -126,9 +126,11 @@ def preprocessor(flavour: str) -> Callable[[str, Path, Path], str] | None:
         return None  # not in this build of Quire
     from quire.projects import preprocess
 
+    seen: set[str] = set()  # what the book's files reported once for all (a GitBook tag)
+
     def run(text: str, path: Path, root: Path) -> str:
         done, findings = preprocess.preprocess(text, path, root, flavour)
-        preprocess.report(findings)
+        preprocess.report(findings, seen)
         return done
 
     return run

@@ -36,6 +36,7 @@ GITBOOK_TAG = re.compile(
 GITBOOK_RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.DOTALL)
 HINT_STYLE = re.compile(r"""style\s*=\s*["']?([\w-]+)""")
 GITBOOK_INCLUDE = re.compile(r"""\s*["']([^"']+)["']""")
+TAGS_DROPPED = "GitBook tags Quire drops"  # the group of their warnings
 MAX_DEPTH = 10  # mdBook's own limit of nested includes
 MAX_INCLUDES = 10_000  # directives expanded for one chapter, all levels together
 
@@ -69,10 +70,15 @@ def preprocess(text: str, path: Path, root: Path, flavour: str) -> tuple[str, li
     return done, run.findings
 
 
-def report(findings: list[Finding]) -> None:
-    """Log each finding of `preprocess` as a build warning."""
+def report(findings: list[Finding], seen: set[str] | None = None) -> None:
+    """Log each finding of `preprocess` as a build warning. With `seen` (one set for all of a
+    book's files), a GitBook tag is reported once in the book, at its first place."""
     for f in findings:
         p = f.problem
+        if seen is not None and f.group == TAGS_DROPPED:
+            if p.message in seen:
+                continue
+            seen.add(p.message)
         warn(p.message, file=p.file, line=p.line, hint=p.hint or "", group=f.group)
 
 
@@ -302,11 +308,10 @@ def _gitbook(text: str, path: Path, run: _Run, line_of: Callable[[int], int]) ->
         out.append(raw[1])
         last = raw.end()
     out.append(_gitbook_tags(text, (last, len(text)), path, run, line_of, dropped))
-    for name, (line, count) in dropped.items():
-        times = f" ({count} times)" if count > 1 else ""
-        run.note(f"GitBook tag `{{% {name} %}}` dropped{times}", display_name(path), line,
-                 "the text between its tags is kept; GitBook plugins do not run in Quire",
-                 "GitBook tags Quire drops")  # fmt: skip
+    for name, line in dropped.items():
+        run.note(f"GitBook tag `{{% {name} %}}` dropped", display_name(path), line,
+                 "here and wherever else it stands; the text between its tags is kept "
+                 "(GitBook's plugins do not run in Quire)", TAGS_DROPPED)  # fmt: skip
     return _quote_hints("".join(out))
 
 
@@ -316,9 +321,9 @@ def _gitbook_tags(
     path: Path,
     run: _Run,
     line_of: Callable[[int], int],
-    dropped: dict[str, tuple[int, int]],
+    dropped: dict[str, int],
 ) -> str:
-    """The tags in a span of a file done; a dropped tag's first line and count in `dropped`."""
+    """The tags in a span of a file done; a dropped tag's first line kept in `dropped`."""
     begin, end = span
     out, last = [], begin
     for tag in GITBOOK_TAG.finditer(text, begin, end):
@@ -336,10 +341,8 @@ def _gitbook_tags(
             found = _included(ref[1], tag[0], path, line, run)
             out.append(_expand(found[1], found[0], run) if found else "")
         else:
-            closing = name.startswith("end") and len(name) > 3
-            base = name[3:] if closing else name
-            first, count = dropped.get(base, (line, 0))
-            dropped[base] = (first, count + (not closing))
+            base = name[3:] if name.startswith("end") and len(name) > 3 else name
+            dropped.setdefault(base, line)
     out.append(text[last:end])
     return "".join(out)
 
