@@ -378,6 +378,28 @@ def test_the_web_edition_highlights_rust_and_shows_alerts(rust_book):
     assert [d.get("class") for d in asides] == ["alert alert-warning", "alert alert-tip"]
 
 
+def test_alerts_and_info_strings_in_a_pandoc_markdown_book(tmp_path):
+    """In a book.yaml book (pandoc's Markdown, which reads `> [!NOTE]` as a quote with the
+    mark as its first word): the alert is an aside; `# ` lines of Rust are kept there."""
+    root = write(
+        tmp_path / "book",
+        {
+            "book.yaml": "title: Plain\nauthor: A. Writer\nlang: en\n",
+            "one.md": "# One\n\n> [!CAUTION]\n> Hot *surface*.\n>\n> Second paragraph.\n\n"
+            "> [!NOTE] not alone on its line\n\n```rust,should_panic\n# hidden only in mdBook\n```\n",
+        },
+    )
+    tree = print_html(transformed(root))
+    (aside,) = tree.xpath("//div[contains(concat(' ', @class, ' '), ' alert ')]")
+    assert aside.get("class") == "alert alert-caution"
+    title, *paragraphs = aside.xpath("./*")
+    assert title.text_content().strip() == "Caution"
+    assert [p.text_content() for p in paragraphs] == ["Hot surface.", "Second paragraph."]
+    assert "[!NOTE] not alone on its line" in tree.xpath("//blockquote")[0].text_content()
+    (pre,) = code_blocks(tree)
+    assert pre.get("class") == "sourceCode rust" and "# hidden only in mdBook" in pre.text_content()
+
+
 def test_style_sheets_have_a_highlighting_theme_and_asides():
     """Every output's style sheet styles pandoc's main token kinds and the asides; the web
     edition's has colours of its own for the dark theme."""
