@@ -302,3 +302,24 @@ def test_corpus_books_are_read_from_their_project_files(book):
     positions = [summary.index(n) for n in listed]
     assert positions == sorted(positions)
     assert "SUMMARY.md" not in names(loaded) and loaded.config.title
+
+
+@pytest.mark.expect_warnings
+def test_a_drafts_entries_take_its_place_and_web_pages_are_left_out(tmp_path, caplog):
+    files = {
+        "book.toml": '[book]\ntitle = "T"\nlanguage = "en"\n',
+        "src/SUMMARY.md": (
+            "- [One](one.md)\n"
+            "- [Planned]()\n"
+            "    - [Written](written.md)\n"
+            "- [Elsewhere](https://example.org/page.md)\n"
+        ),
+        "src/one.md": "# One\n",
+        "src/written.md": "# Written\n",
+    }
+    loaded = manuscript.load(write_book(tmp_path / "book", files))
+    # Not a section of One: its parent is a draft, so it opens a chapter of its own.
+    assert [(f.path.name, f.depth) for f in loaded.files] == [("one.md", 0), ("written.md", 0)]
+    said = warnings(caplog)
+    assert "draft chapters with no file: “Planned”" in said
+    assert "`https://example.org/page.md` is a web page, not a file of the book" in said
