@@ -19,6 +19,7 @@ from quire.pandoc_html import write_chapters_html
 from quire.transform.ast import NodeIndex, Surveys, iter_nodes, locate, walk
 from quire.transform.citations import cite
 from quire.transform.code import CODE_KINDS, tidy_code_and_asides
+from quire.transform.crossref import mark_references, number_references
 from quire.transform.figures import generated_folders
 from quire.transform.latex import RAW_KINDS, translate_raw_latex
 from quire.transform.links import cross_file_references, resolve_links
@@ -73,7 +74,9 @@ def transform(
     chapters' HTML that pandoc wrote in an earlier build from `cache`, see pandoc_html.py)."""
     config = complete_config(manuscript, parsed)
     surveys = Surveys()  # each file's nodes by kind, found once and shared by the concerns
-    parsed = cite(manuscript, config, cross_file_references(parsed, surveys), surveys)
+    parsed = cross_file_references(parsed, surveys)
+    parsed = mark_references(parsed, surveys)  # before citeproc: `@fig:x` is no citation
+    parsed = cite(manuscript, config, parsed, surveys)
     level = chapter_level(config.chapter_level, parsed)
     numbers = SectionNumbers() if config.number_sections else None
     hidden_lines = "mdBook" in manuscript.project  # mdBook hides `# ` lines of Rust blocks
@@ -83,6 +86,7 @@ def transform(
         blocks, problems = _reshaped(item, surveys.of(item.blocks), level, numbers, hidden_lines)
         missing_alt += problems
         gather_chapters(drafts, item, blocks)
+    number_references(drafts, config, parsed[0].meta)  # once the headings have their numbers
     chapters = _write_chapters(drafts, tuple(item.source for item in parsed), cache)
     for chapter in chapters:
         missing_alt += raw_images_without_alt(chapter)
