@@ -3,7 +3,10 @@
 The fonts live in styles/fonts/ (see its README.md for where each file comes
 from). Every .ttf/.otf under the folder is picked up; family, weight and style
 come from the files' own name and OS/2 tables, so adding a font needs no
-configuration.
+configuration. Those under styles/fonts/fallback/ (emoji, scripts the book faces
+lack), and the book's own fonts (its fonts/ folder and `fonts:` setting), are
+fallback faces: the style sheets name them all as one family, FALLBACK_FAMILY,
+after the book's families, and each draws the characters the ones before it lack.
 """
 
 from __future__ import annotations
@@ -21,11 +24,20 @@ from quire.errors import BuildError
 
 FONT_SUFFIXES = (".otf", ".ttf")
 
-# Characters a font need not draw: spaces, line/paragraph separators, controls,
-# format characters (ZWJ, ZWNJ, ZWSP, soft hyphen, bidi marks) and variation
-# selectors. The layout engine handles them without a glyph of their own.
-_IGNORED_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
-_VARIATION_SELECTORS = (range(0xFE00, 0xFE10), range(0xE0100, 0xE01F0), range(0x180B, 0x1810))
+# Characters a font need not draw: spaces and controls (the layout engine places them), line
+# and paragraph separators (print makes them line breaks: print_checks.separators_as_breaks)
+# and Unicode's default-ignorable code points (DerivedCoreProperties.txt: ZWJ, ZWNJ, ZWSP,
+# soft hyphen, bidi controls, word joiner, variation selectors, tags), which HarfBuzz hides
+# when a font lacks them. Every other format character (Cf) needs a glyph like any letter:
+# without one it prints as a box.
+_IGNORED_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc"})
+_DEFAULT_IGNORABLE = (
+    range(0x00AD, 0x00AE), range(0x034F, 0x0350), range(0x061C, 0x061D), range(0x115F, 0x1161),
+    range(0x17B4, 0x17B6), range(0x180B, 0x1810), range(0x200B, 0x2010), range(0x202A, 0x202F),
+    range(0x2060, 0x2070), range(0x3164, 0x3165), range(0xFE00, 0xFE10), range(0xFEFF, 0xFF00),
+    range(0xFFA0, 0xFFA1), range(0xFFF0, 0xFFF9), range(0x1BCA0, 0x1BCA4),
+    range(0x1D173, 0x1D17B), range(0xE0000, 0xE1000),
+)  # fmt: skip
 
 # Private tables no subsetter knows; dropped by name so that the intent is written down.
 _UNSUBSETTABLE_TABLES = ("Silt", "FFTM")  # SIL private; FontForge timestamps
@@ -37,6 +49,22 @@ _PREDEFINED_NAME_IDS = range(256)
 # A face that maps this many CJK unified ideographs counts as the CJK font.
 _CJK_THRESHOLD = 1000
 
+# The family the style sheets name after the book's own (print.css, epub.css, web.css,
+# cover.css): every fallback face, each for the characters it alone draws (unicode-range).
+FALLBACK_FAMILY = "Quire Fallback"
+FALLBACK_FOLDER = "fallback"  # under styles/fonts/: the shipped fallback faces
+BOOK_FONTS_FOLDER = "fonts"  # in the book's folder: the book's own fonts
+# Each composite rule a fallback family gets: the four faces the style sheets use.
+_FACES = ((400, "normal"), (400, "italic"), (700, "normal"), (700, "italic"))
+# WeasyPrint tells the fonts of a PDF apart by family, weight, style and stretch alone, so two
+# fallback files of one family, weight and style would be embedded as one (each glyph drawn
+# from the wrong file). For WeasyPrint each fallback family's faces take a stretch of their
+# own; fontconfig still tries every face of the family, for the characters each has.
+_STRETCHES = (
+    "normal", "semi-expanded", "expanded", "extra-expanded", "ultra-expanded",
+    "semi-condensed", "condensed", "extra-condensed", "ultra-condensed",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class FontFile:
@@ -46,6 +74,12 @@ class FontFile:
     family: str
     weight: int
     style: str  # "normal" | "italic"
+    role: str = "main"  # "main"; "book": the book's own, a fallback; "fallback": shipped one
+
+    @property
+    def fallback(self) -> bool:
+        """True for a fallback face (drawn only for what the book's families lack)."""
+        return self.role != "main"
 
 
 @dataclass(frozen=True)
@@ -124,11 +158,11 @@ def _is_cjk(face: _Face) -> bool:
 
 
 def _ignorable(char: str) -> bool:
-    """True for whitespace, control and format characters and variation selectors."""
+    """True for spaces, controls, separators and default-ignorable code points."""
     cp = ord(char)
     if unicodedata.category(char) in _IGNORED_CATEGORIES or char.isspace():
         return True
-    return any(cp in block for block in _VARIATION_SELECTORS)
+    return any(cp in block for block in _DEFAULT_IGNORABLE)
 
 
 def _css_string(text: str) -> str:
@@ -154,9 +188,39 @@ class FontSet:
         return frozenset(f.family for f in self.files if _is_cjk(_face(f.path)))
 
     def families(self) -> tuple[str, ...]:
-        """The distinct families in font-family order: text family first, CJK last."""
+        """The distinct families in font-family order: text family first, CJK after the
+        others, the fallback families last."""
         ordered = list(dict.fromkeys(f.family for f in self.files))
-        return tuple(sorted(ordered, key=lambda family: family in self._cjk_families))
+        fallback = {f.family for f in self.fallback_files()}
+        return tuple(
+            sorted(ordered, key=lambda name: (name in fallback, name in self._cjk_families))
+        )
+
+    def fallback_files(self) -> tuple[FontFile, ...]:
+        """The fallback faces, in the order they are tried: the book's, then the shipped."""
+        return tuple(f for f in self.files if f.fallback)
+
+    def main(self) -> FontSet:
+        """The book's families without the fallback faces."""
+        return FontSet(tuple(f for f in self.files if not f.fallback))
+
+    def with_fallbacks(self, paths: tuple[Path, ...]) -> FontSet:
+        """This set with the book's own font files as fallback faces, before the shipped ones."""
+        own = tuple(_font_file(path.resolve(), "book") for path in paths)
+        main = tuple(f for f in self.files if not f.fallback)
+        return FontSet(main + own + self.fallback_files())
+
+    def fallback_ranges(self) -> dict[str, tuple[int, ...]]:
+        """Per fallback family, the code points it is the first fallback family to map."""
+        taken: set[int] = set()
+        ranges: dict[str, tuple[int, ...]] = {}
+        for family in dict.fromkeys(f.family for f in self.fallback_files()):
+            mapped = set().union(
+                *(_face(f.path).codepoints for f in self.files if f.family == family)
+            )
+            ranges[family] = tuple(sorted(mapped - taken))
+            taken |= mapped
+        return ranges
 
     def family(self, name: str) -> FontSet:
         """The files of one family, as a FontSet of their own."""
@@ -188,24 +252,35 @@ class FontSet:
         return [c for c in dict.fromkeys(text) if ord(c) not in codepoints and not _ignorable(c)]
 
     def font_face_css(
-        self, url_of: Callable[[FontFile], str] | None = None, *, stand_ins: bool = False
+        self,
+        url_of: Callable[[FontFile], str] | None = None,
+        *,
+        stand_ins: bool = False,
+        used: str | None = None,
     ) -> str:
         """@font-face rules for every file, with file:// URLs (for WeasyPrint) unless url_of
         gives each file's URL (for an EPUB, relative to its style sheet); with stand_ins, also
-        rules for the faces a family lacks (see stand_ins())."""
-        faces = [(f, f.weight, f.style) for f in self.files]
-        rules = []
-        for f, weight, style in faces + (self.stand_ins() if stand_ins else []):
-            kind = "opentype" if f.path.suffix.lower() == ".otf" else "truetype"
-            url = _css_string(url_of(f) if url_of else f.path.resolve().as_uri())
-            rules.append(
-                "@font-face {\n"
-                f"  font-family: {_css_string(f.family)};\n"
-                f"  src: url({url}) format({_css_string(kind)});\n"
-                f"  font-weight: {weight};\n"
-                f"  font-style: {style};\n"
-                "}\n"
-            )
+        rules for the faces a family lacks (see stand_ins()); and the fallback faces again as
+        FALLBACK_FAMILY, each for the characters it is the first to have (of `used`, if given)."""
+        named = [(f, f.weight, f.style) for f in self.files if f.role != "fallback"]
+        if stand_ins:
+            named += [s for s in self.stand_ins() if s[0].role != "fallback"]
+        rules = [_face_rule(f, f.family, weight, style, url_of) for f, weight, style in named]
+        wanted = {ord(c) for c in used} if used is not None else None
+        for index, (family, points) in enumerate(self.fallback_ranges().items()):
+            points = [p for p in points if wanted is None or p in wanted]
+            if not points:
+                continue
+            faces = [f for f in self.files if f.family == family]
+            for weight, style in _FACES:
+                nearest = min(faces, key=lambda f: (f.style != style, abs(f.weight - weight)))
+                rule = _face_rule(nearest, FALLBACK_FAMILY, weight, style, url_of)
+                if url_of is None:  # WeasyPrint's: see _STRETCHES
+                    stretch = _STRETCHES[index % len(_STRETCHES)]
+                    rule = rule.replace("}\n", f"  font-stretch: {stretch};\n}}\n")
+                rules.append(
+                    rule.replace("}\n", f"  unicode-range: {_unicode_range(points)};\n}}\n")
+                )
         return "\n".join(rules)
 
     def stand_ins(self) -> list[tuple[FontFile, int, str]]:
@@ -242,6 +317,33 @@ class FontSet:
         """
         wanted = {ord(c) for c in text} | {0x20}
         return {f.path.name: _subset_file(f.path, wanted) for f in self.files}
+
+
+def _face_rule(
+    file: FontFile, family: str, weight: int, style: str, url_of: Callable[[FontFile], str] | None
+) -> str:
+    """One @font-face rule: a file as a face of a family."""
+    kind = "opentype" if file.path.suffix.lower() == ".otf" else "truetype"
+    url = _css_string(url_of(file) if url_of else file.path.resolve().as_uri())
+    return (
+        "@font-face {\n"
+        f"  font-family: {_css_string(family)};\n"
+        f"  src: url({url}) format({_css_string(kind)});\n"
+        f"  font-weight: {weight};\n"
+        f"  font-style: {style};\n"
+        "}\n"
+    )
+
+
+def _unicode_range(points: list[int] | tuple[int, ...]) -> str:
+    """A CSS unicode-range for sorted code points, runs written as ranges."""
+    runs: list[list[int]] = []
+    for point in points:
+        if runs and point == runs[-1][1] + 1:
+            runs[-1][1] = point
+        else:
+            runs.append([point, point])
+    return ", ".join(f"U+{a:X}" if a == b else f"U+{a:X}-{b:X}" for a, b in runs)
 
 
 def _subset_file(path: Path, wanted: set[int]) -> bytes:
@@ -305,8 +407,15 @@ def _order_key(
     )
 
 
+def _font_file(path: Path, role: str) -> FontFile:
+    """A font file as a FontFile, its family, weight and style read from the file."""
+    face = _face(path)
+    return FontFile(path, face.family, face.weight, face.style, role)
+
+
 def load_fonts(fonts_dir: Path) -> FontSet:
-    """Read every .ttf/.otf under fonts_dir into a FontSet, text family first, CJK last."""
+    """Read every .ttf/.otf under fonts_dir into a FontSet, text family first, CJK last, and
+    the fallback faces (under fallback/) after them."""
     paths = sorted(
         p for p in Path(fonts_dir).rglob("*") if p.suffix.lower() in FONT_SUFFIXES and p.is_file()
     )
@@ -316,14 +425,65 @@ def load_fonts(fonts_dir: Path) -> FontSet:
             file=str(fonts_dir),
             hint="put the book's .otf/.ttf files there (see styles/fonts/README.md)",
         )
+    fallback_dir = (Path(fonts_dir) / FALLBACK_FOLDER).resolve()
     files: list[FontFile] = []
     cjk: set[str] = set()
     for path in (p.resolve() for p in paths):
-        face = _face(path)
-        files.append(FontFile(path, face.family, face.weight, face.style))
-        if _is_cjk(face):
-            cjk.add(face.family)
+        role = "fallback" if path.is_relative_to(fallback_dir) else "main"
+        files.append(_font_file(path, role))
+        if role == "main" and _is_cjk(_face(path)):
+            cjk.add(files[-1].family)
     faces: dict[str, int] = {}
     for f in files:
         faces[f.family] = faces.get(f.family, 0) + 1
-    return FontSet(tuple(sorted(files, key=lambda f: _order_key(f, faces, cjk))))
+    main = sorted((f for f in files if not f.fallback), key=lambda f: _order_key(f, faces, cjk))
+    fallback = [f for f in files if f.fallback]  # in the order of their folders' names
+    return FontSet(tuple(main + fallback))
+
+
+def book_fonts(book: object) -> FontSet:
+    """The fonts a book is set in: the shipped ones, with the book's own as fallback faces."""
+    from quire.ahead import when_needed
+
+    shipped = when_needed(load_fonts, book.styles / "fonts")
+    own = own_font_files(book.root, book.config)
+    return shipped.with_fallbacks(own) if own else shipped
+
+
+def own_font_files(root: Path, config: object) -> tuple[Path, ...]:
+    """The book's own font files: those in its fonts/ folder, then those `fonts:` lists, each
+    inside the book, a regular file within the font size cap, and a font."""
+    from quire.confine import Confinement, check_file
+    from quire.errors import warn
+
+    confinement = Confinement((root,))
+    found: list[tuple[Path, str, int | None]] = []
+    folder = root / BOOK_FONTS_FOLDER
+    if folder.is_dir() and not folder.is_symlink():
+        for path in sorted(folder.rglob("*")):
+            if path.suffix.lower() in FONT_SUFFIXES:
+                shown = f"{BOOK_FONTS_FOLDER}/{path.relative_to(folder).as_posix()}"
+                if not confinement.allows(path):
+                    raise BuildError(
+                        f"{shown} points outside the book's folder",
+                        file=shown,
+                        hint="put a copy of the font itself in the fonts/ folder",
+                    )
+                found.append((path, shown, None))
+            elif path.is_file() and path.suffix.lower() in (".woff", ".woff2", ".ttc", ".pfb"):
+                warn(
+                    "only .ttf and .otf fonts can be used",
+                    file=f"{BOOK_FONTS_FOLDER}/{path.relative_to(folder).as_posix()}",
+                    hint="left out; convert it to .ttf or .otf (fontTools can)",
+                    group="fonts left out",
+                )
+    line = config.line_of("fonts")
+    for ref in getattr(config, "fonts", ()):
+        path = confinement.resolve(ref, root, file=config.origin, line=line)
+        found.append((path, config.origin, line))
+    paths: dict[Path, None] = {}
+    for path, shown, at in found:
+        check_file(path, "font", file=shown, line=at, what=path.name)
+        _hb_face(str(path))  # refused, naming it, if it is no font
+        paths[path.resolve()] = None
+    return tuple(paths)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
 import re
 import warnings
 from dataclasses import dataclass
@@ -57,49 +60,67 @@ def inspect(path: Path, *, file: str, line: int | None) -> tuple[str, int | None
 
 def _inspect_raster(path: Path, *, file: str, line: int | None) -> tuple[str, int, int]:
     """Check a raster image's format, pixel count and integrity, decoding it only if safe."""
-    kind, width, height = _identify(path, file=file, line=line)
+    kind, width, height = _check_raster(path, f"image {path.name}", file=file, line=line)
+    return RASTER_TYPES[kind], width, height
+
+
+Source = Path | io.BytesIO  # an image file, or the bytes of one embedded in an SVG
+
+
+def _open(source: Source, formats: list[str] | None = None) -> Image.Image:
+    """Open an image file or bytes with Pillow (from the start of the bytes)."""
+    if isinstance(source, io.BytesIO):
+        source.seek(0)
+    return Image.open(source, formats=formats)
+
+
+def _check_raster(
+    source: Source, label: str, *, file: str, line: int | None
+) -> tuple[str, int, int]:
+    """Check an image's format, pixel count and integrity: (Pillow's format, width, height)."""
+    kind, width, height = _identify(source, label, file=file, line=line)
     if kind not in RASTER_TYPES:
         raise BuildError(
-            f"image {path.name} is {kind}, which e-readers cannot show",
+            f"{label} is {kind}, which e-readers cannot show",
             file=file,
             line=line,
             hint="convert it to PNG, JPEG, GIF, WebP or SVG",
         )
     if width * height > MAX_PIXELS:
-        raise _too_large(path, f"{width}×{height} pixels", file=file, line=line)
+        raise _too_large(label, f"{width}×{height} pixels", file=file, line=line)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path, formats=list(RASTER_TYPES)) as img:
+            with _open(source, list(RASTER_TYPES)) as img:
                 img.verify()
-            with Image.open(path, formats=list(RASTER_TYPES)) as img:
+            with _open(source, list(RASTER_TYPES)) as img:
                 img.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _too_large(path, "too many pixels", file=file, line=line) from None
+        raise _too_large(label, "too many pixels", file=file, line=line) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise _corrupt(path, file=file, line=line) from None
-    return RASTER_TYPES[kind], width, height
+        raise _corrupt(label, file=file, line=line) from None
+    return kind, width, height
 
 
-def _identify(path: Path, *, file: str, line: int | None) -> tuple[str, int, int]:
+def _identify(source: Source, label: str, *, file: str, line: int | None) -> tuple[str, int, int]:
     """An image's format and claimed size, read from its header without decoding the pixels."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path, formats=list(RASTER_TYPES)) as img:
+            with _open(source, list(RASTER_TYPES)) as img:
                 return img.format, *img.size
     except Image.DecompressionBombError as exc:
-        raise _too_large(path, _claimed_size(str(exc)), file=file, line=line) from None
+        raise _too_large(label, _claimed_size(str(exc)), file=file, line=line) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         pass
     # Not a format e-readers show: name it if Pillow knows it (header only, no decoding).
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
+            with _open(source) as img:
                 return img.format or "an unknown format", 0, 0
     except Exception:  # noqa: BLE001 - any failure to read the header means it is no image
-        raise _corrupt(path, file=file, line=line) from None
+        raise _corrupt(label, file=file, line=line) from None
 
 
 def _claimed_size(message: str) -> str:
@@ -108,18 +129,18 @@ def _claimed_size(message: str) -> str:
     return f"{int(found[1]):,} pixels" if found else "too many pixels"
 
 
-def _too_large(path: Path, size: str, *, file: str, line: int | None) -> BuildError:
+def _too_large(label: str, size: str, *, file: str, line: int | None) -> BuildError:
     return BuildError(
-        f"image {path.name} is {size}, too large to be safe (a possible decompression bomb)",
+        f"{label} is {size}, too large to be safe (a possible decompression bomb)",
         file=file,
         line=line,
         hint=f"scale it down below {MAX_PIXELS // 1_000_000} megapixels",
     )
 
 
-def _corrupt(path: Path, *, file: str, line: int | None) -> BuildError:
+def _corrupt(label: str, *, file: str, line: int | None) -> BuildError:
     return BuildError(
-        f"image {path.name} is corrupt or not an image",
+        f"{label} is corrupt or not an image",
         file=file,
         line=line,
         hint="open it in an image editor and export it again as PNG or JPEG",
@@ -146,13 +167,7 @@ def check_svg(path: Path, *, file: str, line: int | None) -> None:
         ) from None
     if root.tag != f"{{{SVG_NS}}}svg":
         raise BuildError(f"{path.name} is not an SVG image", file=file, line=line)
-    if root.getroottree().docinfo.internalDTD is not None:
-        raise BuildError(
-            f"SVG {path.name} declares a DTD (entities are not allowed)",
-            file=file,
-            line=line,
-            hint="remove the <!DOCTYPE ...> block from the SVG",
-        )
+    _check_doctype(root, path.name, file=file, line=line)
     check_svg_bounds(root, path.name, file=file, line=line)
     for node in root.getroottree().iter():
         problem = _svg_problem(node)
@@ -163,6 +178,36 @@ def check_svg(path: Path, *, file: str, line: int | None) -> None:
                 line=line,
                 hint="an image must be self-contained: no scripts, links to files or URLs",
             )
+        for value in _embedded_images(node):
+            check_data_image(value, f"SVG {path.name}", file=file, line=line)
+
+
+def _check_doctype(root: etree._Element, name: str, *, file: str, line: int | None) -> None:
+    """Accept a DOCTYPE (editors write one), refuse one that declares or uses entities.
+
+    The parser never resolves entities; an entity declared or referred to is refused anyway,
+    since its text would be lost (or, resolved elsewhere, read a file or grow exponentially).
+    """
+    dtd = root.getroottree().docinfo.internalDTD
+    declared = [e.name for e in dtd.iterentities()] if dtd is not None else []
+    used = [n.text for n in root.iter(etree.Entity)]
+    if declared or used:
+        raise BuildError(
+            f"SVG {name} declares a DTD with entities ({_shown((declared or used)[0])}), "
+            "which are not allowed",
+            file=file,
+            line=line,
+            hint="remove the <!DOCTYPE ...> block from the SVG and write the text out in full",
+        )
+
+
+def _shown(value: str, limit: int = 60) -> str:
+    """A value as a message may quote it: a data: URL by its type and size, long ones cut."""
+    value = " ".join(value.split())
+    if value[:5].lower() == "data:":
+        head = value[5:].split(",", 1)[0][:40]
+        return f"data:{head},… ({len(value):,} characters)"
+    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def _svg_problem(node: etree._Element) -> str | None:
@@ -177,17 +222,57 @@ def _svg_problem(node: etree._Element) -> str | None:
     if name == "style":
         outside = _outside_reference(node.text or "", "sheet")
         if outside:
-            return f"refers to `{outside}` in its style"
+            return f"refers to `{_shown(outside)}` in its style"
     for attr, value in node.attrib.items():
         local = etree.QName(attr).localname
         if local.lower().startswith("on"):
             return f"has an event handler `{local}`"
-        if local == "href" and not value.startswith("#"):
-            return f"refers to `{value}`"
+        if local == "href" and not value.startswith("#") and not _is_data_image(node, value):
+            return f"refers to `{_shown(value)}`"
         outside = _outside_reference(value, "declarations" if local == "style" else "value")
         if outside:
-            return f"refers to `{outside}`"
+            return f"refers to `{_shown(outside)}`"
     return None
+
+
+def _is_data_image(node: etree._Element, value: str) -> bool:
+    """True for a data: URL in an <image>'s href (checked by check_data_image)."""
+    return etree.QName(node).localname == "image" and value.lstrip()[:5].lower() == "data:"
+
+
+def _embedded_images(node: etree._Element) -> list[str]:
+    """The data: URLs of an SVG <image> element."""
+    if not isinstance(node.tag, str):
+        return []
+    return [
+        value
+        for attr, value in node.attrib.items()
+        if etree.QName(attr).localname == "href" and _is_data_image(node, value)
+    ]
+
+
+def check_data_image(url: str, where: str, *, file: str, line: int | None) -> None:
+    """Check an image embedded as a data: URL (base64 PNG, JPEG, GIF or WebP) as a file is."""
+    header, _, payload = url.strip().partition(",")
+    media_type = header[5:].split(";")[0].strip().lower()
+    hint = "embed a PNG or JPEG image (base64), or link the image as a file"
+    if media_type not in RASTER_TYPES.values() or ";base64" not in header.lower():
+        raise BuildError(
+            f"{where} embeds an image of type `{_shown(media_type or header)}`, which is not "
+            "supported (only base64 PNG, JPEG, GIF or WebP)",
+            file=file,
+            line=line,
+            hint=hint,
+        )
+    try:
+        data = base64.b64decode("".join(payload.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise BuildError(
+            f"{where} embeds an image whose base64 data is damaged", file=file, line=line, hint=hint
+        ) from None
+    label = f"{where}'s embedded {media_type.removeprefix('image/').upper()}"
+    # A type that differs from the data's own is harmless: readers go by the data.
+    _check_raster(io.BytesIO(data), label, file=file, line=line)
 
 
 def _outside_reference(css: str, form: str) -> str | None:

@@ -186,7 +186,7 @@ def test_fonts_css_names_each_embedded_file_once(build_case):
     families = set(re.findall(r'font-family: "([^"]+)"', css))
     assert families == {"Charis SIL", "Noto Serif CJK SC"}
     epub_css = epub_files(epub)["EPUB/styles/epub.css"].decode()
-    assert '"Charis SIL", "Noto Serif CJK SC", serif' in epub_css
+    assert '"Charis SIL", "Noto Serif CJK SC", "Quire Fallback", serif' in epub_css
 
 
 def test_each_sample_font_covers_its_text_and_is_small(build_case):

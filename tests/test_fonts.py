@@ -62,7 +62,11 @@ def test_text_family_has_four_styles(fontset: FontSet) -> None:
 
 
 def test_families_text_first_cjk_last(fontset: FontSet) -> None:
-    assert fontset.families() == (TEXT_FAMILY, "DejaVu Sans Mono", CJK_FAMILY)
+    """The book's families, then the fallback faces (styles/fonts/fallback/) after them."""
+    assert fontset.families() == (
+        TEXT_FAMILY, "DejaVu Sans Mono", CJK_FAMILY, "Noto Emoji", "Noto Serif Devanagari"
+    )
+    assert fontset.main().families() == (TEXT_FAMILY, "DejaVu Sans Mono", CJK_FAMILY)
     assert fontset.files[0].family == TEXT_FAMILY
     assert (fontset.files[0].weight, fontset.files[0].style) == (400, "normal")
 
@@ -92,7 +96,7 @@ def test_every_gb2312_character_covered_by_each_cjk_weight(fontset: FontSet, wei
 def test_folder_has_licences_readme_and_no_collections() -> None:
     files = [p for p in FONTS_DIR.rglob("*") if p.is_file()]
     fonts_found = [p for p in files if p.suffix in (".otf", ".ttf")]
-    assert len(fonts_found) == 10  # 4 text, 4 monospace, 2 Chinese
+    assert len(fonts_found) == 13  # 4 text, 4 monospace, 2 Chinese; 1 emoji, 2 Devanagari
     assert not [p for p in files if p.suffix.lower() in (".ttc", ".otc")]
     assert sum(p.stat().st_size for p in files) < 15_000_000
     readme = (FONTS_DIR / "README.md").read_text(encoding="utf-8")
@@ -116,7 +120,8 @@ def test_mixed_text_is_covered(fontset: FontSet) -> None:
 
 
 def test_unusual_characters_uncovered(fontset: FontSet) -> None:
-    assert not fontset.covers("\U0001f600")
+    assert fontset.covers("\U0001f600") and fontset.covers("\u0928")  # the fallback faces
+    assert not fontset.main().covers("\U0001f600")
     assert not fontset.covers("\U00013000")
     assert not fontset.covers("\U00020000")  # CJK extension B, outside GB 2312
 
@@ -127,8 +132,9 @@ def test_invisible_characters_count_as_covered(fontset: FontSet) -> None:
 
 
 def test_uncovered_is_distinct_in_order_of_appearance(fontset: FontSet) -> None:
-    text = "a\U00013000b\U0001f600\U00013000c\U0001f600\u200d\U0001f914"
-    assert fontset.uncovered(text) == ["\U00013000", "\U0001f600", "\U0001f914"]
+    text = "a\U00013000b\U0001f600\U00013000c\U0001f600\u200d\U0001f914\U00010900\U00013000"
+    assert fontset.uncovered(text) == ["\U00013000", "\U00010900"]
+    assert fontset.main().uncovered(text) == ["\U00013000", "\U0001f600", "\U0001f914", "\U00010900"]
     assert fontset.uncovered("") == []
 
 
@@ -199,7 +205,10 @@ def test_load_and_check_50k_characters_is_fast() -> None:
 
 def test_font_face_css_names_every_file(fontset: FontSet) -> None:
     css = fontset.font_face_css()
-    assert css.count("@font-face") == len(fontset.files)
+    main = fontset.main().files
+    # each file of the book's families once, each fallback family as four faces of one family
+    assert css.count("@font-face") == len(main) + 4 * len(fontset.fallback_ranges())
+    assert css.count('font-family: "Quire Fallback";') == 4 * len(fontset.fallback_ranges())
     for f in fontset.files:
         assert f'url("{f.path.as_uri()}")' in css
         assert f.path.as_uri().startswith("file:///")

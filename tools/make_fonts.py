@@ -26,6 +26,18 @@ Sources, all from Debian 12 "bookworm", section main, architecture all:
   CFF hints and the CFF-only VORG table go with the CFF table; the TrueType
   glyphs are unhinted.
 
+The fallback faces, in styles/fonts/fallback/ (drawn only for what the faces above lack):
+
+* fonts-noto-core 20201225-1 (Debian 12, deb sha256
+  58f4f0bb6720f919f92096b3508e1412a0f1544424ade6c5b5bf1eb694dd64ba):
+  /usr/share/fonts/truetype/noto/NotoSerifDevanagari-{Regular,Bold}.ttf, version
+  2.001, SIL Open Font License 1.1. Copied unchanged (260 KB each, 272 characters).
+* Noto Emoji, the monochrome outline emoji face (Google), version 3.006, SIL Open
+  Font License 1.1, from the npm package @expo-google-fonts/noto-emoji 0.4.7
+  (`npm pack @expo-google-fonts/noto-emoji@0.4.7`; Debian 12 has only the colour
+  bitmap face): package/400Regular/NotoEmoji_400Regular.ttf, copied unchanged as
+  NotoEmoji-Regular.ttf; its OFL.txt is the package's LICENSE_FONT.
+
 Usage, from the repository root, either with the packages installed::
 
     apt-get install fonts-sil-charis fonts-noto-cjk
@@ -33,8 +45,11 @@ Usage, from the repository root, either with the packages installed::
 
 or with the .deb files fetched into a folder (no installation needed)::
 
-    apt-get download fonts-sil-charis fonts-noto-cjk
+    apt-get download fonts-sil-charis fonts-noto-cjk fonts-noto-core
+    npm pack @expo-google-fonts/noto-emoji@0.4.7
     python tools/make_fonts.py --debs .
+
+(the emoji face is always read from the npm package's .tgz, in --debs or --npm).
 
 Add --check to rebuild into a scratch folder and compare with what is
 committed instead of overwriting it. The OFL.txt files are written from the
@@ -50,6 +65,7 @@ import io
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 from pathlib import Path
 
@@ -72,6 +88,15 @@ CU2QU_ERROR = 1.0  # cu2qu's allowed deviation from the cubic curves, in font un
 
 CHARIS_OUT = "charis-sil"
 NOTO_OUT = "noto-serif-cjk-sc"
+
+NOTO_CORE_PACKAGE = ("fonts-noto-core", "20201225-1")
+NOTO_CORE_DIR = "usr/share/fonts/truetype/noto"
+DEVANAGARI_OUT = "fallback/noto-serif-devanagari"
+DEVANAGARI_STYLES = ("Regular", "Bold")
+EMOJI_TGZ = "expo-google-fonts-noto-emoji-0.4.7.tgz"
+EMOJI_MEMBER = "package/400Regular/NotoEmoji_400Regular.ttf"
+EMOJI_LICENCE = "package/LICENSE_FONT"
+EMOJI_OUT = "fallback/noto-emoji"
 
 # Code point ranges added to GB 2312 in the CJK subset.
 EXTRA_RANGES = (
@@ -240,9 +265,42 @@ def write_noto(root: Path, out: Path) -> None:
     (folder / "OFL.txt").write_text(header + licence_block(doc, "SIL-1.1"), encoding="utf-8")
 
 
+def write_devanagari(root: Path, out: Path) -> None:
+    """Copy the Regular and Bold Noto Serif Devanagari faces and write their OFL.txt."""
+    folder = out / DEVANAGARI_OUT
+    folder.mkdir(parents=True, exist_ok=True)
+    for style in DEVANAGARI_STYLES:
+        name = f"NotoSerifDevanagari-{style}.ttf"
+        shutil.copyfile(root / NOTO_CORE_DIR / name, folder / name)
+    font = TTFont(root / NOTO_CORE_DIR / "NotoSerifDevanagari-Regular.ttf")
+    doc = root / "usr/share/doc/fonts-noto-core/copyright"
+    header = (
+        f"{font['name'].getDebugName(0)}\n\n"
+        "Noto Serif Devanagari, version 2.001, from the Debian package fonts-noto-core\n"
+        "20201225-1, unchanged.\n\n"
+        "SIL OPEN FONT LICENSE Version 1.1 - 26 February 2007\n\n"
+    )  # Debian's copy of the licence text starts at its preamble
+    (folder / "OFL.txt").write_text(header + licence_block(doc, "OFL-1.1"), encoding="utf-8")
+
+
+def write_emoji(tgz: Path, out: Path) -> None:
+    """Copy Noto Emoji (monochrome) and its licence out of the npm package's tarball."""
+    folder = out / EMOJI_OUT
+    folder.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(tgz) as archive:
+        font = archive.extractfile(EMOJI_MEMBER).read()
+        licence = archive.extractfile(EMOJI_LICENCE).read().decode("utf-8")
+    (folder / "NotoEmoji-Regular.ttf").write_bytes(font)
+    header = (
+        "Noto Emoji, version 3.006, from the npm package @expo-google-fonts/noto-emoji\n"
+        "0.4.7 (400Regular/NotoEmoji_400Regular.ttf), unchanged.\n\n"
+    )
+    (folder / "OFL.txt").write_text(header + licence, encoding="utf-8")
+
+
 def extract_debs(debs: Path, scratch: Path) -> Path:
     """Unpack the two packages' .deb files from a folder; return the unpacked root."""
-    for package, version in (CHARIS_PACKAGE, NOTO_PACKAGE):
+    for package, version in (CHARIS_PACKAGE, NOTO_PACKAGE, NOTO_CORE_PACKAGE):
         found = sorted(debs.glob(f"{package}_*.deb"))
         if not found:
             sys.exit(f"no {package}_*.deb in {debs}")
@@ -258,7 +316,7 @@ def extract_debs(debs: Path, scratch: Path) -> Path:
 
 def check_installed() -> None:
     """Warn when the installed packages are not the documented versions."""
-    for package, version in (CHARIS_PACKAGE, NOTO_PACKAGE):
+    for package, version in (CHARIS_PACKAGE, NOTO_PACKAGE, NOTO_CORE_PACKAGE):
         got = subprocess.run(
             ["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True
         ).stdout.strip()
@@ -269,10 +327,12 @@ def check_installed() -> None:
             )
 
 
-def build(root: Path, out: Path) -> None:
+def build(root: Path, out: Path, npm: Path) -> None:
     """Write every font and licence file into out."""
     write_charis(root, out)
     write_noto(root, out)
+    write_devanagari(root, out)
+    write_emoji(npm / EMOJI_TGZ, out)
 
 
 def compare(built: Path, committed: Path) -> bool:
@@ -291,6 +351,7 @@ def main() -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--debs", type=Path, help="folder with the two .deb files")
+    parser.add_argument("--npm", type=Path, help=f"folder with {EMOJI_TGZ} (default: --debs)")
     parser.add_argument("--out", type=Path, default=OUT, help="where to write (styles/fonts)")
     parser.add_argument("--check", action="store_true", help="compare with --out, write nothing")
     args = parser.parse_args()
@@ -301,10 +362,11 @@ def main() -> int:
         else:
             check_installed()
             root = Path("/")
+        npm = args.npm or args.debs or Path(".")
         if not args.check:
-            build(root, args.out)
+            build(root, args.out, npm)
             return 0
-        build(root, scratch / "out")
+        build(root, scratch / "out", npm)
         return 0 if compare(scratch / "out", args.out) else 1
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from lxml import etree
 
-from quire.errors import BuildError
+from quire.errors import BuildError, warn
 from quire.fonts import FontSet
 from quire.transform import Book, Chapter, locate
 
@@ -31,20 +31,46 @@ PRINTED_SETTINGS += (("publisher", "publisher"),)
 
 
 def check_metadata_coverage(book: Book, fonts: FontSet) -> None:
-    """Refuse a printed setting (title, author, ...) with a character no shipped font has."""
+    """Warn about a printed setting (title, author, ...) with a character no font has: it
+    prints as a box (an error under --strict)."""
     config = book.config
     for key, name in PRINTED_SETTINGS:
         value = getattr(config, name)
         text = " ".join(value) if isinstance(value, tuple) else value or ""
-        missing = fonts.uncovered(text)
-        if missing:
-            char = missing[0]
-            raise BuildError(
+        for char in fonts.uncovered(text):
+            warn(
                 f"`{key}` has the character {char!r} (U+{ord(char):04X}), which no font has",
                 file=config.origin,
                 line=config.line_of(key) or config.line_of(f"{key}s"),
-                hint=f"change the setting, or add a font that covers it to {book.styles / 'fonts'}",
+                hint="it prints as a box; change the setting, or add a .ttf or .otf font that "
+                "has it to the book's fonts/ folder",
+                group="characters no font has",
             )
+
+
+# Line and paragraph separators: no font draws them (they are layout, not text), and
+# WeasyPrint, unlike a browser, prints them as a box. In print they become line breaks.
+SEPARATORS = re.compile("[\u2028\u2029]")
+
+
+def separators_as_breaks(body: etree._Element) -> None:
+    """Replace each line or paragraph separator in the text by a line break (<br>)."""
+    for element in list(body.iter(etree.Element)):
+        if element.text and SEPARATORS.search(element.text):
+            element.text, *rest = SEPARATORS.split(element.text)
+            for position, part in enumerate(rest):
+                element.insert(position, _break(part))
+        if element is not body and element.tail and SEPARATORS.search(element.tail):
+            element.tail, *rest = SEPARATORS.split(element.tail)
+            for part in reversed(rest):
+                element.addnext(_break(part))
+
+
+def _break(tail: str) -> etree._Element:
+    """A <br> followed by text."""
+    br = etree.Element("br")
+    br.tail = tail
+    return br
 
 
 def fit_tables(chapter: Chapter, body: etree._Element, fixes: dict[str, str]) -> None:

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from quire.ahead import when_needed
-from quire.fonts import FontFile, FontSet, load_fonts
+from quire.fonts import FontFile, FontSet, book_fonts
 from quire.render.epub.document import Page
 from quire.transform import Book
 
@@ -50,9 +49,10 @@ def page_text(pages: list[Page]) -> tuple[str, str]:
 
 
 def font_roles(fonts: FontSet) -> dict[str, FontSet]:
-    """The families the style sheet names, by role: "text", "mono" and "cjk" (when shipped)."""
+    """The families the style sheet names, by role: "text", "mono" and "cjk" (when shipped);
+    the fallback faces are FALLBACK_FAMILY's (see family_text)."""
     roles: dict[str, FontSet] = {}
-    for name in fonts.families():
+    for name in fonts.main().families():
         family = fonts.family(name)
         role = "cjk" if family.is_cjk else "mono" if family.monospaced else "text"
         roles.setdefault(role, family)
@@ -64,9 +64,12 @@ def family_text(fonts: FontSet, pages: list[Page]) -> list[tuple[FontSet, str]]:
 
     The text family gets all the text outside code (and list numbers and the hyphen); the
     monospaced family the text in code, pre, kbd and samp; the CJK family what some face of
-    the text family lacks, which is what a reading system falls back to it for.
+    the text family lacks, which is what a reading system falls back to it for; each fallback
+    family what the text, monospaced and CJK families all lack, among what it is the first
+    fallback family to have.
     """
     prose, mono = page_text(pages)
+    lacking = "".join(c for c in dict.fromkeys(prose + mono) if not fonts.main().maps(c))
     roles = font_roles(fonts)
     result = []
     text = roles.get("text")
@@ -79,6 +82,9 @@ def family_text(fonts: FontSet, pages: list[Page]) -> list[tuple[FontSet, str]]:
         result.append((roles["mono"], mono))
     if "cjk" in roles:
         result.append((roles["cjk"], prose))
+    for family, points in fonts.fallback_ranges().items():
+        own = set(points)
+        result.append((fonts.family(family), "".join(c for c in lacking if ord(c) in own)))
     return result
 
 
@@ -88,10 +94,12 @@ def embedded_fonts(book: Book, pages: list[Page]) -> tuple[tuple[EmbeddedFont, .
     A file none of whose characters the book uses is left out (the monospaced family of a
     book without code, the CJK family of a book without Chinese).
     """
-    fonts = when_needed(load_fonts, book.styles / "fonts")
+    fonts = book_fonts(book)
     embedded: list[EmbeddedFont] = []
     used: list[FontFile] = []
+    drawn: dict[str, None] = {}
     for family, text in family_text(fonts, pages):
+        drawn.update(dict.fromkeys(text))
         for file in family.files:
             face = FontSet((file,))
             if not any(face.maps(c) for c in text if not c.isspace()):
@@ -100,7 +108,10 @@ def embedded_fonts(book: Book, pages: list[Page]) -> tuple[tuple[EmbeddedFont, .
             media_type = FONT_MEDIA_TYPES[file.path.suffix.lower()]
             embedded.append(EmbeddedFont("fonts/" + file.path.name, media_type, data))
             used.append(file)
-    css = FontSet(tuple(used)).font_face_css(lambda f: "../fonts/" + f.path.name)
+    css = FontSet(tuple(used)).font_face_css(
+        lambda f: "../fonts/" + f.path.name,
+        used="".join(c for c in drawn if not fonts.main().maps(c)),
+    )
     header = (
         "/* The book's fonts, subset to the characters it uses. Each file keeps its copyright"
         " and licence in its name table. */\n"

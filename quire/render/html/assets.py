@@ -11,9 +11,8 @@ from fontTools.ttLib import TTFont
 from lxml import etree
 from PIL import Image
 
-from quire.ahead import when_needed
 from quire.cache_store import CacheStore, digest
-from quire.fonts import FontSet, load_fonts
+from quire.fonts import FontSet, book_fonts
 from quire.render.epub import Page, family_text, xhtml_page
 from quire.transform import Book
 
@@ -65,10 +64,12 @@ def web_fonts(book: Book, pages: list[str], cache: CacheStore) -> tuple[dict[str
         body = lxml.html.document_fromstring(page).find("body")
         markup = etree.tostring(body, method="xml", encoding="unicode")
         as_xhtml.append(Page("", "", xhtml_page(book, "", markup)))
-    fonts = when_needed(load_fonts, book.styles / "fonts")
+    fonts = book_fonts(book)
     files: dict[str, bytes] = {}
     used = []
+    drawn: dict[str, None] = {}
     for family, text in family_text(fonts, as_xhtml):
+        drawn.update(dict.fromkeys(text))
         for file in family.files:
             face = FontSet((file,))
             if not any(face.maps(c) for c in text if not c.isspace()):
@@ -76,7 +77,10 @@ def web_fonts(book: Book, pages: list[str], cache: CacheStore) -> tuple[dict[str
             name = f"fonts/{file.path.stem}.woff2"
             files[name] = cached_woff2(face.subset(text)[file.path.name], cache)
             used.append(file)
-    css = FontSet(tuple(used)).font_face_css(lambda f: f"fonts/{f.path.stem}.woff2")
+    woff2_url = lambda f: f"fonts/{f.path.stem}.woff2"  # noqa: E731
+    css = FontSet(tuple(used)).font_face_css(
+        woff2_url, used="".join(c for c in drawn if not fonts.main().maps(c))
+    )
     css = css.replace('format("truetype")', 'format("woff2")')
     css = css.replace('format("opentype")', 'format("woff2")')
     return files, css

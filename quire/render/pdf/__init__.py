@@ -13,9 +13,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from quire.ahead import when_needed
 from quire.fetch import download_folders
-from quire.fonts import load_fonts
+from quire.fonts import book_fonts
 from quire.render import Output, Pending
 from quire.render.pdf.cache import LayoutCache
 from quire.render.pdf.compose import Composer, Progress
@@ -33,7 +32,7 @@ from quire.render.pdf.layout import (
 from quire.render.pdf.parallel import Workers, worker_count
 from quire.render.pdf.single import render_single
 from quire.render.print_checks import check_metadata_coverage
-from quire.svg_fonts import check_svg_files
+from quire.svg_fonts import SvgFonts, check_svg_text, svg_fonts
 from quire.transform import Book
 
 LAYOUT_VARIABLE = "QUIRE_PDF_LAYOUT"  # "single": the whole book as one document
@@ -68,11 +67,11 @@ class PdfRenderer:
     def render(self, book: Book, earlier: dict[str, Output]) -> Output:
         """Lay the book out: each unit until its notes sit with their calls, with the gutter
         the page count asks for, then joined into one PDF."""
-        fonts = when_needed(load_fonts, book.styles / "fonts")
+        fonts = book_fonts(book)
         check_coverage(book, fonts)
         check_metadata_coverage(book, fonts)
-        check_svg_files([asset.path for asset in book.assets], fonts)
-        style_of = _style_maker(book, fonts.font_face_css(stand_ins=True))
+        check_svg_text([asset.path for asset in book.assets], fonts)
+        style_of = _style_maker(book, fonts.font_face_css(stand_ins=True), svg_fonts(fonts))
         if single_document():
             return _fatal_fetch_is_an_error(lambda: render_single(book, style_of))
         workers = Workers(worker_count())
@@ -101,7 +100,7 @@ def _closing(joined: Pending | None, workers: Workers) -> Pending:
     return Pending(wait, cancel=lambda: workers.close(failed=True))
 
 
-def _style_maker(book: Book, font_css: str) -> Callable[[str], PrintStyle]:
+def _style_maker(book: Book, font_css: str, svg: SvgFonts) -> Callable[[str], PrintStyle]:
     variant = None if book.config.pdf_variant == "none" else book.config.pdf_variant
     downloaded = download_folders(asset.path for asset in book.assets)  # allow-remote images
 
@@ -109,7 +108,7 @@ def _style_maker(book: Book, font_css: str) -> Callable[[str], PrintStyle]:
         return PrintStyle(
             font_css, str(book.styles / "print.css"), css,
             tuple(str(p) for p in (book.root, book.styles, *book.generated, *downloaded)),
-            str(book.root) + "/", variant, tuple(str(p) for p in book.print_css),
+            str(book.root) + "/", variant, tuple(str(p) for p in book.print_css), svg_fonts=svg,
         )  # fmt: skip
 
     return style_of

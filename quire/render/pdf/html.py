@@ -14,7 +14,7 @@ from quire.errors import BuildError
 from quire.images import Asset, svg_size
 from quire.render.contents import book_lists, chapter_of_ids, nested_list, sections
 from quire.render.front_matter import copyright_page
-from quire.render.print_checks import fit_tables
+from quire.render.print_checks import fit_tables, separators_as_breaks
 from quire.transform import Book, Chapter, locate
 
 BEFORE_CONTENTS = {"copyright-page", "dedication", "epigraph"}
@@ -144,6 +144,7 @@ def _chapter_html(book: Book, chapter: Chapter, fixes: dict[str, str]) -> str:
     _mark_front_references(book, body)
     _typeset_math(chapter, body)
     fit_tables(chapter, body, fixes)
+    separators_as_breaks(body)  # else WeasyPrint prints a box for U+2028 and U+2029
     _mark_short_tables(body)
     _mark_cjk_phrases(body)
     _number_line_blocks(chapter, body, fixes)

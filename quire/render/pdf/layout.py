@@ -11,6 +11,8 @@ import contextlib
 import logging
 import multiprocessing.util
 import os
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,11 +21,12 @@ import lxml.html
 from quire.config import BookConfig
 from quire.confine import Confinement
 from quire.errors import BuildError, warn
-from quire.fonts import FontSet
+from quire.fonts import FontSet, book_fonts
 from quire.press.profiles import PROFILES
 from quire.render.pages import HYPHENATION_MARK, page_firsts, roman
 from quire.render.pdf.html import LAST_MARK
 from quire.render.print_checks import (
+    PRINTED_SETTINGS,
     SPLIT,
     TABLE_NAME,
     TOLERANCE_PX,
@@ -32,6 +35,7 @@ from quire.render.print_checks import (
     pdf_text,
     wide_table_faults,
 )
+from quire.svg_fonts import SvgFonts, for_print
 from quire.transform import Book, locate
 
 # Print-on-demand gutter tables: (up to this many pages, gutter in inches).
@@ -127,34 +131,45 @@ def effective_bleed(config: BookConfig) -> float:
 
 
 def check_coverage(book: Book, fonts: FontSet) -> None:
-    """Refuse to print a character no font has, naming it and where it first appears."""
+    """Warn about each character no font has, naming where it first appears: it prints as a
+    box (the font's .notdef), and is an error under --strict."""
+    seen: set[str] = set()
     for chapter in book.chapters:
         # Formulas are drawn by ziamath with its own math font, so only the text is checked.
         text = "".join(chapter.body.xpath(".//text()[not(ancestor::math)]"))
-        missing = fonts.uncovered(text)
-        if missing:
-            char = missing[0]
-            raise BuildError(
-                f"no font has the character {char!r} (U+{ord(char):04X})",
+        for char in fonts.uncovered(text):
+            if char in seen:
+                continue
+            seen.add(char)
+            warn(
+                f"no font has the character {char!r} (U+{ord(char):04X}, "
+                f"{unicodedata.name(char, 'unnamed')})",
                 file=chapter.source.name,
                 line=locate(chapter.source, char),
-                hint=f"add a font that covers it to {book.styles / 'fonts'} (.ttf or .otf)",
+                hint="it prints as a box in the PDF; add a .ttf or .otf font that has it to the "
+                "book's fonts/ folder",
+                group="characters no font has",
             )
 
 
-def confined_fetcher(confinement: Confinement):  # noqa: ANN201 - a WeasyPrint URLFetcher
-    """WeasyPrint's URL fetcher, limited to files inside the book and its styles."""
+def confined_fetcher(confinement: Confinement, svg_fonts: SvgFonts | None = None):  # noqa: ANN201 - a WeasyPrint URLFetcher
+    """WeasyPrint's URL fetcher, limited to files inside the book and its styles; with
+    svg_fonts, an SVG file is read with its text in the book's fonts (svg_fonts.for_print)."""
     from urllib.parse import unquote, urlsplit
 
-    from weasyprint.urls import FatalURLFetchingError, URLFetcher
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
     class ConfinedFetcher(URLFetcher):
         def fetch(self, url: str, headers: object = None) -> object:
             parts = urlsplit(url)
-            inside = parts.scheme == "file" and confinement.may_read(Path(unquote(parts.path)))
+            path = Path(unquote(parts.path))
+            inside = parts.scheme == "file" and confinement.may_read(path)
             if parts.scheme != "data" and not inside:
                 # Fatal, so that WeasyPrint stops instead of printing the book without it.
                 raise FatalURLFetchingError(url)
+            if inside and svg_fonts is not None and path.suffix.lower() == ".svg":
+                data = for_print(path.read_bytes(), svg_fonts)
+                return URLFetcherResponse(url, data, {"Content-Type": "image/svg+xml"})
             return super().fetch(url, headers)
 
     return ConfinedFetcher(allowed_protocols={"file", "data"}, fail_on_errors=True)
@@ -181,11 +196,32 @@ class capture_weasyprint_log:  # noqa: N801 - used as a context manager, like a 
 
 
 def report_layout_messages(book: Book, messages: list[tuple[int, str]]) -> None:
-    """WeasyPrint's errors stop the build; its warnings become the build's warnings."""
+    """WeasyPrint's errors stop the build; its warnings become the build's warnings (but for
+    a box drawn for a character the glyph checks have already named, with its place)."""
     for level, message in messages:
         if level >= logging.ERROR:
             raise BuildError(f"PDF layout: {message}", file=str(book.styles / "print.css"))
-        warn(f"PDF layout: {message}", file=str(book.styles / "print.css"))
+        if not _named_by_glyph_checks(book, message):
+            warn(f"PDF layout: {message}", file=str(book.styles / "print.css"))
+
+
+def _named_by_glyph_checks(book: Book, message: str) -> bool:
+    """True for WeasyPrint's `.notdef glyph rendered` about characters of the book's text or
+    printed settings that no font has: check_coverage and check_metadata_coverage named them."""
+    found = NOTDEF_MESSAGE.match(message)
+    if not found:
+        return False
+    text = [chapter.body.xpath("string()") for chapter in book.chapters]
+    for _key, name in PRINTED_SETTINGS:
+        value = getattr(book.config, name)
+        text.append(" ".join(value) if isinstance(value, tuple) else value or "")
+    return set(found[1]) <= set(book_fonts(book).uncovered("".join(text)))
+
+
+# WeasyPrint's warning for text no font has (weasyprint/draw/text.py).
+NOTDEF_MESSAGE = re.compile(
+    r'\.notdef glyph rendered for Unicode string unsupported by fonts: "(.*)"', re.S
+)
 
 
 def _boxes(box):  # noqa: ANN001, ANN202 - WeasyPrint boxes
@@ -373,6 +409,7 @@ class PrintStyle:
     # A digest of the contents of the files above and the fonts (Composer.fixed): a worker
     # kept for the next build (parallel.py) must not take its parsed sheets for edited ones.
     inputs: str = ""
+    svg_fonts: SvgFonts | None = None  # the book's families, for SVG text (svg_fonts.py)
 
     def render(self, markup: str, extra_css: str = "", fixes: dict[str, str] | None = None):  # noqa: ANN201
         """Lay an HTML document out with print.css; (document, WeasyPrint's messages).
@@ -381,7 +418,7 @@ class PrintStyle:
         the fixes made are added to it."""
         from weasyprint import HTML
 
-        fetcher = confined_fetcher(Confinement(tuple(Path(r) for r in self.roots)))
+        fetcher = self.fetcher()
         fonts, sheets = self._sheets(extra_css)
         source = HTML(string=markup, base_url=self.base_url, url_fetcher=fetcher)
         fixing = fixing_pages(fixes) if fixes is not None else contextlib.nullcontext()
@@ -392,6 +429,10 @@ class PrintStyle:
         document.quire_fonts = fonts  # keep the font configuration alive until write_pdf
         return document, messages
 
+    def fetcher(self):  # noqa: ANN201 - a WeasyPrint URLFetcher
+        """The confined fetcher for this style's folders, SVG text in the book's fonts."""
+        return confined_fetcher(Confinement(tuple(Path(r) for r in self.roots)), self.svg_fonts)
+
     def _sheets(self, extra_css: str):  # noqa: ANN202 - (FontConfiguration, [CSS])
         """The parsed style sheets and the fonts they load, kept for the next layout in this
         process with the same style: parsing them and loading the fonts costs a fifth of a
@@ -401,7 +442,7 @@ class PrintStyle:
 
         key = (os.getpid(), self, extra_css)
         if key not in PARSED_STYLE:
-            fetcher = confined_fetcher(Confinement(tuple(Path(r) for r in self.roots)))
+            fetcher = self.fetcher()
             # @font-face rules load only through a FontConfiguration, which must outlive
             # write_pdf.
             fonts = FontConfiguration()

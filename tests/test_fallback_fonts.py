@@ -1,0 +1,247 @@
+"""Fallback fonts and SVG text: emoji, Devanagari and a book's own fonts print with real glyphs,
+SVGs as editors write them build, and nothing comes from the machine's fonts.
+
+Issue 22: 🦀, 🚨 and Devanagari stopped the build ("no font has the character"), an SVG in
+`sans-serif` or with a DOCTYPE or a data: PNG was refused, and a book could not bring a font.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pymupdf
+import pytest
+from fontTools.fontBuilder import FontBuilder
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+HIEROGLYPH = "\U00013000"  # no shipped face has it: the book's own font does
+DEVANAGARI = "नमस्ते"
+CHAPTER = f"""# One
+
+The crab 🦀 and the siren 🚨 walk by.
+
+{DEVANAGARI} दुनिया, **{DEVANAGARI}**.
+
+The seated man {HIEROGLYPH} is drawn by the book's own font.
+
+A line\u2028broken by a line separator.
+
+![A map in sans-serif](sans.svg)
+
+![A map with a DOCTYPE](doctype.svg)
+
+![A map with an embedded PNG](raster.svg)
+"""
+SANS_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="220" height="60">'
+    "<style>.t { font: 12px Arial, Helvetica; }</style>"
+    '<text x="5" y="20" font-family="sans-serif">Sans label</text>'
+    '<text x="5" y="40" class="t">Arial label</text>'
+    '<text x="5" y="55" style="font-family: Courier New">Mono label</text></svg>'
+)
+DOCTYPE_SVG = (
+    '<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" '
+    '"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n'
+    '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="30">'
+    '<text x="5" y="20" font-family="Times New Roman">Doctype label</text></svg>'
+)
+
+
+def png_base64(size: int = 16) -> str:
+    """A small red PNG, base64."""
+    out = io.BytesIO()
+    Image.new("RGB", (size, size), (200, 0, 0)).save(out, "PNG")
+    return base64.b64encode(out.getvalue()).decode()
+
+
+def glyph_font(path: Path, family: str, char: str) -> Path:
+    """A tiny TrueType font with one glyph, a filled square, for `char` (and the space)."""
+    name = f"u{ord(char):04X}"
+    builder = FontBuilder(1000, isTTF=True)
+    builder.setupGlyphOrder([".notdef", "space", name])
+    builder.setupCharacterMap({0x20: "space", ord(char): name})
+    pen = TTGlyphPen(None)
+    for x, y in ((100, 0), (100, 700), (800, 700), (800, 0)):
+        (pen.lineTo if x != 100 or y != 0 else pen.moveTo)((x, y))
+    pen.closePath()
+    square = pen.glyph()
+    builder.setupGlyf({".notdef": square, "space": TTGlyphPen(None).glyph(), name: square})
+    builder.setupHorizontalMetrics({".notdef": (900, 100), "space": (300, 0), name: (900, 100)})
+    builder.setupHorizontalHeader(ascent=800, descent=-200)
+    builder.setupNameTable({"familyName": family, "styleName": "Regular"})
+    builder.setupOS2(sTypoAscender=800, sTypoDescender=-200, usWinAscent=800, usWinDescent=200)
+    builder.setupPost()
+    builder.save(str(path))
+    return path
+
+
+def make_book(folder: Path, *, own_font: str = "folder") -> Path:
+    """The book of CHAPTER, its SVGs, and its own font in fonts/ or listed in `fonts:`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = "title: Fallbacks\nauthor: T. Ester\nlang: en\nchapters: [one.md]\n"
+    if own_font == "folder":
+        (folder / "fonts").mkdir()
+        glyph_font(folder / "fonts" / "glyphs.ttf", "Test Glyphs", HIEROGLYPH)
+    elif own_font == "setting":
+        (folder / "type").mkdir()
+        glyph_font(folder / "type" / "glyphs.ttf", "Test Glyphs", HIEROGLYPH)
+        settings += "fonts: [type/glyphs.ttf]\n"
+    (folder / "book.yaml").write_text(settings, encoding="utf-8")
+    (folder / "one.md").write_text(CHAPTER, encoding="utf-8")
+    (folder / "sans.svg").write_text(SANS_SVG, encoding="utf-8")
+    (folder / "doctype.svg").write_text(DOCTYPE_SVG, encoding="utf-8")
+    (folder / "raster.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        f'width="40" height="40"><image xlink:href="data:image/png;base64,{png_base64()}" '
+        'width="16" height="16"/></svg>',
+        encoding="utf-8",
+    )
+    return folder
+
+
+def build(
+    source: Path, out: Path, *args: str, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """`python build.py SOURCE --out OUT ARGS`, from the repository's root."""
+    return subprocess.run(
+        [sys.executable, "build.py", str(source), "--out", str(out), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "QUIRE_WORKERS": "1", **(env or {})},
+    )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """The book built in all three formats: (its source, the out folder, stderr)."""
+    base = tmp_path_factory.mktemp("fallback-fonts")
+    source = make_book(base / "book")
+    proc = build(source, base / "out")
+    assert proc.returncode == 0, proc.stderr
+    return source, base / "out", proc.stderr
+
+
+def drawn_glyphs(pdf: Path) -> dict[str, list[tuple[str, int]]]:
+    """Each character the PDF draws: the (font, glyph id) pairs it is drawn with."""
+    found: dict[str, list[tuple[str, int]]] = {}
+    with pymupdf.open(pdf) as doc:
+        for page in doc:
+            for span in page.get_texttrace():
+                for char in span["chars"]:
+                    found.setdefault(chr(char[0]), []).append((span["font"], char[1]))
+    return found
+
+
+def test_emoji_and_devanagari_print_from_the_fallback_faces(built) -> None:
+    """🦀, 🚨 and a Devanagari word are drawn with glyphs of the fallback faces, not .notdef,
+    and the build names no missing character."""
+    _source, out, stderr = built
+    glyphs = drawn_glyphs(out / "fallbacks.pdf")
+    for char in ("🦀", "🚨", "न", "म", "त"):
+        assert char in glyphs, f"{char!r} is not in the PDF's text"
+        for font, gid in glyphs[char]:
+            assert "Quire-Fallback" in font, (char, font)
+            assert gid != 0, f"{char!r} is drawn as .notdef"
+    assert "no font has" not in stderr
+
+
+def test_the_books_own_font_is_embedded_and_used(built) -> None:
+    """A character only the book's fonts/ font has is drawn from it in the PDF, and the EPUB
+    and the web edition carry a subset of it for that character."""
+    _source, out, stderr = built
+    drawn = drawn_glyphs(out / "fallbacks.pdf")[HIEROGLYPH]
+    assert drawn and all("Quire-Fallback" in font and gid != 0 for font, gid in drawn), drawn
+    with pymupdf.open(out / "fallbacks.pdf") as doc:
+        names = {f[3] for page in doc for f in page.get_fonts()}
+    book = ("Charis-SIL", "DejaVu-Sans-Mono", "Noto-Serif-CJK-SC", "Quire-Fallback", "Test-Glyphs")
+    assert all(n.split("+")[-1].startswith(book) for n in names), names
+    site_css = (out / "fallbacks" / "fonts.css").read_text(encoding="utf-8")
+    rules = re.findall(r"@font-face \{[^}]*glyphs\.woff2[^}]*\}", site_css)
+    assert any('"Quire Fallback"' in r and "unicode-range: U+13000;" in r for r in rules), rules
+    assert (out / "fallbacks" / "fonts" / "glyphs.woff2").is_file()
+    assert "no font has" not in stderr
+
+
+def test_svgs_as_editors_write_them_build_in_the_books_fonts(built) -> None:
+    """SVG text in sans-serif, Arial (in <style>) and Courier New prints in the book's faces; an
+    SVG with a DOCTYPE and one with a data: PNG are in the EPUB and the PDF."""
+    _source, out, _stderr = built
+    glyphs = drawn_glyphs(out / "fallbacks.pdf")
+    with pymupdf.open(out / "fallbacks.pdf") as doc:
+        text = "".join(page.get_text() for page in doc)
+        images = sum(len(page.get_images()) for page in doc)
+        spans = [s for page in doc for s in page.get_texttrace()]
+    for label in ("Sans label", "Arial label", "Mono label", "Doctype label"):
+        assert label in text
+    fonts = {s["font"] for s in spans if "label" in "".join(chr(c[0]) for c in s["chars"])}
+    assert fonts and all("Charis-SIL" in f or "DejaVu-Sans-Mono" in f for f in fonts), fonts
+    assert any("DejaVu-Sans-Mono" in f for f in fonts)  # Courier New: the monospaced face
+    assert all(gid != 0 for font, gid in glyphs["S"])
+    assert images >= 1  # the embedded PNG
+    with zipfile.ZipFile(out / "fallbacks.epub") as epub:
+        names = epub.namelist()
+    assert {"EPUB/images/doctype.svg", "EPUB/images/raster.svg", "EPUB/images/sans.svg"} <= set(
+        names
+    )
+
+
+def test_line_separator_becomes_a_line_break(built) -> None:
+    """U+2028 is a line break in print, not a box."""
+    _source, out, _stderr = built
+    with pymupdf.open(out / "fallbacks.pdf") as doc:
+        lines = [line for page in doc for line in page.get_text().splitlines()]
+    assert "A line" in lines and any(line.startswith("broken by a line") for line in lines)
+    assert "\u2028" not in drawn_glyphs(out / "fallbacks.pdf")
+
+
+def test_no_system_font_is_used(built, tmp_path: Path) -> None:
+    """Built where fontconfig has no fonts at all, the PDF is the same, byte for byte."""
+    source, out, _stderr = built
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
+        f"<fontconfig><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>\n",
+        encoding="utf-8",
+    )
+    proc = build(source, tmp_path / "out", "--to", "pdf", env={"FONTCONFIG_FILE": str(conf)})
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "fallbacks.pdf").read_bytes() == (out / "fallbacks.pdf").read_bytes()
+
+
+def test_fonts_setting_lists_the_books_fonts(tmp_path: Path) -> None:
+    """`fonts:` names font files anywhere inside the book; the character prints from it."""
+    source = make_book(tmp_path / "book", own_font="setting")
+    proc = build(source, tmp_path / "out", "--to", "pdf")
+    assert proc.returncode == 0, proc.stderr
+    drawn = drawn_glyphs(tmp_path / "out" / "fallbacks.pdf")[HIEROGLYPH]
+    assert drawn and all(gid != 0 for _font, gid in drawn)
+
+
+@pytest.mark.parametrize(
+    ("listed", "message"),
+    [
+        ("../outside.ttf", "points outside the book's folder"),
+        ("one.md", "not an OpenType font"),
+    ],
+)
+def test_fonts_setting_is_confined(tmp_path: Path, listed: str, message: str) -> None:
+    """A `fonts:` entry outside the book, or that is no font, is refused with book.yaml's line."""
+    source = make_book(tmp_path / "book", own_font="none")
+    glyph_font(tmp_path / "outside.ttf", "Outside", HIEROGLYPH)
+    with (source / "book.yaml").open("a", encoding="utf-8") as settings:
+        settings.write(f"fonts: [{listed}]\n")
+    proc = build(source, tmp_path / "out", "--to", "pdf")
+    assert proc.returncode == 1, proc.stderr
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "out" / "fallbacks.pdf").exists()
