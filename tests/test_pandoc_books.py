@@ -92,7 +92,7 @@ def test_citations_resolve_the_same_in_epub_and_pdf(project):
 
 
 def test_references_stand_where_refs_div_is(project):
-    references = project.xhtml("EPUB/text/04-references.xhtml")
+    references = project.xhtml("EPUB/text/05-references.xhtml")
     assert references.index("References") < references.index("Austen, Jane")
     assert "Austen, Jane" not in project.xhtml("EPUB/text/03-methods.xhtml")
 
@@ -125,7 +125,8 @@ def test_math_macros_are_applied_not_dropped(levels):
 
 def test_raw_latex_warnings_each_have_their_own_line(levels):
     lines = re.findall(r"(\d\d-\w+\.md:\d+): raw LaTeX", levels.proc.stderr)
-    assert lines == ["01-first.md:7", "01-first.md:15", "01-first.md:15", "02-second.md:11"]
+    assert lines == ["01-first.md:15", "01-first.md:15", "02-second.md:11"]
+    assert "and boxed text is dropped" in levels.epub_text()  # \mbox{boxed}: its text is kept
 
 
 def test_links_resolve_across_files(project):
@@ -136,15 +137,17 @@ def test_links_resolve_across_files(project):
     assert "[Introduction]" not in project.epub_text()
 
 
-def test_no_file_named_chapters_and_continuations_join(project, levels):
+def test_no_file_named_chapters_and_each_listed_file_opens_one(project, levels):
     nav = project.xhtml("EPUB/nav.xhtml")
     assert "Table of Contents Introduction" in nav  # toc-title
     assert project.pages[4].startswith("Table of Contents Introduction")
     assert "Opening" not in nav and "00" not in nav
-    methods = project.xhtml("EPUB/text/03-methods.xhtml")
-    assert "Sampling" in methods  # 03-sampling.md has no level-1 heading: it continues Methods
-    second = levels.xhtml("EPUB/text/02-the-second-part.xhtml")
-    assert "continues the second part, from another file" in second
+    # A listed file opens a chapter, whatever its first heading's level, or with none.
+    assert "Methods Sampling" in nav  # 03-sampling.md opens with `##`
+    assert "Sampling" not in project.xhtml("EPUB/text/03-methods.xhtml")
+    second = levels.xhtml("EPUB/text/03-chapter-3.xhtml")  # 02-second.md, before its heading
+    assert "More text that continues the second part, from another file" in second
+    assert "More text" not in levels.xhtml("EPUB/text/02-the-second-part.xhtml")
 
 
 def test_unnumbered_headings_get_no_chapter_number(project, levels):
@@ -339,7 +342,7 @@ def test_pandoc_warnings_keep_their_detail(tmp_path):
 
 
 def test_implicit_reference_to_a_heading_with_quotes_in_another_file(levels):
-    second = etree.fromstring(levels.files["EPUB/text/02-the-second-part.xhtml"])
+    second = etree.fromstring(levels.files["EPUB/text/03-chapter-3.xhtml"])  # 02-second.md
     hrefs = {a.get("href") for a in second.iter("{http://www.w3.org/1999/xhtml}a")}
     assert "01-the-first-part.xhtml#darwins-detail" in hrefs
 
@@ -392,8 +395,8 @@ def test_free_form_date_is_printed_but_kept_out_of_the_package(tmp_path):
     assert "Published by P, Spring 2015" in built.read("EPUB/text/title.xhtml").decode()
 
 
-def test_continuing_file_in_a_subfolder_finds_its_own_images(levels):
-    third = levels.files["EPUB/text/03-the-third-part.xhtml"].decode()
+def test_file_in_a_subfolder_finds_its_own_images(levels):
+    third = levels.files["EPUB/text/05-chapter-5.xhtml"].decode()  # more/03-more.md
     assert "A closing note from a file in a subfolder" in third
     assert 'src="../images/tick.png"' in third and "EPUB/images/tick.png" in levels.files
 

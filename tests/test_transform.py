@@ -64,9 +64,10 @@ def test_files_without_images_headings_or_tex_come_through_whole(tmp_path):
         {"one.md": "# One\n\n1) first\n2) second\n", "two.md": "Plain *words* only.\n"},
     )
     chapters = transform(loaded, parsed).chapters
-    assert len(chapters) == 1  # the second file has no heading: it continues the first chapter
+    # Each listed file opens a chapter, the second one untitled (it has no heading).
+    assert [c.title for c in chapters] == ["One", ""]
     assert chapters[0].body.find(".//div[@class='paren-list']/ol") is not None
-    assert "Plain words only." in " ".join("".join(chapters[0].body.itertext()).split())
+    assert "Plain words only." in " ".join("".join(chapters[1].body.itertext()).split())
 
 
 def test_headings_are_shifted_and_numbered_in_reading_order_wherever_they_stand(tmp_path):

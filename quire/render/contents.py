@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from html import escape
 
 from quire.transform import LIST_TITLES, Book, Chapter, list_entries
@@ -9,8 +10,76 @@ from quire.transform.lists import Entry
 
 
 def sections(chapter: Chapter, depth: int, href: str = "") -> list[tuple[str, str, int]]:
-    """(href, title, level) of a chapter's headings down to `depth` (the chapter is level 1)."""
-    return [(f"{href}#{h.id}", h.title, h.level) for h in chapter.headings if h.level <= depth]
+    """(href, title, level) of a chapter's headings down to `depth` (the chapter is level 1),
+    and the sections its project file lists (SUMMARY.md's nested entries) at any depth."""
+    return [
+        (f"{href}#{h.id}", h.title, h.level)
+        for h in chapter.headings
+        if h.level <= depth or h.listed
+    ]
+
+
+@dataclass
+class TocEntry:
+    """An entry of the contents: a part, a chapter or a section, with those under it."""
+
+    href: str
+    title: str
+    role: str = ""  # a chapter's front, body or back (print sets front matter's numbers roman)
+    children: list[TocEntry] = field(default_factory=list)
+
+
+def section_tree(entries: list[tuple[str, str, int]]) -> list[TocEntry]:
+    """(href, title, level) entries as a tree: each under the last one of a lower level."""
+    roots: list[TocEntry] = []
+    stack: list[tuple[int, TocEntry]] = []
+    for href, title, level in entries:
+        entry = TocEntry(href, title)
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        (stack[-1][1].children if stack else roots).append(entry)
+        stack.append((level, entry))
+    return roots
+
+
+def contents_tree(chapters: list[tuple[Chapter, str, str]], depth: int) -> list[TocEntry]:
+    """The contents from (chapter, its href, the base of its sections' hrefs): each titled
+    chapter with its sections, and the chapters of a part under it (until the next part or
+    the back matter)."""
+    roots: list[TocEntry] = []
+    part: TocEntry | None = None
+    for chapter, href, base in chapters:
+        if not chapter.title:
+            continue  # untitled front matter, as pandoc has it: in the spine, not the contents
+        entry = TocEntry(
+            href, chapter.title, chapter.role, section_tree(sections(chapter, depth, base))
+        )
+        if chapter.kind == "part":
+            part = entry
+            roots.append(entry)
+        elif part is not None and chapter.role == "body":
+            part.children.append(entry)
+        else:
+            part = None
+            roots.append(entry)
+    return roots
+
+
+def tree_html(entries: list[TocEntry], classes: bool = False) -> str:
+    """The contents as nested <ol>s; with `classes`, each chapter's <li> says its role."""
+    if not entries:
+        return ""
+    items = []
+    for e in entries:
+        cls = f' class="toc-{e.role}"' if classes and e.role else ""
+        link = f'<a href="{escape(e.href)}">{escape(e.title)}</a>'
+        items.append(f"<li{cls}>{link}{tree_html(e.children, classes)}</li>")
+    return "<ol>\n" + "\n".join(items) + "\n</ol>"  # a line each: words never run together
+
+
+def tree_depth(entries: list[TocEntry]) -> int:
+    """How many levels deep the contents go."""
+    return max((1 + tree_depth(e.children) for e in entries), default=0)
 
 
 def nested_list(entries: list[tuple[str, str, int]], level: int = 2) -> str:

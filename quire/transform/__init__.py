@@ -21,7 +21,13 @@ from quire.transform.citations import cite
 from quire.transform.code import CODE_KINDS, tidy_code_and_asides
 from quire.transform.crossref import mark_references, number_references
 from quire.transform.figures import generated_folders
-from quire.transform.latex import RAW_KINDS, translate_raw_latex
+from quire.transform.latex import (
+    RAW_KINDS,
+    LatexReading,
+    header_includes,
+    read_latex,
+    translate_raw_latex,
+)
 from quire.transform.links import cross_file_references, resolve_links
 from quire.transform.lists import LIST_TITLES, fill_lists, list_entries
 from quire.transform.model import Book, Chapter, Draft, Heading
@@ -43,12 +49,15 @@ from quire.transform.structure import (
     SECTION_TYPES,
     ascii_slug,
     chapter_level,
+    clean_epub_types,
     dedupe_ids,
     delimited_list,
+    file_level,
     gather_chapters,
     make_chapter,
     number_notes,
     shifted_heading,
+    unnumbered,
 )
 from quire.transform.styles import author_styles
 
@@ -78,20 +87,27 @@ def transform(
     parsed = mark_references(parsed, surveys)  # before citeproc: `@fig:x` is no citation
     parsed = cite(manuscript, config, parsed, surveys)
     level = chapter_level(config.chapter_level, parsed)
+    # Each file the author listed opens a chapter, its highest heading made level 1 (or the
+    # level its depth gives); a single file's chapters are cut at the book's chapter level.
+    listed = not manuscript.single_file
     numbers = SectionNumbers() if config.number_sections else None
     hidden_lines = "mdBook" in manuscript.project  # mdBook hides `# ` lines of Rust blocks
     drafts: list[Draft] = []
     missing_alt: list[Problem] = []
+    latex = read_latex(parsed, surveys, header_includes(config), manuscript.root)
     for item in parsed:
-        blocks, problems = _reshaped(item, surveys.of(item.blocks), level, numbers, hidden_lines)
+        found = surveys.of(item.blocks)
+        own = level if not listed or config.chapter_level else file_level(found)
+        blocks, problems = _reshaped(item, found, own, numbers, hidden_lines, latex)
         missing_alt += problems
-        gather_chapters(drafts, item, blocks)
+        gather_chapters(drafts, item, blocks, listed)
     number_references(drafts, config, parsed[0].meta)  # once the headings have their numbers
     chapters = _write_chapters(drafts, tuple(item.source for item in parsed), cache)
     for chapter in chapters:
         missing_alt += raw_images_without_alt(chapter)
     report_missing_alt(missing_alt)
     dedupe_ids(chapters)
+    clean_epub_types(chapters)
     fill_lists(chapters)
     confinement = Confinement((manuscript.root,), config.allow_remote)  # styles/ is not for images
     when_needed(check_book_styles, manuscript.root, manuscript.styles)  # started in the parse
@@ -124,33 +140,41 @@ def _reshaped(
     level: int,
     numbers: SectionNumbers | None,
     hidden_lines: bool = False,
+    latex: LatexReading | None = None,
 ) -> tuple[list[Any], list[Problem]]:
     """One file's blocks ready to be cut into chapters, and its images without alt text.
 
     A pass whose kind of node the file does not have is skipped, rather than walking the file.
     """
     blocks = item.blocks
-    if found.has(*RAW_KINDS):
-        blocks = translate_raw_latex(item, found)
+    latex = latex or LatexReading()
+    if found.has(*RAW_KINDS) or (latex.names and found.has("Math")):
+        blocks = translate_raw_latex(item, found, latex)
         found = NodeIndex(blocks)  # a new AST: the passes below change its nodes, not the old
     if found.has(*CODE_KINDS):  # info strings, hidden lines, alerts (transform/code.py)
         blocks, found = tidy_code_and_asides(blocks, found, hidden_lines)
     mark_decorative_figures(found.nodes("Figure"))
     problems = images_without_alt(item, found.nodes("Image"))
     kinds = [kind for kind in ("Image", "OrderedList") if found.has(kind)]
-    if found.has("Header") and (level != 1 or numbers):
+    source = item.source
+    if found.has("Header") and (level != 1 or numbers or source.depth or not source.numbered):
         kinds.append("Header")
     if kinds:
-        reshape = partial(_reshape, level=level, numbers=numbers)
+        reshape = partial(_reshape, level=level, numbers=numbers, source=source)
         blocks = walk(blocks, reshape, kinds, found.paths_to(kinds))
     return blocks, problems
 
 
-def _reshape(node: dict, level: int, numbers: SectionNumbers | None) -> dict | None:
-    """Images marked, `a)` lists kept, headings shifted to the chapter level and numbered, in
-    one walk (headings in reading order): each visitor has its own kind of node."""
+def _reshape(
+    node: dict, level: int, numbers: SectionNumbers | None, source: SourceFile
+) -> dict | None:
+    """Images marked, `a)` lists kept, headings shifted to the chapter level (or the file's
+    depth) and numbered, in one walk (headings in reading order): each visitor has its own
+    kind of node."""
     if node["t"] == "Header":
-        node = shifted_heading(node, level)
+        node = shifted_heading(node, level, source.depth)
+        if not source.numbered and node["c"][0] == 1:
+            node = unnumbered(node)  # an mdBook prefix or suffix chapter
         return numbers.numbered(node) if numbers else node
     return marked_image(node) or delimited_list(node)
 

@@ -21,6 +21,8 @@ class Heading:
     id: str
     title: str
     level: int
+    # A section a project file lists (SUMMARY.md's nested entry): always in the contents.
+    listed: bool = False
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,10 @@ class Draft:
     parsed: Parsed
     blocks: list[Any]
     more_sources: list[SourceFile]
+    heading: dict[str, Any] | None = None  # the heading that titles it, wherever it stands
+    title: str = ""  # the contents' title: the project file's, the file's YAML or its heading
+    listed: bool = False  # it opens a file the author listed (it is a chapter, heading or not)
+    after_chapter: bool = False  # a chapter with a title comes before it
 
 
 @dataclass

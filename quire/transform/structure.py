@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from itertools import count
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from quire.errors import warn
 from quire.pandoc import Parsed, stringify
-from quire.transform.ast import locate, walk
+from quire.transform.ast import NodeIndex, iter_nodes, locate, walk
 from quire.transform.model import Chapter, Draft, Heading
 
 # Structural semantics for a section's epub:type, and the DPUB-ARIA role that goes with it.
@@ -32,6 +33,7 @@ SECTION_TYPES = {
     "bibliography": "doc-bibliography",
     "colophon": "doc-colophon",
     "copyright-page": None,
+    "part": "doc-part",
 }
 
 
@@ -88,12 +90,26 @@ def chapter_level(configured: int | None, parsed: list[Parsed]) -> int:
     return min(levels, default=1)
 
 
-def shifted_heading(heading: dict[str, Any], level: int) -> dict[str, Any]:
-    """A heading with the chapter level made 1, as pandoc's --shift-heading-level-by; higher
-    ones stay at 1."""
-    if level == 1:
+def file_level(found: NodeIndex) -> int:
+    """The highest level of a file's headings, wherever they stand (in fenced divs too)."""
+    return min((h["c"][0] for h in found.nodes("Header")), default=1)
+
+
+def shifted_heading(heading: dict[str, Any], level: int, depth: int = 0) -> dict[str, Any]:
+    """A heading with the chapter level made 1 (1 + depth for a file listed as a section),
+    as pandoc's --shift-heading-level-by; higher ones stay at 1."""
+    if level == 1 + depth:
         return heading
-    return {"t": "Header", "c": [max(1, heading["c"][0] - level + 1), *heading["c"][1:]]}
+    shifted = min(6, max(1, heading["c"][0] - level + 1 + depth))
+    return {"t": "Header", "c": [shifted, *heading["c"][1:]]}
+
+
+def unnumbered(heading: dict[str, Any]) -> dict[str, Any]:
+    """A heading with pandoc's class `unnumbered`: no section number, no "Chapter N"."""
+    level, (ident, classes, attributes), inlines = heading["c"]
+    if "unnumbered" in classes:
+        return heading
+    return {"t": "Header", "c": [level, [ident, [*classes, "unnumbered"], attributes], inlines]}
 
 
 LIST_DELIMITERS = {"OneParen": "paren-list", "TwoParens": "parens-list"}
@@ -111,18 +127,85 @@ def delimited_list(node: dict[str, Any]) -> dict[str, Any] | None:
     return {"t": "Div", "c": [["", [LIST_DELIMITERS[delimiter]], counter], [node]]}
 
 
-def gather_chapters(drafts: list[Draft], parsed: Parsed, blocks: list[Any]) -> None:
-    """Add a file's chapters; text before its first chapter heading continues the last chapter.
+def gather_chapters(
+    drafts: list[Draft], parsed: Parsed, blocks: list[Any], listed: bool = False
+) -> None:
+    """Add a file's chapters: one at each chapter heading.
 
-    When no chapter came before, that text is front matter of its own.
+    A file the author listed (`listed`) opens a chapter whatever its first heading (a part's
+    page first if it opens a part; a section of the chapter before if its depth is 1 or more).
+    Otherwise text before a file's first chapter heading continues the last chapter, or is
+    front matter of its own when no chapter came before.
     """
-    for chunk in split_chapters(blocks):
-        if not is_chapter_heading(chunk[0]) and drafts:
+    source = parsed.source
+    if listed and source.part:
+        drafts.append(part_draft(parsed, source.part))
+    if listed and source.depth and drafts and not is_part(drafts[-1]):
+        drafts[-1].blocks.extend([page_break_block(), listed_section(parsed, blocks)])
+        drafts[-1].more_sources.append(source)
+        return
+    for n, chunk in enumerate(split_chapters(blocks)):
+        opens_file = listed and n == 0
+        if not is_chapter_heading(chunk[0]) and not opens_file and drafts:
             drafts[-1].blocks.extend(chunk)
-            if parsed.source is not drafts[-1].parsed.source:
-                drafts[-1].more_sources.append(parsed.source)
+            if source is not drafts[-1].parsed.source:
+                drafts[-1].more_sources.append(source)
         else:
-            drafts.append(Draft(parsed, chunk, []))
+            after = any(d.heading is not None or d.title for d in drafts)
+            drafts.append(_draft(parsed, chunk, opens_file, after))
+
+
+def _draft(parsed: Parsed, chunk: list[Any], opens_file: bool, after: bool) -> Draft:
+    """A chapter's draft, with the heading and title it takes (see gather_chapters)."""
+    heading = chunk[0] if is_chapter_heading(chunk[0]) else None
+    if not opens_file:
+        return Draft(parsed, chunk, [], heading, stringify(heading) if heading else "")
+    if heading is None:  # inside a fenced div, or further down
+        heading = next((n for n in iter_nodes(chunk) if n["t"] == "Header"), None)
+    own = stringify(parsed.meta.get("title", "")).strip()  # the file's YAML `title:`
+    if heading is None and own:
+        # The file's title stands as its heading, as pandoc shows a title block.
+        meta = parsed.meta["title"]
+        inlines = meta["c"] if meta.get("t") == "MetaInlines" else [{"t": "Str", "c": own}]
+        heading = {"t": "Header", "c": [1, ["", [], []], inlines]}
+        chunk = [heading, *chunk]
+    title = parsed.source.title or (stringify(heading) if heading else own)
+    return Draft(parsed, chunk, [], heading, title.strip(), listed=True, after_chapter=after)
+
+
+PART_CLASS = "part"
+
+
+def part_draft(parsed: Parsed, title: str) -> Draft:
+    """A part's title page: a chapter of its own holding only the part's heading."""
+    ident = "part-" + (ascii_slug(title) or "untitled")
+    heading = {
+        "t": "Header",
+        "c": [1, [ident, [PART_CLASS, "unnumbered"], []], [{"t": "Str", "c": title}]],
+    }
+    return Draft(parsed, [heading], [], heading, title, listed=True)
+
+
+def is_part(draft: Draft) -> bool:
+    """True for a part's title page (see part_draft)."""
+    return draft.heading is not None and PART_CLASS in draft.heading["c"][1][1]
+
+
+ENTRY_TITLE = "data-toc-title"  # on a listed section's heading: its title in the contents
+
+
+def listed_section(parsed: Parsed, blocks: list[Any]) -> dict[str, Any]:
+    """A file listed as a section of the chapter before, in a Div that marks its entry."""
+    source = parsed.source
+    title = source.title or stringify(parsed.meta.get("title", "")).strip()
+    ident = "section-" + ascii_slug(title or Path(source.name).stem)
+    attributes = [["level", str(source.depth + 1)]] + ([[ENTRY_TITLE, title]] if title else [])
+    return {"t": "Div", "c": [[ident, ["listed-section"], attributes], blocks]}
+
+
+def page_break_block() -> dict[str, Any]:
+    """An empty block that print.css turns into a page break (div.page-break)."""
+    return {"t": "Div", "c": [["", ["page-break"], []], []]}
 
 
 def chapter_kind(heading: dict[str, Any] | None, role: str, title: str) -> str:
@@ -147,25 +230,22 @@ def ascii_slug(text: str) -> str:
 
 def make_chapter(index: int, draft: Draft, element: etree._Element, notes: int) -> Chapter:
     """A chapter from its AST chunk and the HTML pandoc wrote for it."""
-    parsed, chunk = draft.parsed, draft.blocks
-    heading = chunk[0] if is_chapter_heading(chunk[0]) else None
-    sections = [c for c in element if c.tag == "section" and "level1" in c.get("class", "")]
-    if heading is not None and len(sections) == 1 and len(element) == 1:
-        body = sections[0]
-    else:
+    parsed, chunk, heading = draft.parsed, draft.blocks, draft.heading
+    body = _chapter_body(element) if heading is not None else None
+    if body is None:
         body = element
         body.tag = "section"
         body.set("id", f"chapter-{index}")
     footnotes = body.find(".//div[@class='footnotes']")
     if footnotes is not None:
         body.append(footnotes)  # pandoc's section-divs may have put it in the last subsection
-    role = parsed.source.role if heading else "front"
-    title = stringify(heading) if heading else _untitled(chunk)
+    # Text without a heading or title before the first chapter is front matter.
+    opens = heading is not None or draft.title or (draft.listed and draft.after_chapter)
+    role = parsed.source.role if opens else "front"
+    title = draft.title if heading is not None or draft.listed else _untitled(chunk)
+    if draft.listed and (heading is None or not parsed.source.numbered):
+        _add_class(body, "unnumbered")  # no "Chapter N" for it, nor a count of it
     slug = ascii_slug(body.get("id", "")) or ascii_slug(title) or "section"
-    headings = tuple(
-        Heading(h.getparent().get("id") or h.get("id", ""), h.text_content().strip(), int(h.tag[1]))
-        for h in body.iter(*SECTION_HEADINGS)
-    )
     return Chapter(
         index=index,
         id=body.get("id"),
@@ -175,10 +255,118 @@ def make_chapter(index: int, draft: Draft, element: etree._Element, notes: int) 
         kind=chapter_kind(heading, role, title),
         source=parsed.source,
         body=body,
-        headings=tuple(h for h in headings if h.id),
+        headings=chapter_headings(body),
         note_count=notes,
         more_sources=tuple(draft.more_sources),
     )
+
+
+def _chapter_body(element: etree._Element) -> etree._Element | None:
+    """The chapter's own level-1 section, when all else in its HTML only wraps it.
+
+    A fenced div around a chapter (pandoc's reading of an XHTML book: `::: {.chapter}`)
+    gives the section its id, classes and epub:type, so the chapter is a section that opens
+    with its heading, as print.css and the EPUB expect. None when other text stands beside it.
+    """
+    wrappers, inner = [], element
+    while True:
+        children = [c for c in inner if isinstance(c.tag, str)]
+        if len(children) != 1 or (inner.text or "").strip() or (children[0].tail or "").strip():
+            return None
+        inner = children[0]
+        if inner.tag == "section" and "level1" in inner.get("class", "").split():
+            break
+        if inner.tag not in ("div", "section"):
+            return None
+        wrappers.append(inner)
+    ids = [w.get("id") for w in wrappers if w.get("id")]
+    if len(ids) > 1:
+        return None  # a link may go to each: keep them all where they are
+    first = inner.find("h1")
+    if inner.get(EPUB_TYPE) and first is not None and not first.get(EPUB_TYPE):
+        first.set(EPUB_TYPE, inner.attrib.pop(EPUB_TYPE))  # pandoc moved it from the heading
+    for wrapper in wrappers:
+        for name in ("class", EPUB_TYPE):
+            own = [v for v in wrapper.get(name, "").split() if v != "section"]
+            merged = dict.fromkeys([*inner.get(name, "").split(), *own])
+            if merged:
+                inner.set(name, " ".join(merged))
+    if ids:
+        if inner.get("id") and first is not None and not first.get("id"):
+            first.set("id", inner.get("id"))  # a link to the heading still lands on it
+        inner.set("id", ids[0])
+    inner.tail = None
+    return inner
+
+
+# epub:type prefixes of Standard Ebooks' XHTML, declared in each EPUB file that uses them
+# (render/epub/document.py); values with any other prefix are dropped, as EPUBCheck refuses
+# a prefix that is not declared.
+EPUB_PREFIXES = {
+    "z3998": "http://www.daisy.org/z3998/2012/vocab/structure/#",
+    "se": "https://standardebooks.org/vocab/1.0",
+}
+EPUB_TYPE = "epub:type"
+
+
+def clean_epub_types(chapters: list[Chapter]) -> None:
+    """Drop the epub:type values whose prefix the EPUB cannot declare (a warning each)."""
+    dropped: set[str] = set()
+    for chapter in chapters:
+        for element in chapter.body.iter():
+            value = element.get(EPUB_TYPE) if isinstance(element.tag, str) else None
+            if not value:
+                continue
+            kept = [w for w in value.split() if ":" not in w or w.split(":")[0] in EPUB_PREFIXES]
+            for word in value.split():
+                prefix = word.split(":")[0]
+                if word not in kept and prefix not in dropped:
+                    dropped.add(prefix)
+                    warn(
+                        f"epub:type prefix `{prefix}:` is not one Quire can declare",
+                        file=chapter.source.name,
+                        line=locate(chapter.source, prefix + ":"),
+                        hint=f"its values (`{word}`) are left out of the EPUB; the text is kept",
+                        group="epub:type values dropped",
+                    )
+            if kept:
+                element.set(EPUB_TYPE, " ".join(kept))
+            else:
+                del element.attrib[EPUB_TYPE]
+
+
+def _add_class(element: etree._Element, name: str) -> None:
+    classes = element.get("class", "").split()
+    element.set("class", " ".join(dict.fromkeys([*classes, name])))
+
+
+def chapter_headings(body: etree._Element) -> tuple[Heading, ...]:
+    """The headings under a chapter's own, with the sections its project file lists."""
+    headings = []
+    for element in body.iter(*SECTION_HEADINGS, "div"):
+        if element.tag == "div":
+            if "listed-section" in element.get("class", "").split():
+                headings += _listed_entry(element)
+            continue
+        ident = element.getparent().get("id") or element.get("id", "")
+        title = element.get(ENTRY_TITLE) or element.text_content().strip()
+        if ident:
+            headings.append(
+                Heading(ident, title, int(element.tag[1]), bool(element.get(ENTRY_TITLE)))
+            )
+    return tuple(headings)
+
+
+def _listed_entry(div: etree._Element) -> list[Heading]:
+    """A listed section's entry, when it has no heading of its own to carry it."""
+    first = next(div.iter(*SECTION_HEADINGS), None)
+    title = div.get(ENTRY_TITLE, "")
+    if first is not None:
+        if not first.get(ENTRY_TITLE):
+            first.set(ENTRY_TITLE, title or first.text_content().strip())
+        return []  # its heading comes next in the walk, marked as listed
+    level = int(div.get("data-level", "2"))
+    return [Heading(div.get("id"), title, level, True)] if title and div.get("id") else []
 
 
 def _untitled(chunk: list[Any]) -> str:
@@ -218,9 +406,4 @@ def dedupe_ids(chapters: list[Chapter]) -> None:
                 old = new
             seen.add(old)
         chapter.id = chapter.body.get("id")
-        chapter.headings = tuple(
-            Heading(
-                h.getparent().get("id") or h.get("id", ""), h.text_content().strip(), int(h.tag[1])
-            )
-            for h in chapter.body.iter(*SECTION_HEADINGS)
-        )
+        chapter.headings = chapter_headings(chapter.body)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from quire.render.front_matter import COPYRIGHT_ID
 from quire.transform import Book, Chapter
+from quire.transform.structure import EPUB_PREFIXES
 
 XHTML_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE html>
@@ -67,7 +69,15 @@ def xhtml_page(book: Book, title: str, body: str, css: str = "../styles/epub.css
     folder = css.rsplit("/", 1)[0]
     sheets += [f"{folder}/{name}" for name in author_sheets(book)]
     links = "".join(f'<link rel="stylesheet" type="text/css" href="{href}"/>\n' for href in sheets)
-    return XHTML_HEAD.format(lang=lang, title=x(title), links=links) + body + "\n</html>\n"
+    head = XHTML_HEAD.format(lang=lang, title=x(title), links=links)
+    used = [
+        f"{prefix}: {uri}"
+        for prefix, uri in EPUB_PREFIXES.items()
+        if re.search(f'epub:type="(?:[^"]* )?{prefix}:', body)
+    ]
+    if used:  # the vocabularies of Standard Ebooks' epub:type values, declared where used
+        head = head.replace(" lang=", f" epub:prefix={quoteattr(', '.join(used))} lang=", 1)
+    return head + body + "\n</html>\n"
 
 
 def author_sheets(book: Book) -> list[str]:

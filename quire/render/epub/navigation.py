@@ -5,7 +5,7 @@ from __future__ import annotations
 from xml.sax.saxutils import quoteattr
 
 from quire.render import PageStart
-from quire.render.contents import book_lists, nested_list, sections
+from quire.render.contents import TocEntry, book_lists, contents_tree, tree_depth, tree_html
 from quire.render.epub.document import PRINT_FRONT, Page, marker_html, x, xhtml_page
 from quire.render.pages import roman
 from quire.transform import Book
@@ -29,23 +29,22 @@ def _contents_position(pages: list[Page]) -> int:
     return position
 
 
-def _toc_items(pages: list[Page], depth: int) -> list[tuple[str, str, list[tuple[str, str, int]]]]:
-    """(href, title, [(href, title, level) of its sections]) for each chapter page."""
-    items = []
-    for page in pages:
-        if page.chapter is None or not page.chapter.title:
-            continue  # untitled front matter, as pandoc has it: in the spine, not the contents
-        items.append((page.href, page.title, sections(page.chapter, depth, page.href)))
-    return items
+def _toc_tree(book: Book, pages: list[Page], depth: int) -> list[TocEntry]:
+    """The contents of the chapter pages; never empty (EPUBCheck refuses an empty nav): a
+    book with no titled chapter gets one entry, its first page, under the book's title."""
+    chapters = [(p.chapter, p.href, p.href) for p in pages if p.chapter is not None]
+    tree = contents_tree(chapters, depth)
+    if not tree and chapters:
+        tree = [TocEntry(chapters[0][1], book.config.title or "Start")]
+    return tree
 
 
-def _toc_html(pages: list[Page], depth: int) -> str:
-    """The contents as nested lists: each chapter, then its sections down to `depth`."""
-    toc = [
-        f'<li><a href="{href}">{x(title)}</a>{nested_list(subs)}</li>'
-        for href, title, subs in _toc_items(pages, depth)
-    ]
-    return "<ol>" + "\n".join(toc) + "</ol>"
+def _toc_html(book: Book, pages: list[Page], depth: int) -> str:
+    """The contents as nested lists: parts, their chapters, their sections down to `depth`."""
+    return (
+        tree_html(_toc_tree(book, pages, depth))
+        or '<ol><li><a href="nav.xhtml">Contents</a></li></ol>'
+    )
 
 
 def _list_navs(book: Book, starts: tuple[PageStart, ...]) -> list[str]:
@@ -107,7 +106,7 @@ def nav_page(book: Book, pages: list[Page], starts: tuple[PageStart, ...]) -> Pa
         '<body epub:type="frontmatter">',
         *(marker_html(label) for label in contents_labels),
         f'<nav epub:type="toc" id="toc" role="doc-toc"><h1>{x(book.config.toc_title or "Contents")}</h1>',
-        _toc_html(pages, book.config.toc_depth or NAV_DEPTH) + "</nav>",
+        _toc_html(book, pages, book.config.toc_depth or NAV_DEPTH) + "</nav>",
         *_list_navs(book, starts),
         '<nav epub:type="landmarks" id="landmarks" aria-label="Landmarks" hidden="">'
         f"<h2>Landmarks</h2><ol>{_landmarks_html(pages)}</ol></nav>",
@@ -123,24 +122,18 @@ def nav_page(book: Book, pages: list[Page], starts: tuple[PageStart, ...]) -> Pa
     return Page("nav.xhtml", "Contents", xhtml, "nav", page_labels=labels)
 
 
-def _nav_points(pages: list[Page], depth: int) -> list[str]:
-    """The NCX navMap's points: chapters with their sections (one level under), in play order."""
-    points, order = [], 0
-    for href, title, subs in _toc_items(pages, depth):
-        order += 1
-        own = order
-        inner = []
-        for sub_href, sub_title, _level in subs:
-            order += 1
-            inner.append(
-                f'<navPoint id="np-{order}" playOrder="{order}"><navLabel><text>{x(sub_title)}'
-                f'</text></navLabel><content src="{sub_href}"/></navPoint>'
-            )
+def _nav_points(entries: list[TocEntry], order: list[int]) -> str:
+    """The NCX navMap's points, nested as the contents are, numbered in play order."""
+    points = []
+    for entry in entries:
+        order[0] += 1
+        own = order[0]
+        inner = _nav_points(entry.children, order)
         points.append(
-            f'<navPoint id="np-{own}" playOrder="{own}"><navLabel><text>{x(title)}'
-            f'</text></navLabel><content src="{href}"/>{"".join(inner)}</navPoint>'
+            f'<navPoint id="np-{own}" playOrder="{own}"><navLabel><text>{x(entry.title)}'
+            f'</text></navLabel><content src="{entry.href}"/>{inner}</navPoint>'
         )
-    return points
+    return "\n".join(points)
 
 
 def _page_value(label: str) -> int:
@@ -165,21 +158,22 @@ def _page_list_ncx(targets: list[tuple[str, str]], first_order: int) -> str:
 
 def ncx_document(book: Book, pages: list[Page]) -> str:
     """The EPUB 2 NCX, for older reading systems: contents and, with a print edition, its pages."""
-    depth = book.config.toc_depth or NAV_DEPTH
-    points = _nav_points(pages, depth)
-    order = sum(1 + len(subs) for _h, _t, subs in _toc_items(pages, depth))
+    tree = _toc_tree(book, pages, book.config.toc_depth or NAV_DEPTH)
+    played = [0]
+    points = _nav_points(tree, played)
+    order = played[0]
     targets = page_targets(pages)
     numbers = [int(label) for label, _ in targets if label.isdigit()]
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<ncx xmlns="http://www.daisy.org/z3986/2005/ncx/" version="2005-1">\n'
         f'<head><meta name="dtb:uid" content={quoteattr(book.config.identifier or "")}/>'
-        '<meta name="dtb:depth" content="2"/>'
+        f'<meta name="dtb:depth" content="{max(1, tree_depth(tree))}"/>'
         f'<meta name="dtb:totalPageCount" content="{len(targets)}"/>'
         f'<meta name="dtb:maxPageNumber" content="{max(numbers, default=0)}"/></head>\n'
         f"<docTitle><text>{x(book.config.title)}</text></docTitle>\n"
         "<navMap>\n"
-        + "\n".join(points)
+        + points
         + "\n</navMap>\n"
         + (_page_list_ncx(targets, order + 1) if targets else "")
         + "</ncx>\n"

@@ -58,6 +58,7 @@ def finish_join(
     body_start: int,
     stamps: dict[int, tuple[bytes, int]],
     blank: bytes,
+    outline: list[str] | None = None,
 ) -> bytes:
     """The book's PDF, from the units added: sequence[i] is (unit, page in unit) or None for a
     blank verso; stamps maps a page index to (sheet PDF, page of the sheet) whose folio is
@@ -81,7 +82,9 @@ def finish_join(
             _append_blank(out, blank)
         else:
             out.pages.append(pikepdf.Page(units[entry[0]].pages[entry[1]]))
-    _join_shares(out, [units[unit] for unit in order])
+    # Each unit's place in the outline (units.Unit.outline): a part's chapters go under it.
+    places = outline or [""] * (max(order, default=-1) + 1)
+    _join_shares(out, [units[unit] for unit in order], [places[unit] for unit in order])
     _point_links_home(out)
     _stamp_folios(out, stamps)
     _label_pages(out, body_start)
@@ -158,7 +161,7 @@ def _copied_unit(out: pikepdf.Pdf, source: pikepdf.Pdf) -> _Unit:
     )  # fmt: skip
 
 
-def _join_shares(out: pikepdf.Pdf, units: list[_Unit]) -> None:
+def _join_shares(out: pikepdf.Pdf, units: list[_Unit], places: list[str]) -> None:
     """Put the units' shares in the book, in reading order: one structure tree (and the
     renumbered ParentTree keys on their pages), the named destinations, the outline."""
     if all(unit.tagged for unit in units):  # every unit tagged (no pdf-variant: none)
@@ -171,10 +174,24 @@ def _join_shares(out: pikepdf.Pdf, units: list[_Unit]) -> None:
     flat = [x for name in sorted(destinations) for x in (String(name), destinations[name])]
     if flat:  # sorted, as WeasyPrint sorts them
         out.Root.Names = Dictionary(Dests=Dictionary(Names=Array(flat)))
-    outline_items = [item for unit in units for item in unit.outline]
+    outline_items = _nested_outline(units, places)
     if outline_items:
         with out.open_outline() as outline:
             outline.root.extend(outline_items)
+
+
+def _nested_outline(units: list[_Unit], places: list[str]) -> list[OutlineItem]:
+    """The units' bookmarks in reading order, a part's chapters' under the part's own."""
+    roots: list[OutlineItem] = []
+    part: OutlineItem | None = None
+    for unit, place in zip(units, places, strict=True):
+        for item in unit.outline:
+            (part.children if place == "in-part" and part is not None else roots).append(item)
+        if place == "part" and unit.outline:
+            part = unit.outline[-1]
+        elif place != "in-part":
+            part = None
+    return roots
 
 
 def _join_structure(out: pikepdf.Pdf, units: list[_Unit]) -> None:

@@ -288,8 +288,9 @@ class Composer:
         for unit, layout in enumerate(layouts):  # the final layouts, the join has them all
             self._join(unit, layout)
         book = self.workers.apart(
-            finish_join, placement.sequence, placement.body_start, stamps, blank
-        )
+            finish_join, placement.sequence, placement.body_start, stamps, blank,
+            [u.outline for u in self.units],
+        )  # fmt: skip
         calls = [*self.joining, book]
 
         def joined() -> bytes:

@@ -12,7 +12,7 @@ from lxml import etree
 
 from quire.errors import BuildError
 from quire.images import Asset, svg_size
-from quire.render.contents import book_lists, chapter_of_ids, nested_list, sections
+from quire.render.contents import book_lists, chapter_of_ids, contents_tree, tree_html
 from quire.render.front_matter import copyright_page
 from quire.render.print_checks import fit_tables, separators_as_breaks
 from quire.transform import Book, Chapter, locate
@@ -107,20 +107,11 @@ def _contents(book: Book) -> str:
 def contents_nav(book: Book, ident: str) -> str:
     """The contents: chapters, with their sections down to `toc-depth` as nested lists."""
     depth = book.config.toc_depth or 1
-    items = []
-    for chapter in book.chapters:
-        if chapter.kind in BEFORE_CONTENTS or not chapter.title:
-            continue
-        items.append(
-            f'<li class="toc-{chapter.role}"><a href="#{chapter.id}">{html.escape(chapter.title)}</a>'
-            + nested_list(sections(chapter, depth))
-            + "</li>"
-        )
+    chapters = [(c, f"#{c.id}", "") for c in book.chapters if c.kind not in BEFORE_CONTENTS]
+    items = tree_html(contents_tree(chapters, depth), classes=True) or "<ol></ol>"
     return (
         f'<nav class="contents front" id="{ident}" role="doc-toc">'
-        f"<h1>{html.escape(book.config.toc_title or 'Contents')}</h1><ol>"
-        + "".join(items)
-        + "</ol></nav>"
+        f"<h1>{html.escape(book.config.toc_title or 'Contents')}</h1>\n{items}</nav>"
     )
 
 
@@ -142,6 +133,7 @@ def _chapter_html(book: Book, chapter: Chapter, fixes: dict[str, str]) -> str:
     _place_contents(book, chapter, body)
     _inline_notes(body)
     _mark_front_references(book, body)
+    label_bookmarks(chapter, body)
     _typeset_math(chapter, body)
     fit_tables(chapter, body, fixes)
     separators_as_breaks(body)  # else WeasyPrint prints a box for U+2028 and U+2029
@@ -155,6 +147,33 @@ def _place_contents(book: Book, chapter: Chapter, body: etree._Element) -> None:
     """The contents where `\\tableofcontents` stood in the chapter."""
     spots = body.xpath(".//div[contains(concat(' ', @class, ' '), ' table-of-contents ')]")
     for n, spot in enumerate(spots, 1):
+def label_bookmarks(chapter: Chapter, body: etree._Element) -> None:
+    """The PDF's bookmarks read as the contents do: a chapter or a listed section is named
+    by its project file's title (SUMMARY.md's link text), and a listed section without a
+    heading still has a bookmark."""
+    first = next(body.iter("h1"), None)
+    if first is not None and chapter.title and first.text_content().strip() != chapter.title:
+        _add_style(first, f"bookmark-label: {_css_string(chapter.title)}")
+    for element in body.xpath(".//*[@data-toc-title]"):
+        title = element.get("data-toc-title")
+        if element.tag != "div":
+            if title != element.text_content().strip():
+                _add_style(element, f"bookmark-label: {_css_string(title)}")
+        elif not element.xpath(".//h2|.//h3|.//h4|.//h5|.//h6"):
+            level = element.get("data-level", "2")
+            _add_style(element, f"bookmark-level: {level}; bookmark-label: {_css_string(title)}")
+
+
+def _add_style(element: etree._Element, style: str) -> None:
+    element.set("style", "; ".join(s for s in (element.get("style"), style) if s))
+
+
+def _css_string(text: str) -> str:
+    """Text as a CSS string: quotes and backslashes escaped, line breaks as spaces."""
+    quoted = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + " ".join(quoted.split()) + '"'
+
+
         nav = lxml.html.fragment_fromstring(contents_nav(book, f"contents-{chapter.index}-{n}"))
         nav.set("class", "contents in-text")
         nav.tail = spot.tail

@@ -31,6 +31,9 @@ class Unit:
     label: str  # as the build's report names it
     chapters: tuple[int, ...]  # positions in book.chapters
     chapters_before: int  # numbered chapters before it ("Chapter N" counts on from here)
+    # Its place in the PDF's outline: "part" (a part's title page), "in-part" (a chapter
+    # whose bookmarks go under its part's) or "" (at the top).
+    outline: str = ""
 
     @property
     def opening(self) -> bool:
@@ -64,10 +67,13 @@ def plan_units(book: Book) -> list[Unit]:
     if contents_sections(book):  # `toc: false` and no lists: no contents unit
         units.append(Unit(CONTENTS, "contents", (), 0))
     numbered = 0
+    in_part = False
     for i, chapter in enumerate(chapters):
         if i in early:
             continue
-        units.append(Unit(chapter.id, Path(chapter.source.name).name, (i,), numbered))
+        in_part = chapter.kind == "part" or (in_part and chapter.role == "body")
+        outline = "part" if chapter.kind == "part" else "in-part" if in_part else ""
+        units.append(Unit(chapter.id, Path(chapter.source.name).name, (i,), numbered, outline))
         # print.css counts a body section unless it is unnumbered (Quire's class or pandoc's)
         classes = chapter.body.get("class", "").split()
         numbered += (
@@ -76,7 +82,7 @@ def plan_units(book: Book) -> list[Unit]:
     names = [u.label for u in units]
     return [
         Unit(u.name, f"{u.label} ({u.name})" if names.count(u.label) > 1 else u.label,
-             u.chapters, u.chapters_before)
+             u.chapters, u.chapters_before, u.outline)
         for u in units
     ]  # fmt: skip
 
