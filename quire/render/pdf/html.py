@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import html
+import re
 import unicodedata
 from typing import Protocol
 
@@ -21,6 +22,7 @@ BEFORE_CONTENTS = {"copyright-page", "dedication", "epigraph"}
 # Blocks of lines Quire numbers (data-line-block) so that a layout pass can name them.
 LINE_BLOCKS = ("p", "li", "dd", "dt", "figcaption")
 CJK_PHRASE = 12  # characters: a CJK phrase up to this long is not broken across lines
+MAX_IMAGE_HEIGHT_VH = 90  # % of the text block's height an image may take (print.css: img)
 
 
 def book_html(book: Book, fixes: dict[str, str] | None = None) -> str:
@@ -131,22 +133,20 @@ def _chapter_html(book: Book, chapter: Chapter, fixes: dict[str, str]) -> str:
         if image.get("alt") == "":
             _decorative(image, asset)
     _place_contents(book, chapter, body)
+    label_bookmarks(chapter, body)
     _inline_notes(body)
     _mark_front_references(book, body)
-    label_bookmarks(chapter, body)
     _typeset_math(chapter, body)
     fit_tables(chapter, body, fixes)
     separators_as_breaks(body)  # else WeasyPrint prints a box for U+2028 and U+2029
     _mark_short_tables(body)
     _mark_cjk_phrases(body)
     _number_line_blocks(chapter, body, fixes)
+    _code_lines(body)
+    _unindent_image_lines(body)
     return etree.tostring(body, method="html", encoding="unicode", with_tail=False)
 
 
-def _place_contents(book: Book, chapter: Chapter, body: etree._Element) -> None:
-    """The contents where `\\tableofcontents` stood in the chapter."""
-    spots = body.xpath(".//div[contains(concat(' ', @class, ' '), ' table-of-contents ')]")
-    for n, spot in enumerate(spots, 1):
 def label_bookmarks(chapter: Chapter, body: etree._Element) -> None:
     """The PDF's bookmarks read as the contents do: a chapter or a listed section is named
     by its project file's title (SUMMARY.md's link text), and a listed section without a
@@ -174,6 +174,10 @@ def _css_string(text: str) -> str:
     return '"' + " ".join(quoted.split()) + '"'
 
 
+def _place_contents(book: Book, chapter: Chapter, body: etree._Element) -> None:
+    """The contents where `\\tableofcontents` stood in the chapter."""
+    spots = body.xpath(".//div[contains(concat(' ', @class, ' '), ' table-of-contents ')]")
+    for n, spot in enumerate(spots, 1):
         nav = lxml.html.fragment_fromstring(contents_nav(book, f"contents-{chapter.index}-{n}"))
         nav.set("class", "contents in-text")
         nav.tail = spot.tail
@@ -289,19 +293,67 @@ def _typeset_math(chapter: Chapter, body: etree._Element) -> None:
 
 
 def _decorative(image: etree._Element, asset: Asset) -> None:
-    """A decorative image (alt="") is drawn as a background, which tagged PDF leaves untagged."""
+    """A decorative image (alt="") is drawn as a background, which tagged PDF leaves untagged.
+
+    Three boxes scale it as print.css scales an <img>: the outer one is the image's width (or
+    the width the author gave) but no wider than the text block, the middle one no wider than
+    the width at which it would be 90% of the page's text height, and the inner one is as tall
+    as the image is for that width (a padding in % is a share of the width)."""
     width, height = asset.width, asset.height
     if width is None:
         width, height = svg_size(asset.path)
+    given = re.search(r"(?:^|;)\s*width\s*:\s*([^;]+)", image.get("style", ""))
     box = lxml.html.Element("span")
     box.set("class", "decorative")
     box.set("aria-hidden", "true")
-    box.set(
+    box.set("style", f"width: {given[1].strip() if given else f'{width}px'}")
+    cap = etree.SubElement(box, "span")
+    cap.set("style", f"display: block; max-width: {MAX_IMAGE_HEIGHT_VH * width / height:.3f}vh")
+    fill = etree.SubElement(cap, "span")
+    fill.set(
         "style",
-        f"background-image: url('{asset.path.as_uri()}'); width: {width}px; height: {height}px",
+        f"display: block; padding-top: {100 * height / width:.4f}%;"
+        f" background: url('{asset.path.as_uri()}') no-repeat 0 0 / 100% 100%",
     )
     box.tail = image.tail
     image.getparent().replace(image, box)
+
+
+def _unindent_image_lines(body: etree._Element) -> None:
+    """A paragraph that opens with an image is not indented: an image as wide as the text
+    block would run into the margin by the indent (print.css: p.opens-with-image)."""
+    for p in body.iter("p"):
+        first = p[0] if len(p) else None
+        if first is None or (p.text or "").strip():
+            continue
+        if first.tag == "img" or "decorative" in first.get("class", "").split():
+            p.set("class", " ".join([*p.get("class", "").split(), "opens-with-image"]))
+
+
+def _code_lines(body: etree._Element) -> None:
+    """Each line of a code block as a block of its own (print.css: `pre .line`), so a line too
+    long for the text block wraps under itself, after a continuation mark.
+
+    Pandoc writes a highlighted block's lines as spans already; a plain block is one text.
+    A block of raw HTML with markup inside is left as it is (it still wraps, without marks).
+    """
+    for code in body.xpath(".//pre/code"):
+        lines = list(code)
+        if not lines and code.text:
+            code.text, texts = None, code.text.split("\n")
+            for text in texts:
+                line = etree.SubElement(code, "span")
+                line.text = text
+            lines = list(code)
+        if (
+            not lines
+            or code.text
+            or any(e.tag != "span" or (e.tail or "\n") != "\n" for e in lines)
+        ):
+            continue
+        for line in lines:
+            line.set("class", " ".join([*line.get("class", "").split(), "line"]))
+            line.tail = None  # the blocks break the lines; a newline would add an empty one
 
 
 # ---------- one unit of the book, laid out on its own ----------
