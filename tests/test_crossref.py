@@ -63,7 +63,21 @@ $$ a - b $$ {#eq-difference}
 
 # End {#sec-end}
 
-@Fig-red once more, and @eq-difference.
+@Fig-red once more, and @eq-difference; the divs: @fig-div and @tbl-div.
+
+::: {#fig-div}
+![](c.png)
+
+A blue square in a div.
+:::
+
+::: {#tbl-div}
+| c | d |
+|---|---|
+| 3 | 4 |
+
+Numbers in a div.
+:::
 """
 
 
@@ -230,11 +244,19 @@ def test_quarto_syntax_every_reference_linked_with_its_number(quarto_built):
         ("Section\u00a02", "sec-end"),
         ("Figure\u00a01", "fig-red"),  # `@Fig-red` names fig-red, capitalised
         ("Equation\u00a02", "eq-difference"),
+        ("Figure\u00a03", "fig-div"),
+        ("Table\u00a02", "tbl-div"),
     ]
-    assert caption_numbers(pages)[0] == ("fig-red", "Figure\u00a01: Red")
+    assert caption_numbers(pages) == [
+        ("fig-red", "Figure\u00a01: Red"),
+        ("fig-green", "Figure\u00a02: Green"),
+        ("tbl-data", "Table\u00a01: Data"),
+        ("fig-div", "Figure\u00a03: A blue square in a div."),  # the div's last paragraph
+        ("tbl-div", "Table\u00a02: Numbers in a div."),
+    ]
     text = flat(text)
     assert "Look at Figure\u00a01 and 1 and 2, then Table\u00a01, Equation\u00a01 and" in text
-    assert "Figure\u00a01 once more, and Equation\u00a02." in text
+    assert "Figure\u00a01 once more, and Equation\u00a02; the divs: Figure\u00a03 and" in text
 
 
 def transformed(root: Path):  # noqa: ANN201 - a quire.transform.Book

@@ -138,29 +138,69 @@ def _prefix(value: Any, default: tuple[str, str]) -> tuple[str, str]:
 
 
 def mark_references(parsed: list[Parsed], surveys: Surveys) -> list[Parsed]:
-    """Each crossref citation made a placeholder (or `??`, warned), each `{#eq:id}` a span.
+    """Each crossref citation made a placeholder (or `??`, warned), each `{#eq:id}` a span,
+    each Quarto figure or table div (`::: {#fig-id}`) a figure or a table.
 
-    Files without a crossref citation or an equation label are kept as they are.
+    Files without a crossref citation, an equation label or such a div are kept as they are.
     """
     known = _labels(parsed, surveys)
     result = []
     for item in parsed:
         found = surveys.of(item.blocks)
-        cites = any(_crossref(c) for node in found.nodes("Cite") for c in node["c"][0])
-        equations = found.has("Math") and "{#eq" in item.source.text
-        if not (cites or equations):
+        wanted = {
+            "Cite": any(_crossref(c) for node in found.nodes("Cite") for c in node["c"][0]),
+            "Para": found.has("Math") and "{#eq" in item.source.text,
+            "Div": any(_div_kind(node) for node in found.nodes("Div")),
+        }
+        kinds = [kind for kind, wanted in wanted.items() if wanted]
+        if not kinds:
             result.append(item)
             continue
-        kinds = [k for k, wanted in (("Cite", cites), ("Para", equations)) if wanted]
 
         def visit(node: dict, item: Parsed = item) -> Any:
             if node["t"] == "Para":
                 return _labelled_equations(node)
+            if node["t"] == "Div":
+                return _figure_of_div(node)
             return _placeholders(node, known, item)
 
         blocks = walk(item.blocks, visit, kinds, found.paths_to(kinds))
         result.append(replace(item, blocks=blocks))
     return result
+
+
+def _div_kind(div: dict) -> str | None:
+    """fig or tbl for a div labelled as Quarto labels a figure or a table, else None."""
+    ident = div["c"][0][0]
+    kind = _kind({"citationId": ident}) if LABEL.match(ident) else None
+    wanted = {"fig": 2, "tbl": 1}  # blocks at least: a figure's content and its caption
+    return kind if kind in wanted and len(div["c"][1]) >= wanted[kind] else None
+
+
+def _figure_of_div(div: dict) -> dict:
+    """`::: {#fig-id}` … caption `:::` as a figure; `::: {#tbl-id}` a table with the label.
+
+    As Quarto reads them: the div's last paragraph is the caption; a table div's one table
+    takes the label (and that caption, if it has none of its own).
+    """
+    kind = _div_kind(div)
+    (ident, classes, attributes), blocks = div["c"]
+    *body, last = blocks
+    caption = [{"t": "Plain", "c": last["c"]}] if last["t"] in ("Para", "Plain") else []
+    if kind == "fig" and caption:
+        return {"t": "Figure", "c": [[ident, classes, attributes], [None, caption], body]}
+    tables = [b for b in blocks if b["t"] == "Table"]
+    if kind != "tbl" or len(tables) != 1 or tables[0]["c"][0][0]:
+        return div
+    table, content = tables[0], list(tables[0]["c"])
+    own = table["c"][1][1]
+    if not own and last is table:
+        return div  # no caption anywhere: left as the author wrote it
+    content[0] = [ident, *content[0][1:]]
+    if not own:
+        content[1] = [content[1][0], caption]
+        blocks = body  # the last paragraph is now the table's caption
+    return [{**table, "c": content} if b is table else b for b in blocks]
 
 
 def _crossref(citation: dict) -> bool:
@@ -172,6 +212,9 @@ def _labels(parsed: list[Parsed], surveys: Surveys) -> set[str]:
     known: set[str] = set()
     for item in parsed:
         found = surveys.of(item.blocks)
+        for node in found.nodes("Div"):
+            if _div_kind(node):
+                known.add(node["c"][0][0])
         for kind, short in (("Figure", "fig"), ("Table", "tbl"), ("Header", "sec")):
             for node in found.nodes(kind):
                 ident = node["c"][1][0] if kind == "Header" else node["c"][0][0]
