@@ -3,7 +3,6 @@ project file, and chapter files read in the order a project file lists them."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from quire.manuscript import (
     display_name,
     read_text,
 )
+from quire.projects import preprocess
 from quire.projects.flavour import markdown_setting
 
 Raw = dict[str, tuple[Any, int | None]]
@@ -119,13 +119,9 @@ def listed_file(root: Path, base: Path, target: str, listing: Path, line: int | 
     return chapter_path(root, relative, listing.name, line, display_name(listing))
 
 
-def preprocessor(flavour: str) -> Callable[[str, Path, Path], str] | None:
+def preprocessor(flavour: str) -> Callable[[str, Path, Path], str]:
     """mdBook's ("mdbook") or GitBook's ("gitbook") preprocessing of a chapter's text
     ({{#include}}, {% %} tags), its findings reported as warnings."""
-    if importlib.util.find_spec("quire.projects.preprocess") is None:
-        return None  # not in this build of Quire
-    from quire.projects import preprocess
-
     seen: set[str] = set()  # what the book's files reported once for all (a GitBook tag)
 
     def run(text: str, path: Path, root: Path) -> str:
