@@ -322,3 +322,32 @@ def test_lists_of_figures_number_their_entries(tmp_path):
         "Figure 3: A blue square",
         "Not labelled, so not numbered",
     ]
+
+
+@pytest.mark.expect_warnings
+def test_the_web_edition_links_every_reference_to_its_target(tmp_path):
+    import lxml.html
+
+    from quire.pipeline import build
+
+    root = crossref_book(tmp_path / "book")
+    [site] = [w for w in build(root, tmp_path / "out", ("html",), lambda *a: None)]
+    pages = {p.name: lxml.html.parse(str(p)).getroot() for p in site.path.glob("0*.html")}
+    found = []
+    for name in sorted(pages):
+        for link in pages[name].xpath("//a[contains(@class, 'cross-reference')]"):
+            file, _, ident = link.get("href").rpartition("#")
+            assert pages[file or name].xpath("//*[@id=$i]", i=ident), link.get("href")
+            found.append((squeeze(link.text_content()), ident))
+    assert found == [
+        ("fig.\u00a01", "fig:red"),
+        ("1", "fig:red"),
+        ("2", "fig:green"),
+        ("1", "tbl:data"),
+        ("Equation\u00a01", "eq:energy"),
+        ("Section\u00a02", "sec:more"),
+        ("fig.\u00a03", "fig:blue"),
+        ("1", "fig:red"),
+        ("3", "fig:blue"),
+        ("Section\u00a02.1", "sec:sub"),
+    ]
