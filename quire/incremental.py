@@ -6,7 +6,9 @@ record of the last build (in the cache folder) holds their digest and the digest
 written; a build is skipped only if both still match, so an output edited or deleted since is
 made again. The record and the outputs it names are read as confine.py reads a book's files
 (regular files only, never blocking, the record within the cache's size cap), so a FIFO or a
-link to a device in their place means "build", never a hang.
+link to a device in their place means "build", never a hang. The record is signed with the
+user's cache key (cache_store.py) and each of its values checked: one written by anyone else,
+or with a value of the wrong kind, is no record.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import stat
 from pathlib import Path
 
 from quire import __version__
+from quire.cache_store import signature, signed_right
 from quire.confine import file_digest, kind_of, read_file
 from quire.errors import BuildError
 from quire.manuscript import MARKDOWN_SUFFIXES, Manuscript
@@ -110,12 +113,28 @@ def unchanged(cache: Path, inputs: str) -> list[dict] | None:
         record = json.loads(read_file(cache / RECORD, "cache", file=str(cache / RECORD)))
         if record.get("format") != RECORD_FORMAT or record.get("inputs") != inputs:
             return None
+        body = {k: v for k, v in record.items() if k != "check"}
+        if not signed_right(record.get("check"), RECORD_FORMAT, json.dumps(body, sort_keys=True)):
+            return None
         for item in record["written"]:
-            if output_digest(Path(item["path"])) != item["sha256"]:
+            if not _sane(item) or output_digest(Path(item["path"])) != item["sha256"]:
                 return None
         return record["written"]
     except (BuildError, OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # no record, or a damaged one: build
+
+
+def _sane(item: dict) -> bool:
+    """True if a recorded output's values are of their kinds and in range."""
+    pages, notes, bleed = item["pages"], item["notes"], item["bleed"]
+    return (
+        isinstance(item["path"], str) and isinstance(item["format"], str)
+        and isinstance(item["sha256"], str)
+        and isinstance(item["size"], int) and item["size"] >= 0
+        and (pages is None or isinstance(pages, int) and pages >= 0)
+        and isinstance(notes, list) and all(isinstance(n, str) for n in notes)
+        and isinstance(bleed, int | float) and 0 <= bleed < 1
+    )  # fmt: skip
 
 
 def output_digest(path: Path) -> str:
@@ -152,4 +171,5 @@ def record(
         for path, fmt, size, pages, notes in written
     ]  # fmt: skip
     kept = {"format": RECORD_FORMAT, "inputs": inputs, "written": items, "uses": uses or []}
-    return json.dumps(kept).encode()
+    check = signature(RECORD_FORMAT, json.dumps(kept, sort_keys=True))
+    return json.dumps({**kept, "check": check}).encode()

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from quire import press
+from quire.cache_store import signature, signed_right
 from quire.config import Trim
 from quire.confine import read_file
 from quire.errors import BuildError
@@ -102,12 +103,26 @@ def package(out: Path, slug: str, fingerprint: str, outputs: dict[str, Output]) 
         pdf = outputs.get("pdf")
         if pdf is not None and pdf.page_starts:
             starts = [s.__dict__ for s in pdf.page_starts]
-            cache = json.dumps({"fingerprint": fingerprint, "starts": starts}).encode()
-            files[f"{CACHE_FOLDER}/{slug}.pages.json"] = cache
+            check = page_map_signature(fingerprint, starts)
+            cache = json.dumps({"fingerprint": fingerprint, "starts": starts, "check": check})
+            files[f"{CACHE_FOLDER}/{slug}.pages.json"] = cache.encode()
         write_outputs(out, files)
     return [
         Written(out / names[fmt], fmt, _size(o), o.pages, o.notes) for fmt, o in outputs.items()
     ]
+
+
+def page_map_signature(fingerprint: str, starts: list[dict]) -> str:
+    """The signature of a PDF's page map (cache_store.py), for the EPUB-only build that reads it."""
+    return signature("quire-page-map", fingerprint, json.dumps(starts, sort_keys=True))
+
+
+def page_map_signed(data: dict) -> bool:
+    """True if a page map read back from the cache is one this user's Quire wrote."""
+    return signed_right(
+        data.get("check"), "quire-page-map", data["fingerprint"],
+        json.dumps(data["starts"], sort_keys=True),
+    )  # fmt: skip
 
 
 def _site_folder(files: dict[str, bytes], folder: Path) -> Path:

@@ -6,6 +6,7 @@ Each build runs through the real command line, as tests/test_bad_input.py runs t
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -181,3 +182,90 @@ def test_quotes_and_markup_in_the_settings_stay_text_on_the_web(tmp_path):
         assert not [a for a in attributes if a.startswith("on")], page
         alts = [img.get("alt") for img in root.iter("img")]
         assert all(HOSTILE["title"] in alt for alt in alts), alts
+
+
+# --- items 5-6: a cache entry is signed with the user's key and range-checked ----------------------
+
+
+def _built(tmp_path: Path) -> tuple[Path, Path, bytes]:
+    """A small book built to PDF, its out folder and its PDF's bytes."""
+    book = write_book(tmp_path / "book", {**BOOK, "two.md": "# Two\n\nMore text.\n"})
+    out = tmp_path / "out"
+    proc = run_build(book, out, "--to", "pdf", env=env(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    return book, out, (out / "my-book.pdf").read_bytes()
+
+
+def _rewrite(path: Path, change) -> dict:  # noqa: ANN001
+    """Change a cache file's JSON in place; returns it as changed."""
+    data = json.loads(path.read_bytes())
+    change(data)
+    path.write_text(json.dumps(data, sort_keys=True))
+    return data
+
+
+def _sign_state(data: dict, key_home: Path) -> None:
+    """Sign a layout state as Quire would with this test's key (a forger with the key)."""
+    from quire import cache_store
+    from quire.render.pdf.cache import FORMAT
+
+    os.environ["XDG_CACHE_HOME"] = str(key_home)
+    cache_store.user_key.cache_clear()
+    body = {k: v for k, v in data.items() if k != "check"}
+    data["check"] = cache_store.signature(FORMAT, json.dumps(body, sort_keys=True))
+
+
+@pytest.mark.parametrize("signed", [False, True], ids=["forged", "signed-but-out-of-range"])
+def test_a_huge_page_count_in_the_state_is_dropped(tmp_path, signed):
+    book, out, pdf = _built(tmp_path)
+    state = out / ".quire-cache" / "state.json"
+
+    def huge(data: dict) -> None:
+        data["pages"] = dict.fromkeys(data["pages"], 10**9)
+        if signed:
+            _sign_state(data, tmp_path / "user-cache")
+
+    _rewrite(state, huge)
+    (out / ".quire-cache" / "build.json").unlink()  # so that the build runs
+    proc = run_build(book, out, "--to", "pdf", env=env(tmp_path), timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "ignoring a damaged layout cache state" in proc.stderr
+    assert (out / "my-book.pdf").read_bytes() == pdf
+
+
+def test_a_forged_layout_entry_is_laid_out_again(tmp_path):
+    """An entry with an action added and its plain checksum recomputed, as one could before."""
+    from quire.cache_store import digest
+    from quire.render.pdf.cache import FORMAT
+
+    book, out, pdf = _built(tmp_path)
+    units = sorted((out / ".quire-cache" / "units").glob("*.json"))
+    record = units[-1]
+    payload = record.with_suffix(".pdf")
+    payload.write_bytes(b"%PDF-1.7\nnot a PDF at all, but its checksum is right\n")
+
+    def forge(data: dict) -> None:
+        body = {k: v for k, v in data.items() if k != "check"}
+        data["check"] = digest(FORMAT, json.dumps(body, sort_keys=True), payload.read_bytes())
+
+    _rewrite(record, forge)
+    (out / ".quire-cache" / "build.json").unlink()
+    proc = run_build(book, out, "--to", "pdf", env=env(tmp_path), timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "ignoring a damaged layout cache entry" in proc.stderr
+    assert "cache entries dropped" in proc.stderr or proc.stderr.count("damaged") == 1
+    assert "laid out: nothing" not in proc.stdout and "laid out: " in proc.stdout
+    assert (out / "my-book.pdf").read_bytes() == pdf
+
+
+def test_the_cache_key_is_the_users_own(tmp_path):
+    from quire import cache_store
+
+    cache_store.user_key.cache_clear()
+    key = cache_store.user_key()
+    path = tmp_path / "user-cache" / "quire" / "key"
+    assert path.read_bytes() == key and len(key) == 32
+    assert path.stat().st_mode & 0o777 == 0o600
+    cache_store.user_key.cache_clear()
+    assert cache_store.user_key() == key  # read back, not made again
+    cache_store.user_key.cache_clear()

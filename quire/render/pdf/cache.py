@@ -8,7 +8,10 @@ format version and carries the digests of its own text and of its PDF: a truncat
 hand-edited or foreign entry is ignored with a warning and laid out again; so is anything in
 the folder that is not a regular file within the cache's size cap (confine.py), which could
 otherwise hang the build (a FIFO) or fill its memory (a link to /dev/zero). The entries are
-kept and checked as cache_store.py keeps every cache's entries.
+kept and checked as cache_store.py keeps every cache's entries (signed with the user's key), and
+what is read from them is range-checked: a unit's pages, anchors and messages must be of the
+right types and within the unit's own pages, and the state's page counts within MAX_UNIT_PAGES
+(a guess that large would make the first placement allocate every page it claims).
 
 The renderer only reads the cache; what it would store travels in the Output
 (cache_files) and is written by the packaging step with the other outputs.
@@ -20,13 +23,19 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from quire.cache_store import CacheStore, read_cache_file
+from quire.cache_store import CacheStore, read_cache_file, signature, signed_right
 from quire.cache_store import digest as content_digest
 from quire.confine import file_digest as confined_digest
 from quire.confine import kind_of
 from quire.render.pdf.layout import PageFacts, UnitLayout
 
 FORMAT = "quire-layout-cache 1"
+# The most pages a unit's cached layout or the state's guess may claim: far over any chapter
+# (a 300,000-word book prints about 1,000 pages in all), far under what would fill memory.
+MAX_UNIT_PAGES = 20_000
+MAX_NUMBERS = 1_000_000  # printed numbers the state may hold (one per cross-reference target)
+SIDES = ("left", "right")
+NUMERALS = ("arabic", "roman")
 UNITS, SHEETS, STATE = "units", "sheets", "state.json"
 __all__ = ["FORMAT", "SHEETS", "UNITS", "LayoutCache", "digest", "file_digest", "read_cache_file"]
 
@@ -61,16 +70,18 @@ class LayoutCache(CacheStore):
             return None
         record, pdf = found
         try:
-            pages = [PageFacts(p["side"], p["blank"], _pair(p["folio"]), _pair(p["first"]))
-                     for p in record["pages"]]  # fmt: skip
+            if not pdf.startswith(b"%PDF-") or not 0 < len(record["pages"]) <= MAX_UNIT_PAGES:
+                raise ValueError("not a unit's PDF and pages")
+            pages = [_page(p) for p in record["pages"]]
             layout = UnitLayout(
-                record["name"], pdf, pages, dict(record["anchors"]), dict(record["fixes"]),
-                record["opening_found"], record["last_found"],
-                [tuple(m) for m in record["messages"]], None,
-                [tuple(w) for w in record["wide_tables"]],
+                _text(record["name"]), pdf, pages, _anchors(record["anchors"], len(pages)),
+                {_text(k): _text(v) for k, v in record["fixes"].items()},
+                bool(record["opening_found"]), bool(record["last_found"]),
+                [(int(n), _text(m)) for n, m in record["messages"]], None,
+                [(_text(n), _text(c)) for n, c in record["wide_tables"]],
             )  # fmt: skip
-        except (KeyError, TypeError, ValueError):
-            self.damaged("entry", f"{self.folder}/{UNITS}/{key}")
+        except (KeyError, TypeError, ValueError, AttributeError):
+            self.damaged("entry (its values are out of range)", f"{self.folder}/{UNITS}/{key}")
             return None
         self.use(UNITS, key)
         return layout
@@ -78,7 +89,7 @@ class LayoutCache(CacheStore):
     def store_unit(self, key: str, layout: UnitLayout) -> None:
         """Keep a unit's layout for the next build."""
         record = asdict(layout)
-        del record["pdf"], record["fetch_error"], record["text"]
+        del record["pdf"], record["fetch_error"], record["lost"]
         self._store(UNITS, key, record, layout.pdf)
 
     def sheet(self, key: str) -> tuple[bytes, list[int]] | None:
@@ -87,8 +98,15 @@ class LayoutCache(CacheStore):
         if found is None:
             return None
         record, pdf = found
+        try:
+            pages = [int(n) for n in record.get("pages", [])]
+            if not pdf.startswith(b"%PDF-") or not all(0 <= n < MAX_NUMBERS for n in pages):
+                raise ValueError
+        except (TypeError, ValueError):
+            self.damaged("entry (its values are out of range)", f"{self.folder}/{SHEETS}/{key}")
+            return None
         self.use(SHEETS, key)
-        return pdf, [int(n) for n in record.get("pages", [])]
+        return pdf, pages
 
     def store_sheet(self, key: str, pdf: bytes, pages: list[int]) -> None:
         """Keep a folio sheet for the next build."""
@@ -100,16 +118,64 @@ class LayoutCache(CacheStore):
             return {}
         try:
             state = json.loads(read_cache_file(self.folder / STATE))
-            if state.get("format") != FORMAT or not isinstance(state.get("numbers"), dict):
-                raise ValueError
-            return state
-        except (OSError, ValueError, AttributeError):
-            self.damaged("state", self.folder / STATE)
+            body = {k: v for k, v in state.items() if k != "check"}
+            if state.get("format") != FORMAT:
+                raise ValueError("made by another version of Quire")
+            if not signed_right(state.get("check"), FORMAT, json.dumps(body, sort_keys=True)):
+                raise ValueError("its contents do not match their signature")
+            return _checked_state(body)
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            self.damaged(f"state ({exc or 'its values are out of range'})", self.folder / STATE)
             return {}
 
     def store_state(self, state: dict) -> None:
-        """Keep page counts and numbers as the next build's first guess."""
-        self.new[STATE] = json.dumps({"format": FORMAT, **state}, sort_keys=True).encode()
+        """Keep page counts and numbers as the next build's first guess, signed."""
+        body = {"format": FORMAT, **state}
+        check = signature(FORMAT, json.dumps(body, sort_keys=True))
+        self.new[STATE] = json.dumps({**body, "check": check}, sort_keys=True).encode()
+
+
+def _checked_state(state: dict) -> dict:
+    """The state with its numbers and page counts checked: strings, and counts in range."""
+    numbers, pages = state["numbers"], state.get("pages", {})
+    if len(numbers) > MAX_NUMBERS or len(pages) > MAX_NUMBERS:
+        raise ValueError("it holds too many values")
+    numbers = {_text(k): _text(v) for k, v in numbers.items()}
+    for count in pages.values():
+        if not isinstance(count, int) or not 0 < count <= MAX_UNIT_PAGES:
+            raise ValueError(f"a page count of {count!r} is out of range")
+    return {**state, "numbers": numbers, "pages": {_text(k): v for k, v in pages.items()}}
+
+
+def _page(facts: dict) -> PageFacts:
+    """One page's facts from a cached record, each of its type."""
+    side, blank, folio, first = facts["side"], facts["blank"], facts["folio"], facts["first"]
+    if side not in SIDES or not isinstance(blank, bool):
+        raise ValueError("a page's side")
+    if folio is not None and (
+        len(folio) != 2 or not isinstance(folio[0], str) or folio[1] not in NUMERALS
+    ):
+        raise ValueError("a page's folio")
+    if first is not None and (len(first) != 2 or not isinstance(first[1], int) or first[1] < 0):
+        raise ValueError("a page's start")
+    return PageFacts(
+        side, blank, _pair(folio), None if first is None else (_text(first[0]), first[1])
+    )
+
+
+def _anchors(anchors: dict, pages: int) -> dict[str, int]:
+    """Element ids and the page each is on, every page within the unit's own."""
+    found = {_text(k): v for k, v in anchors.items()}
+    if not all(isinstance(v, int) and 0 <= v < pages for v in found.values()):
+        raise ValueError("an anchor's page")
+    return found
+
+
+def _text(value: object) -> str:
+    """A string of a cache record; anything else is a damaged entry."""
+    if not isinstance(value, str):
+        raise TypeError("not a string")
+    return value
 
 
 def _pair(value: list | None) -> tuple | None:
