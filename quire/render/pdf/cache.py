@@ -89,7 +89,8 @@ class LayoutCache(CacheStore):
     def store_unit(self, key: str, layout: UnitLayout) -> None:
         """Keep a unit's layout for the next build."""
         record = asdict(layout)
-        del record["pdf"], record["fetch_error"], record["lost"]
+        for name in ("pdf", "fetch_error", "lost", "text"):  # not kept: see UnitLayout
+            record.pop(name, None)
         self._store(UNITS, key, record, layout.pdf)
 
     def sheet(self, key: str) -> tuple[bytes, list[int]] | None:
