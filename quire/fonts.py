@@ -165,6 +165,13 @@ def _ignorable(char: str) -> bool:
     return any(cp in block for block in _DEFAULT_IGNORABLE)
 
 
+def describe_characters(chars: list[str], shown: int = 5) -> str:
+    """`character 'x' (U+0078, LATIN SMALL LETTER X)`, or several, the first few named."""
+    named = [f"{c!r} (U+{ord(c):04X}, {unicodedata.name(c, 'unnamed')})" for c in chars[:shown]]
+    more = f" and {len(chars) - shown} more" if len(chars) > shown else ""
+    return ("character " if len(chars) == 1 else "characters ") + ", ".join(named) + more
+
+
 def _css_string(text: str) -> str:
     """A CSS double-quoted string literal for text."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ")

@@ -18,7 +18,7 @@ import tinycss2
 from lxml import etree
 
 from quire.errors import warn
-from quire.fonts import FALLBACK_FAMILY, FontSet
+from quire.fonts import FALLBACK_FAMILY, FontSet, describe_characters
 from quire.images import SAFE_SVG_PARSER, SVG_NS
 from quire.manuscript import display_name
 
@@ -183,25 +183,31 @@ def _sheet(css: str, fonts: SvgFonts) -> str:
 
 
 def check_svg_text(paths: list[Path], fonts: FontSet) -> None:
-    """Warn about SVG text in a family the book does not ship that is no common name (set in
-    the book's text family instead) and about characters no font of the book has."""
-    shipped = set(svg_fonts(fonts).families)
+    """Warn, once per SVG, about the families its text names that the book does not have and
+    that are no common name (set in the book's text family instead), and about the characters
+    no font of the book has."""
+    known = set(svg_fonts(fonts).families)
     for path in paths:
         if path.suffix.lower() != ".svg":
             continue
         root = etree.parse(str(path), SAFE_SVG_PARSER).getroot()
         name = display_name(path)
+        unknown: dict[str, int | None] = {}
         for value, line in _family_values(root):
             for family in _family_names(value):
-                if family not in shipped and family.lower() not in _COMMON_NAMES:
-                    warn(
-                        f"SVG text is set in `{family[:60]}`, a font the book does not have",
-                        file=name,
-                        line=line,
-                        hint=f"printed in {fonts.families()[0]}, the book's text font; name "
-                        "a font of the book (or add the font to the book's fonts/ folder)",
-                        group="SVG text in fonts the book does not have",
-                    )
+                if family not in known and family.lower() not in _COMMON_NAMES:
+                    unknown.setdefault(family[:60], line)
+        if unknown:
+            names = ", ".join(f"`{family}`" for family in list(unknown)[:5])
+            more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+            warn(
+                f"SVG text is set in {names}{more}, which the book does not have",
+                file=name,
+                line=next(iter(unknown.values())),
+                hint=f"printed in {fonts.families()[0]}, the book's text font; name a font of "
+                "the book (or add the font to the book's fonts/ folder)",
+                group="SVG text in fonts the book does not have",
+            )
         _check_characters(root, fonts, name)
 
 
@@ -245,18 +251,16 @@ _NAMES_ONLY = _Names()
 
 
 def _check_characters(root: etree._Element, fonts: FontSet, name: str) -> None:
-    """Warn once per character of the SVG's text that no font of the book has."""
-    seen: set[str] = set()
-    for node in root.iter(*(f"{{{SVG_NS}}}{tag}" for tag in _SVG_TEXT)):
-        for char in fonts.uncovered("".join(node.itertext())):
-            if char in seen:
-                continue
-            seen.add(char)
-            warn(
-                f"SVG text has the character {char!r} (U+{ord(char):04X}), which no font of "
-                "the book has",
-                file=name,
-                line=node.sourceline,
-                hint="it prints as a box; add a font that has it to the book's fonts/ folder",
-                group="characters no font has",
-            )
+    """Warn once about the characters of the SVG's text that no font of the book has."""
+    nodes = list(root.iter(*(f"{{{SVG_NS}}}{tag}" for tag in _SVG_TEXT)))
+    missing = fonts.uncovered("".join("".join(node.itertext()) for node in nodes))
+    if missing:
+        first = next(n for n in nodes if missing[0] in "".join(n.itertext()))
+        warn(
+            f"SVG text has the {describe_characters(missing)}, which no font of the book has",
+            file=name,
+            line=first.sourceline,
+            hint="it prints as a box; add a .ttf or .otf font that has it to the book's "
+            "fonts/ folder",
+            group="characters no font has",
+        )

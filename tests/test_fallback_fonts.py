@@ -245,3 +245,79 @@ def test_fonts_setting_is_confined(tmp_path: Path, listed: str, message: str) ->
     assert proc.returncode == 1, proc.stderr
     assert message in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "out" / "fallbacks.pdf").exists()
+
+
+# ---------- the checks themselves ----------
+
+
+def test_svg_with_a_doctype_builds_and_entities_stay_refused(tmp_path: Path) -> None:
+    """A DOCTYPE as editors write it is accepted; one that declares an entity is not."""
+    from quire.errors import BuildError
+    from quire.images import check_svg
+
+    plain = tmp_path / "plain.svg"
+    plain.write_text(DOCTYPE_SVG, encoding="utf-8")
+    check_svg(plain, file="one.md", line=3)
+    entity = tmp_path / "entity.svg"
+    entity.write_text(
+        '<!DOCTYPE svg [<!ENTITY word "x">]><svg xmlns="http://www.w3.org/2000/svg">'
+        "<text>&word;</text></svg>",
+        encoding="utf-8",
+    )
+    with pytest.raises(BuildError, match="declares a DTD with entities"):
+        check_svg(entity, file="one.md", line=3)
+
+
+def test_svg_data_images_are_checked_as_images_and_never_printed(tmp_path: Path) -> None:
+    """An embedded PNG is accepted; a damaged one or another type is refused with a short
+    message that quotes no base64."""
+    from quire.errors import BuildError
+    from quire.images import check_svg
+
+    good = png_base64()
+    template = '<svg xmlns="http://www.w3.org/2000/svg"><image href="data:{}" width="9"/></svg>'
+    svg = tmp_path / "map.svg"
+    svg.write_text(template.format(f"image/png;base64,{good}"), encoding="utf-8")
+    check_svg(svg, file="one.md", line=3)
+    big = Image.new("1", (9000, 9000))  # 81 megapixels, a few KB as PNG
+    out = io.BytesIO()
+    big.save(out, "PNG")
+    bomb = base64.b64encode(out.getvalue()).decode()
+    for data, message in [
+        (f"image/png;base64,{good[:30]}AAAA{good[30:]}", "corrupt"),
+        (f"image/png;base64,{bomb}", "too large"),
+        (f"text/html;base64,{good * 40}", "`text/html`"),
+    ]:
+        svg.write_text(template.format(data), encoding="utf-8")
+        with pytest.raises(BuildError) as error:
+            check_svg(svg, file="one.md", line=3)
+        assert message in str(error.value)
+        assert len(str(error.value)) < 300 and good[:20] not in str(error.value)
+    link = '<svg xmlns="http://www.w3.org/2000/svg"><a href="data:text/html;base64,{}"/></svg>'
+    svg.write_text(link.format(good * 40), encoding="utf-8")
+    with pytest.raises(BuildError) as error:
+        check_svg(svg, file="one.md", line=3)
+    assert "characters)" in str(error.value) and good[:20] not in str(error.value)
+
+
+def test_format_characters_need_a_glyph() -> None:
+    """Format characters that are not default-ignorable (U+0600, U+110BD) print as a box without
+    a glyph, so the check counts them; ZWJ, soft hyphen and the separators it does not."""
+    from quire.fonts import load_fonts
+
+    fonts = load_fonts(ROOT / "styles" / "fonts")
+    assert fonts.uncovered("a\u0600b\U000110bd") == ["\u0600", "\U000110bd"]
+    assert fonts.uncovered("a\u200d\u00ad\u2028\u2029\u2060b") == []
+
+
+def test_separators_become_line_breaks() -> None:
+    """U+2028 and U+2029 in text and tails become <br>, the text around them kept in order."""
+    from lxml import etree
+
+    from quire.render.print_checks import separators_as_breaks
+
+    body = etree.fromstring("<body><p>a\u2028b<em>c\u2029d</em>e\u2028f</p></body>")
+    separators_as_breaks(body)
+    assert etree.tostring(body, encoding="unicode") == (
+        "<body><p>a<br/>b<em>c<br/>d</em>e<br/>f</p></body>"
+    )
