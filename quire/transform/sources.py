@@ -66,7 +66,8 @@ def images_without_alt(parsed: Parsed, found: list[dict[str, Any]]) -> list[Prob
     for node in found:
         attr, alt, (src, _title) = node["c"]
         if dict(attr[2]).get("alt") is None and not stringify(alt).strip() and not is_remote(src):
-            line = locate(parsed.source, src)
+            found = (locate(parsed.source, n) for n in (f"![]({src}", f"]({src}", src))
+            line = next((n for n in found if n), None)
             problems.append(Problem(f"image `{src}` has no alt text", parsed.source.name, line))
     return problems
 
