@@ -30,10 +30,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "source",
         nargs="?",
-        default="manuscript",
         help="manuscript folder (with book.yaml) or a single Markdown file (default: manuscript/)",
     )
     parser.add_argument("--out", default="dist", help="output folder (default: dist/)")
+    parser.add_argument(
+        "--defaults",
+        metavar="FILE",
+        help="build the pandoc project this defaults file describes (as `pandoc -d FILE`)",
+    )
     parser.add_argument(
         "--to",
         choices=("epub", "pdf", "html"),
@@ -65,8 +69,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="build, then build again on every save of the manuscript, its images or styles",
     )
     args = parser.parse_args(argv)
+    if args.defaults and args.source:
+        parser.error("give either SOURCE or --defaults FILE, not both")
+    # The project reader of a .yaml SOURCE reads it as a pandoc defaults file.
+    args.source = args.defaults or args.source or "manuscript"
     if args.serve and args.to and "html" not in args.to:
         parser.error("--serve serves the web edition; add --to html")
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port {args.port}: a port is a number from 0 to 65535")
     if args.check and args.to and "pdf" not in args.to:
         parser.error("--check checks the PDF; add --to pdf")
     return args

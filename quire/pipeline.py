@@ -94,7 +94,7 @@ def _describe(result: Any) -> str:
     if isinstance(result, list) and result and isinstance(result[0], pandoc.Parsed):
         return _read_by_pandoc(result)
     if isinstance(result, load_stage.Manuscript):
-        return _count(len(result.files), "file")
+        return f"{_count(len(result.files), 'file')} from {result.project}"
     if isinstance(result, Book):
         return f"{_count(len(result.chapters), 'chapter')}, {_count(len(result.assets), 'image')}"
     if isinstance(result, Output) and result.pages:

@@ -4,6 +4,8 @@ from its own project file, in its own order and nesting, in its own Markdown fla
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -323,3 +325,18 @@ def test_a_drafts_entries_take_its_place_and_web_pages_are_left_out(tmp_path, ca
     said = warnings(caplog)
     assert "draft chapters with no file: “Planned”" in said
     assert "`https://example.org/page.md` is a web page, not a file of the book" in said
+
+
+@pytest.mark.expect_warnings
+def test_defaults_option_names_the_file_and_the_first_line_says_what_was_read(tmp_path):
+    book = write_book(tmp_path / "book", DEFAULTS)
+    (book / "defaults.yaml").rename(book / "print.yml")
+    proc = subprocess.run(
+        [sys.executable, "build.py", "--defaults", str(book / "print.yml"), "--to", "epub",
+         "--out", str(tmp_path / "out")],
+        cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "2 files from print.yml (pandoc)" in proc.stdout
+    both = run_build(book, tmp_path / "out", "--defaults", str(book / "print.yml"))
+    assert both.returncode == 2 and "not both" in both.stderr
