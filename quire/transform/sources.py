@@ -161,6 +161,8 @@ def resolve_sources(
             continue
         if element.get("alt") is None:
             _undescribed(element, is_remote(ref), file, line)
+        if element.get("height") and not element.get("width"):
+            _size_as_style(element)  # print.css's `height: auto` would override the attribute
         found = find_image(ref, chapter, confinement, search)
         path = pdf_figure(found, file=file, line=line) if is_pdf(found) else found
         if path not in assets:
