@@ -4,22 +4,23 @@ WeasyPrint lays a table wider than the page out past the page's edge, where it i
 EPUB has every column and the PDF silently lacks some. Each layout pass names the tables that do
 not fit; the next pass sets them smaller, then splits their columns into several tables (the
 first column repeated in each, as the row labels). A table that still does not fit stops the
-build with its file:line. After the PDF is written, its text layer is read back and every word of
-the book must be in it.
+build with its file:line. After the PDF is written, its text layer is read back and the book's
+text must be in it, in order (text_check.py).
 """
 
 from __future__ import annotations
 
 import copy
 import re
-import unicodedata
-from collections.abc import Iterable
+from bisect import bisect_right
+from itertools import accumulate
 from typing import Any
 
 from lxml import etree
 
 from quire.errors import BuildError, warn
-from quire.fonts import FontSet, describe_characters
+from quire.fonts import FontSet
+from quire.render import text_check
 from quire.transform import Book, Chapter, locate
 
 TABLE_NAME = "data-quire-table"
@@ -37,10 +38,9 @@ def check_metadata_coverage(book: Book, fonts: FontSet) -> None:
     for key, name in PRINTED_SETTINGS:
         value = getattr(config, name)
         text = " ".join(value) if isinstance(value, tuple) else value or ""
-        missing = fonts.uncovered(text)
-        if missing:
+        for char in fonts.uncovered(text):
             warn(
-                f"`{key}` has the {describe_characters(missing)}, which no font has",
+                f"`{key}` has the character {char!r} (U+{ord(char):04X}), which no font has",
                 file=config.origin,
                 line=config.line_of(key) or config.line_of(f"{key}s"),
                 hint="it prints as a box; change the setting, or add a .ttf or .otf font that "
@@ -193,17 +193,13 @@ def _column_groups(box: Any, limit: float) -> list[list[int]]:
     return groups
 
 
-WORD = re.compile(r"\w+")
-HYPHENATED = re.compile(r"\w+(?:-\w+)*")  # a word with its hard hyphens
-# Text that print shows as words: not formulas (drawn as images), nor what HTML never displays.
-NOT_SHOWN = ("math", "template", "noembed", "noframes", "rp", "datalist", "*[@hidden]")
-PRINTED_TEXT = ".//text()[not(" + " or ".join(f"ancestor::{a}" for a in NOT_SHOWN) + ")]"
-WIDE = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]")
-
-
 def check_no_loss(book: Book, pdf: bytes) -> None:
-    """Every word of the book's text must be in the PDF's text layer; name the first one that is not."""
-    check_words_printed(book, range(len(book.chapters)), pdf_text(pdf))
+    """Every word of the book's text must be in the PDF's text layer, in order (text_check);
+    name the first run of text that is not. For the layout of the book as one document."""
+    parts = [(chapter.id, chapter.body) for chapter in book.chapters]
+    lost = text_check.losses(text_check.stream(parts, _printed), pdf_text(pdf))
+    if lost:
+        raise loss_error(book, lost)
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -215,54 +211,62 @@ def pdf_text(pdf: bytes) -> str:
         return "\n".join(page.get_text("text", flags=flags) for page in document)
 
 
-def check_words_printed(book: Book, chapters: Iterable[int], text: str) -> None:
-    """Every word of these chapters must be in text (the layer of the PDF that prints them)."""
-    printed = _with_calls_taken_off(_words(text))
-    printed_parts = _words(text, hyphen=" ")
-    for chapter in (book.chapters[i] for i in chapters):
-        source = " ".join(chapter.body.xpath(PRINTED_TEXT))
-        # A hard hyphen may end a page, with the running head and folio between the halves
-        # of the word in the text layer; such a word is printed if each of its parts is.
-        split = {w.replace("-", ""): set(w.split("-")) for w in _words(source, hyphen="-")}
-        for word in sorted(_words(source) - printed):
-            if split.get(word, {word}) <= printed_parts:
-                continue
-            raise BuildError(
-                f"the text `{word[:40]}` is missing from the PDF (cut off or not drawn)",
-                file=chapter.source.name,
-                line=locate(chapter.source, word) or _locate_folded(chapter, word),
-                hint="this is a layout problem: shorten what holds it, or report it as a bug",
-            )
+def _printed(element: etree._Element) -> bool:
+    """False for what print.css hides: the number of a chapter's heading (it prints
+    "Chapter N" instead)."""
+    parent = element.getparent()
+    return not (
+        parent is not None
+        and parent.tag == "h1"
+        and "header-section-number" in (element.get("class") or "").split()
+    )
 
 
-NOTE_CALL = re.compile(r"\d{1,4}$")  # a note's number, run into the word it follows
+TITLE_PAGES = ("half-title", "title-page")  # render/pdf/html.py's ids
 
 
-def _with_calls_taken_off(printed: set[str]) -> set[str]:
-    """The printed words, and each with a note call taken off its end: the text layer runs
-    the call's superscript number into the word before it ("treaty[^2]" reads "treaty2",
-    "1989[^1]" reads "19891"), which would otherwise count the word as missing."""
-    found = set(printed)
-    for word in printed:
-        digits = NOTE_CALL.search(word)
-        if digits:
-            found.update(word[:cut] for cut in range(digits.start(), len(word)) if cut)
-    return found
+def loss_error(book: Book, lost: list[text_check.Loss]) -> BuildError:
+    """The error for text missing from the PDF, named at the line of the first run lost."""
+    first = lost[0]
+    chapter = next((c for c in book.chapters if c.id == first.owner), None)
+    file, line, where = None, None, ""
+    if chapter is not None:
+        file, line = _where(chapter, first)
+    elif first.owner in TITLE_PAGES:  # printed from the settings
+        file, where = str(book.config.origin) if book.config.origin else None, " title page"
+    else:
+        where = f" {first.owner or 'front matter'}"  # the contents, a list of figures
+    more = f" (and {len(lost) - 1} more)" if len(lost) > 1 else ""
+    return BuildError(
+        f"the text `{first.words}` is missing from the PDF{where} (cut off or not drawn){more}",
+        file=file,
+        line=line,
+        hint="this is a layout problem: shorten what holds it, or report it as a bug",
+    )
 
 
-def _words(text: str, hyphen: str = "") -> set[str]:
-    """The words of a text, case-folded, each CJK character a word; hyphens taken out, or
-    replaced by `hyphen` (a space splits a word at its hyphens, "-" keeps them in it).
+def _where(chapter: Chapter, loss: text_check.Loss) -> tuple[str, int | None]:
+    """The file and line of a chapter's source where a lost run of text stands: of the places
+    its letters are, the one whose letters before it are most like the text before it."""
+    wanted, before = text_check.letters(loss.words), text_check.letters(loss.before)[-60:]
+    best: tuple[int, str, int] | None = None  # (letters agreeing before it, file, line)
+    for source in (chapter.source, *chapter.more_sources):
+        lines = [text_check.letters(line) for line in source.text.splitlines()]
+        starts = list(accumulate((len(x) for x in lines), initial=0))
+        joined = "".join(lines)
+        at = joined.find(wanted) if wanted else -1
+        while at >= 0:
+            agree = _common_suffix(joined[max(0, at - len(before)) : at], before)
+            if best is None or agree > best[0]:
+                best = (agree, source.name, bisect_right(starts, at))
+            at = joined.find(wanted, at + 1)
+    if best is None:
+        return chapter.where(loss.words.split()[0] if loss.words.split() else "")
+    return best[1], best[2]
 
-    Chinese and Japanese break between lines anywhere, and a PDF's text layer may run them
-    into the Latin word beside them, so they are compared character by character.
-    """
-    text = unicodedata.normalize("NFKC", text).replace("\u00ad", "")
-    text = re.sub("[\u2010\u2011-]", hyphen, text)
-    pattern = HYPHENATED if hyphen == "-" else WORD
-    return set(pattern.findall(WIDE.sub(r" \g<0> ", text.casefold())))
 
-
-def _locate_folded(chapter: Chapter, word: str) -> int | None:
-    index = chapter.source.text.casefold().find(word)
-    return chapter.source.text.count("\n", 0, index) + 1 if index >= 0 else None
+def _common_suffix(a: str, b: str) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n

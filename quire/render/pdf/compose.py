@@ -47,7 +47,7 @@ from quire.render.pdf.layout import (
 )
 from quire.render.pdf.parallel import Workers
 from quire.render.pdf.units import Placement, anchor_numbers, place, plan_units
-from quire.render.print_checks import check_words_printed
+from quire.render.print_checks import loss_error
 from quire.transform import Book, locate
 
 MAX_ROUNDS = 8  # gutter or printed numbers corrected; each round lays out only the units at fault
@@ -224,10 +224,8 @@ class Composer:
             self.memo[key] = layout
             self.fresh.add(key)
             self.laid_out.append(self.units[u].label)
-            try:  # here, while the workers lay out: reported in _check, after what comes first
-                check_words_printed(self.book, self.units[u].chapters, layout.text)
-            except BuildError as missing:
-                self.unprinted[key] = missing
+            if layout.lost:  # found in the worker; reported in _check, after what comes first
+                self.unprinted[key] = loss_error(self.book, layout.lost)
             finished(u, layout)
 
         self.workers.run(lay_out_unit_or_sheet, take, made)

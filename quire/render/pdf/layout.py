@@ -12,6 +12,7 @@ import logging
 import multiprocessing.util
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +21,9 @@ import lxml.html
 from quire.config import BookConfig
 from quire.confine import Confinement
 from quire.errors import BuildError, warn
-from quire.fonts import FontSet, book_fonts, describe_characters
+from quire.fonts import FontSet, book_fonts
 from quire.press.profiles import PROFILES
+from quire.render import text_check
 from quire.render.pages import HYPHENATION_MARK, page_firsts, roman
 from quire.render.pdf.html import LAST_MARK
 from quire.render.print_checks import (
@@ -130,24 +132,25 @@ def effective_bleed(config: BookConfig) -> float:
 
 
 def check_coverage(book: Book, fonts: FontSet) -> None:
-    """Warn, once per chapter, about the characters no font has, naming where the first one
-    is: they print as a box (the font's .notdef), and are an error under --strict."""
+    """Warn about each character no font has, naming where it first appears: it prints as a
+    box (the font's .notdef), and is an error under --strict."""
     seen: set[str] = set()
     for chapter in book.chapters:
         # Formulas are drawn by ziamath with its own math font, so only the text is checked.
         text = "".join(chapter.body.xpath(".//text()[not(ancestor::math)]"))
-        missing = [c for c in fonts.uncovered(text) if c not in seen]
-        if not missing:
-            continue
-        seen.update(missing)
-        warn(
-            f"no font has the {describe_characters(missing)}",
-            file=chapter.source.name,
-            line=locate(chapter.source, missing[0]),
-            hint="it prints as a box in the PDF; add a .ttf or .otf font that has it to the "
-            "book's fonts/ folder",
-            group="characters no font has",
-        )
+        for char in fonts.uncovered(text):
+            if char in seen:
+                continue
+            seen.add(char)
+            warn(
+                f"no font has the character {char!r} (U+{ord(char):04X}, "
+                f"{unicodedata.name(char, 'unnamed')})",
+                file=chapter.source.name,
+                line=locate(chapter.source, char),
+                hint="it prints as a box in the PDF; add a .ttf or .otf font that has it to the "
+                "book's fonts/ folder",
+                group="characters no font has",
+            )
 
 
 def confined_fetcher(confinement: Confinement, svg_fonts: SvgFonts | None = None):  # noqa: ANN201 - a WeasyPrint URLFetcher
@@ -490,9 +493,9 @@ class UnitLayout:
     messages: list[tuple[int, str]] = field(default_factory=list)
     fetch_error: str | None = None
     wide_tables: list[tuple[str, str]] = field(default_factory=list)  # (name, first cell's text)
-    # Its PDF's text layer, read back in the worker for the nothing-lost check (not cached: a
-    # unit taken from the cache was checked when it was laid out, and its key holds its text).
-    text: str = ""
+    # The unit's text its PDF lacks (text_check.Loss), found in the worker (not cached: a unit
+    # is stored only once nothing is missing from it, and its key holds its text).
+    lost: list = field(default_factory=list)
 
 
 def apply_fixes(markup: str, fixes: dict[str, str]) -> str:
@@ -537,11 +540,6 @@ def lay_out_unit(job: UnitJob) -> UnitLayout:
     for index, page in enumerate(document.pages):
         for name in page.anchors:
             anchors.setdefault(name, index)
-    last_found = any(
-        box.element is not None and box.element.get(LAST_MARK) is not None
-        for page in document.pages
-        for box in _boxes(page._page_box)
-    )
     wide = [
         (name, next((t.strip() for t in box.element.itertext() if t.strip()), ""))
         for name, box, limit in _tables(document)
@@ -554,10 +552,49 @@ def lay_out_unit(job: UnitJob) -> UnitLayout:
     ]
     with capture_weasyprint_log() as written:
         data = document.write_pdf(pdf_variant=job.style.variant)
+    opening_found, last_found, lost = _nothing_lost(document, job, anchors, pdf_text(data))
     return UnitLayout(
-        job.name, data, pages, anchors, fixes, job.opening in anchors, last_found,
-        messages + written, None, wide, pdf_text(data),
+        job.name, data, pages, anchors, fixes, opening_found, last_found,
+        messages + written, None, wide, lost,
     )  # fmt: skip
+
+
+def _nothing_lost(document, job: UnitJob, anchors: dict[str, int], printed: str):  # noqa: ANN001, ANN202
+    """(opening laid out, last text laid out, text missing from the text layer) for a unit.
+
+    The text is read from the tree WeasyPrint laid out, so it is the text as printed: notes
+    where their calls are, formulas as images, tables as split. An element WeasyPrint made no
+    box for, with boxes after it, was hidden by the style sheets (`display: none`, as the
+    chapter heading's number is), not lost; a note floated to the page's foot always counts.
+    A unit without text, or with no element to open it, has neither to lose.
+    """
+    boxed, stack = set(), [page._page_box for page in document.pages]
+    while stack:  # every box of every page (not _boxes: a generator per level costs more)
+        box = stack.pop()
+        if box.element is not None:
+            boxed.add(id(box.element))
+        stack.extend(getattr(box, "children", ()))
+    root = document.pages[0]._page_box.children[0].element if document.pages else None
+    body = root.find("body") if root is not None else None
+    if body is None:
+        return True, True, []
+    ordered = list(body.iter())
+    last = next((n for n in range(len(ordered) - 1, -1, -1) if id(ordered[n]) in boxed), -1)
+    beyond = {id(e) for e in ordered[last + 1 :]}  # past the last box: lost, or hidden
+
+    def shown(element) -> bool:  # noqa: ANN001 - an ElementTree element
+        if id(element) in boxed or id(element) in beyond:
+            return True
+        if "footnote" in (element.get("class") or "").split():
+            return True
+        return any(id(inner) in boxed for inner in element.iter())
+
+    parts = [(part.get("id"), part) for part in body if isinstance(part.tag, str)]
+    lost = text_check.losses(text_check.stream(parts, shown), printed)
+    mark = next((e for e in reversed(ordered) if e.get(LAST_MARK) is not None), None)
+    opening = next((e for e in ordered if e.get("id") == job.opening), None)
+    opening_found = job.opening in anchors or opening is None or not shown(opening)
+    return opening_found, mark is None or id(mark) in boxed, lost
 
 
 def _take_folio(page, index: int) -> tuple[str, str] | None:  # noqa: ANN001
