@@ -269,3 +269,92 @@ def test_the_cache_key_is_the_users_own(tmp_path):
     cache_store.user_key.cache_clear()
     assert cache_store.user_key() == key  # read back, not made again
     cache_store.user_key.cache_clear()
+
+
+# --- item 9: --serve answers this machine only, with files of the site only -----------------------
+
+
+@pytest.fixture
+def served(tmp_path):
+    """A site folder served by --serve's server; yields (port, folder)."""
+    from quire import serve
+
+    site_folder = write_book(tmp_path / "site", {"index.html": "<body>home</body>"})
+    (site_folder / "empty").mkdir()
+    (site_folder / "passwd").symlink_to("/etc/passwd")
+    (site_folder / "outside").symlink_to(tmp_path, target_is_directory=True)
+    (tmp_path / "secret.txt").write_text("secret\n")
+    site = serve.Site()
+    site.folder, site.build = site_folder, 0
+    server = serve.start_server(site, 0)
+    yield server.server_port, site_folder
+    server.shutdown()
+    server.server_close()
+
+
+def request(port: int, path: str, host: str | None = None) -> tuple[int, bytes]:
+    """A GET with this Host header (the loopback address and port by default)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.putrequest("GET", path, skip_host=True)
+    connection.putheader("Host", host or f"127.0.0.1:{port}")
+    connection.endheaders()
+    response = connection.getresponse()
+    status, body = response.status, response.read()
+    connection.close()
+    return status, body
+
+
+def test_serve_answers_only_requests_for_this_machine(served):
+    port, _ = served
+    assert request(port, "/")[0] == 200
+    assert request(port, "/", f"localhost:{port}")[0] == 200
+    assert request(port, "/", f"[::1]:{port}")[0] == 200
+    assert request(port, "/", f"evil.example:{port}")[0] == 403  # DNS rebinding
+    assert request(port, "/", "127.0.0.1.evil.example")[0] == 403
+
+
+def test_serve_serves_only_files_inside_the_site(served, capfd):
+    port, _ = served
+    status, body = request(port, "/index.html")
+    assert status == 200 and body.startswith(b"<body>home")
+    assert request(port, "/empty/")[0] == 404  # no listing of a folder
+    assert request(port, "/passwd")[0] == 404  # a link out of the site
+    assert request(port, "/outside/secret.txt")[0] == 404
+    assert request(port, "/../secret.txt")[0] == 404
+    assert request(port, "/%2e%2e/secret.txt")[0] == 404
+    assert request(port, "/a%00b")[0] == 400
+    assert request(port, "/" + "a" * 60_000)[0] in (400, 414)
+    assert request(port, "/" + "a/" * 1000)[0] in (404, 414)
+    assert request(port, "/")[0] == 200  # still serving
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_silent_client_is_let_go_and_the_threads_are_bounded(served, monkeypatch):
+    import socket
+    import threading
+    import time
+
+    from quire import serve
+
+    monkeypatch.setattr(serve.Handler, "timeout", 1)
+    port, _ = served
+    before = threading.active_count()
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(60)]
+    time.sleep(0.5)
+    assert threading.active_count() - before <= serve.THREADS
+    idle[0].settimeout(10)
+    assert idle[0].recv(1) == b""  # closed by the server after its timeout, not held for ever
+    for connection in idle:
+        connection.close()
+    time.sleep(1.5)
+    assert request(port, "/")[0] == 200
+
+
+def test_a_port_out_of_range_is_a_usage_error(tmp_path):
+    book = write_book(tmp_path / "book", BOOK)
+    proc = run_build(book, tmp_path / "out", "--serve", "--port", "70000", env=env(tmp_path))
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and "0 to 65535" in proc.stderr
+    assert not (tmp_path / "out").exists()
