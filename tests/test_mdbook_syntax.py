@@ -465,13 +465,16 @@ fn main() {
 !!!import os
 print("shown")
 ```
+
+{{#playground listings/a.rs editable}}
 """
 
 
 @pytest.mark.expect_warnings
 def test_code_blocks_read_as_mdbook_shows_them(tmp_path):
     """Each code block's lines in Quire's print HTML are those mdBook's own HTML shows (its
-    hidden lines left out), for includes, anchors, ranges, rustdoc_include and hidden lines."""
+    hidden lines left out), for includes, anchors, ranges, rustdoc_include, playground and
+    hidden lines."""
     import shutil
     import subprocess
     import sys
@@ -491,7 +494,7 @@ def test_code_blocks_read_as_mdbook_shows_them(tmp_path):
             boring.drop_tree()
         shown.append(code.text_content().rstrip("\n").split("\n"))
     ours = [code_lines(pre) for pre in code_blocks(print_html(transformed(root)))]
-    assert len(ours) == len(shown) == 8
+    assert len(ours) == len(shown) == 9
     assert ours == shown
 
 
