@@ -351,3 +351,19 @@ def test_the_web_edition_links_every_reference_to_its_target(tmp_path):
         ("3", "fig:blue"),
         ("Section\u00a02.1", "sec:sub"),
     ]
+
+
+@pytest.mark.expect_warnings
+def test_sections_count_as_print_counts_chapters_and_an_unnumbered_one_is_named(tmp_path):
+    root = crossref_book(tmp_path / "book", "front-matter: [preface.md]\n")
+    (root / "preface.md").write_text(
+        "# Preface {#sec:preface}\n\nRead @sec:more, then @sec:sub.\n\n"
+        "## Thanks {#sec:thanks .unnumbered}\n"
+    )
+    (root / "two.md").write_text(CROSSREF_TWO + "\nBack to @sec:preface and @sec:thanks.\n")
+    book = transformed(root)
+    text = book_text(book)
+    assert "Read Section\u00a02, then Section\u00a02.1." in text  # "Chapter 2" in print
+    assert "Back to Preface and Thanks." in text
+    links = [a.get("href") for c in book.chapters for a in c.body.iter("a")]
+    assert "#sec:preface" in links or any(h.endswith("#sec:preface") for h in links)

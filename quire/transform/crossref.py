@@ -310,22 +310,28 @@ class _Counter:
     sections: list[int] = field(default_factory=lambda: [0] * 6)
     counts: dict[str, int] = field(default_factory=lambda: {"fig": 0, "tbl": 0, "eq": 0})
     numbers: dict[str, str] = field(default_factory=dict)  # label → its number
+    titles: dict[str, list] = field(default_factory=dict)  # an unnumbered section's → its title
     counted: bool = True  # the chapter being read counts ("Chapter N"): not front or back matter
 
     def heading(self, node: dict) -> None:
         """A heading: the section count moves on (to its printed number, if it has one)."""
-        level, (ident, classes, attributes), _ = node["c"]
+        level, (ident, classes, attributes), inlines = node["c"]
         printed = dict(attributes).get("number")
+        numbered = "unnumbered" not in classes and self.counted
         if printed and all(p.isdigit() for p in printed.split(".")):
             parts = [int(p) for p in printed.split(".")]
             self.sections = (parts + [0] * 6)[:6]
-        elif "unnumbered" not in classes and (level > 1 or self.counted):
+        elif numbered:
             self.sections[level - 1] += 1
             self.sections[level:] = [0] * (6 - level)
-        if self.settings.chapters and level <= self.settings.depth and "unnumbered" not in classes:
+        if self.settings.chapters and level <= self.settings.depth and numbered:
             self.counts = dict.fromkeys(self.counts, 0)
-        if LABEL.match(ident) and _kind({"citationId": ident}) == "sec":
+        if not LABEL.match(ident) or _kind({"citationId": ident}) != "sec":
+            return
+        if printed or numbered:
             self.numbers[ident] = ".".join(str(n) for n in self.sections[:level])
+        else:  # a preface's or an {.unnumbered} heading: referred to by its title, not a number
+            self.titles[ident] = inlines
 
     def next(self, kind: str, ident: str) -> str:
         """The next number of a kind, within the chapter if the book asks for it."""
@@ -353,9 +359,7 @@ def number_references(drafts: list[Draft], config: BookConfig, meta: dict | None
             ("Header", "Figure", "Table", "Span"),
         )
     for draft in drafts:
-        draft.blocks[:] = walk(
-            draft.blocks, lambda node: _reference(node, counter.numbers, settings), ("Span",)
-        )
+        draft.blocks[:] = walk(draft.blocks, lambda node: _reference(node, counter), ("Span",))
 
 
 def _has_crossref(blocks: list[Any]) -> bool:
@@ -396,7 +400,7 @@ def _numbered(node: dict, counter: _Counter) -> Any:
     return {**node, "c": content}
 
 
-def _reference(node: dict, numbers: dict[str, str], settings: Settings) -> Any:
+def _reference(node: dict, targets: _Counter) -> Any:
     """A placeholder made the reference: the prefix and the numbers, linked to the targets."""
     (_, classes, attributes), _ = node["c"]
     if XREF not in classes:
@@ -404,29 +408,43 @@ def _reference(node: dict, numbers: dict[str, str], settings: Settings) -> Any:
     attributes = dict(attributes)
     ids = attributes["refs"].split()
     mode = attributes["mode"]
-    kind = _kind({"citationId": ids[0]})
-    singular, plural = settings.prefixes[kind]
+    settings = targets.settings
+    singular, plural = settings.prefixes[_kind({"citationId": ids[0]})]
     prefix = "" if mode == "bare" else (singular if len(ids) == 1 else plural)
     if mode == "capital" and prefix:
         prefix = prefix[0].upper() + prefix[1:]
+    if len(ids) == 1 and ids[0] in targets.titles:
+        return _link(ids[0], targets.titles[ids[0]], True)  # its title says which section
     lead = [{"t": "Str", "c": prefix + "\u00a0"}] if prefix else []
     if len(ids) == 1:
-        return _link(ids[0], [*lead, {"t": "Str", "c": numbers.get(ids[0], UNKNOWN)}], numbers)
-    return lead + _number_list(ids, numbers, settings.delims)
+        return _link(ids[0], [*lead, *_shown(ids[0], targets)], _found(ids[0], targets))
+    return lead + _number_list(ids, targets)
 
 
-def _link(ident: str, inlines: list[Any], numbers: dict[str, str]) -> dict:
+def _shown(ident: str, targets: _Counter) -> list[Any]:
+    """What stands for a target: its number, an unnumbered section's title, or `??`."""
+    if ident in targets.titles:
+        return targets.titles[ident]
+    return [{"t": "Str", "c": targets.numbers.get(ident, UNKNOWN)}]
+
+
+def _found(ident: str, targets: _Counter) -> bool:
+    return ident in targets.numbers or ident in targets.titles
+
+
+def _link(ident: str, inlines: list[Any], found: bool) -> dict:
     """A link to a target, or its text alone (with `??`) when no target has the label."""
-    if ident not in numbers:
+    if not found:
         return {"t": "Span", "c": [["", ["unresolved-reference"], []], inlines]}
     return {"t": "Link", "c": [["", ["cross-reference"], []], inlines, [f"#{ident}", ""]]}
 
 
-def _number_list(ids: list[str], numbers: dict[str, str], delims: dict[str, str]) -> list[Any]:
+def _number_list(ids: list[str], targets: _Counter) -> list[Any]:
     """`2 and 3`, `1, 4 and 5`, `1–3`: each number linked; three or more in a row a range."""
+    delims = targets.settings.delims
     items: list[list[Any]] = []
-    for run in _runs(ids, numbers):
-        links = [_link(i, [{"t": "Str", "c": numbers.get(i, UNKNOWN)}], numbers) for i in run]
+    for run in _runs(ids, targets.numbers):
+        links = [_link(i, _shown(i, targets), _found(i, targets)) for i in run]
         if len(run) >= 3:
             items.append([links[0], {"t": "Str", "c": delims["range"]}, links[-1]])
         else:
