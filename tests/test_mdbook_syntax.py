@@ -222,6 +222,13 @@ def test_gitbook_hint_raw_and_other_tags(tmp_path):
         ("GitBook tag `{% exercise %}` dropped", 7),
         ("GitBook tag `{% solution %}` dropped", 9),
     ]
+    unclosed, findings = run(
+        "{% hint %}\nA\n{% hint %}\nB\n{% endhint %}\nC\n", book, "two.md", "gitbook"
+    )
+    assert unclosed == "> [!NOTE]\n> A\n> > [!NOTE]\n> > B\n>\n> C\n>"
+    assert [(f.problem.message, f.problem.line) for f in findings] == [
+        ("`{% hint %}` without its `{% endhint %}`", 1)
+    ]
 
 
 @pytest.mark.expect_warnings

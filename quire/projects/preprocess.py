@@ -302,17 +302,31 @@ HINT_MARK = re.compile("\x00(?:hint:([A-Z]+)|endhint)\x00")
 def _gitbook(text: str, path: Path, run: _Run, line_of: Callable[[int], int]) -> str:
     """GitBook's tags done in one file's text: `{% raw %}` kept as written, `{% hint %}` an
     alert, `{% include %}` expanded, any other tag dropped (its text between kept)."""
-    out, last, dropped = [], 0, {}
+    out, last, tags = [], 0, _Tags()
     for raw in GITBOOK_RAW.finditer(text):
-        out.append(_gitbook_tags(text, (last, raw.start()), path, run, line_of, dropped))
+        out.append(_gitbook_tags(text, (last, raw.start()), path, run, line_of, tags))
         out.append(raw[1])
         last = raw.end()
-    out.append(_gitbook_tags(text, (last, len(text)), path, run, line_of, dropped))
-    for name, line in dropped.items():
-        run.note(f"GitBook tag `{{% {name} %}}` dropped", display_name(path), line,
+    out.append(_gitbook_tags(text, (last, len(text)), path, run, line_of, tags))
+    shown = display_name(path)
+    for name, line in tags.dropped.items():
+        run.note(f"GitBook tag `{{% {name} %}}` dropped", shown, line,
                  "here and wherever else it stands; the text between its tags is kept "
                  "(GitBook's plugins do not run in Quire)", TAGS_DROPPED)  # fmt: skip
+    for line in tags.open_hints:
+        run.note("`{% hint %}` without its `{% endhint %}`", shown, line,
+                 "the rest of the file is in the hint's aside; close it with {% endhint %}",
+                 "GitBook hints left open")  # fmt: skip
     return _quote_hints("".join(out))
+
+
+@dataclass
+class _Tags:
+    """What the GitBook tags of one file leave to report: each dropped tag's first line, and
+    the lines of hints not closed."""
+
+    dropped: dict[str, int] = field(default_factory=dict)
+    open_hints: list[int] = field(default_factory=list)
 
 
 def _gitbook_tags(
@@ -321,9 +335,9 @@ def _gitbook_tags(
     path: Path,
     run: _Run,
     line_of: Callable[[int], int],
-    dropped: dict[str, int],
+    tags: _Tags,
 ) -> str:
-    """The tags in a span of a file done; a dropped tag's first line kept in `dropped`."""
+    """The tags in a span of a file done; what to report of them kept in `tags`."""
     begin, end = span
     out, last = [], begin
     for tag in GITBOOK_TAG.finditer(text, begin, end):
@@ -335,14 +349,17 @@ def _gitbook_tags(
         elif name == "hint":
             style = HINT_STYLE.search(args)
             out.append(f"\x00hint:{HINT_ALERTS.get(style[1] if style else '', 'NOTE')}\x00")
+            tags.open_hints.append(line)
         elif name == "endhint":
             out.append("\x00endhint\x00")
+            if tags.open_hints:
+                tags.open_hints.pop()
         elif name == "include" and (ref := GITBOOK_INCLUDE.match(args)):
             found = _included(ref[1], tag[0], path, line, run)
             out.append(_expand(found[1], found[0], run) if found else "")
         else:
             base = name[3:] if name.startswith("end") and len(name) > 3 else name
-            dropped.setdefault(base, line)
+            tags.dropped.setdefault(base, line)
     out.append(text[last:end])
     return "".join(out)
 
