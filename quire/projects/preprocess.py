@@ -49,6 +49,7 @@ class _Run:
     flavour: str
     findings: list[Finding] = field(default_factory=list)
     includes: int = 0
+    size: int = 0  # characters brought in by includes so far, each include counted
     read: dict[Path, str] = field(default_factory=dict)  # each included file, read once
     chain: list[str] = field(default_factory=list)  # the files being expanded, outermost first
 
@@ -200,6 +201,12 @@ def _included(ref: str, whole: str, path: Path, line: int, run: _Run) -> tuple[P
     key = resolved(target)
     if key not in run.read:
         run.read[key] = _read(target, ref, whole, shown, line)
+    # What the chapter can grow to is bounded as it grows, not only once it is whole: a file
+    # included many times over would otherwise be held in memory many times first.
+    run.size += len(run.read[key])
+    if run.size > size_limit("chapter"):
+        raise too_big("chapter", run.size, file=run.chain[0], line=None,
+                      what="the chapter with its includes")  # fmt: skip
     return target, run.read[key]
 
 
