@@ -128,6 +128,7 @@ def test_include_whole_file_anchor_and_line_ranges(tmp_path):
     assert tail == "fn helper() {}"
     assert head == "use std::io;"
     assert one == '    println!("inner line");'
+    assert run("{{#include listings/a.rs:²}}", book)[0] == ""  # not a number: an anchor, missing
 
 
 def test_rustdoc_include_keeps_the_rest_as_hidden_lines(tmp_path):

@@ -244,13 +244,18 @@ def _range(spec: str) -> tuple[str | None, int, int | None]:
     0-based start, end excluded, as mdBook's parse_range_or_anchor."""
     parts = spec.split(":", 2) if spec else []
     first = parts[0] if parts else ""
-    if first and not first.isdigit():
+    if first and not _number(first):
         return first, 0, None
     start = max(int(first) - 1, 0) if first else 0
     if len(parts) < 2:
         return None, start, (start + 1 if first else None)
     end = parts[1]
-    return None, start, int(end) if end.isdigit() else None
+    return None, start, int(end) if _number(end) else None
+
+
+def _number(text: str) -> bool:
+    """True for a line number: ASCII digits only (str.isdigit takes `²` too)."""
+    return text.isascii() and text.isdigit()
 
 
 def _anchor(pattern: re.Pattern[str], line: str) -> str | None:
