@@ -475,10 +475,11 @@ def load_config(
             # pandoc-crossref's settings (its `chapters: true` too): transform/crossref.py reads them.
             kept.append((key, json.dumps(value, default=str, sort_keys=True)))
             continue
-        if key not in SETTINGS:
-            if not _typo_warned(key, where, line):
-                unused.append(key)
+        if key not in SETTINGS or (key, type(value)) in meta.PANDOC_FORMS:
+            if key in meta.PANDOC_READ or not _typo_warned(key, where, line):
                 kept.append((key, json.dumps(value, default=str, sort_keys=True)))
+                if key not in meta.PANDOC_READ:
+                    unused.append(key)
             continue
         name, convert = SETTINGS[key]
         try:

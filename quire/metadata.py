@@ -304,6 +304,16 @@ def paths(value: Any) -> tuple[str, ...]:
     raise TypeError("a path or a list of paths")
 
 
+# Pandoc metadata Quire reads from BookConfig.pandoc_metadata rather than as a setting of its
+# own: pandoc-crossref's settings (transform/crossref.py). They are not named as unused.
+PANDOC_READ = {
+    "figPrefix", "tblPrefix", "eqnPrefix", "secPrefix", "chapters", "chaptersDepth", "pairDelim",
+    "lastDelim", "refDelim", "rangeDelim", "titleDelim", "chapDelim", "figureTitle", "tableTitle",
+}  # fmt: skip
+# A key Quire and a pandoc filter both use, in the filter's form: pandoc-crossref's
+# `chapters: true` (number within chapters) is not Quire's list of chapter files.
+PANDOC_FORMS = {("chapters", bool)}
+
 # Why any other key Quire does not know is not used (book.yaml's misspelt settings aside).
 OTHER_KEYS = (
     "template variables and filter settings (Quire uses neither; they are kept in the metadata"
