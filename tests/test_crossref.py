@@ -367,3 +367,15 @@ def test_sections_count_as_print_counts_chapters_and_an_unnumbered_one_is_named(
     assert "Back to Preface and Thanks." in text
     links = [a.get("href") for c in book.chapters for a in c.body.iter("a")]
     assert "#sec:preface" in links or any(h.endswith("#sec:preface") for h in links)
+
+
+@pytest.mark.expect_warnings
+def test_chapters_depth_numbers_within_sections(tmp_path):
+    text = (
+        "---\ntitle: T\nlang: en\nchapters: true\nchaptersDepth: 2\n---\n\n# A\n\n## B\n\n"
+        "![X](a.png){#fig:x}\n\n## C\n\n![Y](b.png){#fig:y}\n\nSee [@fig:x; @fig:y].\n"
+    )
+    root = write(tmp_path / "book", {"book.md": text})
+    text = book_text(transformed(root / "book.md"))
+    assert "Figure\u00a01.1.1: X" in text and "Figure\u00a01.2.1: Y" in text
+    assert "See Figures\u00a01.1.1 and 1.2.1." in text

@@ -43,6 +43,7 @@ KIND_WORDS = {
     "uk": {"eq": "Рівняння", "sec": "Розділ"},
 }  # fmt: skip
 DEFAULT_PREFIXES = {"eq": "eq.", "sec": "sec."}
+PREFIX_KEYS = {"fig": "figPrefix", "tbl": "tblPrefix", "eq": "eqnPrefix", "sec": "secPrefix"}
 PLURALS = {"Figure": "Figures", "Table": "Tables", "Equation": "Equations", "Section": "Sections",
            "Abbildung": "Abbildungen", "Tabelle": "Tabellen", "Gleichung": "Gleichungen",
            "Abschnitt": "Abschnitte", "Tableau": "Tableaux", "Équation": "Équations",
@@ -78,12 +79,11 @@ def crossref_settings(config: BookConfig, meta: dict[str, Any] | None = None) ->
         "fig": _text(values.get("figureTitle")) or words["Figure"],
         "tbl": _text(values.get("tableTitle")) or words["Table"],
     }
-    own = KIND_WORDS.get(_primary(config.lang), DEFAULT_PREFIXES)
-    words_of = {**own, **titles}
-    prefixes = {kind: (word, PLURALS.get(word, word)) for kind, word in words_of.items()}
-    for kind, key in (("fig", "figPrefix"), ("tbl", "tblPrefix"), ("eq", "eqnPrefix")):
-        prefixes[kind] = _prefix(values.get(key), prefixes[kind])
-    prefixes["sec"] = _prefix(values.get("secPrefix"), prefixes["sec"])
+    named = {**KIND_WORDS.get(_primary(config.lang), DEFAULT_PREFIXES), **titles}
+    prefixes = {
+        kind: _prefix(values.get(key), (named[kind], PLURALS.get(named[kind], named[kind])))
+        for kind, key in PREFIX_KEYS.items()
+    }
     conjunction = AND.get(_primary(config.lang), ",")
     delims = {
         "pair": _text(values.get("pairDelim")) or conjunction,
@@ -184,6 +184,8 @@ def _figure_of_div(div: dict) -> dict:
     takes the label (and that caption, if it has none of its own).
     """
     kind = _div_kind(div)
+    if kind is None:
+        return div
     (ident, classes, attributes), blocks = div["c"]
     *body, last = blocks
     caption = [{"t": "Plain", "c": last["c"]}] if last["t"] in ("Para", "Plain") else []
@@ -220,24 +222,37 @@ def _labels(parsed: list[Parsed], surveys: Surveys) -> set[str]:
                 ident = node["c"][1][0] if kind == "Header" else node["c"][0][0]
                 if LABEL.match(ident) and _kind({"citationId": ident}) == short:
                     known.add(ident)
-        if found.has("Math"):
-            known.update(EQUATION_LABEL.findall(item.source.text))
+        for para in found.nodes("Para") if found.has("Math") else ():
+            known.update(label for _, label in _with_labels(para["c"]) if label)
     return known
 
 
 def _labelled_equations(para: dict) -> dict:
     """`$$ … $$ {#eq:id}`: the display math in a span with the label as its id."""
-    inlines = para["c"]
     out: list[Any] = []
-    for node in inlines:
-        label = EQUATION_LABEL.fullmatch(node["c"]) if node["t"] == "Str" else None
-        while label and out and out[-1]["t"] in ("Space", "SoftBreak"):
-            out.pop()  # the space between the math and its label
-        if label and out and out[-1]["t"] == "Math" and out[-1]["c"][0]["t"] == "DisplayMath":
-            out[-1] = {"t": "Span", "c": [[label.group(1), [EQUATION], []], [out[-1]]]}
-            continue
-        out.append(node)
+    for node, label in _with_labels(para["c"]):
+        if label:
+            while out[-1]["t"] in ("Space", "SoftBreak"):
+                out.pop()  # the space between the math and its label
+            out[-1] = {"t": "Span", "c": [[label, [EQUATION], []], [out[-1]]]}
+        else:
+            out.append(node)
     return {**para, "c": out}
+
+
+def _with_labels(inlines: list[Any]) -> list[tuple[dict, str | None]]:
+    """Each inline, with the label it gives the display math before it (spaces between)."""
+    result: list[tuple[dict, str | None]] = []
+    math = False  # display math, and nothing but spaces since
+    for node in inlines:
+        found = EQUATION_LABEL.fullmatch(node["c"]) if node["t"] == "Str" else None
+        label = found.group(1) if found and math else None
+        result.append((node, label))
+        if node["t"] == "Math":
+            math = node["c"][0]["t"] == "DisplayMath"
+        elif node["t"] not in ("Space", "SoftBreak"):
+            math = False
+    return result
 
 
 def _placeholders(cite: dict, known: set[str], item: Parsed) -> Any:
@@ -252,12 +267,12 @@ def _placeholders(cite: dict, known: set[str], item: Parsed) -> Any:
         if not _crossref(citation):
             continue
         if _label_of(citation) not in known:
-            _warn_unknown(citation["citationId"], item)
+            _warn_unknown(citation["citationId"], _label_of(citation), item)
         if group and _kind(group[0]) != _kind(citation):
-            out += _placeholder(group, known)
+            out += _placeholder(group)
             group = []
         group.append(citation)
-    out += _placeholder(group, known)
+    out += _placeholder(group)
     if rest:  # pandoc-crossref keeps other keys as a citation of their own, after
         out += [{"t": "Str", "c": ";"}, {"t": "Space"}, {"t": "Cite", "c": [rest, cite["c"][1]]}]
     return out
@@ -274,7 +289,7 @@ def _kind(citation: dict) -> str:
     return re.split(r"[:-]", citation["citationId"], maxsplit=1)[0].lower()
 
 
-def _placeholder(group: list[dict], known: set[str]) -> list[Any]:
+def _placeholder(group: list[dict]) -> list[Any]:
     """References of one kind, with the author's words before and after (`[see @fig:a]`)."""
     first, last = group[0], group[-1]
     ids = " ".join(_label_of(c) for c in group)
@@ -288,13 +303,13 @@ def _placeholder(group: list[dict], known: set[str]) -> list[Any]:
     return inlines
 
 
-def _warn_unknown(ident: str, item: Parsed) -> None:
+def _warn_unknown(ident: str, label: str, item: Parsed) -> None:
     warn(
         f"cross-reference `@{ident}` names no figure, table, equation or section",
         file=item.source.name,
         line=locate(item.source, "@" + ident),
         hint=f"Quire printed `{UNKNOWN}` for it, as LaTeX does; label the target"
-        f" `{{#{ident}}}` or correct the reference",
+        f" `{{#{label}}}` or correct the reference",
         group=GROUP,
     )
 
