@@ -76,7 +76,9 @@ class SvgFonts:
             else:
                 chosen.append((self.mono if name.lower() in _MONO_NAMES else self.text)[0])
         chosen += self.mono if mono else self.text
-        return ", ".join(_css_name(n) for n in dict.fromkeys(chosen))
+        # No space after the commas: WeasyPrint splits an SVG's font-family at commas and strips
+        # quotes but not spaces from each name, so `, "Quire Fallback"` would name no font.
+        return ",".join(_css_name(n) for n in dict.fromkeys(chosen))
 
 
 def svg_fonts(fonts: FontSet) -> SvgFonts:

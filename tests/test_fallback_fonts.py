@@ -24,6 +24,14 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 HIEROGLYPH = "\U00013000"  # no shipped face has it: the book's own font does
+# The faces a PDF of the book may embed (WeasyPrint names them after their CSS family).
+BOOK_FACES = (
+    "Charis-SIL",
+    "DejaVu-Sans-Mono",
+    "Noto-Serif-CJK-SC",
+    "Quire-Fallback",
+    "Test-Glyphs",
+)
 DEVANAGARI = "नमस्ते"
 CHAPTER = f"""# One
 
@@ -44,7 +52,7 @@ A line\u2028broken by a line separator.
 SANS_SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="220" height="60">'
     "<style>.t { font: 12px Arial, Helvetica; }</style>"
-    '<text x="5" y="20" font-family="sans-serif">Sans label</text>'
+    '<text x="5" y="20" font-family="sans-serif">Sans label ☺ 🦀</text>'
     '<text x="5" y="40" class="t">Arial label</text>'
     '<text x="5" y="55" style="font-family: Courier New">Mono label</text></svg>'
 )
@@ -164,8 +172,7 @@ def test_the_books_own_font_is_embedded_and_used(built) -> None:
     assert drawn and all("Quire-Fallback" in font and gid != 0 for font, gid in drawn), drawn
     with pymupdf.open(out / "fallbacks.pdf") as doc:
         names = {f[3] for page in doc for f in page.get_fonts()}
-    book = ("Charis-SIL", "DejaVu-Sans-Mono", "Noto-Serif-CJK-SC", "Quire-Fallback", "Test-Glyphs")
-    assert all(n.split("+")[-1].startswith(book) for n in names), names
+    assert all(n.split("+")[-1].startswith(BOOK_FACES) for n in names), names
     site_css = (out / "fallbacks" / "fonts.css").read_text(encoding="utf-8")
     rules = re.findall(r"@font-face \{[^}]*glyphs\.woff2[^}]*\}", site_css)
     assert any('"Quire Fallback"' in r and "unicode-range: U+13000;" in r for r in rules), rules
@@ -187,6 +194,10 @@ def test_svgs_as_editors_write_them_build_in_the_books_fonts(built) -> None:
     fonts = {s["font"] for s in spans if "label" in "".join(chr(c[0]) for c in s["chars"])}
     assert fonts and all("Charis-SIL" in f or "DejaVu-Sans-Mono" in f for f in fonts), fonts
     assert any("DejaVu-Sans-Mono" in f for f in fonts)  # Courier New: the monospaced face
+    # what the first face lacks comes from the book's other faces, never the system's
+    for char in "☺🦀":
+        drawn = glyphs[char]
+        assert all(f.split("+")[-1].startswith(BOOK_FACES) and gid for f, gid in drawn), drawn
     assert all(gid != 0 for font, gid in glyphs["S"])
     assert images >= 1  # the embedded PNG
     with zipfile.ZipFile(out / "fallbacks.epub") as epub:
