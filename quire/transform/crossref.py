@@ -28,7 +28,8 @@ from quire.transform.model import Draft
 
 GROUP = "unresolved cross-references"
 LABEL = re.compile(r"(fig|tbl|eq|sec)[:-]\S", re.IGNORECASE)  # a crossref id, either syntax
-MENTION = re.compile(r"[#@](fig|tbl|eq|sec)[:-]", re.IGNORECASE)  # a label, or a reference
+# A label (`{#fig:a}`, `{.wide #fig-a}`) or a reference (`@fig:a`), not a web address's `#sec-x`.
+MENTION = re.compile(r"(?<![\w./])[#@]\{?(fig|tbl|eq|sec)[:-]", re.IGNORECASE)
 EQUATION_LABEL = re.compile(r"\{#((?:eq)[:-][^\s{}]+)\}")  # what follows `$$ … $$`
 XREF = "quire-xref"  # the class of a reference's placeholder, until its target is numbered
 EQUATION = "quire-equation"  # the class of the span that holds a labelled equation
