@@ -379,3 +379,16 @@ def test_chapters_depth_numbers_within_sections(tmp_path):
     text = book_text(transformed(root / "book.md"))
     assert "Figure\u00a01.1.1: X" in text and "Figure\u00a01.2.1: Y" in text
     assert "See Figures\u00a01.1.1 and 1.2.1." in text
+
+
+@pytest.mark.expect_warnings
+def test_the_words_are_the_books_language(tmp_path):
+    text = (
+        "---\ntitle: T\nlang: de\n---\n\n# Eins {#sec:eins}\n\n![X](a.png){#fig:x}\n\n"
+        "![Y](b.png){#fig:y}\n\n| a |\n|---|\n| 1 |\n\n: Zahlen {#tbl:z}\n\n"
+        "Siehe [@fig:x; @fig:y], @tbl:z und @sec:eins.\n"
+    )
+    root = write(tmp_path / "book", {"book.md": text})
+    text = book_text(transformed(root / "book.md"))
+    assert "Abbildung\u00a01: X" in text and "Tabelle\u00a01: Zahlen" in text  # pandoc's words
+    assert "Siehe Abbildungen\u00a01 und 2, Tabelle\u00a01 und Abschnitt\u00a01." in text
