@@ -332,3 +332,22 @@ def test_separators_become_line_breaks() -> None:
     assert etree.tostring(body, encoding="unicode") == (
         "<body><p>a<br/>b<em>c<br/>d</em>e<br/>f</p></body>"
     )
+
+
+def test_the_books_own_font_is_embedded_in_the_epub(tmp_path: Path) -> None:
+    """With embed-fonts, the EPUB carries the book's font (apart from the shipped ones, whose
+    names it may share) and names it as a fallback face for its characters."""
+    source = make_book(tmp_path / "book")
+    with (source / "book.yaml").open("a", encoding="utf-8") as settings:
+        settings.write("embed-fonts: true\n")
+    proc = build(source, tmp_path / "out", "--to", "epub")
+    assert proc.returncode == 0, proc.stderr
+    with zipfile.ZipFile(tmp_path / "out" / "fallbacks.epub") as epub:
+        names = set(epub.namelist())
+        css = epub.read("EPUB/styles/fonts.css").decode()
+    assert {"EPUB/fonts/book/glyphs.ttf", "EPUB/fonts/NotoEmoji-Regular.ttf"} <= names
+    rules = re.findall(r"@font-face \{[^}]*\}", css)
+    assert any(
+        "../fonts/book/glyphs.ttf" in r and '"Quire Fallback"' in r and "U+13000;" in r
+        for r in rules
+    ), css

@@ -106,10 +106,10 @@ def embedded_fonts(book: Book, pages: list[Page]) -> tuple[tuple[EmbeddedFont, .
                 continue
             data = face.subset(text)[file.path.name]
             media_type = FONT_MEDIA_TYPES[file.path.suffix.lower()]
-            embedded.append(EmbeddedFont("fonts/" + file.path.name, media_type, data))
+            embedded.append(EmbeddedFont(font_href(file), media_type, data))
             used.append(file)
     css = FontSet(tuple(used)).font_face_css(
-        lambda f: "../fonts/" + f.path.name,
+        lambda f: "../" + font_href(f),
         used="".join(c for c in drawn if not fonts.main().maps(c)),
     )
     header = (
@@ -117,6 +117,12 @@ def embedded_fonts(book: Book, pages: list[Page]) -> tuple[tuple[EmbeddedFont, .
         " and licence in its name table. */\n"
     )
     return tuple(embedded), header + css
+
+
+def font_href(file: FontFile) -> str:
+    """Where a font file goes in the EPUB: fonts/<name>, a book's own under fonts/book/ (its
+    name may be a shipped file's)."""
+    return ("fonts/book/" if file.role == "book" else "fonts/") + file.path.name
 
 
 OBFUSCATION_ALGORITHM = "http://www.idpf.org/2008/embedding"
