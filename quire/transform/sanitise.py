@@ -1,4 +1,13 @@
-"""Raw HTML made safe: no scripts, frames, plugins, handlers or file-loading styles."""
+"""Raw HTML made safe: no scripts, frames, plugins, handlers or file-loading styles.
+
+It works on the chapter's element tree, so that each removal is reported at its line in the
+manuscript (an allowlist cleaner over text, such as nh3, would lose those places). Besides the
+elements and attributes that run or embed code, it removes SVG animations (`<animate
+attributeName="href" values="javascript:…">` and `<set>` rewrite an attribute after any check of
+it, and nothing in a book needs to move), the attributes that fetch or report on their own
+(`ping`, `background`, `lowsrc`, `longdesc`, ...), and links to `data:` URLs (a page inside a
+link, which EPUB forbids and a browser would open as a page of its own origin).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +29,12 @@ HEAD_ELEMENTS = ("style", "link", "meta")
 
 
 URL_LIKE = ("href", "src", "action", "formaction", "data", "poster", "srcset", "background")
+
+# SVG's animation elements: each can set any attribute of its target (an href) after it is read.
+SVG_ANIMATIONS = ("animate", "set", "animatemotion", "animatetransform", "animatecolor", "discard")
+
+# Attributes that load or send something by themselves, and that no book needs.
+FETCHING = ("ping", "background", "lowsrc", "dynsrc", "longdesc", "manifest", "codebase", "archive")
 
 
 LINK_ELEMENTS = ("a",)  # the only elements whose href is a link (checked in resolve_links)
@@ -54,9 +69,25 @@ def sanitize(chapter: Chapter, confinement: Confinement) -> None:
             else "the book's look comes from the CSS files in styles/",
         )
         element.drop_tree()
+    for element in [e for e in chapter.body.iter() if _local(e.tag) in SVG_ANIMATIONS]:
+        warn(
+            f"raw SVG <{_local(element.tag)}> removed",
+            file=chapter.source.name,
+            line=locate(chapter.source, f"<{etree.QName(element).localname}"),
+            hint="a book's pages do not move: an animation could also change a link after it "
+            "was checked",
+        )
+        element.drop_tree()
     for element in chapter.body.iter():
         if isinstance(element.tag, str):
             _sanitize_attributes(chapter, element, confinement)
+
+
+def _local(tag: object) -> str:
+    """An element's or attribute's name without its namespace or prefix, in lower case."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1].lower()
 
 
 def _sanitize_attributes(
@@ -65,13 +96,22 @@ def _sanitize_attributes(
     """Drop event handlers and javascript: URLs; refuse styles and hrefs that reach for files."""
     for name in list(element.attrib):
         value = element.get(name, "")
-        local = name.rsplit(":", 1)[-1].lower()
+        local = _local(name)
         if local.startswith("on") or (local in URL_LIKE and _is_script_url(value)):
             warn(
                 f"raw HTML attribute `{name}` removed",
                 file=chapter.source.name,
                 line=locate(chapter.source, name),
                 hint="event handlers and javascript: links do not belong in a book",
+            )
+            del element.attrib[name]
+        elif local in FETCHING or (local == "href" and _is_data_url(value)):
+            warn(
+                f"raw HTML attribute `{name}` removed",
+                file=chapter.source.name,
+                line=locate(chapter.source, f"{name}="),
+                hint="a book's pages load nothing by themselves, and links to data: URLs are "
+                "not allowed in an EPUB",
             )
             del element.attrib[name]
         elif local == "style" and _style_references(chapter, value):
@@ -93,6 +133,11 @@ def _is_script_url(value: str) -> bool:
     """True for javascript: and vbscript: URLs, however they are spaced or cased."""
     squeezed = re.sub(r"[\s\x00-\x1f]", "", value).lower()
     return squeezed.startswith(("javascript:", "vbscript:"))
+
+
+def _is_data_url(value: str) -> bool:
+    """True for a data: URL, however it is spaced or cased."""
+    return re.sub(r"[\s\x00-\x1f]", "", value).lower().startswith("data:")
 
 
 def _refuse_style_url(chapter: Chapter, value: str, confinement: Confinement) -> None:
