@@ -107,6 +107,29 @@ def test_listed_level_two_files_are_not_merged_into_the_chapter_before(tmp_path)
     assert two.body[0].tag == "h1" and [(h.title, h.level) for h in two.headings] == [("Deeper", 2)]
 
 
+def test_lower_headings_and_comments_before_a_heading_open_no_chapter_of_their_own(tmp_path):
+    folder = write_book(
+        tmp_path / "book",
+        {
+            # Several `####` and no higher: sections of one untitled front-matter chapter.
+            "preface.md": "#### Abstract {-}\n\nText.\n\n#### Licence {-}\n\nMore.\n",
+            "one.md": "<!-- a note to self -->\n\n# One\n\nText one.\n",
+            "notes.md": " <!-- another -->\n\n## Notes\n\nText of the notes.\n",
+        },
+    )
+    book = transformed(folder)
+    assert [(c.title, c.role) for c in book.chapters] == [
+        ("", "front"),
+        ("One", "body"),
+        ("Notes", "body"),
+    ]
+    assert [(h.title, h.level) for h in book.chapters[0].headings] == [
+        ("Abstract", 2),
+        ("Licence", 2),
+    ]
+    assert all(c.body[0].tag == "h1" for c in book.chapters[1:])
+
+
 def test_a_listed_file_without_a_heading_takes_its_yaml_title(tmp_path):
     folder = write_book(
         tmp_path / "book",
@@ -205,6 +228,7 @@ OUTLINED = {
     "one.md": "# One\n\nText of one.\n",
     "one-a.md": "Section text without a heading.\n",
     "one-b.md": "# Details\n\nDetail text.\n\n## Finer\n\nFiner text.\n",
+    "one-c.md": "## Alpha\n\nAlpha text.\n\n## Beta\n\nBeta text.\n",
     "two.md": "# Two\n\nText of two.\n",
 }
 ENTRIES = {
@@ -212,6 +236,7 @@ ENTRIES = {
     "one": {"part": "Part One", "title": "The First"},
     "one_a": {"depth": 1, "title": "A Section"},
     "one_b": {"depth": 1},
+    "one_c": {"depth": 1, "title": "Gamma Entry"},  # its headings are its sections
 }
 
 
@@ -252,7 +277,7 @@ def test_depth_part_title_and_numbered_in_the_epub_nav(outlined):
         ("Opening Words", []),
         (
             "Part One",
-            [("The First", [("A Section", []), ("Details", [])]), ("Two", [])],
+            [("The First", [("A Section", []), ("Details", []), ("Gamma Entry", [])]), ("Two", [])],
         ),
     ]
     ncx = etree.fromstring(files["EPUB/toc.ncx"])
@@ -263,6 +288,7 @@ def test_depth_part_title_and_numbered_in_the_epub_nav(outlined):
         "The First",
         "A Section",
         "Details",
+        "Gamma Entry",
         "Two",
     ]
     assert run_epubcheck(next(outlined.glob("*.epub"))).findings == ()
@@ -279,6 +305,8 @@ def test_depth_part_title_and_numbered_in_the_pdf(outlined):
         (3, "A Section"),
         (3, "Details"),
         (4, "Finer"),
+        (3, "Gamma Entry"),
+        (4, "Beta"),
         (2, "Two"),
     ]
 
@@ -292,6 +320,7 @@ def test_depth_part_title_and_numbered_in_the_pdf(outlined):
     assert page_of("Section text without a heading.") == page_of("Text of one.") + 1
     assert page_of("Detail text.") == page_of("Section text without a heading.") + 1
     assert "Chapter" not in pages[page_of("Detail text.")]
+    assert page_of("Alpha text.") == page_of("Finer text.") + 1
     # The part has a title page of its own, before its first chapter.
     assert pages[page_of("Part One")].strip().startswith("Part One")
     assert page_of("Part One") < page_of("Text of one.")
@@ -304,7 +333,10 @@ def test_depth_part_and_title_in_the_printed_contents(tmp_path):
     tree = nav_tree(nav.find("ol"), "")
     assert tree == [
         ("Opening Words", []),
-        ("Part One", [("The First", [("A Section", []), ("Details", [])]), ("Two", [])]),
+        (
+            "Part One",
+            [("The First", [("A Section", []), ("Details", []), ("Gamma Entry", [])]), ("Two", [])],
+        ),
     ]  # toc-depth 1: the listed sections, not the heading under one
 
 

@@ -19,6 +19,12 @@ def sections(chapter: Chapter, depth: int, href: str = "") -> list[tuple[str, st
     ]
 
 
+def entries_listed(book: Book) -> bool:
+    """True when a project file (SUMMARY.md) lists the book's entries: its contents are
+    those entries, not every heading."""
+    return any(c.source.title is not None or c.source.depth for c in book.chapters)
+
+
 @dataclass
 class TocEntry:
     """An entry of the contents: a part, a chapter or a section, with those under it."""

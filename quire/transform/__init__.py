@@ -97,7 +97,7 @@ def transform(
     latex = read_latex(parsed, surveys, header_includes(config), manuscript.root)
     for item in parsed:
         found = surveys.of(item.blocks)
-        own = level if not listed or config.chapter_level else file_level(found)
+        own = level if not listed or config.chapter_level else file_level(found, level)
         blocks, problems = _reshaped(item, found, own, numbers, hidden_lines, latex)
         missing_alt += problems
         gather_chapters(drafts, item, blocks, listed)

@@ -90,9 +90,20 @@ def chapter_level(configured: int | None, parsed: list[Parsed]) -> int:
     return min(levels, default=1)
 
 
-def file_level(found: NodeIndex) -> int:
-    """The highest level of a file's headings, wherever they stand (in fenced divs too)."""
-    return min((h["c"][0] for h in found.nodes("Header")), default=1)
+def file_level(found: NodeIndex, book_level: int) -> int:
+    """The heading level that becomes level 1 in a file the author listed.
+
+    A file whose highest headings (wherever they stand: in fenced divs too) are at the
+    book's chapter level is cut there, as the book is. A file whose headings are all lower
+    is one chapter: its one highest heading is its title (`## I` in a div, or a `##` file
+    in a book of `#` chapters); several at that level are its sections (a preface of
+    `####` paragraphs), under no title of their own.
+    """
+    levels = [h["c"][0] for h in found.nodes("Header")]
+    top = min(levels, default=book_level)
+    if top <= book_level:
+        return book_level
+    return top if levels.count(top) == 1 else top - 1
 
 
 def shifted_heading(heading: dict[str, Any], level: int, depth: int = 0) -> dict[str, Any]:
@@ -144,7 +155,10 @@ def gather_chapters(
         drafts[-1].blocks.extend([page_break_block(), listed_section(parsed, blocks)])
         drafts[-1].more_sources.append(source)
         return
-    for n, chunk in enumerate(split_chapters(blocks)):
+    chunks = split_chapters(blocks)
+    if listed and len(chunks) > 1 and all(map(_is_comment, chunks[0])):
+        del chunks[0]  # comments before the heading: no chapter (sanitise drops comments)
+    for n, chunk in enumerate(chunks):
         opens_file = listed and n == 0
         if not is_chapter_heading(chunk[0]) and not opens_file and drafts:
             drafts[-1].blocks.extend(chunk)
@@ -155,13 +169,25 @@ def gather_chapters(
             drafts.append(_draft(parsed, chunk, opens_file, after))
 
 
+def _is_comment(block: dict[str, Any]) -> bool:
+    """True for an HTML comment standing as a block (or a paragraph of nothing else):
+    nothing a reader sees."""
+    if block.get("t") in ("Para", "Plain"):
+        inlines = [n for n in block["c"] if n["t"] not in ("Space", "SoftBreak")]
+        return bool(inlines) and all(_is_comment(n) for n in inlines)
+    if block.get("t") not in ("RawBlock", "RawInline") or block["c"][0] != "html":
+        return False
+    text = block["c"][1].strip()
+    return text.startswith("<!--") and text.endswith("-->")
+
+
 def _draft(parsed: Parsed, chunk: list[Any], opens_file: bool, after: bool) -> Draft:
     """A chapter's draft, with the heading and title it takes (see gather_chapters)."""
     heading = chunk[0] if is_chapter_heading(chunk[0]) else None
     if not opens_file:
         return Draft(parsed, chunk, [], heading, stringify(heading) if heading else "")
-    if heading is None:  # inside a fenced div, or further down
-        heading = next((n for n in iter_nodes(chunk) if n["t"] == "Header"), None)
+    if heading is None:  # inside a fenced div, or further down: the first level-1 heading
+        heading = next((n for n in iter_nodes(chunk) if is_chapter_heading(n)), None)
     own = stringify(parsed.meta.get("title", "")).strip()  # the file's YAML `title:`
     if heading is None and own:
         # The file's title stands as its heading, as pandoc shows a title block.
@@ -192,6 +218,7 @@ def is_part(draft: Draft) -> bool:
 
 
 ENTRY_TITLE = "data-toc-title"  # on a listed section's heading: its title in the contents
+ENTRY_LEVEL = "data-toc-level"  # and its level there: 1 + its depth in the project file
 
 
 def listed_section(parsed: Parsed, blocks: list[Any]) -> dict[str, Any]:
@@ -245,6 +272,8 @@ def make_chapter(index: int, draft: Draft, element: etree._Element, notes: int) 
     title = draft.title if heading is not None or draft.listed else _untitled(chunk)
     if draft.listed and (heading is None or not parsed.source.numbered):
         _add_class(body, "unnumbered")  # no "Chapter N" for it, nor a count of it
+    if draft.listed and heading is None:
+        _add_class(body, "level1")  # a chapter all the same: print.css opens it on a recto
     slug = ascii_slug(body.get("id", "")) or ascii_slug(title) or "section"
     return Chapter(
         index=index,
@@ -350,10 +379,9 @@ def chapter_headings(body: etree._Element) -> tuple[Heading, ...]:
             continue
         ident = element.getparent().get("id") or element.get("id", "")
         title = element.get(ENTRY_TITLE) or element.text_content().strip()
+        level = int(element.get(ENTRY_LEVEL) or element.tag[1])  # a listed one: its depth's
         if ident:
-            headings.append(
-                Heading(ident, title, int(element.tag[1]), bool(element.get(ENTRY_TITLE)))
-            )
+            headings.append(Heading(ident, title, level, bool(element.get(ENTRY_TITLE))))
     return tuple(headings)
 
 
@@ -361,12 +389,13 @@ def _listed_entry(div: etree._Element) -> list[Heading]:
     """A listed section's entry, when it has no heading of its own to carry it."""
     first = next(div.iter(*SECTION_HEADINGS), None)
     title = div.get(ENTRY_TITLE, "")
+    level = div.get("data-level", "2")
     if first is not None:
         if not first.get(ENTRY_TITLE):
             first.set(ENTRY_TITLE, title or first.text_content().strip())
+            first.set(ENTRY_LEVEL, level)  # the entry's, whatever its heading's level
         return []  # its heading comes next in the walk, marked as listed
-    level = int(div.get("data-level", "2"))
-    return [Heading(div.get("id"), title, level, True)] if title and div.get("id") else []
+    return [Heading(div.get("id"), title, int(level), True)] if title and div.get("id") else []
 
 
 def _untitled(chunk: list[Any]) -> str:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from xml.sax.saxutils import quoteattr
 
 from quire.render import PageStart
-from quire.render.contents import TocEntry, book_lists, contents_tree, tree_depth, tree_html
+from quire.render.contents import (
+    TocEntry,
+    book_lists,
+    contents_tree,
+    entries_listed,
+    tree_depth,
+    tree_html,
+)
 from quire.render.epub.document import PRINT_FRONT, Page, marker_html, x, xhtml_page
 from quire.render.pages import roman
 from quire.transform import Book
@@ -27,6 +34,12 @@ def _contents_position(pages: list[Page]) -> int:
         else:
             break
     return position
+
+
+def nav_depth(book: Book) -> int:
+    """How deep the nav goes: `toc-depth`, else chapters and their sections, or only the
+    entries a project file lists (SUMMARY.md: the contents are its entries)."""
+    return book.config.toc_depth or (1 if entries_listed(book) else NAV_DEPTH)
 
 
 def _toc_tree(book: Book, pages: list[Page], depth: int) -> list[TocEntry]:
@@ -106,7 +119,7 @@ def nav_page(book: Book, pages: list[Page], starts: tuple[PageStart, ...]) -> Pa
         '<body epub:type="frontmatter">',
         *(marker_html(label) for label in contents_labels),
         f'<nav epub:type="toc" id="toc" role="doc-toc"><h1>{x(book.config.toc_title or "Contents")}</h1>',
-        _toc_html(book, pages, book.config.toc_depth or NAV_DEPTH) + "</nav>",
+        _toc_html(book, pages, nav_depth(book)) + "</nav>",
         *_list_navs(book, starts),
         '<nav epub:type="landmarks" id="landmarks" aria-label="Landmarks" hidden="">'
         f"<h2>Landmarks</h2><ol>{_landmarks_html(pages)}</ol></nav>",
@@ -158,7 +171,7 @@ def _page_list_ncx(targets: list[tuple[str, str]], first_order: int) -> str:
 
 def ncx_document(book: Book, pages: list[Page]) -> str:
     """The EPUB 2 NCX, for older reading systems: contents and, with a print edition, its pages."""
-    tree = _toc_tree(book, pages, book.config.toc_depth or NAV_DEPTH)
+    tree = _toc_tree(book, pages, nav_depth(book))
     played = [0]
     points = _nav_points(tree, played)
     order = played[0]

@@ -159,6 +159,9 @@ def label_bookmarks(chapter: Chapter, body: etree._Element) -> None:
         if element.tag != "div":
             if title != element.text_content().strip():
                 _add_style(element, f"bookmark-label: {_css_string(title)}")
+            level = element.get("data-toc-level")
+            if level and level != element.tag[1]:
+                _add_style(element, f"bookmark-level: {level}")
         elif not element.xpath(".//h2|.//h3|.//h4|.//h5|.//h6"):
             level = element.get("data-level", "2")
             _add_style(element, f"bookmark-level: {level}; bookmark-label: {_css_string(title)}")
