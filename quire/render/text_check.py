@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import accumulate
@@ -106,8 +106,9 @@ def element_text(element: Any, shown: Callable[[Any], bool] | None = None) -> li
     return found
 
 
-def lost_runs(source: str, printed: str) -> list[tuple[int, int]]:
-    """The runs (start, end) of `source`'s letters that `printed` lacks, in order."""
+def lost_runs(source: str, printed: str, pieces: list[int] | None = None) -> list[tuple[int, int]]:
+    """The runs (start, end) of `source`'s letters that `printed` lacks, in order; a run is
+    judged piece by piece (`pieces`: where each text node's letters begin)."""
     matched_s, matched_p = bytearray(len(source)), bytearray(len(printed))
     for gram in PASSES:
         s_runs, p_runs = _runs(matched_s), _runs(matched_p)
@@ -120,10 +121,14 @@ def lost_runs(source: str, printed: str) -> list[tuple[int, int]]:
             _mark(matched_p, p_map, j, n)
     lost = []
     for start, end in _runs(matched_s):
-        piece = source[start:end]
         # Unpaired, but printed as often as written: the alignment lost its way, not the PDF.
-        if printed.count(piece) < source.count(piece):
-            lost.append((start, end))
+        # Judged within each text node: a note's last words and the paragraph after it are
+        # side by side in the source, never in print.
+        cuts = pieces[bisect_right(pieces, start) : bisect_left(pieces, end)] if pieces else []
+        for a, b in zip([start, *cuts], [*cuts, end], strict=True):
+            run = source[a:b]
+            if printed.count(run) < source.count(run):
+                lost.append((a, b))
     return lost
 
 
@@ -190,8 +195,8 @@ def _common(a: str, i: int, b: str, j: int) -> int:
 
 
 def _resync(source: str, i: int, printed: str, j: int, gram: int) -> tuple[int, int] | None:
-    """The nearest (i', j') past a mismatch where `gram` letters agree (or the rest of the
-    source), fewest letters skipped on both sides together; None if there is none."""
+    """The nearest (i', j') past a mismatch where the two sides agree again (`_found`), fewest
+    letters skipped on both sides together; None if there is none."""
     k = min(gram, len(source) - i)  # a source's last letters agree only as a whole
     for window, step in WINDOWS:
         best = _one_sided(source, i, printed, j, k, window)
@@ -200,7 +205,7 @@ def _resync(source: str, i: int, printed: str, j: int, gram: int) -> tuple[int, 
                 bound = best[0] if best else window
                 if di >= bound:
                     break
-                pos = printed.find(source[i + di : i + di + k], j, j + bound - di - 1 + k)
+                pos = _found(source, i + di, k, printed, j, j + bound - di - 1 + k)
                 if pos >= 0:
                     best = (di + pos - j, i + di, pos)
         if best is not None:
@@ -213,6 +218,20 @@ def _resync(source: str, i: int, printed: str, j: int, gram: int) -> tuple[int, 
     return None
 
 
+def _found(source: str, a: int, k: int, printed: str, start: int, end: int) -> int:
+    """Where in printed[start:end] the k letters at source[a] are, with twice as many agreeing
+    from there (or all that is left); -1 if nowhere. A match of a few words alone is often
+    chance in repetitive text (code, tables, a small vocabulary), not the place."""
+    gram = source[a : a + k]
+    b = printed.find(gram, start, end)
+    while b >= 0:
+        want = min(2 * k, len(source) - a, len(printed) - b)
+        if source[a : a + want] == printed[b : b + want]:
+            return b
+        b = printed.find(gram, b + 1, end)
+    return -1
+
+
 def _one_sided(
     source: str, i: int, printed: str, j: int, k: int, window: int
 ) -> tuple[int, int, int] | None:
@@ -220,11 +239,11 @@ def _one_sided(
     print's extra letters (a running head, a note's call), or the source's printed elsewhere
     (a note at the page's foot); (letters skipped, i', j') or None."""
     best = None
-    pos = printed.find(source[i : i + k], j, j + window + k)
+    pos = _found(source, i, k, printed, j, j + window + k)
     if pos >= 0:
         best = (pos - j, i, pos)
     if len(printed) - j >= k:
-        pos = source.find(printed[j : j + k], i, i + window + k)
+        pos = _found(printed, j, k, source, i, i + window + k)
         if pos >= 0 and (best is None or pos - i < best[0]):
             best = (pos - i, pos, j)
     return best
@@ -233,7 +252,7 @@ def _one_sided(
 def losses(text: Stream, printed: str) -> list[Loss]:
     """What of the text is missing from the printed text (a PDF's text layer), at most a few."""
     found = []
-    for a, b in lost_runs(text.letters, letters(printed))[:SHOWN_LOSSES]:
+    for a, b in lost_runs(text.letters, letters(printed), text.starts)[:SHOWN_LOSSES]:
         k, start = _raw_position(text, a)
         k_end, end = _raw_position(text, b - 1)
         found.append(Loss(text.owners[k], *_words(text, k, start, k_end, end + 1)))
