@@ -111,6 +111,19 @@ def test_pandoc_metadata_keys_are_kept_and_named_once(tmp_path, caplog):
     assert "did you mean" not in note  # `mainlang` is not a slip of `lang`
 
 
+def test_pandoc_crossref_settings_are_read_not_named_as_unused(tmp_path, caplog):
+    """`chapters: true` is pandoc-crossref's numbering, not Quire's list of chapter files."""
+    text = "---\ntitle: T\nlang: en\nchapters: true\nfigPrefix: Fig.\ndegree: PhD\n---\n\n# One\n"
+    config = manuscript.load(write_book(tmp_path / "b", {"book.md": text}) / "book.md").config
+    assert dict(config.pandoc_metadata) == {
+        "chapters": "true",
+        "figPrefix": '"Fig."',
+        "degree": '"PhD"',
+    }
+    [note] = warnings_of(caplog, "pandoc settings Quire does not use")
+    assert "`degree`" in note and "chapters" not in note and "figPrefix" not in note
+
+
 def test_a_misspelt_book_yaml_key_is_a_warning_with_the_setting_it_means(tmp_path, caplog):
     book = write_book(
         tmp_path / "book",
@@ -327,3 +340,99 @@ def test_a_corpus_readme_with_remote_badges_and_links_to_its_translations_builds
         w for w in warnings_of(caplog, "links to targets not in the book") if "README-" in w
     ]
     assert len(translations) >= 10
+
+
+# ---------- print: images and code stay in the text block ----------------------------------------
+
+FILLER = " ".join(["The measured paragraph sets the width of the text block on its page."] * 6)
+LONG_CALL = (
+    "    result = compute_the_thing(first_argument, second_argument, third_argument,"
+    " fourth_argument, fifth_argument)  # and a comment that goes on"
+)
+NO_SPACES = "x" * 30 + "/" + "averyverylongpathwithoutanyspaces" * 4
+PRINTED = {
+    "book.yaml": "title: Print\nauthor: A. Tester\nlang: en\n",
+    "one.md": f"""# One
+
+{FILLER}
+
+<img src="wide.png" alt="A wide banner">
+
+{FILLER}
+
+A decorative one: ![](wide.png){{alt=""}}
+
+{FILLER}
+
+```
+{LONG_CALL}
+{NO_SPACES}
+short
+```
+
+```python
+def f():
+{LONG_CALL}
+    return "{NO_SPACES}"
+```
+
+Inline: `{NO_SPACES}` and `a_function_with_a_very_long_name_that_cannot_fit_on_one_line(arg)`.
+
+{FILLER}
+
+<img src="tall.png" alt="A tall column">
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory) -> Path:
+    """The PDF of a book with a raw <img> wider than the page, a taller one, long code lines
+    and long inline code."""
+    folder = write_book(tmp_path_factory.mktemp("printed") / "book", PRINTED)
+    Image.new("RGB", (2400, 400), (200, 220, 240)).save(folder / "wide.png")
+    Image.new("RGB", (400, 3200), (220, 240, 200)).save(folder / "tall.png")
+    [written] = build(folder, folder.parent / "out", ("pdf",), lambda *a: None)
+    return written.path
+
+
+def text_block(page) -> tuple[float, float] | None:  # noqa: ANN001 - a PyMuPDF page
+    """The left and right edges of the text on a page, from the lines of its justified
+    filler paragraphs (None if it has none)."""
+    lines = [
+        line["bbox"]
+        for block in page.get_text("dict")["blocks"]
+        if block["type"] == 0 and "measured paragraph" in str(block)
+        for line in block["lines"]
+    ]
+    return (min(b[0] for b in lines), max(b[2] for b in lines)) if lines else None
+
+
+def test_images_and_code_stay_in_the_text_block(printed):
+    import pymupdf
+
+    checked = {"images": 0, "code": 0, "marks": 0}
+    with pymupdf.open(printed) as pdf:
+        for page in pdf:
+            images = [info["bbox"] for info in page.get_image_info()]
+            area = (0.5 * 72, page.rect.height - 0.5 * 72)  # inside the top and bottom margins
+            for _x0, y0, _x1, y1 in images:
+                assert area[0] <= y0 and y1 <= area[1], f"image cropped on page {page.number}"
+            block = text_block(page)
+            if block is None:
+                assert all(x1 - x0 <= 4.6 * 72 for x0, _, x1, _ in images)  # the tall image
+                continue
+            left, right = block[0] - 0.5, block[1] + 0.5
+            for x0, _y0, x1, _y1 in images:
+                assert left <= x0 and x1 <= right, f"image outside the text block: {x0}-{x1}"
+                checked["images"] += 1
+            for word in page.get_text("words"):
+                assert left <= word[0] and word[2] <= right, f"{word[4]!r} leaves the text block"
+                checked["code"] += "_" in word[4] or "very" in word[4]
+            marks = [d for d in page.get_drawings() if d.get("color") and d["type"] == "s"]
+            assert all(left <= d["rect"].x0 and d["rect"].x1 <= right for d in marks)
+            checked["marks"] += len(marks)
+    assert checked["images"] == 2 and checked["code"] >= 10
+    # A continuation mark for each line a long code line wraps onto: two code lines of each
+    # block wrap, onto at least one more line each.
+    assert checked["marks"] >= 4
