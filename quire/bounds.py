@@ -41,6 +41,7 @@ class Book(Protocol):
 
     chapters: Sequence[Any]
 
+
 MAX_NESTING = 64  # AST nodes inside one another: block quotes, lists, emphasis, spans, ...
 # Counts that make a stage slow out of all proportion to the size of the input: a few kilobytes
 # could otherwise keep the layout busy for hours. Whoever runs the build (never the book) can
@@ -54,6 +55,9 @@ LIMITS = {
     # The cap grows with the text (below), so a long book of short chapters (a reader with one
     # a day) builds, while a few kilobytes cannot ask for thousands of pages.
     "page_breaks": 200,
+    # References `nocite` brings in beyond those cited: `nocite: '@*'` with a 2.8 MB
+    # bibliography laid its references out for more than 300 s.
+    "nocite_references": 1_000,
 }
 TEXT_PER_PAGE_BREAK = 500  # bytes of manuscript that earn one more page break over the cap
 # The largest spans the HTML standard lets a table cell have; a larger one (a few bytes of raw
@@ -76,7 +80,7 @@ def limit(name: str) -> int:
     return int(raw) if raw.isdigit() else LIMITS[name]
 
 
-def _over(
+def over(
     what: str, name: str, *, file: str, line: int | None, hint: str, cap: int | None = None
 ) -> BuildError:
     """The error for a count over its limit, with how to lower it or raise the limit."""
@@ -99,7 +103,7 @@ def check_bounds(parsed: list[Parsed]) -> None:
         if deep is not None:
             raise too_deep(item.source, _line_of(item.source, deep))
         if crowded is not None:
-            raise _over(
+            raise over(
                 f"a paragraph with {notes:,} notes",
                 "notes_per_paragraph",
                 file=item.source.name,
@@ -118,7 +122,7 @@ def check_book(book: Book) -> None:
     for chapter, breaks in zip(book.chapters, counts, strict=True):
         if before + breaks > cap:
             file, line = _where_break(chapter, cap - before)
-            raise _over(
+            raise over(
                 f"the book starts {total:,} new pages, at its chapters and page breaks "
                 f"(number {cap + 1:,} is here)",
                 "page_breaks",
@@ -309,7 +313,7 @@ def check_svg(root: etree._Element, name: str, *, file: str, line: int | None) -
     cap = limit("svg_elements")
     hint = "simplify it in an SVG editor"
     if len(elements) > cap:
-        raise _over(
+        raise over(
             f"SVG {name} has {len(elements):,} elements",
             "svg_elements",
             file=file,
@@ -329,7 +333,7 @@ def check_svg(root: etree._Element, name: str, *, file: str, line: int | None) -
         )
     if drawn > cap:
         what = f"SVG {name} draws {drawn:,} elements (its <use> copies counted)"
-        raise _over(what, "svg_elements", file=file, line=line, hint=hint)
+        raise over(what, "svg_elements", file=file, line=line, hint=hint)
 
 
 def _drawn(root: etree._Element, by_id: dict[str, Any]) -> int | None:

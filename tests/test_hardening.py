@@ -401,3 +401,51 @@ def test_svg_animations_pings_backgrounds_and_data_links_are_removed(tmp_path):
     # (Inline SVG's own namespace findings are another matter: see the round's report.)
     findings = [str(f) for f in report.findings if "svg" not in str(f).lower()]
     assert not [f for f in findings if "ERROR" in f or "FATAL" in f], findings
+
+
+# --- items 7-8: citeproc confined and bounded ------------------------------------------------------
+
+BAD = Path(__file__).resolve().parent / "bad"
+
+
+def _references(count: int) -> str:
+    """A CSL JSON bibliography of `count` books, keyed w0, w1, ..."""
+    return json.dumps([{"id": f"w{n}", "type": "book", "title": f"Work {n}"} for n in range(count)])
+
+
+def test_a_dependent_style_uses_its_parent_kept_in_the_book(tmp_path):
+    case = BAD / "csl-dependent-remote"
+    book = write_book(
+        tmp_path / "book",
+        {name: (case / name).read_text() for name in ("book.yaml", "one.md", "refs.json")},
+    )
+    (book / "dependent.csl").write_text((case / "dependent.csl").read_text())
+    (book / "parent-style.csl").write_text(
+        (BAD / "notes-made-by-citeproc" / "note.csl").read_text()
+    )
+    proc = run_build(book, tmp_path / "out", "--to", "epub", env=env(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "out" / "dependent-style.epub") as epub:
+        text = "".join(epub.read(n).decode() for n in epub.namelist() if n.endswith(".xhtml"))
+    assert 'role="doc-noteref"' in text  # the parent, a note style, made the citation a note
+
+
+def test_nocite_cannot_pull_in_more_than_the_cap(tmp_path):
+    settings = "title: Everything\nlang: en\nbibliography: refs.json\nnocite: '@*'\n"
+    book = write_book(
+        tmp_path / "book",
+        {
+            "book.yaml": settings,
+            "one.md": "# One\n\nAs [@w0] shows.\n",
+            "refs.json": _references(6),
+        },
+    )
+    capped = {**env(tmp_path), "QUIRE_MAX_NOCITE_REFERENCES": "4"}
+    proc = run_build(book, tmp_path / "out", "--to", "epub", env=capped)
+    refused(proc, "book.yaml:4: `nocite` brings 5 references the book does not cite, more than 4")
+    assert not (tmp_path / "out").exists()
+    (book / "book.yaml").write_text(settings.replace("'@*'", "'@w1, @w2'"))
+    proc = run_build(book, tmp_path / "out", "--to", "epub", env=capped)
+    assert proc.returncode == 0, proc.stderr
