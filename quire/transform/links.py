@@ -16,7 +16,13 @@ from quire.pandoc import Parsed, parse, stringify
 from quire.transform.ast import Surveys
 from quire.transform.model import Chapter
 
-LINK_GROUP = "links to targets not in the book"
+# Each kind of link that cannot be followed: its group, and what to do (one hint for them all).
+MISSING_ID = ("links to ids nothing has", "give the heading an id with {#its-id}, or fix the link")
+NOT_CHAPTER = (
+    "links to files that are not chapters",
+    "list the file among the chapters, or link to its web address",
+)
+LEAVING = ("links out of the book's folder", "link to a web address (or set `site-url`)")
 # Suffixes a link may give a chapter's file: its own, or the .html an mdBook or a site made of it.
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
 CHAPTER_SUFFIXES = (".md", ".markdown", ".txt")
@@ -80,45 +86,29 @@ def _target(
     if not file_part:
         if fragment in ids:
             return f"#{fragment}"
-        return _missing(
-            f"link to `#{fragment}`, but no heading or element has that id",
-            file,
-            line,
-            "give the target an id with {#" + fragment + "} or fix the link",
-        )
+        message = f"link to `#{fragment}`, but no heading or element has that id"
+        return _missing(message, file, line, MISSING_ID)
     source = _source_named(chapter, file)
     path = _linked_path(source.path.parent, root, urllib.parse.unquote(file_part))
     if root is not None and not path.is_relative_to(root):
         return _leaving(href, source, file, line, root, site_url)
     target = _chapter_at(path, by_path)
     if target is None:
-        return _missing(
-            f"link to `{href}`: not a chapter of this book",
-            file,
-            line,
-            "list the file among the chapters, or link to its web address",
-        )
+        message = f"link to `{href}`: not a chapter of this book"
+        return _missing(message, file, line, NOT_CHAPTER)
     if not fragment:
         return f"#{target.id}"
     found = _id_in(target, fragment)
     if found is None:
-        return _missing(
-            f"link to `{href}`, but {target.source.name} has no heading with that id",
-            file,
-            line,
-            "fix the `#id` part of the link",
-        )
+        message = f"link to `{href}`, but {target.source.name} has no heading with that id"
+        return _missing(message, file, line, MISSING_ID)
     return f"#{found}"
 
 
-def _missing(message: str, file: str, line: int | None, what: str) -> None:
-    warn(
-        message,
-        file=file,
-        line=line,
-        hint=f"Quire kept the link's text, unlinked; {what}",
-        group=LINK_GROUP,
-    )
+def _missing(message: str, file: str, line: int | None, kind: tuple[str, str]) -> None:
+    group, what = kind
+    warn(message, file=file, line=line, hint=f"Quire kept the link's text, unlinked; {what}",
+         group=group)  # fmt: skip
 
 
 def _leaving(
@@ -127,16 +117,11 @@ def _leaving(
     """A link out of the book's folder: to the web edition's neighbour, or its text alone."""
     message = f"link to `{href}` leaves the book's folder"
     if not site_url:
-        return _missing(message, file, line, "link to a web address instead (or set `site-url`)")
+        return _missing(message, file, line, LEAVING)
     page = urllib.parse.quote(source.path.relative_to(root).as_posix())
     address = urllib.parse.urljoin(urllib.parse.urljoin(site_url, page), href)
-    warn(
-        message,
-        file=file,
-        line=line,
-        group=LINK_GROUP,
-        hint=f"Quire linked it to {address}, beside the web edition at `site-url`",
-    )
+    warn(f"{message}; linked to {address}", file=file, line=line, group=LEAVING[0],
+         hint="Quire linked it beside the web edition at `site-url`")  # fmt: skip
     return address
 
 
