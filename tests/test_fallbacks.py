@@ -254,8 +254,11 @@ LINKED_BOOK = {
         " [nowhere](#no-such-heading).\n\n"
         "Also [the licence](../LICENSE) and [a file](notes.txt) and [by name](setup.md).\n"
     ),
-    "guide/setup.md": "# Setup\n\nBack to [the intro](../intro.md) or [use](use.md).\n",
-    "guide/use.md": "# Use\n\n## Running {#running}\n\nRun it.\n",
+    "guide/setup.md": (
+        "# Setup\n\nBack to [the intro](../intro.md) or [use](use.md), [fast](use.html#2-running-fast)"
+        " and [gone](use.md#no-such-id).\n"
+    ),
+    "guide/use.md": "# Use\n\n## Running {#running}\n\nRun it.\n\n## 2. Running fast\n\nFaster.\n",
     "notes.txt": "not a chapter\n",
 }
 
@@ -281,6 +284,10 @@ def test_links_to_chapters_resolve_by_path_and_the_rest_become_text(tmp_path, ca
     assert links["use as HTML"].endswith("#running")
     assert links["the intro"].endswith("#intro")
     assert links["use"].endswith("#use")
+    assert links["fast"].endswith("#running-fast")  # mdBook's id for the heading, pandoc's here
+    assert links["gone"].endswith("#use")  # no such id: the chapter's start
+    [gone] = warnings_of(caplog, "links to ids their chapter does not have")
+    assert "setup.md:3: link to `use.md#no-such-id`" in gone
     for text in ("nowhere", "the licence", "a file", "by name"):
         assert links[text] is None, text
     warned = [

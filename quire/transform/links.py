@@ -22,6 +22,10 @@ NOT_CHAPTER = (
     "links to files that are not chapters",
     "list the file among the chapters, or link to its web address",
 )
+CHAPTER_START = (
+    "links to ids their chapter does not have",
+    "Quire linked to the start of the chapter; fix the `#id` part of the link",
+)
 LEAVING = ("links out of the book's folder", "link to a web address (or set `site-url`)")
 # Suffixes a link may give a chapter's file: its own, or the .html an mdBook or a site made of it.
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -99,9 +103,10 @@ def _target(
     if not fragment:
         return f"#{target.id}"
     found = _id_in(target, fragment)
-    if found is None:
-        message = f"link to `{href}`, but {target.source.name} has no heading with that id"
-        return _missing(message, file, line, MISSING_ID)
+    if found is None:  # the chapter is there: its start is nearer than no link at all
+        warn(f"link to `{href}`, but {target.source.name} has no heading with that id", file=file,
+             line=line, group=CHAPTER_START[0], hint=CHAPTER_START[1])  # fmt: skip
+        return f"#{target.id}"
     return f"#{found}"
 
 
@@ -152,17 +157,25 @@ def _chapter_at(path: Path, by_path: dict[Path, Chapter]) -> Chapter | None:
 
 
 def _id_in(chapter: Chapter, fragment: str) -> str | None:
-    """The id a `file#fragment` link means in that chapter: the fragment, or the name the
-    book-wide renaming of repeated ids gave it there (`intro-2`)."""
+    """The id a `file#fragment` link means in that chapter: the fragment, the name the
+    book-wide renaming of repeated ids gave it there (`intro-2`), or the id pandoc made of the
+    same heading another way (mdBook and GitHub keep leading digits and some punctuation)."""
     renamed = re.compile(re.escape(fragment) + r"-\d+")
-    found = None
+    found, alike, bare = None, None, _bare(fragment)
     for element in chapter.body.iter():
         name = element.get("id") if isinstance(element.tag, str) else None
         if name == fragment:
             return name
         if found is None and name and renamed.fullmatch(name):
             found = name
-    return found
+        if alike is None and name and bare and _bare(name) == bare:
+            alike = name
+    return found or alike
+
+
+def _bare(name: str) -> str:
+    """An id's letters and digits, after any leading digits (pandoc drops those)."""
+    return re.sub(r"[\W_]", "", name.lower()).lstrip("0123456789")
 
 
 def _keep_text(link: etree._Element) -> None:
