@@ -159,8 +159,9 @@ def _chapter_at(path: Path, by_path: dict[Path, Chapter]) -> Chapter | None:
 def _id_in(chapter: Chapter, fragment: str) -> str | None:
     """The id a `file#fragment` link means in that chapter: the fragment, the name the
     book-wide renaming of repeated ids gave it there (`intro-2`), or the id pandoc made of the
-    same heading another way (mdBook and GitHub keep leading digits and some punctuation)."""
-    renamed = re.compile(re.escape(fragment) + r"-\d+")
+    same heading another way (mdBook and GitHub keep leading digits and some punctuation;
+    GitBook's links may keep the heading's capitals)."""
+    renamed = re.compile(re.escape(fragment) + r"-\d+", re.IGNORECASE)
     found, alike, bare = None, None, _bare(fragment)
     for element in chapter.body.iter():
         name = element.get("id") if isinstance(element.tag, str) else None
