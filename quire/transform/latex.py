@@ -153,10 +153,8 @@ def read_latex(parsed: list[Parsed], surveys: Surveys, metadata: str, root: Path
     for item in parsed:
         for node in _tex_nodes(surveys.of(item.blocks)):
             name = command(node["c"][1])
-            if MACRO_DEFINITION.match(name):
+            if MACRO_DEFINITION.match(name) or INPUT.match(name):  # a macros file's \\input
                 definitions.append(node["c"][1])
-            elif INPUT.match(name):
-                definitions.append(node["c"][1])  # a macros file
             elif _for_the_reader(name, node["c"][1]):
                 snippets[node["c"][1]] = None
     macros = _with_inputs("\n".join(d for d in definitions if d), root)
@@ -167,18 +165,23 @@ def read_latex(parsed: list[Parsed], surveys: Surveys, metadata: str, root: Path
             for node in surveys.of(item.blocks).nodes("Math"):
                 if pattern.search(node["c"][1]):
                     snippets[_math_source(node)] = None
-    reading = LatexReading(names=pattern)
-    if snippets:
-        texts = list(snippets)
-        stdout, _stderr = run_captured(
-            ["lua", "-e", READ_LATEX], json.dumps({"macros": macros, "texts": texts}), None
-        )
-        docs = stdout.split("\n")
-        if len(docs) != len(texts):
-            raise BuildError("internal error: pandoc's LaTeX reader lost a snippet", kind="bug")
-        for text, doc in zip(texts, docs, strict=True):
-            reading.read[text] = json.loads(doc)["blocks"] if doc != "null" else None
-    return reading
+    return LatexReading(read=_read_all(macros, list(snippets)), names=pattern)
+
+
+def _read_all(macros: str, texts: list[str]) -> dict[str, list[Any] | None]:
+    """Each snippet's blocks, read in one pandoc process (None for one it cannot read)."""
+    if not texts:
+        return {}
+    stdout, _stderr = run_captured(
+        ["lua", "-e", READ_LATEX], json.dumps({"macros": macros, "texts": texts}), None
+    )
+    docs = stdout.split("\n")
+    if len(docs) != len(texts):
+        raise BuildError("internal error: pandoc's LaTeX reader lost a snippet", kind="bug")
+    return {
+        text: json.loads(doc)["blocks"] if doc != "null" else None
+        for text, doc in zip(texts, docs, strict=True)
+    }
 
 
 def _for_the_reader(name: str, text: str) -> bool:
