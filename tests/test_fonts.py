@@ -64,7 +64,11 @@ def test_text_family_has_four_styles(fontset: FontSet) -> None:
 def test_families_text_first_cjk_last(fontset: FontSet) -> None:
     """The book's families, then the fallback faces (styles/fonts/fallback/) after them."""
     assert fontset.families() == (
-        TEXT_FAMILY, "DejaVu Sans Mono", CJK_FAMILY, "Noto Emoji", "Noto Serif Devanagari"
+        TEXT_FAMILY,
+        "DejaVu Sans Mono",
+        CJK_FAMILY,
+        "Noto Emoji",
+        "Noto Serif Devanagari",
     )
     assert fontset.main().families() == (TEXT_FAMILY, "DejaVu Sans Mono", CJK_FAMILY)
     assert fontset.files[0].family == TEXT_FAMILY
@@ -134,7 +138,12 @@ def test_invisible_characters_count_as_covered(fontset: FontSet) -> None:
 def test_uncovered_is_distinct_in_order_of_appearance(fontset: FontSet) -> None:
     text = "a\U00013000b\U0001f600\U00013000c\U0001f600\u200d\U0001f914\U00010900\U00013000"
     assert fontset.uncovered(text) == ["\U00013000", "\U00010900"]
-    assert fontset.main().uncovered(text) == ["\U00013000", "\U0001f600", "\U0001f914", "\U00010900"]
+    assert fontset.main().uncovered(text) == [
+        "\U00013000",
+        "\U0001f600",
+        "\U0001f914",
+        "\U00010900",
+    ]
     assert fontset.uncovered("") == []
 
 
