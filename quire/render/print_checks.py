@@ -19,7 +19,7 @@ from typing import Any
 from lxml import etree
 
 from quire.errors import BuildError, warn
-from quire.fonts import FontSet
+from quire.fonts import FontSet, describe_characters
 from quire.render import text_check
 from quire.transform import Book, Chapter, locate
 
@@ -38,9 +38,10 @@ def check_metadata_coverage(book: Book, fonts: FontSet) -> None:
     for key, name in PRINTED_SETTINGS:
         value = getattr(config, name)
         text = " ".join(value) if isinstance(value, tuple) else value or ""
-        for char in fonts.uncovered(text):
+        missing = fonts.uncovered(text)
+        if missing:
             warn(
-                f"`{key}` has the character {char!r} (U+{ord(char):04X}), which no font has",
+                f"`{key}` has the {describe_characters(missing)}, which no font has",
                 file=config.origin,
                 line=config.line_of(key) or config.line_of(f"{key}s"),
                 hint="it prints as a box; change the setting, or add a .ttf or .otf font that "

@@ -12,7 +12,6 @@ import logging
 import multiprocessing.util
 import os
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import lxml.html
 from quire.config import BookConfig
 from quire.confine import Confinement
 from quire.errors import BuildError, warn
-from quire.fonts import FontSet, book_fonts
+from quire.fonts import FontSet, book_fonts, describe_characters
 from quire.press.profiles import PROFILES
 from quire.render import text_check
 from quire.render.pages import HYPHENATION_MARK, page_firsts, roman
@@ -132,25 +131,24 @@ def effective_bleed(config: BookConfig) -> float:
 
 
 def check_coverage(book: Book, fonts: FontSet) -> None:
-    """Warn about each character no font has, naming where it first appears: it prints as a
-    box (the font's .notdef), and is an error under --strict."""
+    """Warn, once per chapter, about the characters no font has, naming where the first one
+    is: they print as a box (the font's .notdef), and are an error under --strict."""
     seen: set[str] = set()
     for chapter in book.chapters:
         # Formulas are drawn by ziamath with its own math font, so only the text is checked.
         text = "".join(chapter.body.xpath(".//text()[not(ancestor::math)]"))
-        for char in fonts.uncovered(text):
-            if char in seen:
-                continue
-            seen.add(char)
-            warn(
-                f"no font has the character {char!r} (U+{ord(char):04X}, "
-                f"{unicodedata.name(char, 'unnamed')})",
-                file=chapter.source.name,
-                line=locate(chapter.source, char),
-                hint="it prints as a box in the PDF; add a .ttf or .otf font that has it to the "
-                "book's fonts/ folder",
-                group="characters no font has",
-            )
+        missing = [c for c in fonts.uncovered(text) if c not in seen]
+        if not missing:
+            continue
+        seen.update(missing)
+        warn(
+            f"no font has the {describe_characters(missing)}",
+            file=chapter.source.name,
+            line=locate(chapter.source, missing[0]),
+            hint="it prints as a box in the PDF; add a .ttf or .otf font that has it to the "
+            "book's fonts/ folder",
+            group="characters no font has",
+        )
 
 
 def confined_fetcher(confinement: Confinement, svg_fonts: SvgFonts | None = None):  # noqa: ANN201 - a WeasyPrint URLFetcher
