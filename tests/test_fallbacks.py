@@ -449,3 +449,25 @@ def test_images_and_code_stay_in_the_text_block(printed):
     # A continuation mark for each line a long code line wraps onto: two code lines of each
     # block wrap, onto at least one more line each.
     assert checked["marks"] >= 4
+
+
+# ---------- cover images -------------------------------------------------------------------------
+
+
+def test_a_missing_cover_image_is_drawn_and_one_shown_in_the_text_is_listed_once(tmp_path, caplog):
+    """A cover image that is not there gives Quire's drawn cover (user-need-research's SVG cover
+    is missing upstream); a cover also shown in the text (a GitBook README) is not two
+    manifest items with one href."""
+    files = {"book.yaml": "title: C\nlang: en\ncover-image: art/cover.png\n", "one.md": "# One\n"}
+    epub = epub_of(write_book(tmp_path / "missing", files), tmp_path / "out1")
+    assert package_meta(epub, "schema:accessMode")  # built
+    [warned] = warnings_of(caplog, "cover images not used")
+    assert "book.yaml:3: cover image not found: art/cover.png" in warned
+    shown = {**files, "book.yaml": "title: C\nlang: en\ncover-image: cover.png\n"}
+    shown["one.md"] = "# One\n\n![The cover](cover.png)\n"
+    folder = write_book(tmp_path / "shown", shown)
+    Image.new("RGB", (1600, 2560), (90, 90, 120)).save(folder / "cover.png")
+    with zipfile.ZipFile(epub_of(folder, tmp_path / "out2")) as archive:
+        opf = etree.fromstring(archive.read("EPUB/package.opf"))
+    hrefs = [item.get("href") for item in opf.iterfind(".//opf:item", NS)]
+    assert len(hrefs) == len(set(hrefs)) and "images/cover.png" in hrefs

@@ -256,13 +256,17 @@ def check_book_styles(root: Path, styles: Path) -> None:
 
 
 def _unique_href(path: Path, media_type: str, taken: set[str]) -> str:
-    """images/<name> for an image in the EPUB, with the suffix of its real format."""
+    """images/<name> for an image in the EPUB, with the suffix of its real format.
+
+    images/cover.* is the cover's (cover_asset, or the one Quire draws): a text image named
+    cover, often the cover itself shown in a README, gets another name.
+    """
     suffix = MEDIA_SUFFIXES.get(media_type, path.suffix.lower())
     if path.suffix.lower() in (".jpeg", ".jpg") and suffix == ".jpg":
         suffix = path.suffix.lower()
     stem = ascii_slug(path.stem) or "image"
     href, n = f"images/{stem}{suffix}", 1
-    while href in taken:
+    while href in taken or href.startswith("images/cover."):
         n += 1
         href = f"images/{stem}-{n}{suffix}"
     return href
