@@ -149,7 +149,9 @@ def report_warnings(
     for text in pandoc_warnings(stderr):
         line = LINE_IN_MESSAGE.search(text)
         file, found = where(text) if where else (origin, int(line[1]) if line else None)
-        warn(text, file=file or origin, line=found)
+        prefix = text.split(":", 1)[0]  # "Citeproc: citation x not found"
+        kind = prefix if ":" in text and prefix.isalpha() else "pandoc"
+        warn(text, file=file or origin, line=found, group=f"{kind}'s warnings")
 
 
 def pandoc_warnings(stderr: str) -> list[str]:
