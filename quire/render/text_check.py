@@ -38,6 +38,7 @@ NEAR = 64  # letters: a resync that skips letters on one side only, this near, i
 # first long runs, then shorter ones in what is left over (notes, floats, a table's cells).
 PASSES = (12, 6, 4, 3)
 SHOWN_LOSSES = 5  # lost runs reported, at most
+CONTEXT = 8  # letters on each side of a lost run that tell where it stands
 # Elements whose text is not printed as text: formulas and SVG are drawn, the rest never shown.
 NOT_TEXT = frozenset(("head", "title", "script", "style", "template", "noscript", "noembed",
     "noframes", "rp", "datalist", "select", "option", "textarea", "svg", "math", "iframe",
@@ -128,12 +129,26 @@ def lost_runs(source: str, printed: str, pieces: list[int] | None = None) -> lis
         # side by side in the source, never in print.
         cuts = pieces[bisect_right(pieces, start) : bisect_left(pieces, end)] if pieces else []
         for a, b in zip([start, *cuts], [*cuts, end], strict=True):
-            run = source[a:b]
-            if not drawn.intersection(run):
+            if not drawn.intersection(source[a:b]):
                 continue  # characters no font has: a box each, warned about already
-            if printed.count(run) < source.count(run):
+            if not _printed_as_often(source, printed, a, b, pieces):
                 lost.append((a, b))
     return lost
+
+
+def _printed_as_often(source: str, printed: str, a: int, b: int, pieces: list[int] | None) -> bool:
+    """True if the print holds source[a:b] as many times as the source does, alone or with
+    the letters around it in its text node: a few letters left over by the alignment are
+    common everywhere, and may be fewer in print for reasons that have nothing to do with
+    them; what stands around them tells where they are."""
+    run = source[a:b]
+    if printed.count(run) >= source.count(run):
+        return True
+    k = bisect_right(pieces, a) - 1 if pieces else -1
+    first = pieces[k] if k >= 0 else 0
+    last = pieces[k + 1] if pieces and k + 1 < len(pieces) else len(source)
+    around = source[max(first, a - CONTEXT) : min(last, b + CONTEXT)]
+    return len(around) > len(run) and printed.count(around) >= source.count(around)
 
 
 def _runs(flags: bytearray) -> list[tuple[int, int]]:
