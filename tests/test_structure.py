@@ -229,7 +229,7 @@ OUTLINED = {
     "one-a.md": "Section text without a heading.\n",
     "one-b.md": "# Details\n\nDetail text.\n\n## Finer\n\nFiner text.\n",
     "one-c.md": "## Alpha\n\nAlpha text.\n\n## Beta\n\nBeta text.\n",
-    "two.md": "# Two\n\nText of two.\n",
+    "two.md": "# Two\n\nText of two, after [the details](one-b.md) and [more](one-c.html).\n",
 }
 ENTRIES = {
     "intro": {"numbered": False},
@@ -315,7 +315,7 @@ def test_depth_part_title_and_numbered_in_the_pdf(outlined):
 
     assert "Chapter" not in pages[page_of("Opening text.")]  # numbered: false
     assert "Chapter 1" in pages[page_of("Text of one.")]
-    assert "Chapter 2" in pages[page_of("Text of two.")]
+    assert "Chapter 2" in pages[page_of("Text of two")]
     # Each listed section opens a page of its own, in its chapter (no chapter number of its own).
     assert page_of("Section text without a heading.") == page_of("Text of one.") + 1
     assert page_of("Detail text.") == page_of("Section text without a heading.") + 1
@@ -324,6 +324,16 @@ def test_depth_part_title_and_numbered_in_the_pdf(outlined):
     # The part has a title page of its own, before its first chapter.
     assert pages[page_of("Part One")].strip().startswith("Part One")
     assert page_of("Part One") < page_of("Text of one.")
+
+
+def test_a_link_to_a_file_listed_as_a_section_lands_on_its_section(tmp_path):
+    folder = write_book(tmp_path / "book", OUTLINED)
+    book = transformed(folder, **ENTRIES)
+    one, two = (c for c in book.chapters if c.title in ("The First", "Two"))
+    hrefs = [a.get("href") for a in two.body.iter("a")]
+    sections = one.body.xpath(".//div[@class='listed-section']")
+    assert hrefs == [f"#{sections[1].get('id')}", f"#{sections[2].get('id')}"]
+    assert sections[1].find(".//h2").text == "Details"
 
 
 def test_depth_part_and_title_in_the_printed_contents(tmp_path):

@@ -15,6 +15,7 @@ from quire.manuscript import SourceFile
 from quire.pandoc import Parsed, parse, stringify
 from quire.transform.ast import Surveys
 from quire.transform.model import Chapter
+from quire.transform.structure import entry_anchor
 
 # Each kind of link that cannot be followed: its group, and what to do (one hint for them all).
 MISSING_ID = ("links to ids nothing has", "give the heading an id with {#its-id}, or fix the link")
@@ -100,8 +101,8 @@ def _target(
     if target is None:
         message = f"link to `{href}`: not a chapter of this book"
         return _missing(message, file, line, NOT_CHAPTER)
-    if not fragment:
-        return f"#{target.id}"
+    if not fragment:  # its chapter, or its section when it is listed as one (structure.py)
+        return f"#{entry_anchor(target, path) or target.id}"
     found = _id_in(target, fragment)
     if found is None:  # the chapter is there: its start is nearer than no link at all
         warn(f"link to `{href}`, but {target.source.name} has no heading with that id", file=file,

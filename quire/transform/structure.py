@@ -10,6 +10,7 @@ from typing import Any
 
 from lxml import etree
 
+from quire.confine import resolved
 from quire.errors import warn
 from quire.pandoc import Parsed, stringify
 from quire.transform.ast import NodeIndex, iter_nodes, locate, walk
@@ -228,6 +229,22 @@ def listed_section(parsed: Parsed, blocks: list[Any]) -> dict[str, Any]:
     ident = "section-" + ascii_slug(title or Path(source.name).stem)
     attributes = [["level", str(source.depth + 1)]] + ([[ENTRY_TITLE, title]] if title else [])
     return {"t": "Div", "c": [[ident, ["listed-section"], attributes], blocks]}
+
+
+def entry_anchor(chapter: Chapter, path: Path) -> str | None:
+    """The id of the section a file listed under this chapter makes in it (SUMMARY.md's
+    nested entry), for a link to the file: its sections come in the order of its files."""
+    files = [s for s in chapter.more_sources if s.depth]
+    divs = chapter.body.xpath(".//div[contains(concat(' ', @class, ' '), ' listed-section ')]")
+    stem = path.with_suffix("")  # `x.md`, or the `x.html` an mdBook made of it
+    return next(
+        (
+            d.get("id")
+            for s, d in zip(files, divs, strict=False)
+            if resolved(s.path).with_suffix("") == stem
+        ),
+        None,
+    )
 
 
 def page_break_block() -> dict[str, Any]:
