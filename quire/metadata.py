@@ -309,6 +309,7 @@ def paths(value: Any) -> tuple[str, ...]:
 PANDOC_READ = {
     "figPrefix", "tblPrefix", "eqnPrefix", "secPrefix", "chapters", "chaptersDepth", "pairDelim",
     "lastDelim", "refDelim", "rangeDelim", "titleDelim", "chapDelim", "figureTitle", "tableTitle",
+    "header-includes",  # its math macros apply to the book's formulas (transform/latex.py)
 }  # fmt: skip
 # A key Quire and a pandoc filter both use, in the filter's form: pandoc-crossref's
 # `chapters: true` (number within chapters) is not Quire's list of chapter files.

@@ -186,7 +186,6 @@ def test_epub_type_prefixes_are_declared_or_dropped_and_epubcheck_is_clean(tmp_p
     assert ["chapter-2.md:4: epub:type prefix `zz:`" in m for m in caplog.messages].count(True) == 1
 
 
-@pytest.mark.expect_warnings  # header-includes is named among the settings for LaTeX
 def test_raw_latex_keeps_its_text_and_the_books_macros_apply(tmp_path):
     folder = write_book(
         tmp_path / "book",
