@@ -464,7 +464,7 @@ def own_font_files(root: Path, config: object) -> tuple[Path, ...]:
     from quire.errors import warn
 
     confinement = Confinement((root,))
-    found: list[tuple[Path, str, int | None]] = []
+    found: list[tuple[Path, str, int | None, bool]] = []  # path, shown, line, listed
     folder = root / BOOK_FONTS_FOLDER
     if folder.is_dir() and not folder.is_symlink():
         for path in sorted(folder.rglob("*")):
@@ -476,7 +476,7 @@ def own_font_files(root: Path, config: object) -> tuple[Path, ...]:
                         file=shown,
                         hint="put a copy of the font itself in the fonts/ folder",
                     )
-                found.append((path, shown, None))
+                found.append((path, shown, None, False))
             elif path.is_file() and path.suffix.lower() in (".woff", ".woff2", ".ttc", ".pfb"):
                 warn(
                     "only .ttf and .otf fonts can be used",
@@ -487,10 +487,26 @@ def own_font_files(root: Path, config: object) -> tuple[Path, ...]:
     line = config.line_of("fonts")
     for ref in getattr(config, "fonts", ()):
         path = confinement.resolve(ref, root, file=config.origin, line=line)
-        found.append((path, config.origin, line))
+        found.append((path, config.origin, line, True))
     paths: dict[Path, None] = {}
-    for path, shown, at in found:
+    for path, shown, at, listed in found:
         check_file(path, "font", file=shown, line=at, what=path.name)
-        _hb_face(str(path))  # refused, naming it, if it is no font
+        try:
+            _hb_face(str(path))
+        except BuildError as exc:
+            if not listed:  # found in fonts/: the build goes on without it
+                warn(
+                    f"{path.name} is not a font Quire can read",
+                    file=shown,
+                    hint="left out; replace it with a valid .ttf or .otf font",
+                    group="fonts left out",
+                )
+                continue
+            raise BuildError(
+                f"`fonts:` lists {path.name}, which is not a font Quire can read",
+                file=shown,
+                line=at,
+                hint="list .ttf or .otf font files",
+            ) from exc
         paths[path.resolve()] = None
     return tuple(paths)

@@ -243,7 +243,7 @@ def test_fonts_setting_lists_the_books_fonts(tmp_path: Path) -> None:
     ("listed", "message"),
     [
         ("../outside.ttf", "points outside the book's folder"),
-        ("one.md", "not an OpenType font"),
+        ("one.md", "book.yaml:5: `fonts:` lists one.md, which is not a font Quire can read"),
     ],
 )
 def test_fonts_setting_is_confined(tmp_path: Path, listed: str, message: str) -> None:
@@ -351,3 +351,20 @@ def test_the_books_own_font_is_embedded_in_the_epub(tmp_path: Path) -> None:
         "../fonts/book/glyphs.ttf" in r and '"Quire Fallback"' in r and "U+13000;" in r
         for r in rules
     ), css
+
+
+@pytest.mark.parametrize("name", ["broken.ttf", "web.woff2"])
+def test_a_font_the_build_cannot_use_in_fonts_is_left_out_with_a_warning(
+    tmp_path: Path, name: str
+) -> None:
+    """A damaged font, or a format Quire does not read, in fonts/ is a warning; the book builds
+    with its other fonts (and is refused under --strict)."""
+    source = make_book(tmp_path / "book")
+    (source / "fonts" / name).write_bytes(b"not a font at all")
+    proc = build(source, tmp_path / "out", "--to", "pdf")
+    assert proc.returncode == 0, proc.stderr
+    assert f"fonts/{name}:" in proc.stderr and "left out" in proc.stderr
+    drawn = drawn_glyphs(tmp_path / "out" / "fallbacks.pdf")[HIEROGLYPH]
+    assert drawn and all(gid != 0 for _font, gid in drawn)  # glyphs.ttf still used
+    strict = build(source, tmp_path / "strict", "--to", "pdf", "--strict")
+    assert strict.returncode == 1 and f"fonts/{name}" in strict.stderr
