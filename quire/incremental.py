@@ -48,13 +48,23 @@ def input_digest(
             hasher.update(str(path.relative_to(folder)).encode() + b"\0")
             hasher.update(_input_file_digest(path).encode() + b"\0")
     if manuscript.single_file:
-        names = sorted(n for n in os.listdir(manuscript.root) if not n.startswith("."))
-        hasher.update("\0".join(names).encode() + b"\1")  # a book.yaml or fonts/ added
+        # The names in its folder and in each folder it read from: a book.yaml, a fonts/
+        # folder or a font in it added is read by the next build.
+        for folder in sorted({"", *(str(Path(u).parent) for u in used if "/" in u)}):
+            hasher.update(folder.encode() + b"\0" + _names(manuscript.root / folder) + b"\1")
         for name in sorted({*used, *(f.path.name for f in manuscript.files)}):
             path = manuscript.root / name
             found = _input_file_digest(path) if os.path.lexists(path) else "missing"
             hasher.update(f"{name}\0{found}\0".encode())
     return hasher.hexdigest()
+
+
+def _names(folder: Path) -> bytes:
+    """The names of a folder's entries (not hidden ones), or why there are none."""
+    try:
+        return "\0".join(sorted(n for n in os.listdir(folder) if not n.startswith("."))).encode()
+    except OSError as exc:
+        return f"unlisted: {exc.errno}".encode()
 
 
 def used_by_last_build(cache: Path) -> tuple[str, ...]:

@@ -38,3 +38,6 @@ def test_a_single_file_book_is_not_rebuilt_for_its_neighbours(tmp_path):
     # A file appears beside it that a build would read (settings): built again.
     (folder / "book.yaml").write_text("title: Single\n")
     assert not _up_to_date(book, out)
+    # A file appears in a folder it reads from (a font beside its fonts): built again.
+    (folder / "pics" / "other.png").write_bytes(b"")
+    assert not _up_to_date(book, out)
