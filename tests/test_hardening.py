@@ -376,6 +376,8 @@ Text.
 <p><a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">Data link.</a></p>
 
 <table background="https://example.org/t.png"><tr><td>Cell</td></tr></table>
+
+<p><font color="red">Red</font> and <made-up>odd</made-up> words.</p>
 """
 
 
@@ -389,13 +391,14 @@ def test_svg_animations_pings_backgrounds_and_data_links_are_removed(tmp_path):
     proc = run_build(book, out, "--to", "epub", "--verbose", env=env(tmp_path))
     assert proc.returncode == 0, proc.stderr
     for needle in ("raw SVG <animate> removed", "raw SVG <set> removed", "`ping` removed",
-                   "one.md:7: raw HTML attribute `background` removed", "`href` removed"):  # fmt: skip
+                   "one.md:7: raw HTML attribute `background` removed", "`href` removed",
+                   "one.md:15: raw HTML <font> is not an HTML element", "<made-up> is not"):  # fmt: skip
         assert needle in proc.stderr, proc.stderr
     with zipfile.ZipFile(out / "my-book.epub") as epub:
         text = epub.read("EPUB/text/01-one.xhtml").decode()
-    for gone in ("javascript:", "<animate", "<set", "ping=", "background=", "data:"):
+    for gone in ("javascript:", "<animate", "<set", "ping=", "background=", "data:", "<font"):
         assert gone not in text, gone
-    for kept in ("Background.", "Pinged link.", "Data link.", "https://example.org/", "Cell"):
+    for kept in ("Background.", "Pinged link.", "Data link.", "https://example.org/", "Red and"):
         assert kept in text, kept
     report = run_epubcheck(out / "my-book.epub")
     # (Inline SVG's own namespace findings are another matter: see the round's report.)

@@ -33,6 +33,20 @@ URL_LIKE = ("href", "src", "action", "formaction", "data", "poster", "srcset", "
 # SVG's animation elements: each can set any attribute of its target (an href) after it is read.
 SVG_ANIMATIONS = ("animate", "set", "animatemotion", "animatetransform", "animatecolor", "discard")
 
+# The elements of HTML (the living standard); raw HTML's others (<center>, <font>, <blink>,
+# made-up names) are not valid in an EPUB: their text is kept, the element unwrapped. SVG and
+# MathML keep their own elements (the subtrees under <svg> and <math> are not looked at here).
+_HTML_NAMES = (
+    "a abbr address area article aside audio b bdi bdo blockquote body br button canvas caption "
+    "cite code col colgroup data datalist dd del details dfn dialog div dl dt em embed fieldset "
+    "figcaption figure footer form h1 h2 h3 h4 h5 h6 head header hgroup hr html i iframe img "
+    "input ins kbd label legend li link main map mark menu meta meter nav noscript object ol "
+    "optgroup option output p picture pre progress q rp rt ruby s samp script search section "
+    "select slot small source span strong style sub summary sup table tbody td template textarea "
+    "tfoot th thead time title tr track u ul var video wbr svg math"
+)
+HTML_ELEMENTS = frozenset(_HTML_NAMES.split())
+
 # Attributes that load or send something by themselves, and that no book needs.
 FETCHING = ("ping", "background", "lowsrc", "dynsrc", "longdesc", "manifest", "codebase", "archive")
 
@@ -78,9 +92,34 @@ def sanitize(chapter: Chapter, confinement: Confinement) -> None:
             "was checked",
         )
         element.drop_tree()
+    _unwrap_unknown(chapter)
     for element in chapter.body.iter():
         if isinstance(element.tag, str):
             _sanitize_attributes(chapter, element, confinement)
+
+
+def _unwrap_unknown(chapter: Chapter) -> None:
+    """Unwrap elements that are not HTML (outside SVG and MathML), keeping their text."""
+    unknown = []
+    stack = [chapter.body]
+    while stack:
+        element = stack.pop()
+        for child in element:
+            name = _local(child.tag)
+            if not name or name in ("svg", "math"):
+                continue
+            if name not in HTML_ELEMENTS:
+                unknown.append(child)
+            stack.append(child)
+    for element in unknown:
+        warn(
+            f"raw HTML <{_local(element.tag)}> is not an HTML element",
+            file=chapter.source.name,
+            line=locate(chapter.source, f"<{_local(element.tag)}"),
+            hint="Quire kept what it holds without it: an EPUB allows only HTML's elements",
+            group="raw HTML elements unwrapped",
+        )
+        element.drop_tag()
 
 
 def _local(tag: object) -> str:

@@ -54,8 +54,8 @@ class Page:
 
 
 def x(text: str | None) -> str:
-    """Text escaped for XML content."""
-    return escape(text or "")
+    """Text escaped for XML content and for a double-quoted attribute (some are written so)."""
+    return escape(text or "", {'"': "&quot;"})
 
 
 def xhtml_page(book: Book, title: str, body: str, css: str = "../styles/epub.css") -> str:
