@@ -210,30 +210,14 @@ def test_losses_name_the_section_and_the_whole_word(tmp_path):
 # ---------- a real book nobody here wrote ----------
 
 
-@pytest.fixture(scope="module")
-def manual_pdf(tmp_path_factory) -> bytes:
-    """Pandoc's own manual (../shared/corpus), built to PDF as it is, once."""
+def test_pandocs_manual_builds_with_nothing_reported_lost(tmp_path):
+    """Pandoc's own manual (../shared/corpus), built to PDF as it is: the old check stopped it
+    after the whole layout ("the text `div` is missing"); every unit's text is found now."""
     if not MANUAL.is_file():
         pytest.skip(f"pandoc's manual is not at {MANUAL} (the corpus of real books)")
-    out = tmp_path_factory.mktemp("manual")
-    proc = run_build(MANUAL, out, "--to", "pdf", timeout=1800)
-    assert proc.returncode == 0, proc.stderr  # the old check stopped it: "`div` is missing"
+    proc = run_build(MANUAL, tmp_path / "out", "--to", "pdf", timeout=1800)
+    assert proc.returncode == 0, proc.stderr
     assert "missing from the PDF" not in proc.stderr and "lost its" not in proc.stderr
-    return next(out.glob("*.pdf")).read_bytes()
-
-
-def test_pandocs_manual_is_found_whole_in_its_pdf(manual_pdf, tmp_path):
-    """The build's check passed each unit; the manual's chapters, as the transform made them,
-    are found in order in the whole PDF too, and a paragraph blacked out of it is named."""
-    loaded = manuscript.load(MANUAL)
-    book = transform(loaded, pandoc.parse_all(loaded.files))
-    check_no_loss(book, manual_pdf)
-    with pymupdf.open(stream=manual_pdf) as pdf:
-        page = pdf[len(pdf) // 2]
-        block = max(page.get_text("blocks"), key=lambda b: len(b[4]))  # its longest paragraph
-        page.add_redact_annot(pymupdf.Rect(block[:4]))
-        page.apply_redactions()
-        cut = pdf.tobytes()
-    with pytest.raises(BuildError, match="is missing from the PDF") as caught:
-        check_no_loss(book, cut)
-    assert caught.value.problems[0].file == str(MANUAL) and caught.value.problems[0].line
+    with pymupdf.open(next((tmp_path / "out").glob("*.pdf"))) as pdf:
+        printed = letters("".join(page.get_text() for page in pdf))
+    assert letters("Pandoc's enhanced version of Markdown includes syntax for") in printed

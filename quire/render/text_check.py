@@ -112,6 +112,12 @@ def element_text(element: Any, shown: Callable[[Any], bool] | None = None) -> li
 def lost_runs(source: str, printed: str, pieces: list[int] | None = None) -> list[tuple[int, int]]:
     """The runs (start, end) of `source`'s letters that `printed` lacks, in order; a run is
     judged piece by piece (`pieces`: where each text node's letters begin)."""
+    undrawn = set(source).difference(printed)
+    if undrawn:  # characters no font has: a box each, warned about by the glyph check
+        kept = [n for n, char in enumerate(source) if char not in undrawn]
+        text = "".join(source[n] for n in kept)
+        cuts = [bisect_left(kept, start) for start in pieces] if pieces else None
+        return [(kept[a], kept[b - 1] + 1) for a, b in lost_runs(text, printed, cuts)]
     matched_s, matched_p = bytearray(len(source)), bytearray(len(printed))
     for gram in PASSES:
         s_runs, p_runs = _runs(matched_s), _runs(matched_p)
@@ -122,15 +128,13 @@ def lost_runs(source: str, printed: str, pieces: list[int] | None = None) -> lis
         for i, j, n in align(s_left, p_left, gram):
             _mark(matched_s, s_map, i, n)
             _mark(matched_p, p_map, j, n)
-    lost, drawn = [], set(printed)
+    lost = []
     for start, end in _runs(matched_s):
         # Unpaired, but printed as often as written: the alignment lost its way, not the PDF.
         # Judged within each text node: a note's last words and the paragraph after it are
         # side by side in the source, never in print.
         cuts = pieces[bisect_right(pieces, start) : bisect_left(pieces, end)] if pieces else []
         for a, b in zip([start, *cuts], [*cuts, end], strict=True):
-            if not drawn.intersection(source[a:b]):
-                continue  # characters no font has: a box each, warned about already
             if not _printed_as_often(source, printed, a, b, pieces):
                 lost.append((a, b))
     return lost
