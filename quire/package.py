@@ -162,7 +162,7 @@ def write_outputs(out: Path, files: dict[str, bytes | Path]) -> None:
         remove_own_leftovers(folder)
     for target in targets:
         target.check_place()
-    owned = read_manifest(out)
+    owned = read_manifest(out) or _recorded_before(out, targets)
     for target in targets:
         target.check_owned(owned.get(target.name))
     targets.append(_Target(out, MANIFEST, _manifest(out, owned, targets)))
@@ -275,6 +275,28 @@ def read_manifest(out: Path) -> dict[str, dict]:
         }
     except (BuildError, OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
+
+
+def _recorded_before(out: Path, targets: list[_Target]) -> dict[str, dict]:
+    """For an out folder built before Quire kept a manifest: the outputs in the way that the
+    last build's record names with the digest they still have (what that build wrote, as it
+    wrote it), so that upgrading Quire does not refuse them."""
+    from quire.incremental import RECORD, output_digest
+
+    path = out / CACHE_FOLDER / RECORD
+    try:
+        written = json.loads(read_file(path, "cache", file=str(path)))["written"]
+        digests = {str(item["path"]): str(item["sha256"]) for item in written}
+    except (BuildError, OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    owned = {}
+    for target in targets:
+        place = str(target.path.resolve()) if os.path.lexists(target.path) else ""
+        with contextlib.suppress(OSError):
+            if place in digests and output_digest(target.path) == digests[place]:
+                files = _files_in(target.path) if target.is_folder else []
+                owned[target.name] = {"folder": target.is_folder, "files": files}
+    return owned
 
 
 def _manifest(out: Path, owned: dict[str, dict], targets: list[_Target]) -> bytes:

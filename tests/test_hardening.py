@@ -106,6 +106,24 @@ def test_a_file_put_into_the_site_folder_is_not_deleted(tmp_path):
     assert snapshot(out) == before
 
 
+def test_an_out_folder_from_before_the_manifest_is_rebuilt(tmp_path):
+    """Outputs the last build's record names, as they were written, are Quire's: an out folder
+    made before Quire kept a manifest builds again; an output changed since does not."""
+    book = write_book(tmp_path / "book", BOOK)
+    out = tmp_path / "out"
+    assert run_build(book, out, "--to", "html", env=env(tmp_path)).returncode == 0
+    (out / ".quire-manifest.json").unlink()
+    (book / "one.md").write_text("# One\n\nChanged.\n", encoding="utf-8")
+    proc = run_build(book, out, "--to", "html", env=env(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    (out / ".quire-manifest.json").unlink()
+    (out / "my-book" / "index.html").write_text("edited by hand\n")
+    (book / "one.md").write_text("# One\n\nChanged again.\n", encoding="utf-8")
+    proc = run_build(book, out, "--to", "html", env=env(tmp_path))
+    refused(proc, f"{out / 'my-book'}: is not a file Quire wrote")
+    assert (out / "my-book" / "index.html").read_text() == "edited by hand\n"
+
+
 # --- item 2: never through a symlink ---------------------------------------------------------------
 
 
