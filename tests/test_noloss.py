@@ -221,3 +221,20 @@ def test_pandocs_manual_builds_with_nothing_reported_lost(tmp_path):
     with pymupdf.open(next((tmp_path / "out").glob("*.pdf"))) as pdf:
         printed = letters("".join(page.get_text() for page in pdf))
     assert letters("Pandoc's enhanced version of Markdown includes syntax for") in printed
+
+
+def test_the_one_document_layout_checks_its_text_the_same_way(tmp_path, monkeypatch):
+    """QUIRE_PDF_LAYOUT=single reads the tree it laid out too: the cases build, and a word its
+    text layer lacks is named at its line."""
+    from quire.pipeline import build
+    from quire.render.pdf import single
+
+    monkeypatch.setenv("QUIRE_PDF_LAYOUT", "single")
+    files = {"book.yaml": SETTINGS, "one.md": SEEN["timing"] + "\n" + HARBOUR.replace("# ", "## ")}
+    book = write_book(tmp_path / "book", files)
+    build(book, tmp_path / "out", ("pdf",), lambda *a: None)
+    read = single.pdf_text
+    monkeypatch.setattr(single, "pdf_text", lambda data: read(data).replace("dawn", ""))
+    with pytest.raises(BuildError, match="the text `dawn` is missing from the PDF") as caught:
+        build(book, tmp_path / "again", ("pdf",), lambda *a: None)
+    assert caught.value.problems[0].line == 9

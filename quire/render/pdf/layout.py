@@ -559,12 +559,37 @@ def lay_out_unit(job: UnitJob) -> UnitLayout:
 
 def _nothing_lost(document, job: UnitJob, anchors: dict[str, int], printed: str):  # noqa: ANN001, ANN202
     """(opening laid out, last text laid out, text missing from the text layer) for a unit.
+    A unit without text, or with no element to open it, has neither to lose."""
+    laid = _as_laid_out(document)
+    if laid is None:
+        return True, True, []
+    boxed, body, ordered, shown = laid
+    parts = [(part.get("id"), part) for part in body if isinstance(part.tag, str)]
+    lost = text_check.losses(text_check.stream(parts, shown), printed)
+    mark = next((e for e in reversed(ordered) if e.get(LAST_MARK) is not None), None)
+    opening = next((e for e in ordered if e.get("id") == job.opening), None)
+    opening_found = job.opening in anchors or opening is None or not shown(opening)
+    return opening_found, mark is None or id(mark) in boxed, lost
 
-    The text is read from the tree WeasyPrint laid out, so it is the text as printed: notes
-    where their calls are, formulas as images, tables as split. An element WeasyPrint made no
-    box for, with boxes after it, was hidden by the style sheets (`display: none`, as the
-    chapter heading's number is), not lost; a note floated to the page's foot always counts.
-    A unit without text, or with no element to open it, has neither to lose.
+
+def printed_losses(document, printed: str) -> list[text_check.Loss]:  # noqa: ANN001
+    """The text of a laid-out document that its PDF's text layer (`printed`) lacks."""
+    laid = _as_laid_out(document)
+    if laid is None:
+        return []
+    _boxed, body, _ordered, shown = laid
+    parts = [(part.get("id"), part) for part in body if isinstance(part.tag, str)]
+    return text_check.losses(text_check.stream(parts, shown), printed)
+
+
+def _as_laid_out(document):  # noqa: ANN001, ANN202
+    """(ids of the elements with a box, the body, its elements in order, `shown`) of the tree
+    WeasyPrint laid out; None without a body.
+
+    The text is read from that tree, so it is the text as printed: notes where their calls
+    are, formulas as images, tables as split. An element WeasyPrint made no box for, with
+    boxes after it, was hidden by the style sheets (`display: none`, as the chapter heading's
+    number is), not lost (`shown` is False for it); a note floated to the page's foot counts.
     """
     boxed, stack = set(), [page._page_box for page in document.pages]
     while stack:  # every box of every page (not _boxes: a generator per level costs more)
@@ -575,7 +600,7 @@ def _nothing_lost(document, job: UnitJob, anchors: dict[str, int], printed: str)
     root = document.pages[0]._page_box.children[0].element if document.pages else None
     body = root.find("body") if root is not None else None
     if body is None:
-        return True, True, []
+        return None
     ordered = list(body.iter())
     last = next((n for n in range(len(ordered) - 1, -1, -1) if id(ordered[n]) in boxed), -1)
     beyond = {id(e) for e in ordered[last + 1 :]}  # past the last box: lost, or hidden
@@ -587,12 +612,7 @@ def _nothing_lost(document, job: UnitJob, anchors: dict[str, int], printed: str)
             return True
         return any(id(inner) in boxed for inner in element.iter())
 
-    parts = [(part.get("id"), part) for part in body if isinstance(part.tag, str)]
-    lost = text_check.losses(text_check.stream(parts, shown), printed)
-    mark = next((e for e in reversed(ordered) if e.get(LAST_MARK) is not None), None)
-    opening = next((e for e in ordered if e.get("id") == job.opening), None)
-    opening_found = job.opening in anchors or opening is None or not shown(opening)
-    return opening_found, mark is None or id(mark) in boxed, lost
+    return boxed, body, ordered, shown
 
 
 def _take_folio(page, index: int) -> tuple[str, str] | None:  # noqa: ANN001

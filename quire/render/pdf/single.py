@@ -18,9 +18,10 @@ from quire.render.pdf.layout import (
     capture_weasyprint_log,
     fitted_gutter,
     page_css,
+    printed_losses,
     report_layout_messages,
 )
-from quire.render.print_checks import check_no_loss, check_tables_fit, wide_table_faults
+from quire.render.print_checks import check_tables_fit, loss_error, pdf_text, wide_table_faults
 from quire.transform import Book
 
 
@@ -49,7 +50,9 @@ def render_single(book: Book, style_of) -> Output:  # noqa: ANN001
             finisher=lambda _doc, pdf: add_page_labels(pdf, body_start),
         )
     report_layout_messages(book, messages)
-    check_no_loss(book, data)
+    lost = printed_losses(document, pdf_text(data))  # as each unit's is (layout.py)
+    if lost:
+        raise loss_error(book, lost)
     return Output(
         "pdf", data, pages=len(document.pages), page_starts=page_starts(document, body_start)
     )
