@@ -19,7 +19,7 @@ from typing import Any
 from lxml import etree
 
 from quire.errors import BuildError, warn
-from quire.fonts import FontSet, describe_characters
+from quire.fonts import FontSet, book_fonts, describe_characters
 from quire.render import text_check
 from quire.transform import Book, Chapter, locate
 
@@ -199,8 +199,9 @@ def check_no_loss(book: Book, pdf: bytes) -> None:
     name the first run of text that is not. For the layout of the book as one document."""
     parts = [(chapter.id, chapter.body) for chapter in book.chapters]
     lost = text_check.losses(text_check.stream(parts, _printed), pdf_text(pdf))
-    if lost:
-        raise loss_error(book, lost)
+    error = loss_error(book, lost) if lost else None
+    if error:
+        raise error
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -226,8 +227,14 @@ def _printed(element: etree._Element) -> bool:
 TITLE_PAGES = ("half-title", "title-page")  # render/pdf/html.py's ids
 
 
-def loss_error(book: Book, lost: list[text_check.Loss]) -> BuildError:
-    """The error for text missing from the PDF, named at the line of the first run lost."""
+def loss_error(book: Book, lost: list[text_check.Loss]) -> BuildError | None:
+    """The error for text missing from the PDF, named at the line of the first run lost; None
+    if each run has a character no font has: such text prints as boxes, which the text layer
+    reads as some other character, and the glyph check has warned about it."""
+    fonts = book_fonts(book)
+    lost = [loss for loss in lost if not fonts.uncovered(loss.words)]
+    if not lost:
+        return None
     first = lost[0]
     chapter = next((c for c in book.chapters if c.id == first.owner), None)
     file, line, where = None, None, ""

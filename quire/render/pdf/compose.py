@@ -224,8 +224,9 @@ class Composer:
             self.memo[key] = layout
             self.fresh.add(key)
             self.laid_out.append(self.units[u].label)
-            if layout.lost:  # found in the worker; reported in _check, after what comes first
-                self.unprinted[key] = loss_error(self.book, layout.lost)
+            error = loss_error(self.book, layout.lost) if layout.lost else None
+            if error:  # found in the worker; reported in _check, after what comes first
+                self.unprinted[key] = error
             finished(u, layout)
 
         self.workers.run(lay_out_unit_or_sheet, take, made)

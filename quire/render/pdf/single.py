@@ -51,8 +51,9 @@ def render_single(book: Book, style_of) -> Output:  # noqa: ANN001
         )
     report_layout_messages(book, messages)
     lost = printed_losses(document, pdf_text(data))  # as each unit's is (layout.py)
-    if lost:
-        raise loss_error(book, lost)
+    error = loss_error(book, lost) if lost else None
+    if error:
+        raise error
     return Output(
         "pdf", data, pages=len(document.pages), page_starts=page_starts(document, body_start)
     )
