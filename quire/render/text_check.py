@@ -113,7 +113,7 @@ def lost_runs(source: str, printed: str, pieces: list[int] | None = None) -> lis
     """The runs (start, end) of `source`'s letters that `printed` lacks, in order; a run is
     judged piece by piece (`pieces`: where each text node's letters begin)."""
     undrawn = set(source).difference(printed)
-    if undrawn:  # characters no font has: a box each, warned about by the glyph check
+    if undrawn:  # characters the PDF never prints (no font has them, warned about): not lost
         kept = [n for n, char in enumerate(source) if char not in undrawn]
         text = "".join(source[n] for n in kept)
         cuts = [bisect_left(kept, start) for start in pieces] if pieces else None
@@ -294,7 +294,7 @@ def _raw_position(text: Stream, at: int) -> tuple[int, int]:
 
 
 def _words(text: Stream, k: int, start: int, k_end: int, end: int) -> tuple[str, str]:
-    """The words a run of letters lies in (widened to spaces), and some of the text before."""
+    """The words a run of letters lies in (widened to whole words), and the text before."""
     pieces = text.pieces
     head = "".join(pieces[max(0, k - 20) : k]) + pieces[k][:start]
     if k == k_end:
