@@ -188,10 +188,10 @@ def _print_failure(error: BuildError, findings: Findings, verbose: bool) -> None
     """A failed build's warnings, then its errors; under --strict the warnings are the errors,
     grouped as warnings are."""
     if error.kind == "strict":
-        count = len(findings.found)
+        count = len(findings.about_the_book)
         what = "1 warning stops" if count == 1 else f"{count} warnings stop"
         print(f"error: --strict: {what} the build (without --strict it builds):", file=sys.stderr)
-        for line in grouped_report(findings.found, verbose)[1:]:  # (its count said above)
+        for line in grouped_report(findings.about_the_book, verbose)[1:]:  # (counted above)
             print(line, file=sys.stderr)
         return
     _print_warnings(findings, verbose)

@@ -27,6 +27,7 @@ from quire.package import (
     Written,
     check_output_folder,
     package,
+    page_map_signed,
     write_cache,
     write_cache_file,
 )
@@ -144,7 +145,7 @@ def build(
         done = incremental.unchanged(out / CACHE_FOLDER, inputs)
         if done is not None:
             _report_again(out / CACHE_FOLDER / WARNINGS_FILE)
-            if strict and findings.found:
+            if strict and findings.about_the_book:
                 raise findings.as_error()
             report("up to date", 0.0, "nothing changed since the last build; outputs untouched")
             return _written_again(done, manuscript.config, out)
@@ -208,7 +209,7 @@ def _build(
                 made.pending.cancel()
         raise
     timed(report, "validate", validate_outputs, {f: outputs[f] for f in formats})
-    if strict and findings.found:  # before anything is written
+    if strict and findings.about_the_book:  # before anything is written
         raise findings.as_error()
     written = timed(
         report, "package", package, out, slug, fingerprint, {f: outputs[f] for f in formats}
@@ -351,8 +352,8 @@ def load_page_map(out: Path, slug: str, fingerprint: str) -> tuple[PageStart, ..
     path = out / CACHE_FOLDER / f"{slug}.pages.json"
     try:
         data = json.loads(read_file(path, "cache", file=str(path)))  # never a FIFO or /dev/zero
-        if data.get("fingerprint") != fingerprint:
-            return ()
+        if data.get("fingerprint") != fingerprint or not page_map_signed(data):
+            return ()  # another layout's, or not written by this user's Quire
         return tuple(PageStart(**item) for item in data["starts"])
     except (BuildError, OSError, ValueError, TypeError, KeyError, AttributeError):
         return ()  # no cache, or one from another version of Quire: lay the book out again

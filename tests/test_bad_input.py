@@ -1127,8 +1127,9 @@ def test_pandoc_is_stopped_at_its_time_limit(tmp_path, good_out):
 
 
 def test_title_glyph_is_checked_for_the_epub_cover_too(good_out):
-    # An EPUB without a cover image gets one drawn from the title with the shipped fonts.
-    proc = run_build(BAD / "missing-glyph-in-title", good_out[0], "--to", "epub")
+    # An EPUB without a cover image gets one drawn from the title with the shipped fonts: an
+    # EPUB-only build checks the title's characters too (a warning, refused under --strict).
+    proc = run_build(BAD / "missing-glyph-in-title", good_out[0], "--to", "epub", "--strict")
     assert_refused(proc, good_out, "book.yaml:1: `title` has the character", "U+13000")
 
 
@@ -1171,7 +1172,7 @@ def test_a_fifo_or_a_device_in_the_layout_cache_is_a_damaged_entry(tmp_path):
     with units[2].open("r+b") as stream:
         stream.truncate(300 * 1024 * 1024)  # sparse: over the cache's 256 MiB cap, costs no disk
     started = time.monotonic()
-    proc = run_build(book, out, timeout=120)
+    proc = run_build(book, out, "--verbose", timeout=120)  # every dropped entry listed
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert time.monotonic() - started < 60
     assert "nothing changed" not in proc.stdout + proc.stderr  # the FIFO record is no record

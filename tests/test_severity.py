@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from test_bad_input import GOOD_BOOK, run_build, snapshot, write_book
 
 from quire.errors import Finding, Problem, grouped_report
@@ -87,3 +88,15 @@ def test_grouped_report_shows_a_shared_hint_once():
     assert lines[2] == "    one.md:1: image `1.png` has no alt text"  # the hint not repeated
     assert lines[-1] == "    … and 2 more (--verbose lists them all)"
     assert len(grouped_report(found, verbose=True)) == 7
+
+
+@pytest.mark.expect_warnings
+def test_strict_lets_pass_what_is_about_quires_cache_not_the_book():
+    from quire.errors import Findings, warn
+
+    with Findings() as findings:
+        warn("layout cache entry damaged", file="x", group="cache entries dropped")
+        warn("image `a.png` has no alt text", file="one.md", line=3, group="images without alt")
+    assert [f.group for f in findings.found] == ["cache entries dropped", "images without alt"]
+    assert [f.group for f in findings.about_the_book] == ["images without alt"]
+    assert len(findings.as_error().problems) == 1
