@@ -23,7 +23,7 @@ from quire.errors import BuildError
 if TYPE_CHECKING:
     from lxml import etree
 
-    from quire.manuscript import SourceFile
+    from quire.load.manuscript import SourceFile
 
 
 # What the checks read of the parse stage's and the transform's results, named here rather

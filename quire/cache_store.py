@@ -31,9 +31,9 @@ import stat
 from pathlib import Path
 
 from quire import __version__
-from quire.confine import read_file
 from quire.errors import BuildError, warn
-from quire.limits import size_limit
+from quire.load.confine import read_file
+from quire.load.limits import size_limit
 
 
 def digest(format_name: str, *parts: str | bytes) -> str:

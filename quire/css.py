@@ -13,8 +13,8 @@ from pathlib import Path
 import tinycss2
 from tinycss2 import ast
 
-from quire.confine import Confinement, is_remote, read_file
 from quire.errors import BuildError
+from quire.load.confine import Confinement, is_remote, read_file
 
 # Functions whose string arguments are URLs of images (CSS Images 4).
 IMAGE_FUNCTIONS = {"image-set", "-webkit-image-set", "image", "cross-fade", "-webkit-cross-fade"}

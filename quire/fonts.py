@@ -460,8 +460,8 @@ def book_fonts(book: object) -> FontSet:
 def own_font_files(root: Path, config: object) -> tuple[Path, ...]:
     """The book's own font files: those in its fonts/ folder, then those `fonts:` lists, each
     inside the book, a regular file within the font size cap, and a font."""
-    from quire.confine import Confinement, check_file
     from quire.errors import warn
+    from quire.load.confine import Confinement, check_file
 
     confinement = Confinement((root,))
     found: list[tuple[Path, str, int | None, bool]] = []  # path, shown, line, listed

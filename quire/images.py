@@ -14,10 +14,10 @@ from lxml import etree
 from PIL import Image, UnidentifiedImageError
 
 from quire.bounds import check_svg as check_svg_bounds
-from quire.confine import check_file
 from quire.css import css_references
 from quire.errors import BuildError
-from quire.manuscript import display_name
+from quire.load.confine import check_file
+from quire.load.manuscript import display_name
 
 # What EPUB reading systems must show (EPUB 3.3 core media types), keyed by Pillow's format name.
 RASTER_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from quire import __version__
 from quire.cache_store import signature, signed_right
-from quire.confine import file_digest, kind_of, read_file
 from quire.errors import BuildError
-from quire.manuscript import MARKDOWN_SUFFIXES, Manuscript
+from quire.load.confine import file_digest, kind_of, read_file
+from quire.load.manuscript import MARKDOWN_SUFFIXES, Manuscript
 
 RECORD = "build.json"
 RECORD_FORMAT = "quire-build-record 1"

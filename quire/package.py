@@ -28,9 +28,9 @@ from pathlib import Path
 
 from quire import press
 from quire.cache_store import signature, signed_right
-from quire.config import Trim
-from quire.confine import read_file
 from quire.errors import BuildError
+from quire.load.config import Trim
+from quire.load.confine import read_file
 from quire.render import Output
 
 CACHE_FOLDER = ".quire-cache"

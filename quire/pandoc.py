@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from quire.ahead import when_needed
 from quire.cache_store import CacheStore, digest
 from quire.errors import BuildError, warn
-from quire.manuscript import SourceFile
+from quire.load.manuscript import SourceFile
 
 # Pandoc's own Markdown, with the extensions a pandoc user expects (most are on by default).
 READER = "markdown+smart+footnotes+pipe_tables+grid_tables+definition_lists+tex_math_dollars"

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from quire import incremental, pandoc, pandoc_html, press
-from quire import manuscript as load_stage
 from quire.ahead import ahead, begin_build
 from quire.bounds import check_book, check_bounds
-from quire.config import BookConfig
-from quire.confine import file_digest, kind_of, read_file, touched_since
 from quire.errors import BuildError, Finding, Findings, warn
+from quire.load import load
+from quire.load import manuscript as load_stage
+from quire.load.config import BookConfig
+from quire.load.confine import file_digest, kind_of, read_file, touched_since
 from quire.package import (
     CACHE_FOLDER,
     Written,
@@ -138,7 +139,7 @@ def build(
     touched_since(reset=True)  # what this build reads, for the next one's digest
     with Findings() as findings:
         check_output_folder(out)
-        manuscript = timed(report, "load", load_stage.load, source)
+        manuscript = timed(report, "load", load, source)
         strict = strict or manuscript.config.strict
         used = incremental.used_by_last_build(out / CACHE_FOLDER)
         inputs = incremental.input_digest(manuscript, formats, out, used)

@@ -20,7 +20,7 @@ from lxml import etree
 from quire.errors import warn
 from quire.fonts import FALLBACK_FAMILY, FontSet, describe_characters
 from quire.images import SAFE_SVG_PARSER, SVG_NS
-from quire.manuscript import display_name
+from quire.load.manuscript import display_name
 
 _MONO_NAMES = frozenset(
     {

@@ -53,10 +53,10 @@ def watch(source: Path, out: Path, build_once: Callable[[], int], first_build: b
 
 def _watched(source: Path) -> list[Path]:
     """The book's folder and its styles folder (what a build reads)."""
-    from quire import manuscript
+    from quire.load import load as load_book
 
     try:
-        loaded = manuscript.load(source)
+        loaded = load_book(source)
         return list(dict.fromkeys((loaded.root, loaded.styles)))
     except BuildError:
         folder = source if source.is_dir() else source.parent

@@ -11,8 +11,9 @@ import pytest
 from lxml import etree
 from PIL import Image
 
-from quire import fetch, manuscript
 from quire.errors import BuildError
+from quire.load import fetch
+from quire.load import load as load_book
 from quire.pipeline import build
 from quire.validate import ace_available, run_ace
 
@@ -96,7 +97,7 @@ def test_pandoc_metadata_keys_are_kept_and_named_once(tmp_path, caplog):
             "one.md": "# One\n\nText.\n",
         },
     )
-    config = manuscript.load(book).config
+    config = load_book(book).config
     kept = dict(config.pandoc_metadata)
     assert kept["supervisor"] == '"Prof. B. Adviser"'
     assert kept["figPrefix"] == '["Figure", "Figures"]'
@@ -114,7 +115,7 @@ def test_pandoc_metadata_keys_are_kept_and_named_once(tmp_path, caplog):
 def test_pandoc_crossref_settings_are_read_not_named_as_unused(tmp_path, caplog):
     """`chapters: true` is pandoc-crossref's numbering, not Quire's list of chapter files."""
     text = "---\ntitle: T\nlang: en\nchapters: true\nfigPrefix: Fig.\ndegree: PhD\n---\n\n# One\n"
-    config = manuscript.load(write_book(tmp_path / "b", {"book.md": text}) / "book.md").config
+    config = load_book(write_book(tmp_path / "b", {"book.md": text}) / "book.md").config
     assert dict(config.pandoc_metadata) == {
         "chapters": "true",
         "figPrefix": '"Fig."',
@@ -132,7 +133,7 @@ def test_a_misspelt_book_yaml_key_is_a_warning_with_the_setting_it_means(tmp_pat
             "one.md": "# One\n",
         },
     )
-    config = manuscript.load(book).config
+    config = load_book(book).config
     slips = warnings_of(caplog, "unknown settings")
     assert len(slips) == 2
     assert (
@@ -150,7 +151,7 @@ def test_a_bad_value_of_a_setting_is_still_an_error(tmp_path):
         tmp_path / "book", {"book.yaml": "title: T\ntrim: huge\nmainlang: x\n", "one.md": "# One\n"}
     )
     with pytest.raises(BuildError, match="`trim` is 'huge'"):
-        manuscript.load(book)
+        load_book(book)
 
 
 # ---------- images without alt text ---------------------------------------------------------------

@@ -85,14 +85,15 @@ def test_a_generated_book_joins_as_one_document(small_book, tmp_path, monkeypatc
 def test_a_page_that_ends_badly_is_made_again_with_the_fix(small_book):
     """Laid out plainly, some pages of the book end in a hyphen or strand a note; with the
     fixes made while paginating, no page does unless its block was fixed already."""
-    from quire import manuscript, pandoc
+    from quire import pandoc
     from quire.fonts import load_fonts
+    from quire.load import load as load_book
     from quire.render.pdf import _style_maker
     from quire.render.pdf.html import book_html
     from quire.render.pdf.layout import page_css, page_fault
     from quire.transform import transform
 
-    source = manuscript.load(small_book)
+    source = load_book(small_book)
     book = transform(source, pandoc.parse_all(source.files))
     fonts = load_fonts(book.styles / "fonts")
     style = _style_maker(book, fonts.font_face_css(stand_ins=True))(page_css(book, 0.375))

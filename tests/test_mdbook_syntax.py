@@ -54,7 +54,7 @@ def mdbook(tmp_path: Path, chapters: dict[str, str]) -> Path:
 
 def run(text: str, book: Path, name: str = "src/ch.md", flavour: str = "mdbook"):  # noqa: ANN201
     """preprocess() on a text as if it were the file `name` of the book."""
-    from quire.projects.preprocess import preprocess
+    from quire.load.projects.preprocess import preprocess
 
     path = book / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +65,7 @@ def run(text: str, book: Path, name: str = "src/ch.md", flavour: str = "mdbook")
 def transformed(root: Path):  # noqa: ANN201 - a quire.transform.Book
     """A book folder read by its project reader, parsed and transformed."""
     from quire import pandoc
-    from quire.projects import read_project
+    from quire.load.projects import read_project
     from quire.transform import transform
 
     loaded = read_project(root)
@@ -157,7 +157,7 @@ def test_nested_include_title_escape_and_unknown_directives(tmp_path):
 
 @pytest.mark.expect_warnings
 def test_a_missing_include_is_a_warning_naming_both_places(tmp_path, caplog):
-    from quire.projects.preprocess import report
+    from quire.load.projects.preprocess import report
 
     book = write(tmp_path / "book", {"src/listings/a.rs": LISTING})
     text = "# Chapter\n\n```rust\n{{#include listings/gone.rs}}\n```\n\n{{#include listings/a.rs:nope}}\n"
@@ -234,7 +234,7 @@ def test_gitbook_hint_raw_and_other_tags(tmp_path):
 
 @pytest.mark.expect_warnings
 def test_a_gitbook_tag_is_reported_once_in_the_book(tmp_path, caplog):
-    from quire.projects.preprocess import report
+    from quire.load.projects.preprocess import report
 
     book, seen = tmp_path / "book", set()
     with caplog.at_level(logging.WARNING, logger="quire"):

@@ -8,7 +8,7 @@ import pytest
 
 from quire import pandoc
 from quire.errors import BuildError
-from quire.manuscript import SourceFile
+from quire.load.manuscript import SourceFile
 
 TEXTS = {
     # An abbreviation keeps a non-breaking space after it (pandoc's abbreviations data file);

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from quire import manuscript, pandoc
+from quire import pandoc
 from quire.errors import BuildError
+from quire.load import manuscript
 from quire.pipeline import CACHE_FOLDER, build
 
 ROOT = Path(__file__).resolve().parent.parent

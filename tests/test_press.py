@@ -21,9 +21,10 @@ import yaml
 from conftest import build_with_check, require_tool
 from PIL import Image
 
-from quire import manuscript, pandoc
-from quire.config import BookConfig, Trim
+from quire import pandoc
 from quire.errors import BuildError
+from quire.load import load as load_book
+from quire.load.config import BookConfig, Trim
 from quire.press.cover import cover_pdf, wrap_for
 from quire.press.isbn import book_isbn
 from quire.press.preflight import preflight_cover, preflight_interior, trim_rect
@@ -64,7 +65,7 @@ def ingram(build_case):
 @pytest.fixture(scope="module")
 def kdp_book():
     """The press-kdp case as a transformed Book, to lay covers out at any page count."""
-    loaded = manuscript.load(CASES / "press-kdp")
+    loaded = load_book(CASES / "press-kdp")
     return transform(loaded, pandoc.parse_all(loaded.files))
 
 

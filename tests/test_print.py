@@ -16,7 +16,7 @@ from conftest import build_with_check
 from PIL import Image
 from test_outputs import chapter_titles, sorted_sources
 
-from quire.config import Trim
+from quire.load.config import Trim
 from quire.press.preflight import preflight
 
 ROOT = Path(__file__).resolve().parent.parent

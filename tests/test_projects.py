@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from test_bad_input import run_build, write_book
 
-from quire import manuscript
 from quire.errors import BuildError
+from quire.load import load as load_book
+from quire.load import manuscript
 from quire.pandoc import parse_all, parse_key
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
@@ -83,7 +84,7 @@ def warnings(caplog: pytest.LogCaptureFixture) -> str:
 
 @pytest.mark.expect_warnings
 def test_mdbook_folder_is_read_from_book_toml_in_summary_order(tmp_path, caplog):
-    loaded = manuscript.load(write_book(tmp_path / "book", MDBOOK))
+    loaded = load_book(write_book(tmp_path / "book", MDBOOK))
     assert names(loaded) == [
         "text/foreword.md",
         "text/start/index.md",
@@ -103,7 +104,7 @@ def test_mdbook_folder_is_read_from_book_toml_in_summary_order(tmp_path, caplog)
 
 @pytest.mark.expect_warnings
 def test_summary_gives_nesting_parts_titles_prefix_suffix_and_leaves_drafts_out(tmp_path, caplog):
-    files = {f.path.name: f for f in manuscript.load(write_book(tmp_path / "b", MDBOOK)).files}
+    files = {f.path.name: f for f in load_book(write_book(tmp_path / "b", MDBOOK)).files}
     shape = {name: (f.role, f.depth, f.numbered, f.part, f.title) for name, f in files.items()}
     assert shape == {
         "foreword.md": ("front", 0, False, None, "Foreword"),
@@ -123,11 +124,11 @@ def test_summary_gives_nesting_parts_titles_prefix_suffix_and_leaves_drafts_out(
 @pytest.mark.expect_warnings
 def test_mdbook_src_folder_given_finds_book_toml_above(tmp_path, caplog):
     book = write_book(tmp_path / "book", MDBOOK)
-    loaded = manuscript.load(book / "text")
+    loaded = load_book(book / "text")
     assert loaded.root == book.resolve()
     assert names(loaded)[0] == "text/foreword.md"
-    assert manuscript.load(book / "book.toml").config.title == "Rust by Rote"
-    assert len(manuscript.load(book / "text" / "SUMMARY.md").files) == 7
+    assert load_book(book / "book.toml").config.title == "Rust by Rote"
+    assert len(load_book(book / "text" / "SUMMARY.md").files) == 7
 
 
 def test_mdbook_files_are_read_as_commonmark_with_mdbooks_extensions(tmp_path):
@@ -143,7 +144,7 @@ def test_mdbook_files_are_read_as_commonmark_with_mdbooks_extensions(tmp_path):
             "| a | b |\n|---|---|\n| 1 | 2 |\n"
         ),
     }
-    loaded = manuscript.load(write_book(tmp_path / "book", files))
+    loaded = load_book(write_book(tmp_path / "book", files))
     (parsed,) = parse_all(loaded.files)
     kinds = [b["t"] for b in parsed.blocks]
     # A list with no blank line before it is a list (CommonMark), not part of the paragraph.
@@ -160,11 +161,11 @@ def test_mdbook_files_are_read_as_commonmark_with_mdbooks_extensions(tmp_path):
 @pytest.mark.expect_warnings
 def test_smart_punctuation_follows_book_toml_and_the_reader_is_in_the_cache_key(tmp_path):
     book = write_book(tmp_path / "book", MDBOOK)
-    plain = manuscript.load(book).files[1]
+    plain = load_book(book).files[1]
     assert "+smart" not in (plain.reader or "")  # smart-punctuation = false
     toml = book / "book.toml"
     toml.write_text(toml.read_text().replace("smart-punctuation = false", ""))
-    smart = manuscript.load(book).files[1]
+    smart = load_book(book).files[1]
     assert smart.reader and smart.reader.endswith("+smart")
     assert smart.text == plain.text and parse_key(smart) != parse_key(plain)
 
@@ -172,17 +173,17 @@ def test_smart_punctuation_follows_book_toml_and_the_reader_is_in_the_cache_key(
 @pytest.mark.expect_warnings
 def test_markdown_setting_overrides_the_flavour(tmp_path):
     book = write_book(tmp_path / "book", {**MDBOOK, "book.yaml": "markdown: markdown\n"})
-    assert {f.reader for f in manuscript.load(book).files} == {"markdown"}
+    assert {f.reader for f in load_book(book).files} == {"markdown"}
     (book / "book.yaml").write_text("markdown: docx\n")
     with pytest.raises(BuildError) as raised:
-        manuscript.load(book)
+        load_book(book)
     assert "`markdown` is 'docx' but must be a Markdown format" in str(raised.value)
 
 
 @pytest.mark.expect_warnings
 def test_book_yaml_beside_book_toml_adds_print_settings_and_wins(tmp_path):
     beside = "title: The Printed Title\nauthor: Ann Author\ntrim: 5x8\nprinter: kdp\n"
-    loaded = manuscript.load(write_book(tmp_path / "book", {**MDBOOK, "book.yaml": beside}))
+    loaded = load_book(write_book(tmp_path / "book", {**MDBOOK, "book.yaml": beside}))
     assert loaded.config.title == "The Printed Title"
     assert loaded.config.authors == ("Ann Author",)  # `author` wins over book.toml's `authors`
     assert loaded.config.description == "A book about a language."  # from book.toml
@@ -191,7 +192,7 @@ def test_book_yaml_beside_book_toml_adds_print_settings_and_wins(tmp_path):
 
 
 def test_gitbook_folder_is_read_from_book_json_and_summary(tmp_path):
-    loaded = manuscript.load(write_book(tmp_path / "book", GITBOOK))
+    loaded = load_book(write_book(tmp_path / "book", GITBOOK))
     # README.md first (GitBook's introduction), each file once (a #heading entry is not a file).
     assert names(loaded) == ["content/README.md", "content/ch01.md", "content/ch02.md"]
     intro, one, _two = loaded.files
@@ -208,7 +209,7 @@ def test_gitbook_folder_is_read_from_book_json_and_summary(tmp_path):
 
 def test_honkit_summary_without_book_json_is_a_gitbook(tmp_path):
     files = {"SUMMARY.md": "* [One](one.md)\n", "one.md": "# One\n\nText.\n", "zz.md": "# Z\n"}
-    loaded = manuscript.load(write_book(tmp_path / "book", files))
+    loaded = load_book(write_book(tmp_path / "book", files))
     assert names(loaded) == ["one.md"] and loaded.project == "SUMMARY.md (GitBook)"
 
 
@@ -235,7 +236,7 @@ DEFAULTS = {
 @pytest.mark.expect_warnings
 def test_pandoc_defaults_file_is_read(tmp_path, caplog):
     book = write_book(tmp_path / "book", DEFAULTS)
-    loaded = manuscript.load(book)
+    loaded = load_book(book)
     assert names(loaded) == ["chapters/b.md", "chapters/a.md"]
     config = loaded.config
     assert (config.title, config.authors, config.lang) == ("Defaults Book", ("Dee Fault",), "en")
@@ -247,7 +248,7 @@ def test_pandoc_defaults_file_is_read(tmp_path, caplog):
     assert "`filters` not run: pandoc-crossref" in said
     # The same file given by name, under another name.
     (book / "defaults.yaml").rename(book / "print.yml")
-    assert names(manuscript.load(book / "print.yml")) == ["chapters/b.md", "chapters/a.md"]
+    assert names(load_book(book / "print.yml")) == ["chapters/b.md", "chapters/a.md"]
 
 
 @pytest.mark.expect_warnings
@@ -269,7 +270,7 @@ def test_pandoc_defaults_project_builds_without_book_yaml(tmp_path):
 def test_unknown_project_names_what_quire_looked_for(tmp_path):
     folder = write_book(tmp_path / "book", {"notes.txt": "no book here", "README.md": "# R\n"})
     with pytest.raises(BuildError) as raised:
-        manuscript.load(folder)
+        load_book(folder)
     message = str(raised.value)
     assert (
         "no book found here: Quire looked for book.toml (mdBook), book.json or SUMMARY.md "
@@ -282,7 +283,7 @@ def test_a_missing_summary_entry_is_refused_with_its_line(tmp_path):
     files = {**MDBOOK, "text/SUMMARY.md": "- [One](one.md)\n- [Gone](gone.md)\n"}
     files["text/one.md"] = "# One\n"
     with pytest.raises(BuildError) as raised:
-        manuscript.load(write_book(tmp_path / "book", files))
+        load_book(write_book(tmp_path / "book", files))
     assert "SUMMARY.md:2: chapter file `text/gone.md` listed in `SUMMARY.md` does not exist" in str(
         raised.value
     )
@@ -294,7 +295,7 @@ def test_corpus_books_are_read_from_their_project_files(book):
     folder = CORPUS / book
     if not folder.is_dir():
         pytest.skip("the corpus is not beside the project (../shared/corpus)")
-    loaded = manuscript.load(folder)
+    loaded = load_book(folder)
     summary_path = next(folder.rglob("SUMMARY.md"))
     summary = summary_path.read_text()
     base = summary_path.parent
@@ -319,7 +320,7 @@ def test_a_drafts_entries_take_its_place_and_web_pages_are_left_out(tmp_path, ca
         "src/one.md": "# One\n",
         "src/written.md": "# Written\n",
     }
-    loaded = manuscript.load(write_book(tmp_path / "book", files))
+    loaded = load_book(write_book(tmp_path / "book", files))
     # Not a section of One: its parent is a draft, so it opens a chapter of its own.
     assert [(f.path.name, f.depth) for f in loaded.files] == [("one.md", 0), ("written.md", 0)]
     said = warnings(caplog)

@@ -14,8 +14,8 @@ import pymupdf
 import pytest
 from lxml import etree
 
-from quire import manuscript as load_stage
 from quire import pandoc
+from quire.load import manuscript as load_stage
 from quire.pipeline import build
 from quire.render.pdf.html import contents_nav
 from quire.transform import transform

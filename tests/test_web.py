@@ -230,7 +230,7 @@ def test_page_markers_sit_with_their_text(web_site, tmp_path):
 
 
 def test_site_url_is_an_https_folder():
-    from quire.config import SETTINGS
+    from quire.load.config import SETTINGS
 
     _field, convert = SETTINGS["site-url"]
     assert convert("https://books.example.org/russia") == "https://books.example.org/russia/"
@@ -240,7 +240,7 @@ def test_site_url_is_an_https_folder():
 
 
 def test_open_graph_addresses_are_absolute_or_absent(web_site):
-    from quire.config import BookConfig
+    from quire.load.config import BookConfig
     from quire.render.html.download import open_graph
     from quire.render.html.layout import head_html
 

@@ -7,7 +7,7 @@ printer's profile (profiles.py).
 
 from __future__ import annotations
 
-from quire.config import BookConfig
+from quire.load.config import BookConfig
 
 PRESS_FORMATS = ("interior", "cover")  # made after the reading PDF, from its pages
 

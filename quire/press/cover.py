@@ -16,11 +16,11 @@ from pathlib import Path
 from PIL import Image, ImageStat
 
 from quire import cover as generated_cover
-from quire.config import BookConfig, Trim
-from quire.confine import Confinement
 from quire.errors import BuildError, warn
 from quire.fonts import load_fonts
-from quire.manuscript import REPO_STYLES
+from quire.load.config import BookConfig, Trim
+from quire.load.confine import Confinement
+from quire.load.manuscript import REPO_STYLES
 from quire.press.isbn import book_isbn, ean13_svg, isbn_label
 from quire.press.pdfx import to_pdfx4
 from quire.press.profiles import PROFILES, Profile
@@ -231,7 +231,7 @@ def back_text(book: Book) -> str:
     """The back cover's text: back-cover.md beside the book, else its `description`."""
     source = book.root / BACK_COVER_FILE
     if os.path.lexists(source):  # a link out of the book, a FIFO, ... is refused, not skipped
-        from quire.manuscript import read_book_file
+        from quire.load.manuscript import read_book_file
         from quire.pandoc import READER, run_pandoc
 
         # Raw HTML is read as text: the back cover takes words and emphasis, not markup.

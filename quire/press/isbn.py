@@ -7,8 +7,8 @@ import re
 
 from lxml import etree
 
-from quire.config import BookConfig
 from quire.errors import BuildError
+from quire.load.config import BookConfig
 
 ISBN_PREFIXES = ("urn:isbn:", "isbn:", "isbn ")
 SVG = "{http://www.w3.org/2000/svg}"

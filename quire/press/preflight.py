@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from quire import cover as generated_cover
-from quire.config import Trim
+from quire.load.config import Trim
 from quire.press.profiles import COVER_TOLERANCE, PROFILES, Profile
 from quire.validate import Finding, Report
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from quire.metadata import ROLE_WORDS
+from quire.load.metadata import ROLE_WORDS
 from quire.transform import Book
 
 # How a credit reads for the roles books usually name; other roles read "Role: name".

@@ -11,9 +11,9 @@ import lxml.html
 from quire import images
 from quire.ahead import when_needed
 from quire.cache_store import CacheStore
-from quire.confine import Confinement
 from quire.errors import BuildError, Problem
-from quire.manuscript import Manuscript, SourceFile
+from quire.load.confine import Confinement
+from quire.load.manuscript import Manuscript, SourceFile
 from quire.pandoc import Parsed, api_version
 from quire.pandoc_html import write_chapters_html
 from quire.transform.ast import NodeIndex, Surveys, iter_nodes, locate, walk

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
-from quire.manuscript import SourceFile
+from quire.load.manuscript import SourceFile
 
 CONTAINERS = (list, dict)  # what an AST node's content may hold besides text and numbers
 # Nodes too common to index, which no concern looks for: the words and the spaces between them.

@@ -19,10 +19,10 @@ import yaml
 from lxml import etree
 
 from quire.bounds import check_bounds, limit, over
-from quire.config import BookConfig
-from quire.confine import Confinement, check_file, not_a_file
 from quire.errors import BuildError, warn
-from quire.manuscript import Manuscript
+from quire.load.config import BookConfig
+from quire.load.confine import Confinement, check_file, not_a_file
+from quire.load.manuscript import Manuscript
 from quire.pandoc import Parsed, api_version, placer, run_pandoc, stringify
 from quire.transform.ast import Surveys, locate
 

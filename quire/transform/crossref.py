@@ -20,8 +20,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from quire.config import BookConfig
 from quire.errors import warn
+from quire.load.config import BookConfig
 from quire.pandoc import Parsed, stringify
 from quire.transform.ast import Surveys, locate, walk
 from quire.transform.model import Draft

@@ -218,7 +218,7 @@ def _meta_tex(value: Any) -> str:
 
 def _with_inputs(macros: str, root: Path) -> str:
     """The macros with the files they `\\input` (a macros file in the book) put in their place."""
-    from quire.manuscript import read_book_file  # the load stage's reader: confined, capped
+    from quire.load.manuscript import read_book_file  # the load stage's reader: confined, capped
 
     def included(match: re.Match[str]) -> str:
         path = root / match[1].strip()

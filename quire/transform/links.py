@@ -9,9 +9,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from quire.confine import is_local_anchor_or_scheme, is_remote, resolved
 from quire.errors import warn
-from quire.manuscript import SourceFile
+from quire.load.confine import is_local_anchor_or_scheme, is_remote, resolved
+from quire.load.manuscript import SourceFile
 from quire.pandoc import Parsed, parse, stringify
 from quire.transform.ast import Surveys
 from quire.transform.model import Chapter

@@ -9,8 +9,8 @@ from typing import Any
 from lxml import etree
 
 from quire import images
-from quire.config import BookConfig
-from quire.manuscript import SourceFile
+from quire.load.config import BookConfig
+from quire.load.manuscript import SourceFile
 from quire.pandoc import Parsed
 
 

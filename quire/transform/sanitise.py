@@ -15,9 +15,9 @@ import re
 
 from lxml import etree
 
-from quire.confine import Confinement
 from quire.css import css_references
 from quire.errors import BuildError, warn
+from quire.load.confine import Confinement
 from quire.transform.ast import locate
 from quire.transform.model import Chapter
 

@@ -7,10 +7,10 @@ import os
 import uuid
 from typing import Any
 
-from quire.config import BookConfig
 from quire.errors import BuildError, warn
-from quire.manuscript import Manuscript
-from quire.metadata import w3c_date
+from quire.load.config import BookConfig
+from quire.load.manuscript import Manuscript
+from quire.load.metadata import w3c_date
 from quire.pandoc import Parsed, stringify
 
 

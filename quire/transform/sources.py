@@ -10,11 +10,11 @@ import lxml.html
 from lxml import etree
 
 from quire import images
-from quire.config import BookConfig
-from quire.confine import Confinement, is_remote
 from quire.css import check_stylesheets
 from quire.errors import BuildError, Problem, warn
-from quire.manuscript import Manuscript, display_name
+from quire.load.config import BookConfig
+from quire.load.confine import Confinement, is_remote
+from quire.load.manuscript import Manuscript, display_name
 from quire.pandoc import Parsed, stringify
 from quire.transform.ast import iter_nodes, locate
 from quire.transform.figures import is_pdf, pdf_figure

@@ -10,8 +10,8 @@ from typing import Any
 
 from lxml import etree
 
-from quire.confine import resolved
 from quire.errors import warn
+from quire.load.confine import resolved
 from quire.pandoc import Parsed, stringify
 from quire.transform.ast import NodeIndex, iter_nodes, locate, walk
 from quire.transform.model import Chapter, Draft, Heading

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from quire.config import BookConfig
-from quire.confine import Confinement, read_file
 from quire.css import check_stylesheet, css_references
 from quire.errors import BuildError
-from quire.manuscript import Manuscript, display_name
+from quire.load.config import BookConfig
+from quire.load.confine import Confinement, read_file
+from quire.load.manuscript import Manuscript, display_name
 
 
 def author_styles(manuscript: Manuscript, config: BookConfig) -> tuple[tuple[Path, ...], ...]:

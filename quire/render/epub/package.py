@@ -6,7 +6,7 @@ import io
 import zipfile
 from xml.sax.saxutils import quoteattr
 
-from quire.config import BookConfig
+from quire.load.config import BookConfig
 from quire.render.epub.accessibility import accessibility_metadata
 from quire.render.epub.document import CoverImage, Page, author_sheets, x
 from quire.render.epub.fonts import EmbeddedFont

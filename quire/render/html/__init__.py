@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from quire import press
-from quire.manuscript import REPO_STYLES
+from quire.load.manuscript import REPO_STYLES
 from quire.render import Output
 from quire.render.contents import sections
 from quire.render.epub import _starts_by_chapter, cover_image

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from quire.fetch import download_folders
 from quire.fonts import book_fonts
+from quire.load.fetch import download_folders
 from quire.render import Output, Pending
 from quire.render.pdf.cache import LayoutCache
 from quire.render.pdf.compose import Composer, Progress

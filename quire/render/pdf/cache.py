@@ -25,8 +25,8 @@ from pathlib import Path
 
 from quire.cache_store import CacheStore, read_cache_file, signature, signed_right
 from quire.cache_store import digest as content_digest
-from quire.confine import file_digest as confined_digest
-from quire.confine import kind_of
+from quire.load.confine import file_digest as confined_digest
+from quire.load.confine import kind_of
 from quire.render.pdf.layout import PageFacts, UnitLayout
 
 FORMAT = "quire-layout-cache 1"

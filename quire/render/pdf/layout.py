@@ -17,10 +17,10 @@ from pathlib import Path
 
 import lxml.html
 
-from quire.config import BookConfig
-from quire.confine import Confinement
 from quire.errors import BuildError, warn
 from quire.fonts import FontSet, book_fonts, describe_characters
+from quire.load.config import BookConfig
+from quire.load.confine import Confinement
 from quire.press.profiles import PROFILES
 from quire.render import text_check
 from quire.render.pages import HYPHENATION_MARK, page_firsts, roman

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from quire.errors import BuildError
-from quire.manuscript import SETTINGS_FILE, Manuscript, display_name, find_styles, read_text
-from quire.projects.common import Raw, line_of, preprocessor, settings_beside
-from quire.projects.flavour import GITBOOK
-from quire.projects.summary import Entry, no_chapters, read_summary, summary_files
+from quire.load.manuscript import SETTINGS_FILE, Manuscript, display_name, find_styles, read_text
+from quire.load.projects.common import Raw, line_of, preprocessor, settings_beside
+from quire.load.projects.flavour import GITBOOK
+from quire.load.projects.summary import Entry, no_chapters, read_summary, summary_files
 
 PROJECT_FILE = "book.json"
 # book.json's keys and the settings they are.

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit
 
 from quire.errors import BuildError
-from quire.limits import MIB, size_limit, too_big
+from quire.load.limits import MIB, size_limit, too_big
 
 if TYPE_CHECKING:
     import http.client

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from quire.config import SETTINGS, BookConfig, check_yaml_blocks, parse_yaml
-from quire.confine import resolved
 from quire.errors import BuildError, warn
-from quire.manuscript import (
+from quire.load.config import SETTINGS, BookConfig, check_yaml_blocks, parse_yaml
+from quire.load.confine import resolved
+from quire.load.manuscript import (
     SETTINGS_FILE,
     SourceFile,
     chapter_path,
@@ -21,8 +21,8 @@ from quire.manuscript import (
     display_name,
     read_text,
 )
-from quire.projects import preprocess
-from quire.projects.flavour import markdown_setting
+from quire.load.projects import preprocess
+from quire.load.projects.flavour import markdown_setting
 
 Raw = dict[str, tuple[Any, int | None]]
 # book.yaml's lists of files, which another tool's project file (SUMMARY.md, input-files) gives.

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from quire.config import BookConfig, load_config, parse_yaml
-from quire.confine import check_tree, not_a_file, read_file, resolved
 from quire.errors import BuildError
+from quire.load.config import BookConfig, load_config, parse_yaml
+from quire.load.confine import check_tree, not_a_file, read_file, resolved
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".txt")
 SETTINGS_FILE = "book.yaml"
-REPO_STYLES = Path(__file__).resolve().parent.parent / "styles"
+REPO_STYLES = Path(__file__).resolve().parents[2] / "styles"
 
 
 @dataclass(frozen=True)
@@ -139,21 +139,6 @@ def find_styles(root: Path) -> Path:
 def natural_key(name: str) -> list[object]:
     """A sort key that puts chapter-2 before chapter-10."""
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
-
-
-def load(source: Path, styles: Path | None = None) -> Manuscript:
-    """Read a book: a folder with its project file (book.yaml, book.toml, book.json, a pandoc
-    defaults file), a defaults file or a project file itself, or a single Markdown file."""
-    from quire.projects import read_project  # the readers build on this module's helpers
-
-    source = source.expanduser()
-    if not source.exists():
-        raise BuildError(
-            "no such file or folder",
-            file=display_name(source),
-            hint="give a manuscript folder or a Markdown file",
-        )
-    return read_project(source, styles)
 
 
 def config_with_metadata_files(

@@ -19,10 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from quire.confine import check_file, not_a_file, read_file, resolved
 from quire.errors import BuildError, Finding, Problem, warn
-from quire.limits import size_limit, too_big
-from quire.manuscript import display_name
+from quire.load.confine import check_file, not_a_file, read_file, resolved
+from quire.load.limits import size_limit, too_big
+from quire.load.manuscript import display_name
 
 # mdBook's link pattern (preprocess/links.rs): an escaped directive, or {{#type target}}.
 MDBOOK_LINK = re.compile(r"\\\{\{#.*\}\}|\{\{\s*#([A-Za-z0-9_]+)\s+([^}]+)\}\}")

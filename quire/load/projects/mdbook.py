@@ -7,13 +7,13 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from quire.confine import read_file, resolved
 from quire.css import css_references
 from quire.errors import BuildError, warn
-from quire.manuscript import Manuscript, display_name, find_styles, read_text
-from quire.projects.common import Raw, line_of, preprocessor, settings_beside
-from quire.projects.flavour import mdbook_reader
-from quire.projects.summary import no_chapters, read_summary, summary_files
+from quire.load.confine import read_file, resolved
+from quire.load.manuscript import Manuscript, display_name, find_styles, read_text
+from quire.load.projects.common import Raw, line_of, preprocessor, settings_beside
+from quire.load.projects.flavour import mdbook_reader
+from quire.load.projects.summary import no_chapters, read_summary, summary_files
 
 PROJECT_FILE = "book.toml"
 # book.toml's [book] keys and the settings they are.

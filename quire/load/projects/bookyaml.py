@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from quire.config import BookConfig
-from quire.manuscript import (
+from quire.load.config import BookConfig
+from quire.load.manuscript import (
     SETTINGS_FILE,
     Manuscript,
     chapter_path,
@@ -16,7 +16,7 @@ from quire.manuscript import (
     find_styles,
     natural_key,
 )
-from quire.projects.common import read_chapter, read_settings, settings_of, source_file
+from quire.load.projects.common import read_chapter, read_settings, settings_of, source_file
 
 ROLES = {"front-matter": "front", "chapters": "body", "back-matter": "back"}
 # A README and the back-cover text (quire/press/cover.py) are not chapters.

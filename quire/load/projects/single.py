@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from quire.config import BookConfig, check_yaml_blocks, parse_yaml
-from quire.manuscript import Manuscript, check_not_empty, display_name, find_styles, read_text
-from quire.projects.common import settings_of, source_file
+from quire.load.config import BookConfig, check_yaml_blocks, parse_yaml
+from quire.load.manuscript import Manuscript, check_not_empty, display_name, find_styles, read_text
+from quire.load.projects.common import settings_of, source_file
 
 
 class SingleFile:

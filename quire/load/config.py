@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from quire import metadata as meta
 from quire.errors import BuildError, Problem, warn
+from quire.load import metadata as meta
 
 # Named trim sizes, width x height in inches.
 TRIM_SIZES: dict[str, tuple[float, float]] = {

@@ -22,8 +22,8 @@ from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 from quire.errors import BuildError
-from quire.fetch import FETCH_SCHEMES, fetch, was_fetched
-from quire.limits import MIB, size_limit, too_big
+from quire.load.fetch import FETCH_SCHEMES, fetch, was_fetched
+from quire.load.limits import MIB, size_limit, too_big
 
 REMOTE_SCHEMES = {"http", "https", "ftp", "ftps", "sftp", "ws", "wss", "gopher"}
 FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2", ".ttc")

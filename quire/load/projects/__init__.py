@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from quire.errors import BuildError
-from quire.manuscript import MARKDOWN_SUFFIXES, SETTINGS_FILE, Manuscript, display_name
+from quire.load.manuscript import MARKDOWN_SUFFIXES, SETTINGS_FILE, Manuscript, display_name
 
 
 class ProjectReader(Protocol):
@@ -31,7 +31,7 @@ def readers() -> tuple[ProjectReader, ...]:
     """The readers of a folder, in the order they are asked: another tool's project file
     first (a book.yaml beside it adds Quire's settings), then Quire's own book.yaml, then a
     folder of Markdown files."""
-    from quire.projects import bookyaml, gitbook, mdbook, pandoc_defaults
+    from quire.load.projects import bookyaml, gitbook, mdbook, pandoc_defaults
 
     return (
         mdbook.READER,
@@ -46,7 +46,7 @@ def read_project(source: Path, styles: Path | None = None) -> Manuscript:
     """Read the book at `source` (a folder, a project file, or a Markdown file)."""
     if source.is_dir():
         return read_folder(source.resolve(), styles)
-    from quire.projects import bookyaml, gitbook, mdbook, pandoc_defaults, single
+    from quire.load.projects import bookyaml, gitbook, mdbook, pandoc_defaults, single
 
     name, suffix = source.name, source.suffix.lower()
     if name == SETTINGS_FILE:

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from quire.errors import BuildError, warn
-from quire.manuscript import SourceFile, check_not_empty, display_name
+from quire.load.manuscript import SourceFile, check_not_empty, display_name
+from quire.load.projects.common import listed_file, read_chapter, source_file
 from quire.pandoc import run_pandoc, stringify
-from quire.projects.common import listed_file, read_chapter, source_file
 
 
 @dataclass(frozen=True)

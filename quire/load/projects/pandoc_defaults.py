@@ -7,9 +7,21 @@ from pathlib import Path
 from typing import Any
 
 from quire.errors import BuildError, warn
-from quire.manuscript import Manuscript, chapter_path, check_not_empty, display_name, find_styles
-from quire.projects.common import Raw, read_chapter, read_settings, settings_beside, source_file
-from quire.projects.flavour import markdown_setting
+from quire.load.manuscript import (
+    Manuscript,
+    chapter_path,
+    check_not_empty,
+    display_name,
+    find_styles,
+)
+from quire.load.projects.common import (
+    Raw,
+    read_chapter,
+    read_settings,
+    settings_beside,
+    source_file,
+)
+from quire.load.projects.flavour import markdown_setting
 
 NAMES = ("defaults.yaml", "defaults.yml")
 # Defaults-file options and the book.yaml settings they are.
