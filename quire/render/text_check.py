@@ -128,31 +128,36 @@ def lost_runs(source: str, printed: str, pieces: list[int] | None = None) -> lis
         for i, j, n in align(s_left, p_left, gram):
             _mark(matched_s, s_map, i, n)
             _mark(matched_p, p_map, j, n)
-    lost = []
+    lost, written = [], None
     for start, end in _runs(matched_s):
         # Unpaired, but printed as often as written: the alignment lost its way, not the PDF.
         # Judged within each text node: a note's last words and the paragraph after it are
-        # side by side in the source, never in print.
+        # side by side in the source, never in print; so are a contents' short entries.
         cuts = pieces[bisect_right(pieces, start) : bisect_left(pieces, end)] if pieces else []
+        if written is None:  # each text node's letters apart, where a run is counted
+            ends = [*pieces[1:], len(source)] if pieces else [len(source)]
+            written = SEP.join(source[a:b] for a, b in zip(pieces or [0], ends, strict=True))
         for a, b in zip([start, *cuts], [*cuts, end], strict=True):
-            if not _printed_as_often(source, printed, a, b, pieces):
+            if not _printed_as_often(source, written, printed, a, b, pieces):
                 lost.append((a, b))
     return lost
 
 
-def _printed_as_often(source: str, printed: str, a: int, b: int, pieces: list[int] | None) -> bool:
-    """True if the print holds source[a:b] as many times as the source does, alone or with
-    the letters around it in its text node: a few letters left over by the alignment are
-    common everywhere, and may be fewer in print for reasons that have nothing to do with
-    them; what stands around them tells where they are."""
+def _printed_as_often(
+    source: str, written: str, printed: str, a: int, b: int, pieces: list[int] | None
+) -> bool:
+    """True if the print holds source[a:b] as many times as the text nodes (`written`, apart)
+    do, alone or with the letters around it in its text node: a few letters left over by the
+    alignment are common everywhere, and may be fewer in print for reasons that have nothing
+    to do with them; what stands around them tells where they are."""
     run = source[a:b]
-    if printed.count(run) >= source.count(run):
+    if printed.count(run) >= written.count(run):
         return True
     k = bisect_right(pieces, a) - 1 if pieces else -1
     first = pieces[k] if k >= 0 else 0
     last = pieces[k + 1] if pieces and k + 1 < len(pieces) else len(source)
     around = source[max(first, a - CONTEXT) : min(last, b + CONTEXT)]
-    return len(around) > len(run) and printed.count(around) >= source.count(around)
+    return len(around) > len(run) and printed.count(around) >= written.count(around)
 
 
 def _runs(flags: bytearray) -> list[tuple[int, int]]:
@@ -301,9 +306,10 @@ def _words(text: Stream, k: int, start: int, k_end: int, end: int) -> tuple[str,
         middle = pieces[k][start:end]
     else:
         middle = pieces[k][start:] + "".join(pieces[k + 1 : k_end]) + pieces[k_end][:end]
-    tail = pieces[k_end][end:] + "".join(pieces[k_end + 1 : k_end + 20])
-    left = re.search(r"\w*$", head[-40:]).group()  # the whole of a word cut in two
-    right = re.match(r"\w*", tail).group()[:40]
+    # The whole of a word cut in two, within its text node (nodes side by side may be a
+    # contents' entries, run together in the HTML).
+    left = re.search(r"\w*$", pieces[k][:start][-40:]).group()
+    right = re.match(r"\w*", pieces[k_end][end:]).group()[:40]
     words = " ".join((left + middle + right).split())
     if len(words) > 80:
         words = words[:77] + "…"
