@@ -472,3 +472,25 @@ def test_a_missing_cover_image_is_drawn_and_one_shown_in_the_text_is_listed_once
         opf = etree.fromstring(archive.read("EPUB/package.opf"))
     hrefs = [item.get("href") for item in opf.iterfind(".//opf:item", NS)]
     assert len(hrefs) == len(set(hrefs)) and "images/cover.png" in hrefs
+
+
+def test_a_link_with_a_scheme_no_reader_knows_keeps_its_text(tmp_path):
+    from test_bad_input import run_build
+
+    from quire.validate import run_epubcheck
+
+    book = tmp_path / "book.md"
+    book.write_text(
+        "# One\n\nSee [Cash](ttps://github.com/dthree/cash), [mail](mailto:a@b.org) "
+        "and [phone](tel:+123).\n"
+    )
+    proc = run_build(book, tmp_path / "out", "--to", "epub")
+    assert proc.returncode == 0, proc.stderr
+    assert "book.md:3: link to `ttps://github.com/dthree/cash`: `ttps:` is no URI" in proc.stderr
+    (epub,) = (tmp_path / "out").glob("*.epub")
+    with zipfile.ZipFile(epub) as archive:
+        page = next(archive.read(n).decode() for n in archive.namelist() if "one" in n)
+    assert "ttps:" not in page and "See Cash" in page
+    assert 'href="mailto:a@b.org"' in page and 'href="tel:+123"' in page
+    report = run_epubcheck(epub)
+    assert [f for f in report.findings if f.severity in ("fatal", "error", "warning")] == []

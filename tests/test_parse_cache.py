@@ -12,7 +12,7 @@ import pytest
 
 from quire import pandoc
 from quire.errors import BuildError
-from quire.load import manuscript
+from quire.load import load as load_book
 from quire.pipeline import CACHE_FOLDER, build
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,7 +134,7 @@ def test_a_damaged_entry_is_ignored_with_a_warning(book, tmp_path, damage, caplo
     reference, _ = built(book, tmp_path / "reference")
     out = tmp_path / "out"
     built(book, out)
-    source = next(s for s in manuscript.load(book).files if s.name.endswith("02-chapter.md"))
+    source = next(s for s in load_book(book).files if s.name.endswith("02-chapter.md"))
     record = out / CACHE_FOLDER / "parsed" / f"{pandoc.parse_key(source)}.json"
     ast = record.with_suffix(".ast")
     if damage == "truncated":
@@ -200,6 +200,6 @@ def test_pandoc_reads_and_writes_in_one_process_per_half_of_the_book(book, monke
 
     monkeypatch.setattr(pandoc, "run_captured", counted)
     monkeypatch.setattr("quire.pandoc_html.run_captured", counted)
-    loaded = manuscript.load(book)
+    loaded = load_book(book)
     transform(loaded, pandoc.parse_all(loaded.files))
     assert [args[:2] for args in runs] == [["lua", "-e"]] * 4

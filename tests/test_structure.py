@@ -14,7 +14,8 @@ import pymupdf
 import pytest
 from lxml import etree
 
-from quire import pandoc
+from quire import pandoc, pipeline
+from quire.load import load as load_book
 from quire.load import manuscript as load_stage
 from quire.pipeline import build
 from quire.render.pdf.html import contents_nav
@@ -42,7 +43,7 @@ def write_book(folder: Path, files: dict[str, str], settings: str = "") -> Path:
 def transformed(folder: Path, **entries: dict):
     """The book loaded (each file's project-file entry changed as `entries` say) and
     transformed."""
-    loaded = load_stage.load(folder)
+    loaded = load_book(folder)
     loaded = _with_entries(loaded, entries)
     return transform(loaded, pandoc.parse_all(loaded.files))
 
@@ -111,7 +112,8 @@ def test_lower_headings_and_comments_before_a_heading_open_no_chapter_of_their_o
     folder = write_book(
         tmp_path / "book",
         {
-            # Several `####` and no higher: sections of one untitled front-matter chapter.
+            # Several `####` and no higher: sections of one front-matter chapter, named in the
+            # contents by its first heading (a listed file is never left out of it).
             "preface.md": "#### Abstract {-}\n\nText.\n\n#### Licence {-}\n\nMore.\n",
             "one.md": "<!-- a note to self -->\n\n# One\n\nText one.\n",
             "notes.md": " <!-- another -->\n\n## Notes\n\nText of the notes.\n",
@@ -119,7 +121,7 @@ def test_lower_headings_and_comments_before_a_heading_open_no_chapter_of_their_o
     )
     book = transformed(folder)
     assert [(c.title, c.role) for c in book.chapters] == [
-        ("", "front"),
+        ("Abstract", "front"),
         ("One", "body"),
         ("Notes", "body"),
     ]
@@ -246,9 +248,8 @@ def outlined(tmp_path_factory):
     # page numbers, are not what this book tests.
     folder = write_book(tmp_path_factory.mktemp("outlined") / "book", OUTLINED, "toc: false\n")
     out = folder.parent / "out"
-    load = load_stage.load
     patch = pytest.MonkeyPatch()
-    patch.setattr(load_stage, "load", lambda source: _with_entries(load(source), ENTRIES))
+    patch.setattr(pipeline, "load", lambda source: _with_entries(load_book(source), ENTRIES))
     try:
         build(folder, out, ("epub", "pdf"), lambda *a: None)
     finally:

@@ -12,6 +12,7 @@ from PIL import Image
 from quire import pandoc
 from quire.bounds import MAX_NESTING, check_bounds
 from quire.errors import BuildError
+from quire.load import load as load_book
 from quire.load import manuscript
 from quire.transform import transform
 from quire.transform.ast import NodeIndex, iter_nodes
@@ -32,12 +33,12 @@ def _parsed_book(
     for name, text in files.items():
         (folder / name).write_text(text)
     Image.new("RGB", (40, 30), "white").save(folder / "plate.png")
-    loaded = manuscript.load(folder)
+    loaded = load_book(folder)
     return loaded, pandoc.parse_all(loaded.files)
 
 
 def test_the_survey_lists_each_kind_in_document_order():
-    loaded = manuscript.load(ROOT / "tests" / "cases" / "rich")
+    loaded = load_book(ROOT / "tests" / "cases" / "rich")
     for item in pandoc.parse_all(loaded.files):
         every = list(iter_nodes(item.blocks))
         index = NodeIndex(item.blocks)
@@ -109,7 +110,7 @@ def test_shared_word_nodes_make_the_same_book(folder, monkeypatch):
     # decode_ast gives one node per distinct word (and one Space for all): a stage that changed
     # a node in place would change that word everywhere, and the book would differ from one
     # decoded with a node for each word, as json.loads gives.
-    loaded = manuscript.load(ROOT / folder)
+    loaded = load_book(ROOT / folder)
     parsed = pandoc.parse_all(loaded.files)
     words = [n for item in parsed for n in iter_nodes(item.blocks) if n["t"] == "Str"]
     assert len({id(n) for n in words}) == len({n["c"] for n in words}) < len(words)

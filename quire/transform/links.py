@@ -28,6 +28,12 @@ CHAPTER_START = (
     "Quire linked to the start of the chapter; fix the `#id` part of the link",
 )
 LEAVING = ("links out of the book's folder", "link to a web address (or set `site-url`)")
+UNKNOWN_SCHEME = ("links with an unknown scheme", "fix the address (`ttps://` for `https://`?)")
+# URI schemes reading systems and EPUBCheck know (IANA's registry, the ones books use); a link
+# with any other (a typo, an app's own) is no link a reader can follow.
+KNOWN_SCHEMES = {"http", "https", "mailto", "tel", "sms", "ftp", "ftps", "sftp", "irc", "ircs",
+                 "news", "nntp", "urn", "geo", "xmpp", "ssh", "git", "magnet", "ws", "wss",
+                 "data", "gopher", "telnet", "rtsp", "spotify", "doi", "info", "ldap", "fax"}  # fmt: skip
 # Suffixes a link may give a chapter's file: its own, or the .html an mdBook or a site made of it.
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
 CHAPTER_SUFFIXES = (".md", ".markdown", ".txt")
@@ -50,7 +56,14 @@ def resolve_links(
     for chapter in chapters:
         for link in list(chapter.body.iter("a")):
             href = link.get("href")
-            if href is None or is_remote(href) or _other_scheme(href):
+            if href is None or is_remote(href):
+                continue
+            if _other_scheme(href):
+                if _scheme(href) not in KNOWN_SCHEMES:
+                    file, line = chapter.where(href)
+                    _missing(f"link to `{href[:80]}`: `{_scheme(href)}:` is no URI scheme a "
+                             "reader knows", file, line, UNKNOWN_SCHEME)  # fmt: skip
+                    _keep_text(link)
                 continue
             target = _target(chapter, href, ids, by_path, root, site_url)
             if target is None:
@@ -66,6 +79,10 @@ def resolve_links(
                 continue  # a citation: no "(page N)" after it
             if "noteref" not in classes and "footnote-back" not in classes:
                 link.set("class", " ".join([*classes, "xref"]))
+
+
+def _scheme(href: str) -> str:
+    return urllib.parse.urlsplit(href).scheme.lower()
 
 
 def _other_scheme(href: str) -> bool:

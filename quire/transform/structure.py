@@ -286,7 +286,10 @@ def make_chapter(index: int, draft: Draft, element: etree._Element, notes: int) 
     # Text without a heading or title before the first chapter is front matter.
     opens = heading is not None or draft.title or (draft.listed and draft.after_chapter)
     role = parsed.source.role if opens else "front"
-    title = draft.title if heading is not None or draft.listed else _untitled(chunk)
+    title = draft.title if heading is not None or draft.listed else ""
+    # A file listed without a title of its own (no heading at its level, no entry title, no
+    # YAML `title:`) is named by its first heading, never left out of the contents.
+    title = title or _untitled(chunk)
     if draft.listed and (heading is None or not parsed.source.numbered):
         _add_class(body, "unnumbered")  # no "Chapter N" for it, nor a count of it
     if draft.listed and heading is None:
