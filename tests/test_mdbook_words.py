@@ -48,7 +48,7 @@ FAR = 8  # words run together
 BAND = 12  # points: less than a line of text; a line of code is 11 points below the one before
 SHOWN = 8  # missing runs reported, at most
 
-pytestmark = pytest.mark.skipif(
+needs_corpus = pytest.mark.skipif(
     not CORPUS.is_dir() and os.environ.get("CI") != "true",
     reason=f"the corpus of real books is not at {CORPUS}",
 )
@@ -314,6 +314,7 @@ def test_missing_words_reports_what_is_lost_and_nothing_else():
     assert [(m.chapter, len(m.words)) for m in lost] == [("b.html", 10)]
 
 
+@needs_corpus
 @pytest.mark.parametrize("name", BOOKS)
 def test_every_word_mdbook_shows_is_in_the_epub_and_the_pdf_in_order(built, name):
     book = built(name)
@@ -325,6 +326,7 @@ def test_every_word_mdbook_shows_is_in_the_epub_and_the_pdf_in_order(built, name
     assert not lost, report(lost, book.pdf.name, book.chapters)
 
 
+@needs_corpus
 def test_a_chapter_left_out_of_the_epub_is_reported(built):
     """The comparison fails on Quire's EPUB with one chapter's document taken out, and names
     that chapter's words."""
