@@ -494,3 +494,26 @@ def test_a_link_with_a_scheme_no_reader_knows_keeps_its_text(tmp_path):
     assert 'href="mailto:a@b.org"' in page and 'href="tel:+123"' in page
     report = run_epubcheck(epub)
     assert [f for f in report.findings if f.severity in ("fatal", "error", "warning")] == []
+
+
+def test_obsolete_presentational_html_becomes_css_and_the_epub_stays_valid(tmp_path):
+    from test_bad_input import run_build
+
+    from quire.validate import run_epubcheck
+
+    book = tmp_path / "book.md"
+    book.write_text(
+        '# One\n\n<p align="center">Centred.</p>\n\n'
+        '<table align="center" cellspacing="4" width="300"><tr>'
+        '<td valign="top" bgcolor="#eeeeee" nowrap>Cell</td></tr></table>\n'
+    )
+    proc = run_build(book, tmp_path / "out", "--to", "epub")
+    assert proc.returncode == 0, proc.stderr
+    (epub,) = (tmp_path / "out").glob("*.epub")
+    with zipfile.ZipFile(epub) as archive:
+        page = next(archive.read(n).decode() for n in archive.namelist() if "one" in n)
+    assert '<p style="text-align: center">' in page and "Centred." in page
+    assert "border-spacing: 4px" in page and "vertical-align: top" in page
+    assert " align=" not in page and "bgcolor" not in page
+    report = run_epubcheck(epub)
+    assert [str(f) for f in report.findings if f.severity in ("fatal", "error", "warning")] == []

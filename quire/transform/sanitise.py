@@ -51,6 +51,13 @@ HTML_ELEMENTS = frozenset(_HTML_NAMES.split())
 FETCHING = ("ping", "background", "lowsrc", "dynsrc", "longdesc", "manifest", "codebase", "archive")
 
 
+# Attributes HTML made obsolete for CSS, and the property each becomes (width and height
+# only where the element has no attribute of that name: a table's, a cell's, not an image's).
+PRESENTATIONAL = {"align": "text-align", "valign": "vertical-align", "bgcolor": "background-color",
+                  "cellspacing": "border-spacing", "nowrap": "white-space",
+                  "cellpadding": ""}  # fmt: skip
+SIZED = ("width", "height")
+TABLE_PARTS = ("table", "tr", "td", "th", "col", "colgroup", "thead", "tbody", "tfoot")
 LINK_ELEMENTS = ("a",)  # the only elements whose href is a link (checked in resolve_links)
 
 
@@ -96,6 +103,38 @@ def sanitize(chapter: Chapter, confinement: Confinement) -> None:
     for element in chapter.body.iter():
         if isinstance(element.tag, str):
             _sanitize_attributes(chapter, element, confinement)
+            if element.tag in HTML_ELEMENTS:
+                presentational_to_css(element)
+
+
+def presentational_to_css(element: etree._Element) -> None:
+    """HTML's obsolete presentational attributes (`<p align="center">`, `bgcolor`, a cell's
+    `width`), which EPUB's HTML does not allow, as the CSS that says the same."""
+    css = []
+    obsolete = {*PRESENTATIONAL, *(SIZED if element.tag in TABLE_PARTS else ())}
+    if element.tag == "img":
+        obsolete.add("border")
+    for name in [n for n in element.attrib if n in obsolete]:
+        value = element.attrib.pop(name).strip()
+        if name == "nowrap":
+            css.append("white-space: nowrap")
+        elif name == "cellpadding":
+            continue  # no one property says it for every cell
+        elif name == "align" and element.tag == "img" and value.lower() in ("left", "right"):
+            css.append(f"float: {value.lower()}")
+        elif name == "align" and element.tag == "table" and value.lower() == "center":
+            css.append("margin-left: auto; margin-right: auto")
+        elif name in ("width", "height", "border", "cellspacing") and re.fullmatch(
+            r"\d+(\.\d+)?", value
+        ):
+            prop = {"border": "border-width", "cellspacing": "border-spacing"}.get(name, name)
+            css.append(f"{prop}: {value}px")
+        elif name in ("width", "height") and re.fullmatch(r"\d+(\.\d+)?%", value):
+            css.append(f"{name}: {value}")
+        elif name != "border" and re.fullmatch(r"[#\w-]{1,40}", value):
+            css.append(f"{PRESENTATIONAL[name]}: {value.lower()}")
+    if css:
+        element.set("style", "; ".join(c for c in (*css, element.get("style")) if c))
 
 
 def _unwrap_unknown(chapter: Chapter) -> None:
