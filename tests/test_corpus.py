@@ -38,9 +38,6 @@ BOOKS: dict[str, tuple[str, int | None]] = {
     "pride-and-prejudice": ("pride-and-prejudice", 61),
     "pandoc-manual": ("pandoc-manual/MANUAL.txt", None),
     "user-need-research": ("user-need-research", 7),
-    # A GitBook book from its own folder (book.json, SUMMARY.md); the mdBook books are built
-    # whole, and compared word for word with mdBook's own HTML, in tests/test_mdbook_words.py.
-    "mostly-adequate": ("mostly-adequate", None),
     **{f"command-line-{lang}": (f"command-line/{lang}/README.md", None) for lang in LANGS},
 }
 NAV = "{http://www.w3.org/1999/xhtml}"
