@@ -91,12 +91,14 @@ def test_a_page_that_ends_badly_is_made_again_with_the_fix(small_book):
     from quire.render.pdf import _style_maker
     from quire.render.pdf.html import book_html
     from quire.render.pdf.layout import page_css, page_fault
+    from quire.svg_fonts import svg_fonts
     from quire.transform import transform
 
     source = load_book(small_book)
     book = transform(source, pandoc.parse_all(source.files))
     fonts = load_fonts(book.styles / "fonts")
-    style = _style_maker(book, fonts.font_face_css(stand_ins=True))(page_css(book, 0.375))
+    svg = svg_fonts(fonts)
+    style = _style_maker(book, fonts.font_face_css(stand_ins=True), svg)(page_css(book, 0.375))
     plain, _ = style.render(book_html(book))
     faults = [f for f in (page_fault(p._page_box) for p in plain.pages) if f]
     assert faults, "the book should have a page that ends badly, for the fix to be tested"
