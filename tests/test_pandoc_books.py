@@ -423,7 +423,8 @@ def test_list_of_figures_stands_where_listoffigures_was(project):
     links = opening.findall(f".//{xhtml}ol[@class='list-of-figures']//{xhtml}a")
     assert [a.text for a in links] == [
         "A grey square standing in for a diagram of the reading desk.",
-        "The reading method in three boxes: read, note, reread.",
+        # Labelled for pandoc-crossref ({#fig:…}): numbered, in its caption and the list.
+        "Figure 1: The reading method in three boxes: read, note, reread.",
     ]
     assert all(
         a.get("href").startswith(("02-introduction.xhtml#", "03-methods.xhtml#")) for a in links

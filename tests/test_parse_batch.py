@@ -28,7 +28,7 @@ def _sources(texts: dict[str, str]) -> tuple[SourceFile, ...]:
 def test_a_batch_reads_as_each_file_alone_and_names_each_warning(monkeypatch):
     warned: list[tuple[str, str | None, int | None]] = []
     monkeypatch.setattr(
-        pandoc, "warn", lambda text, file=None, line=None: warned.append((text, file, line))
+        pandoc, "warn", lambda text, file=None, line=None, **_: warned.append((text, file, line))
     )
     alone = [pandoc.parse(source) for source in _sources(TEXTS)]
     warned_alone, warned[:] = list(warned), []
