@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from quire.errors import BuildError, warn
+from quire.errors import warn
 from quire.load.config import SETTINGS, BookConfig, check_yaml_blocks, parse_yaml
 from quire.load.confine import resolved
 from quire.load.manuscript import (
@@ -19,6 +19,7 @@ from quire.load.manuscript import (
     chapter_path,
     config_with_metadata_files,
     display_name,
+    read_book_file,
     read_text,
 )
 from quire.load.projects import preprocess
@@ -86,14 +87,7 @@ def settings_of(
 
 def read_settings(root: Path, path: Path) -> Raw:
     """A YAML settings file inside the book, as {key: (value, line)}."""
-    shown = display_name(path)
-    if not resolved(path).is_relative_to(root):
-        raise BuildError(
-            "is a link to a file outside the book's folder",
-            file=shown,
-            hint="replace the link with a copy of the file",
-        )
-    return parse_yaml(read_text(path, "settings"), shown)
+    return parse_yaml(read_book_file(root, path, "settings"), display_name(path))
 
 
 def line_of(text: str, pattern: str) -> int | None:
