@@ -32,6 +32,10 @@ The fallback faces, in styles/fonts/fallback/ (drawn only for what the faces abo
   58f4f0bb6720f919f92096b3508e1412a0f1544424ade6c5b5bf1eb694dd64ba):
   /usr/share/fonts/truetype/noto/NotoSerifDevanagari-{Regular,Bold}.ttf, version
   2.001, SIL Open Font License 1.1. Copied unchanged (260 KB each, 272 characters).
+  From the same package, for right-to-left books: NotoNaskhArabic-{Regular,Bold}.ttf
+  (version 2.004, 180 KB each, 1,122 characters: Arabic, Arabic Supplement and the
+  presentation forms) and NotoSerifHebrew-{Regular,Bold}.ttf (version 2.000, 31 KB each,
+  145 characters: Hebrew with its points and cantillation marks), copied unchanged.
 * Noto Emoji, the monochrome outline emoji face (Google), version 3.006, SIL Open
   Font License 1.1, from the npm package @expo-google-fonts/noto-emoji 0.4.7
   (`npm pack @expo-google-fonts/noto-emoji@0.4.7`; Debian 12 has only the colour
@@ -93,6 +97,11 @@ NOTO_CORE_PACKAGE = ("fonts-noto-core", "20201225-1")
 NOTO_CORE_DIR = "usr/share/fonts/truetype/noto"
 DEVANAGARI_OUT = "fallback/noto-serif-devanagari"
 DEVANAGARI_STYLES = ("Regular", "Bold")
+# The other faces of fonts-noto-core shipped unchanged: (file stem, folder, what they are).
+NOTO_CORE_FACES = (
+    ("NotoNaskhArabic", "fallback/noto-naskh-arabic", "Noto Naskh Arabic, version 2.004"),
+    ("NotoSerifHebrew", "fallback/noto-serif-hebrew", "Noto Serif Hebrew, version 2.000"),
+)
 EMOJI_TGZ = "expo-google-fonts-noto-emoji-0.4.7.tgz"
 EMOJI_MEMBER = "package/400Regular/NotoEmoji_400Regular.ttf"
 EMOJI_LICENCE = "package/LICENSE_FONT"
@@ -283,6 +292,23 @@ def write_devanagari(root: Path, out: Path) -> None:
     (folder / "OFL.txt").write_text(header + licence_block(doc, "OFL-1.1"), encoding="utf-8")
 
 
+def write_noto_core(root: Path, out: Path, stem: str, place: str, what: str) -> None:
+    """Copy the Regular and Bold faces of one fonts-noto-core family and write their OFL.txt."""
+    folder = out / place
+    folder.mkdir(parents=True, exist_ok=True)
+    for style in ("Regular", "Bold"):
+        name = f"{stem}-{style}.ttf"
+        shutil.copyfile(root / NOTO_CORE_DIR / name, folder / name)
+    font = TTFont(root / NOTO_CORE_DIR / f"{stem}-Regular.ttf")
+    doc = root / "usr/share/doc/fonts-noto-core/copyright"
+    header = (
+        f"{font['name'].getDebugName(0)}\n\n"
+        f"{what}, from the Debian package fonts-noto-core 20201225-1, unchanged.\n\n"
+        "SIL OPEN FONT LICENSE Version 1.1 - 26 February 2007\n\n"
+    )  # Debian's copy of the licence text starts at its preamble
+    (folder / "OFL.txt").write_text(header + licence_block(doc, "OFL-1.1"), encoding="utf-8")
+
+
 def write_emoji(tgz: Path, out: Path) -> None:
     """Copy Noto Emoji (monochrome) and its licence out of the npm package's tarball."""
     folder = out / EMOJI_OUT
@@ -332,6 +358,8 @@ def build(root: Path, out: Path, npm: Path) -> None:
     write_charis(root, out)
     write_noto(root, out)
     write_devanagari(root, out)
+    for stem, place, what in NOTO_CORE_FACES:
+        write_noto_core(root, out, stem, place, what)
     write_emoji(npm / EMOJI_TGZ, out)
 
 

@@ -37,6 +37,8 @@ NEAR = 64  # letters: a resync that skips letters on one side only, this near, i
 # Letters that must agree for the two sides to be taken as back in step, in each alignment:
 # first long runs, then shorter ones in what is left over (notes, floats, a table's cells).
 PASSES = (12, 6, 4, 3)
+# Hebrew, Arabic, Syriac, Thaana, N'Ko and the presentation forms: letters set right to left.
+RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 SHOWN_LOSSES = 5  # lost runs reported, at most
 CONTEXT = 8  # letters on each side of a lost run that tell where it stands
 # Elements whose text is not printed as text: formulas and SVG are drawn, the rest never shown.
@@ -280,11 +282,25 @@ def _one_sided(
 def losses(text: Stream, printed: str) -> list[Loss]:
     """What of the text is missing from the printed text (a PDF's text layer), at most a few."""
     found = []
-    for a, b in lost_runs(text.letters, letters(printed), text.starts)[:SHOWN_LOSSES]:
+    printed = letters(printed)
+    lost = lost_runs(text.letters, printed, text.starts)
+    lost = [(a, b) for a, b in lost if not _reordered(text, printed, a)][:SHOWN_LOSSES]
+    for a, b in lost:
         k, start = _raw_position(text, a)
         k_end, end = _raw_position(text, b - 1)
         found.append(Loss(text.owners[k], *_words(text, k, start, k_end, end + 1)))
     return found
+
+
+def _reordered(text: Stream, printed: str, at: int) -> bool:
+    """True if the letter at `at` is in a text node with right-to-left letters whose every
+    word is printed: the bidi algorithm sets such a node's runs in visual order, which is the
+    text layer's (a date in Arabic text, 2026-01-10, is drawn and read as 10-01-2026)."""
+    piece = text.pieces[bisect_right(text.starts, at) - 1]
+    if not RIGHT_TO_LEFT.search(piece):
+        return False
+    # Digits and letters apart: a number joined to a word (و10, "and 10") is a run of its own.
+    return all(letters(word) in printed for word in re.findall(r"\d+|[^\W\d]+", piece))
 
 
 def _raw_position(text: Stream, at: int) -> tuple[int, int]:

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from quire.render.front_matter import COPYRIGHT_ID
+from quire.render.scripts import dir_attribute
 from quire.transform import Book, Chapter
 from quire.transform.structure import EPUB_PREFIXES
 
 XHTML_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE html>
 <html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops" \
-lang={lang} xml:lang={lang}>
+lang={lang} xml:lang={lang}{dir}>
 <head>
 <meta charset="utf-8"/>
 <title>{title}</title>
@@ -69,7 +70,7 @@ def xhtml_page(book: Book, title: str, body: str, css: str = "../styles/epub.css
     folder = css.rsplit("/", 1)[0]
     sheets += [f"{folder}/{name}" for name in author_sheets(book)]
     links = "".join(f'<link rel="stylesheet" type="text/css" href="{href}"/>\n' for href in sheets)
-    head = XHTML_HEAD.format(lang=lang, title=x(title), links=links)
+    head = XHTML_HEAD.format(lang=lang, dir=dir_attribute(book.config), title=x(title), links=links)
     used = [
         f"{prefix}: {uri}"
         for prefix, uri in EPUB_PREFIXES.items()

@@ -69,8 +69,8 @@ def family_text(fonts: FontSet, pages: list[Page]) -> list[tuple[FontSet, str]]:
     fallback family to have.
     """
     prose, mono = page_text(pages)
-    lacking = "".join(c for c in dict.fromkeys(prose + mono) if not fonts.main().maps(c))
     roles = font_roles(fonts)
+    lacking = lacking_text(roles, prose, mono)
     result = []
     text = roles.get("text")
     if text is not None:
@@ -88,6 +88,23 @@ def family_text(fonts: FontSet, pages: list[Page]) -> list[tuple[FontSet, str]]:
     return result
 
 
+def lacking_text(roles: dict[str, FontSet], prose: str, mono: str) -> str:
+    """The characters the families the style sheets name before the fallback faces lack:
+    text and CJK for prose, monospaced and CJK for code. (The monospaced face has Arabic and
+    Hebrew letters, which prose never takes from it.)"""
+    stacks = ((prose, ("text", "cjk")), (mono, ("mono", "cjk")))
+    lacking: dict[str, None] = {}
+    for chars, names in stacks:
+        families = [roles[n] for n in names if n in roles]
+        lacking.update((c, None) for c in chars if not any(family.maps(c) for family in families))
+    return "".join(lacking)
+
+
+def fallback_text(families: list[tuple[FontSet, str]]) -> str:
+    """The characters family_text gives the fallback faces, for their unicode-range."""
+    return "".join(text for family, text in families if family.files and family.files[0].fallback)
+
+
 def embedded_fonts(book: Book, pages: list[Page]) -> tuple[tuple[EmbeddedFont, ...], str]:
     """Subsets of the shipped fonts for the characters the pages use, and their @font-face CSS.
 
@@ -97,9 +114,8 @@ def embedded_fonts(book: Book, pages: list[Page]) -> tuple[tuple[EmbeddedFont, .
     fonts = book_fonts(book)
     embedded: list[EmbeddedFont] = []
     used: list[FontFile] = []
-    drawn: dict[str, None] = {}
-    for family, text in family_text(fonts, pages):
-        drawn.update(dict.fromkeys(text))
+    families = family_text(fonts, pages)
+    for family, text in families:
         for file in family.files:
             face = FontSet((file,))
             if not any(face.maps(c) for c in text if not c.isspace()):
@@ -110,7 +126,7 @@ def embedded_fonts(book: Book, pages: list[Page]) -> tuple[tuple[EmbeddedFont, .
             used.append(file)
     css = FontSet(tuple(used)).font_face_css(
         lambda f: "../" + font_href(f),
-        used="".join(c for c in drawn if not fonts.main().maps(c)),
+        used=fallback_text(families),
     )
     header = (
         "/* The book's fonts, subset to the characters it uses. Each file keeps its copyright"

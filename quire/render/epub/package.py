@@ -10,6 +10,7 @@ from quire.load.config import BookConfig
 from quire.render.epub.accessibility import accessibility_metadata
 from quire.render.epub.document import CoverImage, Page, author_sheets, x
 from quire.render.epub.fonts import EmbeddedFont
+from quire.render.scripts import direction
 from quire.transform import Book
 
 CONTAINER = """<?xml version="1.0" encoding="UTF-8"?>
@@ -71,8 +72,9 @@ def package_document(
 
 
 def _progression(config: BookConfig) -> str:
-    """The spine's page-progression-direction, for a book set right to left (`dir: rtl`)."""
-    return ' page-progression-direction="rtl"' if config.dir == "rtl" else ""
+    """The spine's page-progression-direction, for a book set right to left (`dir: rtl`, or
+    a right-to-left `lang`)."""
+    return ' page-progression-direction="rtl"' if direction(config) == "rtl" else ""
 
 
 def pandoc_metadata(config: BookConfig) -> list[str]:

@@ -14,6 +14,7 @@ from PIL import Image
 from quire.cache_store import CacheStore, digest
 from quire.fonts import FontSet, book_fonts
 from quire.render.epub import Page, family_text, xhtml_page
+from quire.render.epub.fonts import fallback_text
 from quire.transform import Book
 
 # The encoding is most of what the web edition's fonts cost (half Brotli at quality 11, half
@@ -67,9 +68,8 @@ def web_fonts(book: Book, pages: list[str], cache: CacheStore) -> tuple[dict[str
     fonts = book_fonts(book)
     files: dict[str, bytes] = {}
     used = []
-    drawn: dict[str, None] = {}
-    for family, text in family_text(fonts, as_xhtml):
-        drawn.update(dict.fromkeys(text))
+    families = family_text(fonts, as_xhtml)
+    for family, text in families:
         for file in family.files:
             face = FontSet((file,))
             if not any(face.maps(c) for c in text if not c.isspace()):
@@ -78,9 +78,7 @@ def web_fonts(book: Book, pages: list[str], cache: CacheStore) -> tuple[dict[str
             files[name] = cached_woff2(face.subset(text)[file.path.name], cache)
             used.append(file)
     woff2_url = lambda f: f"fonts/{f.path.stem}.woff2"  # noqa: E731
-    css = FontSet(tuple(used)).font_face_css(
-        woff2_url, used="".join(c for c in drawn if not fonts.main().maps(c))
-    )
+    css = FontSet(tuple(used)).font_face_css(woff2_url, used=fallback_text(families))
     css = css.replace('format("truetype")', 'format("woff2")')
     css = css.replace('format("opentype")', 'format("woff2")')
     return files, css

@@ -10,6 +10,7 @@ from html import escape
 from lxml import etree
 
 from quire.render.contents import nested_list
+from quire.render.scripts import dir_attribute
 from quire.transform import Book
 
 # Nothing outside the site: no CDN, no web fonts from elsewhere, no analytics. Pagefind's search
@@ -70,7 +71,7 @@ def head_html(
     if canonical:
         extra = f'<link rel="canonical" href="{x(canonical)}">\n' + extra
     return (
-        f'<!DOCTYPE html>\n<html lang={lang}>\n<head>\n<meta charset="utf-8">\n'
+        f'<!DOCTYPE html>\n<html lang={lang}{dir_attribute(book.config)}>\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
         '<meta name="color-scheme" content="light dark">\n'

@@ -59,10 +59,11 @@ def finish_join(
     stamps: dict[int, tuple[bytes, int]],
     blank: bytes,
     outline: list[str] | None = None,
+    direction: str = "ltr",
 ) -> bytes:
     """The book's PDF, from the units added: sequence[i] is (unit, page in unit) or None for a
     blank verso; stamps maps a page index to (sheet PDF, page of the sheet) whose folio is
-    drawn over it.
+    drawn over it; a right-to-left book's viewer preferences say so.
 
     The units are copied in reading order, whatever order they came in: the saved file
     numbers its objects partly in the order they were made, and must not depend on which
@@ -88,6 +89,8 @@ def finish_join(
     _point_links_home(out)
     _stamp_folios(out, stamps)
     _label_pages(out, body_start)
+    if direction == "rtl":
+        set_right_to_left(out)
     share_font_programs(out, book.subsets)
     buffer = io.BytesIO()
     out.save(
@@ -322,6 +325,15 @@ def _stamp_folios(out: pikepdf.Pdf, stamps: dict[int, tuple[bytes, int]]) -> Non
     _detach(out, range(first, _next_number(out)))
     for sheet in sheets.values():
         sheet.close()
+
+
+def set_right_to_left(out: pikepdf.Pdf) -> None:
+    """Viewer preferences that show a right-to-left book's spreads right page first
+    (/Direction /R2L, PDF 32000-1 12.2), beside the ones WeasyPrint wrote."""
+    prefs = out.Root.get("/ViewerPreferences")
+    if prefs is None:
+        out.Root.ViewerPreferences = prefs = Dictionary()
+    prefs.Direction = Name.R2L
 
 
 def _label_pages(out: pikepdf.Pdf, body_start: int) -> None:

@@ -48,6 +48,7 @@ from quire.render.pdf.layout import (
 from quire.render.pdf.parallel import Workers
 from quire.render.pdf.units import Placement, anchor_numbers, place, plan_units
 from quire.render.print_checks import loss_error
+from quire.render.scripts import direction
 from quire.transform import Book, locate
 
 MAX_ROUNDS = 8  # gutter or printed numbers corrected; each round lays out only the units at fault
@@ -288,7 +289,7 @@ class Composer:
             self._join(unit, layout)
         book = self.workers.apart(
             finish_join, placement.sequence, placement.body_start, stamps, blank,
-            [u.outline for u in self.units],
+            [u.outline for u in self.units], direction(self.book.config),
         )  # fmt: skip
         calls = [*self.joining, book]
 

@@ -16,6 +16,7 @@ from quire.images import Asset, svg_size
 from quire.render.contents import book_lists, chapter_of_ids, contents_tree, tree_html
 from quire.render.front_matter import copyright_page
 from quire.render.print_checks import fit_tables, separators_as_breaks
+from quire.render.scripts import dir_attribute
 from quire.transform import Book, Chapter, locate
 
 BEFORE_CONTENTS = {"copyright-page", "dedication", "epigraph"}
@@ -55,6 +56,9 @@ def html_document(book: Book, parts: list[str], body_style: str = "") -> str:
     head.append(f'<meta name="dcterms.modified" content="{book.modified}"/>')
     lang = e(config.lang or "und")
     style = f' style="{e(body_style)}"' if body_style else ""
+    # The body, not the root, carries `dir`: the root's direction would make WeasyPrint's
+    # first page a left one, and the units and folios take "right" for the recto.
+    style += dir_attribute(config)
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}"><head>{"".join(head)}</head>\n<body{style}>\n'
         + "\n".join(parts)

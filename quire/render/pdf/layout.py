@@ -35,6 +35,7 @@ from quire.render.print_checks import (
     pdf_text,
     wide_table_faults,
 )
+from quire.render.scripts import direction, mirrored_page_css
 from quire.svg_fonts import SvgFonts, for_print
 from quire.transform import Book, locate
 
@@ -98,6 +99,8 @@ def page_css(book: Book, gutter: float, marks: bool = True) -> str:
         rules.append("@page { marks: crop; }")
     if config.printer:
         rules += printer_margin_css(config, bleed)
+    if direction(config) == "rtl":  # bound on the right
+        return mirrored_page_css("\n".join(rules))
     return "\n".join(rules)
 
 
