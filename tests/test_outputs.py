@@ -13,6 +13,8 @@ from ebooklib import epub
 from lxml import etree
 from pypdf import PdfReader
 
+from quire.render.words import words_for
+
 XHTML = "{http://www.w3.org/1999/xhtml}"
 
 
@@ -122,8 +124,9 @@ def test_pdf_page_size_matches_the_trim(case):
 def test_pdf_bookmarks_are_the_chapters(case):
     reader = PdfReader(case.pdf)
     top = [item.title for item in reader.outline if not isinstance(item, list)]
-    contents = case.expect.get("contents-title", "Contents")  # pandoc's toc-title
-    front = {contents, "List of Figures", "List of Tables"}  # `lof`/`lot` pages have their own
+    words = words_for(case.expect.get("lang", "en"))  # the generated words, in the book's language
+    contents = case.expect.get("contents-title", words["Contents"])  # pandoc's toc-title
+    front = {contents, words["ListOfFigures"], words["ListOfTables"]}  # `lof`/`lot` pages
     assert [t for t in top if t not in front] == chapter_titles(case)
 
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html import escape
 
-from quire.transform import LIST_TITLES, Book, Chapter, list_entries
+from quire.render.words import book_words
+from quire.transform import Book, Chapter, list_entries
 from quire.transform.lists import Entry
+
+# The words (words.py) that title each list of figures or tables.
+LIST_WORDS = {"list-of-figures": "ListOfFigures", "list-of-tables": "ListOfTables"}
 
 
 def sections(chapter: Chapter, depth: int, href: str = "") -> list[tuple[str, str, int]]:
@@ -111,8 +115,13 @@ def book_lists(book: Book) -> list[tuple[str, str, list[Entry]]]:
     for kind, wanted in (("list-of-figures", book.config.lof), ("list-of-tables", book.config.lot)):
         entries = list_entries(book.chapters, kind) if wanted else []
         if entries:
-            lists.append((kind, LIST_TITLES[kind], entries))
+            lists.append((kind, book_words(book.config)[LIST_WORDS[kind]], entries))
     return lists
+
+
+def contents_title(book: Book) -> str:
+    """The contents' title: the book's `toc-title`, else "Contents" in the book's language."""
+    return book.config.toc_title or book_words(book.config)["Contents"]
 
 
 def chapter_of_ids(book: Book) -> dict[str, Chapter]:

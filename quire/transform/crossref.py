@@ -71,12 +71,12 @@ class Settings:
 
 def crossref_settings(config: BookConfig, meta: dict[str, Any] | None = None) -> Settings:
     """The settings from the book's pandoc metadata (or a file's YAML), the language's words."""
-    from quire.render.words import words_for  # here: quire.render imports the transform
+    from quire.render.words import book_words  # here: quire.render imports the transform
 
     values = {k: json.loads(v) for k, v in getattr(config, "pandoc_metadata", ())}
     for key, value in (meta or {}).items():
         values.setdefault(key, _meta_value(value))
-    words = words_for(config.lang or "en")
+    words = book_words(config)
     titles = {
         "fig": _text(values.get("figureTitle")) or words["Figure"],
         "tbl": _text(values.get("tableTitle")) or words["Table"],

@@ -17,6 +17,7 @@ from quire.render.epub.document import CoverImage, Page, marker_html, x, xhtml_p
 from quire.render.epub.page_breaks import insert_page_breaks
 from quire.render.front_matter import COPYRIGHT_ID, copyright_page
 from quire.render.print_checks import check_metadata_coverage
+from quire.render.words import book_words
 from quire.transform import SECTION_TYPES, Book, Chapter
 
 MATTER = {"front": "frontmatter", "body": "bodymatter", "back": "backmatter"}
@@ -55,14 +56,16 @@ def cover_image(book: Book) -> CoverImage:
 
 def cover_page(book: Book, cover: CoverImage) -> Page:
     """The cover as its own page, for reading systems that show it in the spine."""
-    alt = f"Cover: {book.config.title}" + (
-        f", by {', '.join(book.config.authors)}" if book.config.authors else ""
+    name = book_words(book.config)["Cover"]
+    alt = f"{name}: {book.config.title}" + (
+        f" — {', '.join(book.config.authors)}" if book.config.authors else ""
     )
     body = (
         '<body class="cover" epub:type="cover">\n<section epub:type="cover" class="cover">\n'
         f'<img src="../{cover.href}" alt={quoteattr(alt)}/>\n</section>\n</body>'
     )
-    return Page("text/cover.xhtml", "Cover", xhtml_page(book, book.config.title or "", body))
+    xhtml = xhtml_page(book, book.config.title or "", body)
+    return Page("text/cover.xhtml", name, xhtml)
 
 
 def title_page(book: Book, starts: list[PageStart]) -> Page:
@@ -87,7 +90,8 @@ def title_page(book: Book, starts: list[PageStart]) -> Page:
         + "\n</body>"
     )
     xhtml = xhtml_page(book, config.title or "", body)
-    return Page("text/title.xhtml", "Title Page", xhtml, page_labels=labels)
+    name = book_words(config)["TitlePage"]
+    return Page("text/title.xhtml", name, xhtml, page_labels=labels)
 
 
 def chapter_page(
@@ -105,7 +109,7 @@ def chapter_page(
         page_break.drop_tree()  # `\newpage` is for print; a reflowable book has no pages to break
     for image in body.iter("img"):
         image.set("src", "../" + image.get("src"))
-    _epub_notes(body)
+    _epub_notes(body, book_words(book.config)["Notes"])
     labels = insert_page_breaks(body, starts)
     markup = etree.tostring(body, method="xml", encoding="unicode", with_tail=False)
     page_body = f'<body epub:type="{MATTER[chapter.role]}">\n{markup}\n</body>'
@@ -127,7 +131,7 @@ def _rewrite_links(owners: dict[str, str], chapter: Chapter, body: etree._Elemen
             link.set("href", owners[href[1:]] + href)
 
 
-def _epub_notes(body: etree._Element) -> None:
+def _epub_notes(body: etree._Element, notes: str) -> None:
     """Note references become noterefs, the chapter's notes become footnote asides at its end."""
     for ref in body.xpath(".//a[contains(concat(' ', @class, ' '), ' noteref ')]"):
         ref.set("epub:type", "noteref")
@@ -142,7 +146,7 @@ def _epub_notes(body: etree._Element) -> None:
     block.tag = "section"
     block.set("role", "doc-endnotes")
     block.set("epub:type", "endnotes")
-    block.set("aria-label", "Notes")
+    block.set("aria-label", notes)
     for note in block.findall("div"):
         note.tag = "aside"
         note.set("epub:type", "footnote")

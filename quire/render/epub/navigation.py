@@ -8,6 +8,7 @@ from quire.render import PageStart
 from quire.render.contents import (
     TocEntry,
     book_lists,
+    contents_title,
     contents_tree,
     entries_listed,
     tree_depth,
@@ -15,6 +16,7 @@ from quire.render.contents import (
 )
 from quire.render.epub.document import PRINT_FRONT, Page, marker_html, x, xhtml_page
 from quire.render.pages import roman
+from quire.render.words import Words, book_words
 from quire.transform import Book
 
 BEFORE_CONTENTS = {"copyright-page", "dedication", "epigraph"}
@@ -48,7 +50,7 @@ def _toc_tree(book: Book, pages: list[Page], depth: int) -> list[TocEntry]:
     chapters = [(p.chapter, p.href, p.href) for p in pages if p.chapter is not None]
     tree = contents_tree(chapters, depth)
     if not tree and chapters:
-        tree = [TocEntry(chapters[0][1], book.config.title or "Start")]
+        tree = [TocEntry(chapters[0][1], book.config.title or contents_title(book))]
     return tree
 
 
@@ -56,7 +58,7 @@ def _toc_html(book: Book, pages: list[Page], depth: int) -> str:
     """The contents as nested lists: parts, their chapters, their sections down to `depth`."""
     return (
         tree_html(_toc_tree(book, pages, depth))
-        or '<ol><li><a href="nav.xhtml">Contents</a></li></ol>'
+        or f'<ol><li><a href="nav.xhtml">{x(contents_title(book))}</a></li></ol>'
     )
 
 
@@ -78,19 +80,22 @@ def _list_navs(book: Book, starts: tuple[PageStart, ...]) -> list[str]:
     return navs
 
 
-def _landmarks_html(pages: list[Page]) -> str:
+def _landmarks_html(pages: list[Page], words: Words, contents: str) -> str:
     """Landmarks: cover, title page, contents, start of the body, back matter."""
     marks = [
-        ("cover", "text/cover.xhtml", "Cover"),
-        ("titlepage", "text/title.xhtml", "Title Page"),
-        ("toc", "nav.xhtml#toc", "Contents"),
+        ("cover", "text/cover.xhtml", words["Cover"]),
+        ("titlepage", "text/title.xhtml", words["TitlePage"]),
+        ("toc", "nav.xhtml#toc", contents),
     ]
     body = next((p for p in pages if p.chapter and p.chapter.role == "body"), None)
     if body:
-        marks.append(("bodymatter", body.href, "Start of Content"))
+        marks.append(("bodymatter", body.href, words["StartOfContent"]))
     back = next((p for p in pages if p.chapter and p.chapter.role == "back"), None)
     if back:
-        marks.append(("backmatter", back.href, "Back Matter"))
+        marks.append(("backmatter", back.href, words["BackMatter"]))
+    index = next((p for p in pages if p.chapter and p.chapter.kind == "index"), None)
+    if index:  # the back-of-book index (transform/index.py), titled in the book's words
+        marks.append(("index", index.href, index.title))
     return "".join(f'<li><a epub:type="{t}" href="{h}">{x(n)}</a></li>' for t, h, n in marks)
 
 
@@ -111,28 +116,31 @@ def nav_page(book: Book, pages: list[Page], starts: tuple[PageStart, ...]) -> Pa
         s.label for s in starts if PRINT_FRONT.get(s.element_id) == "contents" and not s.chars
     )
     contents_labels = _front_labels(starts, "contents")
+    words, title = book_words(book.config), contents_title(book)
     # The nav is not in `pages` yet; its markers go first, as in print (after the title pages).
-    nav = Page("nav.xhtml", "Contents", "", "nav", page_labels=labels)
+    nav = Page("nav.xhtml", title, "", "nav", page_labels=labels)
     position = _contents_position(pages)
     targets = page_targets([*pages[:position], nav, *pages[position:]])
     parts = [
         '<body epub:type="frontmatter">',
         *(marker_html(label) for label in contents_labels),
-        f'<nav epub:type="toc" id="toc" role="doc-toc"><h1>{x(book.config.toc_title or "Contents")}</h1>',
+        f'<nav epub:type="toc" id="toc" role="doc-toc"><h1>{x(title)}</h1>',
         _toc_html(book, pages, nav_depth(book)) + "</nav>",
         *_list_navs(book, starts),
-        '<nav epub:type="landmarks" id="landmarks" aria-label="Landmarks" hidden="">'
-        f"<h2>Landmarks</h2><ol>{_landmarks_html(pages)}</ol></nav>",
+        f'<nav epub:type="landmarks" id="landmarks" aria-label="{x(words["Landmarks"])}"'
+        f' hidden=""><h2>{x(words["Landmarks"])}</h2>'
+        f"<ol>{_landmarks_html(pages, words, title)}</ol></nav>",
     ]
     if targets:
         entries = "".join(f'<li><a href="{h}">{x(label)}</a></li>' for label, h in targets)
         parts.append(
-            '<nav epub:type="page-list" id="page-list" role="doc-pagelist" aria-label="Pages"'
-            f' hidden=""><h2>Pages</h2><ol>{entries}</ol></nav>'
+            '<nav epub:type="page-list" id="page-list" role="doc-pagelist"'
+            f' aria-label="{x(words["PageList"])}" hidden=""><h2>{x(words["PageList"])}</h2>'
+            f"<ol>{entries}</ol></nav>"
         )
     parts.append("</body>")
-    xhtml = xhtml_page(book, "Contents", "\n".join(parts), css="styles/epub.css")
-    return Page("nav.xhtml", "Contents", xhtml, "nav", page_labels=labels)
+    xhtml = xhtml_page(book, title, "\n".join(parts), css="styles/epub.css")
+    return Page("nav.xhtml", title, xhtml, "nav", page_labels=labels)
 
 
 def _nav_points(entries: list[TocEntry], order: list[int]) -> str:
@@ -156,7 +164,7 @@ def _page_value(label: str) -> int:
     return next((n for n in range(1, 400) if roman(n) == label), 0)
 
 
-def _page_list_ncx(targets: list[tuple[str, str]], first_order: int) -> str:
+def _page_list_ncx(targets: list[tuple[str, str]], first_order: int, name: str) -> str:
     """The NCX pageList: one pageTarget per printed page, front matter typed as such."""
     items = []
     for n, (label, href) in enumerate(targets):
@@ -166,7 +174,8 @@ def _page_list_ncx(targets: list[tuple[str, str]], first_order: int) -> str:
             f' playOrder="{first_order + n}"><navLabel><text>{x(label)}</text></navLabel>'
             f'<content src="{href}"/></pageTarget>'
         )
-    return "<pageList><navLabel><text>Pages</text></navLabel>" + "".join(items) + "</pageList>\n"
+    head = f"<pageList><navLabel><text>{x(name)}</text></navLabel>"
+    return head + "".join(items) + "</pageList>\n"
 
 
 def ncx_document(book: Book, pages: list[Page]) -> str:
@@ -188,6 +197,10 @@ def ncx_document(book: Book, pages: list[Page]) -> str:
         "<navMap>\n"
         + points
         + "\n</navMap>\n"
-        + (_page_list_ncx(targets, order + 1) if targets else "")
+        + (
+            _page_list_ncx(targets, order + 1, book_words(book.config)["PageList"])
+            if targets
+            else ""
+        )
         + "</ncx>\n"
     )

@@ -19,6 +19,7 @@ from quire.render.html.chapters import chapter_pages, web_name
 from quire.render.html.download import Download, download_page, epub_accessibility, reader_files
 from quire.render.html.layout import SiteLink
 from quire.render.html.search import TEXT_INDEX, search_index, text_index
+from quire.render.words import book_words
 from quire.transform import Book, ascii_slug
 
 SCRIPT = Path(__file__).with_name("site.js")
@@ -62,7 +63,8 @@ class HtmlRenderer:
         ]
         downloads = self._downloads(book, earlier)
         starts = _starts_by_chapter(book, page_starts)
-        pages = chapter_pages(book, starts, contents, reader_files(downloads))
+        files = reader_files(downloads, book_words(book.config))
+        pages = chapter_pages(book, starts, contents, files)
         cover = cover_image(book)
         epub = earlier.get("epub")
         a11y = epub_accessibility(epub.data) if epub and epub.data else {}

@@ -10,6 +10,7 @@ from lxml import etree
 from quire.render import PageStart
 from quire.render.epub import _epub_notes, _rewrite_links, insert_page_breaks, link_owners
 from quire.render.html.layout import SiteLink, page_html
+from quire.render.words import book_words
 from quire.transform import SECTION_TYPES, Book, Chapter
 
 EPUB_TYPE = "epub:type"
@@ -67,7 +68,7 @@ def chapter_main(
     if SECTION_TYPES.get(chapter.kind):
         body.set("role", SECTION_TYPES[chapter.kind])
     _rewrite_links(owners, chapter, body)
-    _epub_notes(body)
+    _epub_notes(body, book_words(book.config)["Notes"])
     labels = insert_page_breaks(body, starts)
     to_web(book, body)
     return body, labels
@@ -77,6 +78,7 @@ def to_web(book: Book, body: etree._Element) -> None:
     """EPUB-isms out: no epub:type, links to .html files, visible page labels, note controls,
     tables that scroll in a box of their own, ids on section headings for search results."""
     names = {c.file_name: web_name(c) for c in book.chapters}
+    words = book_words(book.config)
     markers = []
     for element in list(body.iter()):
         if not isinstance(element.tag, str):
@@ -87,21 +89,22 @@ def to_web(book: Book, body: etree._Element) -> None:
         if name in names:
             element.set("href", names[name] + hash_ + fragment)
         if element.get("role") == "doc-pagebreak":
-            page_marker(element)
+            page_marker(element, words["Page"])
             markers.append(element)
         elif element.tag == "table":
-            scroll_box(element)
+            scroll_box(element, words["Table"])
         elif element.tag == "section" and element.get("id"):
             heading_id(element)
         elif element.get("role") == "doc-footnote":
             back = element.find(".//a[@role='doc-backlink']")
             number = (back.text or "").rstrip(".") if back is not None else ""
-            element.set("aria-label", f"Note {number}")  # each note a landmark of its own name
+            # each note a landmark of its own name
+            element.set("aria-label", words["Note"].format(n=number))
     for marker in reversed(markers):  # a blank page's marker follows the next page's inside
         marker_into_block(marker)
 
 
-def page_marker(marker: etree._Element) -> None:
+def page_marker(marker: etree._Element, page: str = "page") -> None:
     """A print page's marker as visible text, "page" said only to screen readers.
 
     Not role="doc-pagebreak": axe-core does not allow it on a span with a label, and a
@@ -115,7 +118,7 @@ def page_marker(marker: etree._Element) -> None:
     marker.set("data-pagefind-ignore", "all")
     hidden = etree.SubElement(marker, "span")
     hidden.set("class", "visually-hidden")
-    hidden.text = "page "
+    hidden.text = page + " "
     hidden.tail = label
     marker.text = None
 
@@ -140,13 +143,13 @@ def marker_into_block(marker: etree._Element) -> None:
     block.insert(0, marker)
 
 
-def scroll_box(table: etree._Element) -> None:
+def scroll_box(table: etree._Element, word: str = "Table") -> None:
     """A table in a box that scrolls sideways when the table is wider than the text, never the
     page; the box takes keyboard focus so that it can be scrolled without a mouse."""
     caption = table.find("caption")
     name = " ".join(caption.text_content().split()) if caption is not None else ""
     box = etree.Element("div", {"class": "table-scroll", "tabindex": "0", "role": "region"})
-    box.set("aria-label", name or "Table")
+    box.set("aria-label", name or word)
     table.addprevious(box)
     box.tail, table.tail = table.tail, None
     box.append(table)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from quire.render.contents import book_lists
+from quire.render.contents import book_lists, contents_title
 from quire.render.html.chapters import web_name
 from quire.render.html.layout import (
     SiteLink,
@@ -20,6 +20,7 @@ from quire.render.html.layout import (
     public_url,
     x,
 )
+from quire.render.words import Words, book_words
 from quire.transform import Book
 
 OPF_NS = {"opf": "http://www.idpf.org/2007/opf"}
@@ -46,10 +47,10 @@ class Download:
     source: str = ""  # the output it copies: epub, pdf, interior, cover
 
 
-def reader_files(downloads: list[Download]) -> list[SiteLink]:
+def reader_files(downloads: list[Download], words: Words) -> list[SiteLink]:
     """The editions a reader downloads (not the printer's files), named with their size."""
     return [
-        SiteLink(d.href, f"Download the {d.name} ({button_facts(d)})")
+        SiteLink(d.href, f"{words.download(d.name)} ({button_facts(d, words)})")
         for d in downloads
         if d.format
     ]
@@ -149,18 +150,19 @@ def script_json(text: str) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def button_facts(download: Download) -> str:
+def button_facts(download: Download, words: Words) -> str:
     """A file's size, and its pages when it has pages: "487 KB, 57 pages"."""
-    return human_size(download.size) + (f", {download.pages} pages" if download.pages else "")
+    pages = words["PageCount"].format(n=download.pages) if download.pages else ""
+    return ", ".join(fact for fact in (human_size(download.size), pages) if fact)
 
 
-def button_html(download: Download) -> str:
+def button_html(download: Download, words: Words) -> str:
     """One download: a large link with the format, and its size and pages underneath."""
     kind = "button" if download.format else "button secondary"  # the printer's files: quieter
     return (
         f'<li><a class="{kind}" href="{x(download.href)}" download type="{x(download.media_type)}">'
-        f'<span class="format">Download the {x(download.name)}</span>'
-        f'<span class="facts">{x(button_facts(download))}</span></a></li>'
+        f'<span class="format">{x(words.download(download.name))}</span>'
+        f'<span class="facts">{x(button_facts(download, words))}</span></a></li>'
     )
 
 
@@ -206,7 +208,8 @@ def download_page(
         + f'<script type="application/ld+json">\n{ld}\n</script>\n'
     )
     authors = ", ".join(config.authors)
-    cover_alt = f"Cover of {config.title}" + (f" by {authors}" if authors else "")
+    words = book_words(config)
+    cover_alt = f"{words['Cover']}: {config.title}" + (f" — {authors}" if authors else "")
     first = contents[0].href if contents else "index.html"
     return (
         head_html(book, config.title or "", "index.html", extra)
@@ -219,18 +222,19 @@ def download_page(
         + (f'<p class="subtitle">{x(config.subtitle)}</p>\n' if config.subtitle else "")
         + (f'<p class="authors">{x(authors)}</p>\n' if authors else "")
         + '<section id="downloads" aria-labelledby="downloads-title">\n'
-        + '<h2 id="downloads-title">Download</h2>\n<ul class="buttons">\n'
-        + "\n".join(button_html(d) for d in downloads)
+        + f'<h2 id="downloads-title">{x(words["Downloads"])}</h2>\n<ul class="buttons">\n'
+        + "\n".join(button_html(d, words) for d in downloads)
         + "\n</ul>\n</section>\n"
-        + f'<p class="read"><a class="button secondary" href="{x(first)}">Read it here</a></p>\n'
+        + f'<p class="read"><a class="button secondary" href="{x(first)}">'
+        + f"{x(words['ReadHere'])}</a></p>\n"
         + (f'<p class="description">{x(config.description)}</p>\n' if config.description else "")
         + "</div>\n</div>\n"
         + '<nav class="toc index-toc" aria-labelledby="contents-title">\n'
-        + '<h2 id="contents-title">Contents</h2>\n'
+        + f'<h2 id="contents-title">{x(contents_title(book))}</h2>\n'
         + contents_html(contents, "")
         + "\n</nav>\n"
         + "".join(_list_navs(book))
         + "</main>\n"
-        + footer_html(book, reader_files(downloads))
+        + footer_html(book, reader_files(downloads, words))
         + "</body>\n</html>\n"
     )

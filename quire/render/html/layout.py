@@ -9,8 +9,9 @@ from html import escape
 
 from lxml import etree
 
-from quire.render.contents import nested_list
+from quire.render.contents import contents_title, nested_list
 from quire.render.scripts import dir_attribute
+from quire.render.words import book_words, script_words
 from quire.transform import Book
 
 # Nothing outside the site: no CDN, no web fonts from elsewhere, no analytics. Pagefind's search
@@ -79,6 +80,9 @@ def head_html(
         '<link rel="icon" type="image/png" href="favicon.png">\n'
         '<link rel="stylesheet" href="fonts.css">\n<link rel="stylesheet" href="web.css">\n'
         '<script src="site.js" defer></script>\n'
+        # The words site.js says, in the book's language (data, not a script: CSP allows it).
+        f'<script type="application/json" id="quire-words">'
+        f"{script_words(book_words(book.config))}</script>\n"
         f"{extra}</head>\n"
     )
 
@@ -88,15 +92,16 @@ def header_html(book: Book) -> str:
 
     The search form stays hidden until the script shows it: without JavaScript it could not work.
     """
+    words = book_words(book.config)
     return (
-        '<a class="skip" href="#text">Skip to the text</a>\n'
+        f'<a class="skip" href="#text">{x(words["SkipToText"])}</a>\n'
         '<header class="bar">\n'
         f'<a class="home" href="index.html">{x(book.config.title)}</a>\n'
         '<div class="search" hidden>\n'
-        '<form action="index.html" role="search" aria-label="Search the book">\n'
-        '<label for="q">Search</label>\n'
+        f'<form action="index.html" role="search" aria-label="{x(words["SearchBook"])}">\n'
+        f'<label for="q">{x(words["Search"])}</label>\n'
         '<input id="q" name="q" type="search" autocomplete="off">\n'
-        '<button type="submit">Find</button>\n'
+        f'<button type="submit">{x(words["Find"])}</button>\n'
         "</form>\n"
         '<div class="results" aria-live="polite"></div>\n'
         "</div>\n</header>\n"
@@ -115,15 +120,15 @@ def contents_html(contents: list[SiteLink], current: str) -> str:
     return "<ol>\n" + "\n".join(items) + "\n</ol>"
 
 
-def pager_html(prev: SiteLink | None, after: SiteLink | None) -> str:
+def pager_html(book: Book, prev: SiteLink | None, after: SiteLink | None) -> str:
     """Previous and next chapter links."""
-    parts = ['<nav class="pager" aria-label="Previous and next">']
-    if prev:
-        parts.append(
-            f'<a rel="prev" href="{x(prev.href)}"><span>Previous</span> {x(prev.title)}</a>'
-        )
-    if after:
-        parts.append(f'<a rel="next" href="{x(after.href)}"><span>Next</span> {x(after.title)}</a>')
+    words = book_words(book.config)
+    parts = [f'<nav class="pager" aria-label="{x(words["Pager"])}">']
+    for rel, link, word in (("prev", prev, words["Previous"]), ("next", after, words["Next"])):
+        if link:
+            parts.append(
+                f'<a rel="{rel}" href="{x(link.href)}"><span>{x(word)}</span> {x(link.title)}</a>'
+            )
     return "\n".join(parts) + "\n</nav>\n"
 
 
@@ -149,12 +154,13 @@ def page_html(
         + '<body class="chapter-page">\n'
         + header_html(book)
         + '<div class="layout">\n'
-        + '<nav class="toc" aria-label="Contents">\n<details>\n<summary>Contents</summary>\n'
+        + f'<nav class="toc" aria-label="{x(contents_title(book))}">\n<details>\n'
+        + f"<summary>{x(contents_title(book))}</summary>\n"
         + contents_html(contents, current)
         + "\n</details>\n</nav>\n"
         + f'<main id="text" data-pagefind-body>\n{markup}\n</main>\n'
         + "</div>\n"
-        + pager_html(prev, after)
+        + pager_html(book, prev, after)
         + footer_html(book, files)
         + "</body>\n</html>\n"
     )
@@ -179,7 +185,8 @@ def footer_html(book: Book, downloads: list[SiteLink]) -> str:
         + "\n".join(line for line in lines if line)
         + "\n</div>\n"
         + (
-            f'<nav class="foot-files" aria-label="Downloads"><ul>{files}</ul></nav>\n'
+            f'<nav class="foot-files" aria-label="{x(book_words(config)["Downloads"])}">'
+            f"<ul>{files}</ul></nav>\n"
             if files
             else ""
         )

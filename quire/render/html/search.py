@@ -4,6 +4,7 @@ script for the site opened from files, where browsers refuse Pagefind's fetch an
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -67,6 +68,68 @@ def search_index(pages: dict[str, bytes], lang: str) -> dict[str, bytes]:
         }
         shutil.rmtree(site, ignore_errors=True)
     return index
+
+
+# The words of Pagefind's own interface that the site's search box says, by Quire's name for
+# them (quire/render/pagefind_words.py holds them, taken from the Pagefind that indexes).
+PAGEFIND_KEYS = {
+    "placeholder": "Search",
+    "search_label": "SearchBook",
+    "results_label": "Results",
+    "total_zero_results": "NoResults",
+    "total_one_result": "OneResult",
+    "total_many_results": "ManyResults",
+    "error_search": "SearchFailed",
+}
+_JS_STRING = r'"(?:[^"\\]|\\.)*"'
+_JS_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0"}
+
+
+def pagefind_ui_words(ui_script: str) -> dict[str, dict[str, str]]:
+    """Pagefind's interface translations, by language, from its bundle's pagefind-ui.js.
+
+    The bundle lists its translation files (`translations/<lang>.json`) in the order it
+    defines their `strings` objects; each object is flat, keys and JavaScript strings.
+    """
+    listed = re.search(r'\[((?:"[^"]*translations/[^"]+\.json",?)+)\]', ui_script)
+    langs = [Path(name).stem for name in json.loads(f"[{listed.group(1)}]")] if listed else []
+    pair = rf"[a-z_]+:{_JS_STRING}"
+    bodies = re.findall(rf"\b[\w$]+=\{{(placeholder:{_JS_STRING}(?:,{pair})*)\}}", ui_script)
+    if not langs or len(langs) != len(bodies):
+        return {}  # a Pagefind whose bundle reads otherwise: Quire's catalog stands in
+    found = {}
+    for lang, body in zip(langs, bodies, strict=True):
+        strings = dict(re.findall(rf"([a-z_]+):({_JS_STRING})", body))
+        found[lang] = {
+            name: _js_text(strings[key]).replace("[COUNT]", "{n}")
+            for key, name in PAGEFIND_KEYS.items()
+            if key in strings
+        }
+    return found
+
+
+def _js_text(literal: str) -> str:
+    """A JavaScript string literal's text: its escapes (\\uXXXX, \\u{X}, \\xXX, \\n) read."""
+
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if code[0] in "ux" and len(code) > 1:
+            return chr(int(code[1:].strip("{}"), 16))
+        return _JS_ESCAPES.get(code, code)
+
+    return re.sub(r"\\(u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", one, literal[1:-1])
+
+
+def installed_pagefind_words() -> dict[str, dict[str, str]]:
+    """The interface translations of the installed Pagefind (run on a one-page site)."""
+    page = '<!DOCTYPE html><html lang="en"><body><main data-pagefind-body><p>Text</p></main>'
+    with tempfile.TemporaryDirectory(prefix="quire-pagefind-") as temp:
+        site = Path(temp)
+        (site / "index.html").write_text(page + "</body></html>", encoding="utf-8")
+        command = [str(pagefind_executable()), "--site", str(site), "--silent"]
+        subprocess.run(command, check=True, capture_output=True, timeout=PAGEFIND_SECONDS)
+        script = (site / PAGEFIND_FOLDER / "pagefind-ui.js").read_text(encoding="utf-8")
+    return pagefind_ui_words(script)
 
 
 TEXT_INDEX = "search-text.js"

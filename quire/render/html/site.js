@@ -4,6 +4,13 @@
 
 const BLOCKS = "p, li, dd, dt, td, th, blockquote, figcaption, h1, h2, h3, h4, h5, h6";
 
+// The words this script says, in the book's language: the page carries them (layout.py).
+const WORDS = JSON.parse(document.getElementById("quire-words")?.textContent || "{}");
+
+function say(key, n) {
+  return (WORDS[key] || key).replace("{n}", n);
+}
+
 function closeNote(box, ref) {
   box.remove();
   ref.setAttribute("aria-expanded", "false");
@@ -16,7 +23,7 @@ function openNote(ref, note) {
   box.id = ref.id + "-open";
   box.tabIndex = -1;
   box.setAttribute("role", "note");
-  box.setAttribute("aria-label", "Note " + ref.textContent.trim());
+  box.setAttribute("aria-label", say("Note", ref.textContent.trim()));
   const body = note.cloneNode(true);
   body.querySelectorAll("[id]").forEach((el) => el.removeAttribute("id"));
   body.querySelectorAll("[role=doc-backlink]").forEach((el) => el.remove());
@@ -25,7 +32,7 @@ function openNote(ref, note) {
   const close = document.createElement("button");
   close.type = "button";
   close.className = "note-close";
-  close.textContent = "Close note";
+  close.textContent = say("CloseNote");
   close.addEventListener("click", () => closeNote(box, ref));
   box.addEventListener("keydown", (event) => {
     if (event.key === "Escape") closeNote(box, ref);
@@ -201,13 +208,15 @@ async function search(form, results, query) {
       found = await searchText(query); // Pagefind's files missing or refused: the text still works
     } catch (failed) {
       const message = document.createElement("p");
-      message.textContent = "Search could not load its index: " + failed.message;
+      message.textContent = say("SearchFailed");
+      console.error(failed);
       results.replaceChildren(message);
       return;
     }
   }
   const count = document.createElement("p");
-  count.textContent = found.count === 1 ? "1 place found" : found.count + " places found";
+  const counted = { 0: "NoResults", 1: "OneResult" }[found.count] || "ManyResults";
+  count.textContent = say(counted, found.count);
   const list = document.createElement("ol");
   found.results.forEach((result) => list.append(resultItem(result)));
   results.replaceChildren(count, list);

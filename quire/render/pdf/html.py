@@ -13,10 +13,17 @@ from lxml import etree
 
 from quire.errors import BuildError
 from quire.images import Asset, svg_size
-from quire.render.contents import book_lists, chapter_of_ids, contents_tree, tree_html
+from quire.render.contents import (
+    book_lists,
+    chapter_of_ids,
+    contents_title,
+    contents_tree,
+    tree_html,
+)
 from quire.render.front_matter import copyright_page
 from quire.render.print_checks import fit_tables, separators_as_breaks
 from quire.render.scripts import dir_attribute
+from quire.render.words import book_words, print_words_css
 from quire.transform import Book, Chapter, locate
 
 BEFORE_CONTENTS = {"copyright-page", "dedication", "epigraph"}
@@ -54,6 +61,8 @@ def html_document(book: Book, parts: list[str], body_style: str = "") -> str:
     head.append('<meta name="generator" content="Quire"/>')
     head.append(f'<meta name="dcterms.created" content="{book.modified}"/>')
     head.append(f'<meta name="dcterms.modified" content="{book.modified}"/>')
+    # "Chapter 3" and "(page 7)" in the book's language: print.css reads these words with var().
+    head.append(f"<style>{print_words_css(book_words(config))}</style>")
     lang = e(config.lang or "und")
     style = f' style="{e(body_style)}"' if body_style else ""
     # The body, not the root, carries `dir`: the root's direction would make WeasyPrint's
@@ -117,7 +126,7 @@ def contents_nav(book: Book, ident: str) -> str:
     items = tree_html(contents_tree(chapters, depth), classes=True) or "<ol></ol>"
     return (
         f'<nav class="contents front" id="{ident}" role="doc-toc">'
-        f"<h1>{html.escape(book.config.toc_title or 'Contents')}</h1>\n{items}</nav>"
+        f"<h1>{html.escape(contents_title(book))}</h1>\n{items}</nav>"
     )
 
 

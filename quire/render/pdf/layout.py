@@ -59,7 +59,9 @@ MAX_PAGE_FIXES = 3  # a page made again with a fix, at most this many times
 # for target-counter(), which cannot see pages in other units. Same look as print.css's rules.
 UNIT_CSS = """
 nav.contents li a[data-page]::after { content: leader(". ") attr(data-page) !important; }
-a.xref[data-page]::after { content: " (page " attr(data-page) ")" !important; }
+a.xref[data-page]::after {
+  content: " (" var(--quire-page, "page") " " attr(data-page) ")" !important;
+}
 nav.contents a.xref::after { content: none !important; }
 """
 MARGIN_BOXES = (
