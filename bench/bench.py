@@ -84,6 +84,25 @@ def quire(source: Path, out: Path, *extra: str) -> tuple[float, float, float]:
     return measure(sys.executable, "build.py", str(source), "--out", str(out), *extra)
 
 
+def checked(source: Path, out: Path, log: Path) -> tuple[float, float, float]:
+    """A cold EPUB + PDF build with the no-loss check's own timer (check_timer/): (the
+    build's seconds, the check's seconds summed over the processes that ran it, of which
+    reading the units' text layers)."""
+    log.unlink(missing_ok=True)
+    timer = {"QUIRE_BENCH_CHECK_TIMES": str(log), "PYTHONPATH": str(HERE / "check_timer")}
+    ENVIRONMENT.update(timer)
+    try:
+        seconds = quire(source, out, *BOTH)[0]
+    finally:
+        for name in timer:
+            ENVIRONMENT.pop(name)
+    spent = {"pdf_text": 0.0, "_nothing_lost": 0.0}
+    for line in log.read_text().splitlines() if log.exists() else ():
+        name, value = line.split()
+        spent[name] += float(value)
+    return seconds, spent["pdf_text"] + spent["_nothing_lost"], spent["pdf_text"]
+
+
 def bench(words: int, work: Path, single: bool = False) -> dict[str, tuple[float, float, float]]:
     """Every measurement for one book size, kept as chapter files or (`single`) as one file."""
     book = make_book(work / f"book-{words}", words, single=single)
@@ -98,6 +117,7 @@ def bench(words: int, work: Path, single: bool = False) -> dict[str, tuple[float
         "quire both": quire(book, work / f"both-{words}", *BOTH),
         "quire full": quire(book, work / f"full-{words}"),
         "quire no-op": quire(book, work / f"full-{words}"),
+        "quire both, check timed": checked(book, work / f"timed-{words}", work / "check.log"),
     }
     middle = _middle(book)
     middle.write_text(_change_middle(middle.read_text(), " treaty ", " treaties "))
@@ -162,8 +182,8 @@ def table(results: dict[int, dict[str, tuple[float, float, float]]]) -> str:
         "| words | bare pandoc EPUB | bare pandoc + WeasyPrint PDF | Quire EPUB | Quire PDF | "
         "Quire EPUB + PDF, cold | Quire EPUB + PDF + web, cold | Quire no-op | "
         "one word changed: EPUB + PDF | one word changed: EPUB + PDF + web | "
-        "one word saved under --watch: EPUB + PDF |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "one word saved under --watch: EPUB + PDF | no-loss check, cold EPUB + PDF |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for words, r in results.items():
         bare_epub, bare_pdf, bare_mib = r["bare epub"][0], r["bare pdf"][0], r["bare pdf"][1]
@@ -181,9 +201,20 @@ def table(results: dict[int, dict[str, tuple[float, float, float]]]) -> str:
             f"{r['quire one word, full'][0]:.1f} s "
             f"({r['quire one word, full'][0] / full[0]:.2f}× cold) | "
             f"{r['quire one word, watch'][0]:.1f} s "
-            f"({r['quire one word, watch'][0] / both[0]:.2f}× cold) |"
+            f"({r['quire one word, watch'][0] / both[0]:.2f}× cold) | "
+            f"{_check_cost(r['quire both, check timed'])} |"
         )
     return "\n".join(rows)
+
+
+def _check_cost(timed: tuple[float, float, float]) -> str:
+    """The no-loss check's time, its share of the build's wall time (it runs in the layout
+    workers, beside the layout, so its wall cost is at most that share)."""
+    build, check, text_layer = timed
+    return (
+        f"{check:.1f} s in the workers ({text_layer:.1f} s reading text layers), "
+        f"{check / build:.2f}× the build's {build:.1f} s"
+    )
 
 
 def main(sizes: list[int], single: bool = False) -> None:

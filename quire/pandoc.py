@@ -10,11 +10,12 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+from quire import pandoc_parts
 from quire.ahead import when_needed
 from quire.cache_store import CacheStore, digest
 from quire.errors import BuildError, warn
@@ -65,6 +66,7 @@ class Parsed:
     meta: dict[str, Any]
     blocks: list[Any]
     from_cache: bool = False  # pandoc read it in an earlier build (for the build's report)
+    parts: tuple[int, int] | None = None  # read in parts: (how many pandoc read now, of all)
 
 
 @cache
@@ -201,7 +203,11 @@ def reader_of(source: SourceFile) -> str:
 
 
 def _decoded(
-    source: SourceFile, ast_json: str, from_cache: bool = False, doc: Any = None
+    source: SourceFile,
+    ast_json: str,
+    from_cache: bool = False,
+    doc: Any = None,
+    parts: tuple[int, int] | None = None,
 ) -> Parsed:
     """One file's AST from pandoc's JSON (`doc`: decoded already)."""
     if doc is None:
@@ -212,7 +218,7 @@ def _decoded(
 
             raise too_deep_to_decode(source, ast_json) from None
     _seen(doc)
-    return Parsed(source, doc.get("meta", {}), doc.get("blocks", []), from_cache)
+    return Parsed(source, doc.get("meta", {}), doc.get("blocks", []), from_cache, parts)
 
 
 def _loads(ast_json: str, words: dict[str, dict] | None = None) -> Any:
@@ -287,9 +293,47 @@ def parse_all(sources: tuple[SourceFile, ...], cache: CacheStore | None = None) 
     pandoc printed them now or in the build that cached the file.
 
     Each half is one pandoc process (a Lua script reads its files one by one): starting pandoc
-    costs about 50 ms, which per file was a third of the parse of a 50,000-word book.
+    costs about 50 ms, which per file was a third of the parse of a 50,000-word book. A book
+    kept as one file is read in parts, cut at its chapters (pandoc_parts.py), each part cached
+    as a file is, and joined into the AST pandoc gives the whole file (or read whole if the
+    join cannot be proved equal).
     """
     cache = cache or pandoc_cache(None)
+    plans = [pandoc_parts.split(s, reader_of(s)) if len(sources) == 1 else None for s in sources]
+    units = [
+        replace(source, text=part.text) if plan else source
+        for source, plan in zip(sources, plans, strict=True)
+        for part in (plan or [None])
+    ]
+    read = iter(_parse_units(tuple(units), cache))
+    parsed = []
+    for source, plan in zip(sources, plans, strict=True):
+        results = [next(read) for _ in plan or [None]]
+        docs = [r[2] for r in results]
+        joined = (
+            pandoc_parts.join(plan, docs, reader_of(source)) if plan and None not in docs else None
+        )
+        if plan and joined is None:
+            results, plan = _parse_units((source,), cache), None  # read whole
+        if plan:
+            for part, (_text, stderr, _doc, _cached) in zip(plan, results, strict=True):
+                report_warnings(pandoc_parts.part_stderr(part, stderr), source.name)
+            cached = [r[3] for r in results]
+            parsed.append(
+                _decoded(source, "", all(cached), joined, (cached.count(False), len(plan)))
+            )
+            continue
+        ast_json, stderr, doc, cached = results[0]
+        report_warnings(stderr, source.name)
+        parsed.append(_decoded(source, ast_json, cached, doc))
+    return parsed
+
+
+def _parse_units(
+    sources: tuple[SourceFile, ...], cache: CacheStore
+) -> list[tuple[str, str, Any, bool]]:
+    """Each text's (AST as JSON, pandoc's stderr, decoded AST, from the cache), read in two
+    halves side by side unless the cache has it; what pandoc read is stored in the cache."""
     keys = [parse_key(source) for source in sources]
     found = {key: cached_output(cache, PARSED, key, ".ast") for key in keys}
     fresh = tuple(s for s, key in zip(sources, keys, strict=True) if found[key] is None)
@@ -302,15 +346,14 @@ def parse_all(sources: tuple[SourceFile, ...], cache: CacheStore | None = None) 
         # While pandoc reads, this thread decodes the ASTs from the cache.
         docs = {k: _loads(entry[0], words) for k, entry in found.items() if entry is not None}
         read = iter([item for half in reading for item in half.result()])
-    parsed = []
-    for source, key in zip(sources, keys, strict=True):
+    results = []
+    for key in keys:
         cached = found[key]
         ast_json, stderr, doc = (*cached, docs[key]) if cached else next(read)
         if cached is None:
             cache.store(PARSED, key, {"stderr": stderr}, ast_json.encode(), ".ast")
-        report_warnings(stderr, source.name)
-        parsed.append(_decoded(source, ast_json, cached is not None, doc))
-    return parsed
+        results.append((ast_json, stderr, doc, cached is not None))
+    return results
 
 
 def _read_and_decode(

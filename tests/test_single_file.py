@@ -1,9 +1,23 @@
-"""A book kept as one file in a folder of other things: its no-op check reads what it uses."""
+"""A book kept as one file: its no-op check reads what it uses (in a folder of other things),
+pandoc reads it in parts joined into the whole file's AST, and one word changed reads one part."""
 
 from __future__ import annotations
 
+import random
+import sys
+from pathlib import Path
+
+import pytest
 from PIL import Image
 from test_bad_input import run_build
+
+from quire import pandoc, pandoc_parts
+from quire.load import load
+from quire.load.manuscript import SourceFile
+from quire.package import write_cache
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from make_book import make_book  # noqa: E402
 
 BOOK = "---\ntitle: Single\nlang: en\n---\n\n# One\n\nText.\n\n![A dot](pics/dot.png)\n"
 
@@ -41,3 +55,166 @@ def test_a_single_file_book_is_not_rebuilt_for_its_neighbours(tmp_path):
     # A file appears in a folder it reads from (a font beside its fonts): built again.
     (folder / "pics" / "other.png").write_bytes(b"")
     assert not _up_to_date(book, out)
+
+
+# A book kept as one file is read by pandoc in parts, cut at its chapters, and joined into the
+# AST pandoc gives the whole file (quire/pandoc_parts.py). Each case: its text, and whether
+# the parts can be joined (True) or the file must be read whole (False).
+CASES = {
+    "a fence holding headings": (
+        "# One\n\nText.\n\n```markdown\n# Not a chapter\n\nInside.\n```\n\n"
+        "~~~~\n# Nor this\n```\n# Nor this one\n~~~~\n\n# Two\n\nText two.\n",
+        True,
+    ),
+    "notes and links defined in other chapters": (
+        "---\ntitle: Notes\n---\n\n# One\n\nA note defined later.[^far] And [a link][ref], "
+        "[Ref] again.\n\n# Two\n\nIts own note.[^near]\n\n[^near]: Near.\n\n    Second "
+        "paragraph.\n\n# Three\n\nThe end.\n\n[^far]: Far, *emphasised*.\n\n"
+        '[ref]: https://example.org/ "A title"\n',
+        True,
+    ),
+    "a YAML block mid-file, a key again": (
+        "---\ntitle: First\nsubtitle: Kept\n---\n\n# One\n\nText.\n\n---\ntitle: Second\n"
+        "extra: value\n# a YAML comment\n---\n\n# Two\n\nMore.\n",
+        True,
+    ),
+    "setext headings": (
+        "Title One\n=========\n\nText one.\n\nTitle Two\n=========\n\nText.\n\nSub\n---\n\nMore.\n",
+        True,
+    ),
+    # Pandoc makes identifiers unique over the whole document: notes, notes-1, notes-2…
+    "the same heading in every chapter": (
+        "# Intro\n\n## Notes\n\nText.\n\n# Chapter {#one}\n\n## Notes\n\n## Notes\n\n"
+        "# Chapter\n\n## Notes {#notes-9}\n\n## Summary\n\n# Summary\n\n## Section 1-2\n",
+        True,
+    ),
+    "comments, divs, raw HTML and TeX around headings": (
+        "# One\n\n<!--\n# Commented\n-->\n\n::: {.box}\nBoxed.\n\n# In a div\n:::\n\n"
+        '<div class="raw">\n\n# In raw HTML\n\n</div>\n\n\\begin{verbatim}\n\n# In TeX\n\n'
+        "\\end{verbatim}\n\n# Two\n\nText two.\n",
+        True,
+    ),
+    # Each citation carries the count of notes and citations before it in the document.
+    "citations after other chapters' notes": (
+        "# One\n\nAs @doe says,[^1] and [@roe; @poe].^[Inline, [@moe].]\n\n[^1]: With [@zoe]."
+        "\n\n# Two\n\nThen [-@doe, p. 3] and @roe [p. 4].\n\n# Three\n\nMail me@x.org, [@last].\n",
+        True,
+    ),
+    "an identifier given twice": ("# One {#same}\n\nText.\n\n# Two {#same}\n\nText.\n", False),
+    "a link to another chapter's heading by its text": (
+        "# One\n\nSee [Two].\n\n# Two\n\nText.\n",
+        False,
+    ),
+    "a link label defined in two chapters": (
+        "# One\n\n[x]: /one\n\n# Two\n\n[x]: /two\n\nUse [x].\n",
+        False,
+    ),
+    "numbered examples, counted over the document": (
+        "# One\n\n(@) First.\n\n# Two\n\n(@) Second.\n",
+        False,
+    ),
+}
+
+
+def _source(text: str, name: str = "book.md") -> SourceFile:
+    return SourceFile(Path(name), name, text, "body")
+
+
+def _whole_and_joined(monkeypatch, text: str, name: str = "book.md"):
+    """(pandoc's reading of the whole file, Quire's reading of it), each with its warnings."""
+    warned: list[tuple[str, int | None]] = []
+    monkeypatch.setattr(
+        pandoc, "warn", lambda message, file=None, line=None, **_: warned.append((message, line))
+    )
+    whole = pandoc.parse(_source(text, name))
+    whole_warnings, warned[:] = sorted(warned), []
+    (read,) = pandoc.parse_all((_source(text, name),))
+    return (whole, whole_warnings), (read, sorted(warned))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_file_read_in_parts_gives_the_whole_file_s_ast(monkeypatch, case):
+    text, joined = CASES[case]
+    (whole, whole_warnings), (read, warnings) = _whole_and_joined(monkeypatch, text)
+    assert (read.meta, read.blocks) == (whole.meta, whole.blocks)
+    assert warnings == whole_warnings
+    parts = pandoc_parts.split(_source(text), pandoc.READER)
+    if joined:
+        assert read.parts == (len(parts), len(parts)) and len(parts) > 1
+    else:
+        assert read.parts is None  # read whole
+
+
+def test_a_cut_is_made_only_between_chapters():
+    text = CASES["comments, divs, raw HTML and TeX around headings"][0]
+    parts = pandoc_parts.split(_source(text), pandoc.READER)
+    assert [p.text.split("\n", 1)[0] for p in parts] == ["# One", "# Two"]
+    text = CASES["a fence holding headings"][0]
+    parts = pandoc_parts.split(_source(text), pandoc.READER)
+    assert [p.text.split("\n", 1)[0] for p in parts] == ["# One", "# Two"]
+
+
+SNIPPETS = [
+    "# Notes", "# Chapter {#ch}", "# Chapter", "## Notes", "## Summary {#summary}", "# Summary",
+    "A note.[^a]", "A note.[^b]", "[^a]: Note a.", "[^b]: Note b.\n\n    More b.",
+    "A [link][r] and [R].", "[r]: /r", '[s]: /s "t"', "See [Notes].", "See [Summary].",
+    "```\n# fenced\n```", "~~~\n```\n# x\n~~~", "<!--\n# hidden\n-->", "::: note\n# in div\n:::",
+    "<div>\n\n# in html\n\n</div>", "---\nkey: v\n# c\n---", "---\nother: w\n---",
+    "As @doe says [@roe; @poe].", "Inline^[note [@x]] text.", "Setext\n======", "Sub\n---",
+    "- item\n- item\n\n  # not at col 0", "> # quoted", "Para\n# not after blank",
+    "| a | b |\n|---|---|\n| 1 | 2 |", "Term\n:   Definition", "    # indented code",
+    "\\begin{itemize}\n# tex\n\\end{itemize}", "# Section 1-2", "# 1999", "# {#empty}",
+    "Plain words.", "Smart \"quotes\" and 'single' -- dashes...",
+]  # fmt: skip
+
+
+def test_random_files_read_in_parts_give_the_whole_file_s_ast(monkeypatch):
+    rng = random.Random(7)
+    joined = 0
+    for _ in range(40):
+        text = "\n\n".join(rng.choice(SNIPPETS) for _ in range(rng.randint(3, 14))) + "\n"
+        (whole, whole_warnings), (read, warnings) = _whole_and_joined(monkeypatch, text)
+        assert (read.meta, read.blocks) == (whole.meta, whole.blocks), text
+        assert warnings == whole_warnings, text
+        joined += read.parts is not None
+    assert joined >= 15  # most are read in parts, not whole
+
+
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+CORPUS_FILES = ["pandoc-manual/MANUAL.txt"] + [
+    f"command-line/{lang}/README.md" for lang in ("en", "ru", "zh", "ja", "ko", "es", "pt", "uk")
+]
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the corpus (../shared/corpus) is absent")
+@pytest.mark.parametrize("name", CORPUS_FILES)
+def test_corpus_single_files_read_in_parts_give_the_whole_file_s_ast(monkeypatch, name):
+    text = (CORPUS / name).read_text(encoding="utf-8")
+    (whole, whole_warnings), (read, warnings) = _whole_and_joined(monkeypatch, text, name)
+    assert (read.meta, read.blocks) == (whole.meta, whole.blocks)
+    assert warnings == whole_warnings
+    # Pandoc's manual numbers examples over the document and links to headings of other
+    # chapters by their text: it is read whole. The READMEs are read in parts.
+    assert (read.parts is None) == name.startswith("pandoc-manual")
+
+
+def test_one_word_changed_reads_one_part_again(tmp_path):
+    book = make_book(tmp_path / "book", 6000, single=True)
+    cache = pandoc.pandoc_cache(tmp_path / "cache")
+    (first,) = pandoc.parse_all(load(book).files, cache)
+    write_cache(tmp_path / "cache", tuple(cache.new.items()), frozenset(cache.used), ("parsed",))
+    parts = first.parts[1]
+    assert first.parts == (parts, parts) and parts >= 4
+    text = book.read_text()
+    at = text.index(" treaty ", text.index("{#ch-2}"))
+    book.write_text(text[:at] + " treaties " + text[at + 8 :])
+    cache = pandoc.pandoc_cache(tmp_path / "cache")
+    (again,) = pandoc.parse_all(load(book).files, cache)
+    assert again.parts == (1, parts)
+    assert len([k for k in cache.new if k.endswith(".ast")]) == 1  # one part read by pandoc
+    assert (again.meta, again.blocks) == _whole(load(book).files[0])
+
+
+def _whole(source: SourceFile):
+    whole = pandoc.parse(source)
+    return whole.meta, whole.blocks
