@@ -138,15 +138,41 @@ def require_tool(available: bool, what: str, install: str) -> None:
     pytest.skip(message)
 
 
-def build_with_check(source: Path, out: Path) -> subprocess.CompletedProcess:
-    """`python build.py SOURCE --out OUT --to pdf --check`, from the repository's root."""
+def run_build(
+    source: Path | str,
+    out: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+    preexec_fn=None,  # noqa: ANN001
+) -> subprocess.CompletedProcess:
+    """`python build.py SOURCE --out OUT ARGS`, from the repository's root, as a user runs it."""
     return subprocess.run(
-        [sys.executable, "build.py", str(source), "--out", str(out), "--to", "pdf", "--check"],
+        [sys.executable, "build.py", str(source), "--out", str(out), *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        preexec_fn=preexec_fn,
     )
+
+
+def build_with_check(source: Path, out: Path) -> subprocess.CompletedProcess:
+    """`python build.py SOURCE --out OUT --to pdf --check`, from the repository's root."""
+    return run_build(source, out, "--to", "pdf", "--check")
+
+
+def write_book(folder: Path, files: dict[str, str | bytes]) -> Path:
+    """Write a manuscript's files (text or bytes) into `folder` and return it."""
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return folder
 
 
 def answers_ctrl_c() -> None:

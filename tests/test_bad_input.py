@@ -29,9 +29,10 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+import conftest
 import pytest
 import yaml
-from conftest import answers_ctrl_c
+from conftest import answers_ctrl_c, write_book
 from PIL import Image
 from pypdf import PdfReader
 
@@ -70,27 +71,10 @@ def run_build(
     timeout: float = 180,
 ) -> subprocess.CompletedProcess:
     """`python build.py SOURCE --out OUT ...`, from the repository's root, bounded."""
-    return subprocess.run(
-        [sys.executable, "build.py", str(source), "--out", str(out), *extra],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**ENV, **(env or {})},
-        timeout=timeout,
+    return conftest.run_build(
+        source, out, *extra, env={**ENV, **(env or {})}, timeout=timeout,
         preexec_fn=bounded(file_size),
-    )
-
-
-def write_book(folder: Path, files: dict[str, str | bytes]) -> Path:
-    """Write a manuscript's files (text or bytes) and return its folder."""
-    for name, content in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return folder
+    )  # fmt: skip
 
 
 def snapshot(out: Path) -> dict[str, bytes]:

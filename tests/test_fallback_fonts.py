@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import re
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pymupdf
 import pytest
+from conftest import run_build
 from fontTools.fontBuilder import FontBuilder
 from fontTools.pens.ttGlyphPen import TTGlyphPen
 from PIL import Image
@@ -119,15 +118,8 @@ def make_book(folder: Path, *, own_font: str = "folder") -> Path:
 def build(
     source: Path, out: Path, *args: str, env: dict | None = None
 ) -> subprocess.CompletedProcess:
-    """`python build.py SOURCE --out OUT ARGS`, from the repository's root."""
-    return subprocess.run(
-        [sys.executable, "build.py", str(source), "--out", str(out), *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "QUIRE_WORKERS": "1", **(env or {})},
-    )
+    """`python build.py SOURCE --out OUT ARGS` with one worker."""
+    return run_build(source, out, *args, env={"QUIRE_WORKERS": "1", **(env or {})}, timeout=600)
 
 
 @pytest.fixture(scope="module")

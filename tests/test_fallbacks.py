@@ -7,6 +7,7 @@ import logging
 import zipfile
 from pathlib import Path
 
+import conftest
 import pytest
 from lxml import etree
 from PIL import Image
@@ -26,15 +27,10 @@ pytestmark = pytest.mark.expect_warnings  # each test checks the warnings its bu
 
 def write_book(folder: Path, files: dict[str, str | bytes]) -> Path:
     """A book's files (text or bytes), written into `folder`; small PNGs for `*.png` names."""
-    for name, content in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if name.endswith(".png") and content == "":
-            Image.new("RGB", (60, 40), (90, 120, 150)).save(path)
-        elif isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
+    pngs = [name for name, content in files.items() if name.endswith(".png") and content == ""]
+    conftest.write_book(folder, {k: v for k, v in files.items() if k not in pngs})
+    for name in pngs:
+        Image.new("RGB", (60, 40), (90, 120, 150)).save(folder / name)
     return folder
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import lxml.html
 import pymupdf
 import pytest
+from conftest import run_build
 from lxml import etree
 
 from quire.validate import run_epubcheck
@@ -19,17 +18,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "cases"
 OPF = "{http://www.idpf.org/2007/opf}"
 DC = "{http://purl.org/dc/elements/1.1/}"
-
-
-def run_build(source: Path, out: Path, *options: str) -> subprocess.CompletedProcess:
-    """`python build.py SOURCE --out OUT`, as a user runs it."""
-    return subprocess.run(
-        [sys.executable, "build.py", str(source), "--out", str(out), *options],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 class Built:

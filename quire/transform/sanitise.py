@@ -80,23 +80,22 @@ def sanitize(chapter: Chapter, confinement: Confinement) -> None:
     """Strip comments, scripts, frames, plugins and event handlers that raw HTML may bring in."""
     drop_comments(chapter.body)
     for element in list(chapter.body.iter(*UNSAFE_ELEMENTS, *HEAD_ELEMENTS)):
-        unsafe = element.tag in UNSAFE_ELEMENTS
-        warn(
-            f"raw HTML <{element.tag}> removed",
-            file=chapter.source.name,
-            line=locate(chapter.source, f"<{element.tag}"),
-            hint="books may not run scripts or embed frames and plugins"
-            if unsafe
+        _removed(
+            chapter,
+            f"raw HTML <{element.tag}>",
+            f"<{element.tag}",
+            "books may not run scripts or embed frames and plugins"
+            if element.tag in UNSAFE_ELEMENTS
             else "the book's look comes from the CSS files in styles/",
         )
         element.drop_tree()
     for element in [e for e in chapter.body.iter() if _local(e.tag) in SVG_ANIMATIONS]:
-        warn(
-            f"raw SVG <{_local(element.tag)}> removed",
-            file=chapter.source.name,
-            line=locate(chapter.source, f"<{etree.QName(element).localname}"),
-            hint="a book's pages do not move: an animation could also change a link after it "
-            "was checked",
+        _removed(
+            chapter,
+            f"raw SVG <{_local(element.tag)}>",
+            f"<{etree.QName(element).localname}",
+            "a book's pages do not move: an animation could also change a link after it was "
+            "checked",
         )
         element.drop_tree()
     _unwrap_unknown(chapter)
@@ -161,6 +160,16 @@ def _unwrap_unknown(chapter: Chapter) -> None:
         element.drop_tag()
 
 
+def _removed(chapter: Chapter, what: str, needle: str, why: str) -> None:
+    """Warn that raw markup was removed, at the line where `needle` first appears."""
+    warn(
+        f"{what} removed",
+        file=chapter.source.name,
+        line=locate(chapter.source, needle),
+        hint=why,
+    )
+
+
 def _local(tag: object) -> str:
     """An element's or attribute's name without its namespace or prefix, in lower case."""
     if not isinstance(tag, str):
@@ -176,20 +185,20 @@ def _sanitize_attributes(
         value = element.get(name, "")
         local = _local(name)
         if local.startswith("on") or (local in URL_LIKE and _is_script_url(value)):
-            warn(
-                f"raw HTML attribute `{name}` removed",
-                file=chapter.source.name,
-                line=locate(chapter.source, name),
-                hint="event handlers and javascript: links do not belong in a book",
+            _removed(
+                chapter,
+                f"raw HTML attribute `{name}`",
+                name,
+                "event handlers and javascript: links do not belong in a book",
             )
             del element.attrib[name]
         elif local in FETCHING or (local == "href" and _is_data_url(value)):
-            warn(
-                f"raw HTML attribute `{name}` removed",
-                file=chapter.source.name,
-                line=locate(chapter.source, f"{name}="),
-                hint="a book's pages load nothing by themselves, and links to data: URLs are "
-                "not allowed in an EPUB",
+            _removed(
+                chapter,
+                f"raw HTML attribute `{name}`",
+                f"{name}=",
+                "a book's pages load nothing by themselves, and links to data: URLs are not "
+                "allowed in an EPUB",
             )
             del element.attrib[name]
         elif local == "style" and _style_references(chapter, value):
