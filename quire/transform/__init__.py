@@ -21,6 +21,7 @@ from quire.transform.citations import cite
 from quire.transform.code import CODE_KINDS, tidy_code_and_asides
 from quire.transform.crossref import mark_references, number_references
 from quire.transform.figures import generated_folders
+from quire.transform.index import index_chapter, mark_index
 from quire.transform.latex import (
     RAW_KINDS,
     LatexReading,
@@ -102,6 +103,7 @@ def transform(
         missing_alt += problems
         gather_chapters(drafts, item, blocks, listed)
     number_references(drafts, config, parsed[0].meta)  # once the headings have their numbers
+    marks = mark_index(drafts)  # each index mark gets its id before the HTML is written
     chapters = _write_chapters(drafts, tuple(item.source for item in parsed), cache)
     for chapter in chapters:
         missing_alt += raw_images_without_alt(chapter)
@@ -118,6 +120,9 @@ def transform(
         sanitize(chapter, confinement)
         resolve_sources(chapter, confinement, assets, search)
     resolve_links(chapters, manuscript.root, config.site_url)
+    index = index_chapter(marks, chapters, config)  # the back-of-book index, last
+    if index is not None:  # (its links are not "(page N)" references: added after those)
+        chapters.append(index)
     cover = cover_asset(manuscript, config, confinement)
     print_css, epub_css = author_styles(manuscript, config)
     return Book(

@@ -27,6 +27,7 @@ from quire.render.epub.fonts import (
     obfuscate,
     obfuscation_key,
 )
+from quire.render.epub.index import with_page_locators
 from quire.render.epub.navigation import _contents_position, nav_page, ncx_document
 from quire.render.epub.package import package_document, zip_package
 from quire.render.epub.page_breaks import insert_page_breaks
@@ -60,6 +61,7 @@ class EpubRenderer:
         page_starts = pdf.page_starts if pdf else ()
         cover = cover_image(book)
         pages = self._pages(book, cover, page_starts)
+        pages = with_page_locators(book, pages, page_starts)  # the index's printed pages
         nav = nav_page(book, pages, page_starts)
         pages.insert(_contents_position(pages), nav)
         files = {"EPUB/" + p.href: p.xhtml.encode("utf-8") for p in pages}

@@ -159,7 +159,10 @@ class Composer:
         """
         layouts: list[UnitLayout | None] = [None] * len(self.units)
         printed: list[dict[str, str]] = [{} for _ in self.units]
-        waiting = sorted(range(len(self.units)), key=lambda u: self.units[u].contents)
+        # The index, then the contents, after the chapters whose pages they print.
+        waiting = sorted(
+            range(len(self.units)), key=lambda u: (self.units[u].last, self.units[u].contents)
+        )
         running: set[int] = set()
         again = [0] * len(self.units)  # times each unit was put back in this round
         done: dict[int, int] = {}  # unit -> its pages, for the progress bar
@@ -183,7 +186,7 @@ class Composer:
             while waiting:
                 position = self.guesses.settled_first(waiting, layouts)
                 u, unit = waiting[position], self.units[waiting[position]]
-                if unit.contents and running:  # the contents waits for every chapter's pages
+                if unit.last and running:  # the contents and the index wait for every page
                     break
                 waiting.pop(position)
                 numbers = self.guesses.numbers_now(layouts, known)

@@ -89,10 +89,10 @@ class PageGuesses:
 
         A chapter that refers ahead ("see page N" of a later chapter) is laid out after
         another whose numbers are known, if there is one: by then the pages before its
-        target may be laid out, and it need not be laid out twice. The contents is left
-        where it is, last."""
+        target may be laid out, and it need not be laid out twice. The contents and the
+        index are left where they are, last."""
         settled = self.settled(layouts)
         for position, u in enumerate(waiting):
-            if not self.units[u].contents and all(map(settled, self.references[u])):
+            if not self.units[u].last and all(map(settled, self.references[u])):
                 return position
         return 0

@@ -21,6 +21,7 @@ from quire.render.contents import (
     tree_html,
 )
 from quire.render.front_matter import copyright_page
+from quire.render.index_page import write_locators
 from quire.render.print_checks import fit_tables, separators_as_breaks
 from quire.render.scripts import dir_attribute
 from quire.render.words import book_words, print_words_css
@@ -420,7 +421,8 @@ def unit_html(
     root = lxml.html.document_fromstring(html_document(book, sections, style))
     body = root.find("body")
     own = {e.get("id") for e in body.iter() if isinstance(e.tag, str) and e.get("id")}
-    printed: dict[str, str] = {}
+    # The index's locators: the page each mark is on, one per page, runs as ranges.
+    printed: dict[str, str] = write_locators(body, lambda target: number_of.get(target, "1"))
     for link in body.iter("a"):
         href = link.get("href", "")
         if not href.startswith("#"):

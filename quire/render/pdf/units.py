@@ -13,10 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from quire.render.index_page import mark_targets
 from quire.render.pages import page_label, roman
 from quire.render.pdf.html import BEFORE_CONTENTS, contents_sections, xref_target
 from quire.render.pdf.layout import UnitLayout
 from quire.transform import Book
+from quire.transform.index import INDEX_ID
 
 OPENING, CONTENTS = "opening", "contents"
 CHARS_PER_SQUARE_INCH = 70  # visible characters of 10.5 pt text, for a first guess at pages
@@ -43,12 +45,20 @@ class Unit:
     def contents(self) -> bool:
         return self.name == CONTENTS
 
+    @property
+    def last(self) -> bool:
+        """True for a unit laid out once every chapter is: the contents and the index, which
+        print the pages of the others."""
+        return self.contents or self.name == INDEX_ID
+
     def references(self, book: Book) -> set[str]:
-        """The ids this unit prints a page number for: its chapters' "(page N)" links."""
+        """The ids this unit prints a page number for: its chapters' "(page N)" links, and
+        the index's marks."""
         targets = (
             xref_target(link) for i in self.chapters for link in book.chapters[i].body.iter("a")
         )
-        return {target for target in targets if target}
+        marks = (m for i in self.chapters for m in mark_targets(book.chapters[i].body))
+        return {target for target in targets if target} | set(marks)
 
     def ids(self, book: Book, layout: UnitLayout | None) -> set[str]:
         """The chapter ids in this unit (from its layout when there is one)."""

@@ -1,0 +1,247 @@
+"""The back-of-book index (issue 26): terms marked in the text, sorted as the book's language
+sorts them, printed with the pages the marks land on, linked to each mark in the EPUB.
+
+The book is tests/cases/index-en (no expect.yaml: only this module builds it), copied to a
+temporary folder and built once for the module; the rebuild test edits its own copy."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+CASE = Path(__file__).resolve().parent / "cases" / "index-en"
+XHTML = "{http://www.w3.org/1999/xhtml}"
+EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
+GROUP = "index marks left out"
+# What the text holds where each entry's marks stand (the span's text, not its `entry=`).
+MARKED_TEXT = {
+    "Aihui": "Aihui",
+    "Amur": "Amur",
+    "navigation": "Amur",
+    "tributaries": "Amur",
+    "Ätna": "Ätna",
+    "Kiakhta": "Kiakhta",
+    "Nerchinsk": "Nerchinsk",
+    "Nerchinsk, Treaty of": "the treaty",
+}
+LOCATOR = re.compile(r"^[0-9ivxlc]+$")
+# The case book has two malformed marks, on purpose: each test checks the warnings it expects.
+pytestmark = pytest.mark.expect_warnings
+
+
+def build(source: Path, out: Path, formats: tuple[str, ...] = ("pdf", "epub")) -> dict:
+    """The book built: {format: path}, and "warnings": the index's warnings."""
+    from quire.errors import Findings
+    from quire.pipeline import build as run
+
+    with Findings() as findings:
+        written = run(source, out, formats, lambda *a: None)
+    paths: dict = {w.format: w.path for w in written}
+    paths["warnings"] = [f.problem for f in findings.found if f.group == GROUP]
+    paths["others"] = [f.problem for f in findings.found if f.group != GROUP]
+    return paths
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    source = tmp_path_factory.mktemp("index") / "book"
+    shutil.copytree(CASE, source)
+    return build(source, tmp_path_factory.mktemp("index-out"))
+
+
+def flat(text: str) -> str:
+    """A page's text on one line, words hyphenated at a line's end made whole."""
+    return " ".join(text.replace("\u2010\n", "").replace("-\n", "").split())
+
+
+def pdf_index(path: Path) -> tuple[list[str], list[str], list[tuple[str, str, int]]]:
+    """(labels of the pages, their texts, and each locator of the printed index as (its
+    entry, its text, the index of the page its link lands on)), read back with PyMuPDF."""
+    import pymupdf
+
+    with pymupdf.open(path) as pdf:
+        labels = [page.get_label() for page in pdf]
+        texts = [flat(page.get_text()) for page in pdf]
+        first = next(i for i, t in enumerate(texts) if t.startswith("Index ") and i > 3)
+        found = []
+        for page in list(pdf)[first:]:
+            words = page.get_text("words")
+            lines = _entry_lines(page)
+            for link in page.get_links():
+                if link.get("page", -1) < 0:
+                    continue  # not a link within the book
+                rect = link["from"]
+                text = "".join(
+                    w[4] for w in words if rect.contains(pymupdf.Point((w[0] + w[2]) / 2,
+                                                                      (w[1] + w[3]) / 2))
+                ).rstrip(",;")  # fmt: skip
+                if not LOCATOR.match(text):
+                    continue  # a "see" reference, to another entry
+                entry = next(t for (y0, y1), t in lines if y0 - 1 <= rect.y0 and rect.y1 <= y1 + 1)
+                found.append((entry, text, link["page"]))
+    return labels, texts, found
+
+
+def _entry_lines(page) -> list[tuple[tuple[float, float], str]]:  # noqa: ANN001
+    """Each printed line of the index with the entry it names (its text before the first
+    comma that precedes a page number)."""
+    lines = []
+    for block in page.get_text("dict")["blocks"]:
+        for line in block.get("lines", []):
+            text = "".join(span["text"] for span in line["spans"])
+            term = re.split(r",\s*(?=[0-9ivx]+\b|see\b)", text)[0].strip()
+            lines.append(((line["bbox"][1], line["bbox"][3]), term))
+    return lines
+
+
+def epub_pages(path: Path) -> dict[str, etree._Element]:
+    with zipfile.ZipFile(path) as epub:
+        return {
+            name.removeprefix("EPUB/"): etree.fromstring(epub.read(name))
+            for name in epub.namelist()
+            if name.endswith(".xhtml")
+        }
+
+
+def test_every_printed_page_number_is_a_page_that_holds_the_marked_term(built):
+    labels, texts, locators = pdf_index(built["pdf"])
+    entries = {entry for entry, _, _ in locators}
+    assert entries == set(MARKED_TEXT), entries
+    for entry, text, page in locators:
+        assert text == labels[page], f"{entry}: printed {text}, its link lands on {labels[page]}"
+        assert MARKED_TEXT[entry] in texts[page], f"{entry}: page {text} lacks the term"
+    # A term mentioned only where it is marked: its pages are exactly those that hold it.
+    body = [i for i, label in enumerate(labels) if label.isdigit() and "Index" not in texts[i][:6]]
+    for term in ("Nerchinsk", "Kiakhta"):
+        printed = sorted({labels[p] for e, _, p in locators if e == term}, key=int)
+        holding = [labels[i] for i in body if re.search(rf"\b{term}\b", texts[i])]
+        assert printed == holding, (term, printed, holding)
+    # One locator per page: the marks of Nerchinsk on one page print that page once.
+    printed = [t for e, t, _ in locators if e == "Nerchinsk"]
+    assert len(printed) == len(set(printed))
+
+
+def test_the_index_is_two_columns_at_the_back_after_every_chapter(built):
+    import pymupdf
+
+    with pymupdf.open(built["pdf"]) as pdf:
+        texts = [flat(page.get_text()) for page in pdf]
+        first = next(i for i, t in enumerate(texts) if t.startswith("Index ") and i > 3)
+        assert all("Later Years" not in t for t in texts[first:])
+        assert any("Later Years" in t for t in texts[:first])
+        page = pdf[first]
+        words = page.get_text("words")
+        starts = {round(w[0]) for w in words if w[4].rstrip(",") in ("Aigun", "Zeya")}
+        assert len(starts) == 2 and max(starts) - min(starts) > page.rect.width / 4, starts
+    contents = next(t for t in texts if t.startswith("Contents"))
+    assert "Index" in contents  # listed in the contents, with its page
+
+
+def test_every_epub_index_link_lands_on_its_mark(built):
+    pages = epub_pages(built["epub"])
+    index_name = next(n for n, p in pages.items() if p.find(f".//*[@{EPUB_TYPE}='index']")
+                      is not None and "nav" not in n)  # fmt: skip
+    index = pages[index_name]
+    locators = index.findall(f".//{XHTML}a[@{EPUB_TYPE}='index-locator']")
+    assert len(locators) >= 10
+    labels, _, printed = pdf_index(built["pdf"])
+    for link in locators:
+        file, _, ident = link.get("href").rpartition("#")
+        target = pages["text/" + file].xpath("//*[@id=$i]", i=ident)
+        assert target, f"{link.get('href')} lands nowhere"
+        assert "index" in target[0].get("class", "").split(), link.get("href")
+    # The locators name the printed pages, as print does.
+    assert sorted(a.text for a in locators) == sorted(t for _, t, _ in printed)
+    terms = [t.text for t in index.iter(f"{XHTML}span") if t.get(EPUB_TYPE) == "index-term"]
+    assert terms[:4] == ["Aigun", "Aihui", "Amur", "navigation"], terms
+    nav = pages["nav.xhtml"]
+    landmark = nav.xpath("//*[@epub:type='landmarks']//*[@epub:type='index']",
+                         namespaces={"epub": "http://www.idpf.org/2007/ops"})  # fmt: skip
+    assert landmark and landmark[0].get("href").endswith(index_name.removeprefix("text/"))
+    toc = nav.xpath("//*[@id='toc']//*[local-name()='a']/text()")
+    assert "Index" in toc
+
+
+def test_the_epub_with_its_index_passes_epubcheck(built):
+    from quire.validate import ValidatorUnavailable, run_epubcheck
+
+    pages = epub_pages(built["epub"])
+    assert any(p.find(f".//*[@{EPUB_TYPE}='index-locator']") is not None for p in pages.values())
+
+    try:
+        report = run_epubcheck(built["epub"])
+    except ValidatorUnavailable as exc:
+        pytest.skip(str(exc))
+    assert not report.findings, report.findings
+
+
+def test_a_malformed_mark_is_a_warning_with_its_line(built):
+    found = sorted((Path(p.file).name, p.line, p.message) for p in built["warnings"])
+    assert [(f, line) for f, line, _ in found] == [("two.md", 18), ("two.md", 19)], found
+    assert "names no term" in found[0][2] and "Albazino fort" in found[1][2]
+    assert not built["others"], built["others"]
+
+
+def test_a_rebuild_after_an_edit_that_moves_a_term_updates_its_page(tmp_path):
+    source = tmp_path / "book"
+    shutil.copytree(CASE, source)
+    out = tmp_path / "out"
+    before = _kiakhta(build(source, out, ("pdf",))["pdf"])
+    text = (source / "two.md").read_text(encoding="utf-8")
+    moved = text.replace(
+        "At [Kiakhta]", "\n\n".join(["More words. " * 120] * 3) + "\n\nAt [Kiakhta]"
+    )
+    (source / "two.md").write_text(moved, encoding="utf-8")
+    after = _kiakhta(build(source, out, ("pdf",))["pdf"])
+    assert int(after) > int(before), (before, after)
+
+
+def _kiakhta(pdf: Path) -> str:
+    """The page the index prints for Kiakhta, checked to hold it."""
+    labels, texts, locators = pdf_index(pdf)
+    ((_, text, page),) = [x for x in locators if x[0] == "Kiakhta"]
+    assert text == labels[page] and "Kiakhta" in texts[page]
+    return text
+
+
+SORTED = {
+    "ru": (
+        ["Яблоков", "Ёлкин", "Иванов", "Абакан", "Йошкар-Ола", "Елагин", "Жуков", "Амур"],
+        ["Абакан", "Амур", "Елагин", "Ёлкин", "Жуков", "Иванов", "Йошкар-Ола", "Яблоков"],
+        ["А", "Е", "Ж", "И", "Й", "Я"],
+    ),
+    "de": (
+        ["Zürich", "Öl", "Straße", "Apfel", "Ofen", "Ärger", "Bach", "Äbte"],
+        ["Äbte", "Apfel", "Ärger", "Bach", "Ofen", "Öl", "Straße", "Zürich"],
+        ["A", "B", "O", "S", "Z"],
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(SORTED))
+def test_the_index_sorts_as_the_language_does(tmp_path, lang):
+    terms, expected, letters = SORTED[lang]
+    source = tmp_path / "book.md"
+    marks = " ".join(f"[{t}]{{.index}}" for t in terms)
+    see = '[Амур]{.index see="Абакан"}' if lang == "ru" else '[Bach]{.index see="Apfel"}'
+    source.write_text(f"---\ntitle: T\nlang: {lang}\n---\n\n# Eins\n\n{marks}\n\n{see}\n")
+    made = build(source, tmp_path / "out", ("epub",))
+    assert not made["warnings"] and not made["others"]
+    pages = epub_pages(made["epub"])
+    index = next(p for n, p in pages.items() if p.find(f".//*[@{EPUB_TYPE}='index']") is not None
+                 and "nav" not in n)  # fmt: skip
+    top = index.xpath("//*[@epub:type='index-group']/*[local-name()='ul']/*[local-name()='li']"
+                      "/*[@epub:type='index-term']/text()",
+                      namespaces={"epub": "http://www.idpf.org/2007/ops"})  # fmt: skip
+    assert top == expected
+    heads = index.xpath("//*[@epub:type='index-group']/*[local-name()='h2']/text()",
+                        namespaces={"epub": "http://www.idpf.org/2007/ops"})  # fmt: skip
+    assert heads == letters
+    words = {"ru": ("Предметный указатель", "см."), "de": ("Index", "siehe")}[lang]
+    text = "".join(index.itertext())
+    assert words[0] in text and f"{words[1]} " in text
