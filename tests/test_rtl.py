@@ -30,7 +30,6 @@ from test_validators import require_ace
 from web_site import browser, reading_order, serve_folder  # noqa: F401
 
 from quire.pipeline import build
-from quire.render.scripts import direction
 from quire.validate import run_ace, run_epubcheck
 
 CASE = CASES_DIR / "arabic-rtl"
@@ -61,6 +60,8 @@ def rtl(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
 
 
 def test_direction_comes_from_dir_or_from_the_language() -> None:
+    from quire.render.scripts import direction
+
     cases = {
         ("ar", None): "rtl",
         ("he-IL", None): "rtl",
