@@ -311,7 +311,9 @@ def parse_all(sources: tuple[SourceFile, ...], cache: CacheStore | None = None) 
         results = [next(read) for _ in plan or [None]]
         docs = [r[2] for r in results]
         joined = (
-            pandoc_parts.join(plan, docs, reader_of(source)) if plan and None not in docs else None
+            pandoc_parts.join(plan, docs, reader_of(source), [r[0] for r in results])
+            if plan and None not in docs
+            else None
         )
         if plan and joined is None:
             results, plan = _parse_units((source,), cache), None  # read whole

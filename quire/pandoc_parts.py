@@ -23,6 +23,7 @@ open with its heading, a sentinel not read as one) means the whole file is read 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,7 @@ TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*)?(/?)>")
 CODE_SPAN = re.compile(r"(`+).*?\1")
 TEX_ENV = re.compile(r"\\(begin|end)\{[^}]*\}")
 DEFINITION = re.compile(r"^ {0,3}\[(\^?)([^\]\n]+)\]:")
+LABEL_USE = re.compile(r"\[(\^?[^\[\]]+)\]")  # in a part's text, lower case, spaces collapsed
 BRACKETED = re.compile(r"\[([^\[\]\n]{1,300})\]")
 EXAMPLE_LIST = re.compile(r"\(@[\w-]*\)")
 # A heading's attributes, at the end of an ATX heading or a setext heading's text.
@@ -64,6 +66,7 @@ VOID = frozenset(
     ]
 )
 SENTINEL = "quire-part-end"  # a citation key no book uses: the end of a part
+LINE = re.compile(r"line (\d+)")  # as pandoc's warnings name a line
 NOT_USED = re.compile(r"^Note with key '(.*)' defined at .* but not used")
 
 
@@ -178,25 +181,30 @@ def _step(state: _Scan, lines: list[str], index: int, before_blank: bool) -> Non
     div = DIV_FENCE.match(line)
     if div:
         state.divs += 1 if div[2] else -1 if state.divs else 0
-    text = CODE_SPAN.sub("", line)
-    state.comment = _comment_open(text, state.comment)
-    for begin in TEX_ENV.findall(text):
-        state.tex = max(0, state.tex + (1 if begin == "begin" else -1))
-    for closing, name, self_closing in TAG.findall(text):
+    text = CODE_SPAN.sub("", line) if "`" in line else line
+    if state.comment or "<!--" in text:
+        text, state.comment = _outside_comments(text, state.comment)
+    if "\\" in text:
+        for begin in TEX_ENV.findall(text):
+            state.tex = max(0, state.tex + (1 if begin == "begin" else -1))
+    for closing, name, self_closing in TAG.findall(text) if "<" in text else ():
         name = name.lower()
         if name in VOID or self_closing:
             continue
         state.tags[name] = max(0, state.tags.get(name, 0) + (-1 if closing else 1))
 
 
-def _comment_open(text: str, open_: bool) -> bool:
-    """Whether an HTML comment is open after this line."""
-    at = 0
+def _outside_comments(text: str, open_: bool) -> tuple[str, bool]:
+    """The line's text outside HTML comments, and whether one is open after it."""
+    kept, at = [], 0
     while True:
         mark = "-->" if open_ else "<!--"
         found = text.find(mark, at)
         if found < 0:
-            return open_
+            kept.append("" if open_ else text[at:])
+            return "".join(kept), open_
+        if not open_:
+            kept.append(text[at:found])
         open_, at = not open_, found + len(mark)
 
 
@@ -226,8 +234,9 @@ def _share_definitions(
     defined in two parts (pandoc keeps the last, which a part alone may not see)."""
     owner: dict[tuple[str, str], int] = {}
     text_of: dict[tuple[str, str], str] = {}
+    starts = [start for start, _end in bounds]
     for line, kind, label, text in definitions:
-        part = next(n for n, (start, end) in enumerate(bounds) if start <= line < end)
+        part = bisect_right(starts, line) - 1
         if owner.setdefault((kind, label), part) != part:
             return False
         text_of[(kind, label)] = text_of.get((kind, label), "") + "\n\n" + text
@@ -235,16 +244,20 @@ def _share_definitions(
         return True
     for number, part in enumerate(parts):
         flat = _label(part.text)
+        named = set(LABEL_USE.findall(flat))
         for (kind, label), home in owner.items():
-            if home != number and f"[{kind}{label}]" in flat:
+            nested = "[" in label or "]" in label  # not a simple use: searched as it is
+            used = f"[{kind}{label}]" in flat if nested else kind + label in named
+            if home != number and used:
                 part.text += text_of[(kind, label)] + "\n"
                 part.copied.add(label)
                 parts[home].lent.add(label)
     return True
 
 
-def join(parts: list[Part], docs: list[Any], reader: str) -> Any | None:
-    """The whole file's document from its parts' documents, or None if not provably equal."""
+def join(parts: list[Part], docs: list[Any], reader: str, texts: list[str]) -> Any | None:
+    """The whole file's document from its parts' documents (decoded from `texts`, pandoc's
+    JSON), or None if not provably equal."""
     offsets, count, meta, blocks = [], 0, {}, []
     for part, doc in zip(parts, docs, strict=True):
         part_blocks = list(doc.get("blocks", []))
@@ -257,10 +270,11 @@ def join(parts: list[Part], docs: list[Any], reader: str) -> Any | None:
         count += (last - 1) if part.sentinel else 0
         meta.update(doc.get("meta", {}))
         blocks.append(part_blocks)
-    if not _headings_apart(parts, blocks, reader):
+    headers = [_headers(b, text) for b, text in zip(blocks, texts, strict=True)]
+    if not _headings_apart(parts, blocks, headers, reader):
         return None
-    for offset, part_blocks in zip(offsets, blocks, strict=True):
-        if offset:
+    for offset, part_blocks, text in zip(offsets, blocks, texts, strict=True):
+        if offset and '"t":"Cite"' in text:
             _shift_citations(part_blocks, offset)
     joined = dict(docs[0])
     joined["meta"], joined["blocks"] = meta, [b for part_blocks in blocks for b in part_blocks]
@@ -278,7 +292,41 @@ def _sentinel_number(block: Any) -> int | None:
         return None
 
 
-def _headings_apart(parts: list[Part], blocks: list[list[Any]], reader: str) -> bool:
+def _headers(blocks: list[Any], text: str) -> list[Any]:
+    """A part's headings in reading order: found among its blocks and those they hold, or
+    (when its JSON has more, in a note or a table cell) in every node."""
+    found = list(_block_headers(blocks))
+    if len(found) == text.count('{"t":"Header"'):
+        return found
+    return [node for node in _walk_blocks(blocks) if _is_heading(node, None)]
+
+
+def _block_headers(blocks: list[Any]):
+    """The headings among blocks and in the blocks they hold (not in notes or tables)."""
+    for block in blocks:
+        kind, content = block.get("t"), block.get("c")
+        if kind == "Header":
+            yield block
+        elif kind in ("Div", "OrderedList"):
+            yield from _block_headers(content[1]) if kind == "Div" else _items(content[1])
+        elif kind == "BlockQuote":
+            yield from _block_headers(content)
+        elif kind == "BulletList":
+            yield from _items(content)
+        elif kind == "DefinitionList":
+            yield from _items(d for _term, definitions in content for d in definitions)
+        elif kind == "Figure":
+            yield from _block_headers(content[2])
+
+
+def _items(items):
+    for item in items:
+        yield from _block_headers(item)
+
+
+def _headings_apart(
+    parts: list[Part], blocks: list[list[Any]], found: list[list[Any]], reader: str
+) -> bool:
     """True if each part after the first opens with its level-1 heading, its headings'
     identifiers are made as the whole file's reading makes them (pandoc_ids), and no part
     names in brackets another part's heading, or one of its own given another identifier
@@ -288,7 +336,7 @@ def _headings_apart(parts: list[Part], blocks: list[list[Any]], reader: str) -> 
     for number, (part, part_blocks) in enumerate(zip(parts, blocks, strict=True)):
         if number and not (part_blocks and _is_heading(part_blocks[0], 1)):
             return False
-        headers = [b for b in _walk_blocks(part_blocks) if _is_heading(b, None)]
+        headers = found[number]
         changed = pandoc_ids.renumber(headers, part.explicit, seen, reader)
         if changed is None:
             return False
@@ -338,17 +386,15 @@ def file_line(part: Part, line: int) -> int | None:
 
 
 def part_stderr(part: Part, stderr: str) -> str:
-    """A part's pandoc warnings, their lines the file's; a note copied in and so used
-    elsewhere is not reported unused (the whole file uses it)."""
+    """A part's pandoc warnings, their lines the file's. Those about the definitions copied in
+    are left to the part that has them; a note of this part copied into another is used."""
     kept = []
     for block in re.split(r"(?m)^(?=\[)", stderr):
         unused = NOT_USED.match(block.removeprefix("[WARNING] "))
-        if unused and _label(unused[1]) in part.copied | part.lent:
+        if unused and _label(unused[1]) in part.lent:
             continue
-        kept.append(re.sub(r"line (\d+)", lambda m: _line_text(part, int(m[1])), block))
+        where = LINE.search(block)
+        if where and file_line(part, int(where[1])) is None:
+            continue
+        kept.append(LINE.sub(lambda m: f"line {file_line(part, int(m[1])) or m[1]}", block))
     return "".join(kept)
-
-
-def _line_text(part: Part, line: int) -> str:
-    found = file_line(part, line)
-    return f"line {found}" if found is not None else f"line {part.first_line}"

@@ -152,6 +152,10 @@ def test_a_cut_is_made_only_between_chapters():
     text = CASES["a fence holding headings"][0]
     parts = pandoc_parts.split(_source(text), pandoc.READER)
     assert [p.text.split("\n", 1)[0] for p in parts] == ["# One", "# Two"]
+    # An end tag inside a comment closes nothing.
+    text = "# One\n\n<div>\n<!-- </div> -->\n\n# In the div\n\n</div>\n\n# Two\n"
+    parts = pandoc_parts.split(_source(text), pandoc.READER)
+    assert [p.text.split("\n", 1)[0] for p in parts] == ["# One", "# Two"]
 
 
 SNIPPETS = [
