@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - `browser` is a fixture imported from web_site
 """The back-of-book index (issue 26): terms marked in the text, sorted as the book's language
 sorts them, printed with the pages the marks land on, linked to each mark in the EPUB.
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from web_site import browser  # noqa: F401 - a fixture, for the search test
 
 CASE = Path(__file__).resolve().parent / "cases" / "index-en"
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -51,7 +53,7 @@ def build(source: Path, out: Path, formats: tuple[str, ...] = ("pdf", "epub")) -
 def built(tmp_path_factory):
     source = tmp_path_factory.mktemp("index") / "book"
     shutil.copytree(CASE, source)
-    return build(source, tmp_path_factory.mktemp("index-out"))
+    return build(source, tmp_path_factory.mktemp("index-out"), ("pdf", "epub", "html"))
 
 
 def flat(text: str) -> str:
@@ -245,3 +247,33 @@ def test_the_index_sorts_as_the_language_does(tmp_path, lang):
     words = {"ru": ("Предметный указатель", "см."), "de": ("Index", "siehe")}[lang]
     text = "".join(index.itertext())
     assert words[0] in text and f"{words[1]} " in text
+
+
+def test_the_web_index_links_every_locator_to_its_mark(built):
+    import lxml.html
+
+    site = built["html"]
+    page = next(site.glob("*-index.html"))
+    main = lxml.html.parse(str(page)).find(".//main")
+    locators = main.xpath(".//a[contains(@class, 'index-locator')]")
+    _, _, printed = pdf_index(built["pdf"])
+    assert sorted(a.text for a in locators) == sorted(t for _, t, _ in printed)
+    for link in locators:
+        file, _, ident = link.get("href").rpartition("#")
+        target = lxml.html.parse(str(site / file)).getroot().get_element_by_id(ident, None)
+        assert target is not None, link.get("href")
+        assert "index" in target.get("class", "").split(), link.get("href")
+    see = main.xpath(".//a[contains(@class, 'index-xref')]")
+    assert see and all(main.get_element_by_id(a.get("href")[1:], None) is not None for a in see)
+
+
+def test_the_web_search_finds_a_term_only_the_index_names(built, browser):
+    site = built["html"]
+    page = browser.new_page()
+    page.goto((site / "index.html").as_uri(), wait_until="networkidle")
+    page.fill("#q", "Dragon")  # "Black Dragon River": an entry with no text of its own
+    page.click(".search button")
+    page.wait_for_selector(".results li a")
+    found = page.eval_on_selector_all(".results li a", "links => links.map(a => a.href)")
+    page.close()
+    assert found and found[0].split("#")[0].endswith("-index.html"), found

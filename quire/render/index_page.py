@@ -9,7 +9,7 @@ of them), and three or more pages in a row a range (12–14), as an index prints
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from lxml import etree
 
@@ -90,3 +90,32 @@ def _named(label: str, link: etree._Element) -> etree._Element:
 
 def _follows(before: str, after: str) -> bool:
     return before.isdigit() and after.isdigit() and int(after) == int(before) + 1
+
+
+def mark_pages(trees: Iterable[etree._Element], wanted: set[str]) -> dict[str, str]:
+    """The printed page of each wanted id in these trees (in reading order): the label of the
+    last page-break marker (role doc-pagebreak, as the EPUB and the web edition write them)
+    before its first letter."""
+    labels: dict[str, str] = {}
+    current = ""
+    for tree in trees:
+        for element in tree.iter():
+            if not isinstance(element.tag, str):
+                continue
+            if element.get("role") == "doc-pagebreak":
+                current = element.get("aria-label") or current
+            ident = element.get("id")
+            if ident in wanted and current:
+                labels[ident] = _opening_label(element, current)
+    return labels
+
+
+def _opening_label(mark: etree._Element, current: str) -> str:
+    """The page a mark's text begins on: a page's marker may stand inside the mark, before
+    its first letter (a page that begins with the marked word)."""
+    for node in mark.iter():
+        if node is not mark and node.get("role") == "doc-pagebreak":
+            return node.get("aria-label") or current
+        if (node.text or "").strip() or (node is not mark and (node.tail or "").strip()):
+            return current
+    return current

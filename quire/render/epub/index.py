@@ -12,10 +12,8 @@ from lxml import etree
 from quire.render import PageStart
 from quire.render.epub.content import _starts_by_chapter, chapter_page, link_owners
 from quire.render.epub.document import Page
-from quire.render.index_page import mark_targets, write_locators
+from quire.render.index_page import mark_pages, mark_targets, write_locators
 from quire.transform import Book
-
-EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
 
 
 def index_page_of(pages: list[Page]) -> int | None:
@@ -42,32 +40,11 @@ def with_page_locators(book: Book, pages: list[Page], starts: tuple[PageStart, .
 
 
 def _mark_pages(pages: list[Page], wanted: set[str]) -> dict[str, str]:
-    """The printed page of each wanted id: the label of the last page-break marker before it."""
-    labels: dict[str, str] = {}
-    current = ""
-    for page in pages:
-        if page.chapter is None or page.chapter.kind == "index":
-            continue
-        text = page.xhtml
-        if not page.page_labels and not any(w in text for w in wanted):
-            continue
-        for element in etree.fromstring(text.encode("utf-8")).iter():
-            if not isinstance(element.tag, str):
-                continue
-            if element.get(EPUB_TYPE) == "pagebreak":
-                current = element.get("aria-label") or current
-            ident = element.get("id")
-            if ident in wanted and current:
-                labels[ident] = _opening_label(element, current)
-    return labels
-
-
-def _opening_label(mark: etree._Element, current: str) -> str:
-    """The page a mark's text begins on: a page's marker may stand inside the mark, before
-    its first letter (a page that begins with the marked word)."""
-    for node in mark.iter():
-        if node is not mark and node.get(EPUB_TYPE) == "pagebreak":
-            return node.get("aria-label") or current
-        if (node.text or "").strip() or (node is not mark and (node.tail or "").strip()):
-            return current
-    return current
+    """The printed page of each wanted id, from the chapters' page-break markers."""
+    trees = (
+        etree.fromstring(page.xhtml.encode("utf-8"))
+        for page in pages
+        if page.chapter is not None and page.chapter.kind != "index"
+        and (page.page_labels or any(w in page.xhtml for w in wanted))
+    )  # fmt: skip
+    return mark_pages(trees, wanted)

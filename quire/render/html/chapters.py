@@ -9,6 +9,7 @@ from lxml import etree
 
 from quire.render import PageStart
 from quire.render.epub import _epub_notes, _rewrite_links, insert_page_breaks, link_owners
+from quire.render.html.index import web_index
 from quire.render.html.layout import SiteLink, page_html
 from quire.render.words import book_words
 from quire.transform import SECTION_TYPES, Book, Chapter
@@ -45,9 +46,11 @@ def chapter_pages(
     pages = []
     chapters = list(book.chapters)
     owners = link_owners(book)
+    indexed = web_index(book, starts_in)  # the index with its locators named (html/index.py)
     for n, chapter in enumerate(chapters):
         prev = _link(chapters[n - 1]) if n else None
         after = _link(chapters[n + 1]) if n + 1 < len(chapters) else None
+        chapter = indexed.get(chapter.id, chapter)
         main, labels = chapter_main(book, chapter, starts_in.get(chapter.id, []), owners)
         html = page_html(book, chapter.title, main, contents, web_name(chapter), prev, after, files)
         pages.append(WebPage(web_name(chapter), chapter.title, html, labels))
