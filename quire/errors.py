@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 log = logging.getLogger("quire")
@@ -54,6 +55,8 @@ class BuildError(Exception):
         kind: str = "input",
         problems: list[Problem] | None = None,
     ) -> None:
+        if problems is None:
+            file, line = author_place(file, line)
         self.problems = list(problems or [Problem(message, file, line, hint)])
         self.kind = kind
         super().__init__(str(self))
@@ -65,6 +68,27 @@ class BuildError(Exception):
 
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self.problems)
+
+
+# Where each line of a text Quire rewrote before reading it (mdBook's includes) stands in the
+# author's files, by the name messages give that text: set by the load stage for the build
+# (quire/load/projects/__init__.py), so that every message at such a line, whichever stage
+# finds it, names the line the author wrote (the included file's, for included text).
+_LINE_PLACES: dict[str, Sequence[tuple[str, int]]] = {}
+
+
+def set_line_places(places: dict[str, Sequence[tuple[str, int]]]) -> None:
+    """The places of the lines of the build's rewritten texts (see _LINE_PLACES)."""
+    _LINE_PLACES.clear()
+    _LINE_PLACES.update(places)
+
+
+def author_place(file: str | None, line: int | None) -> tuple[str | None, int | None]:
+    """The file and line the author wrote, for a line of a text Quire rewrote."""
+    places = _LINE_PLACES.get(file) if file and line else None
+    if places and line and 1 <= line <= len(places):
+        return places[line - 1]
+    return file, line
 
 
 def warn(
@@ -80,8 +104,17 @@ def warn(
     `hint` says what Quire did instead and what the author can do; `group` names the kind of
     warning (a plural phrase, "images without alt text"), under which the build's report
     gathers every place it was found."""
-    problem = Problem(message, file, line, hint or None)
-    log.warning(str(problem), extra={"quire_problem": problem, "quire_group": group})
+    file, line = author_place(file, line)
+    report_again(Finding(Problem(message, file, line, hint or None), group or ""))
+
+
+def report_again(finding: Finding) -> None:
+    """Log a warning whose place is already the author's (one found before, or placed by the
+    stage that rewrote the text)."""
+    problem = finding.problem
+    log.warning(
+        str(problem), extra={"quire_problem": problem, "quire_group": finding.group or None}
+    )
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from lxml import etree
 from quire import incremental, pandoc, pandoc_html, press
 from quire.ahead import ahead, begin_build
 from quire.bounds import check_book, check_bounds
-from quire.errors import BuildError, Finding, Findings, warn
+from quire.errors import BuildError, Finding, Findings, report_again
 from quire.load import load
 from quire.load import manuscript as load_stage
 from quire.load.config import BookConfig
@@ -162,8 +162,7 @@ def _report_again(path: Path) -> None:
     except (BuildError, OSError, ValueError, TypeError, KeyError):
         return  # none kept, or a damaged file: the outputs are still those of a good build
     for finding in found:
-        p = finding.problem
-        warn(p.message, file=p.file, line=p.line, hint=p.hint or "", group=finding.group)
+        report_again(finding)  # placed at the author's line when it was found
 
 
 def _build(

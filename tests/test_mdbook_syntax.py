@@ -18,6 +18,7 @@ from quire.errors import BuildError
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 XHTML = "{http://www.w3.org/1999/xhtml}"
+EPUB = "{http://www.idpf.org/2007/ops}"
 
 LISTING = """use std::io;
 // ANCHOR: main
@@ -199,6 +200,46 @@ def test_an_include_within_the_size_cap(tmp_path, monkeypatch):
         run("{{#include big.txt}}\n{{#include big.txt}}\n", book)
 
 
+@pytest.mark.expect_warnings
+def test_a_warning_after_an_include_names_the_authors_line(tmp_path, caplog):
+    """What a later stage finds after a 10-line include (a broken link, found once the book is
+    transformed) names the chapter's own line; what it finds inside included text names the
+    included file and its line, an anchored include's lines counted in the file it comes from."""
+    listing = "".join(f"Included line {n}.\n\n" for n in range(1, 6))  # 10 lines
+    part = "// ANCHOR: x\nFirst.\n\nSee [gone](gone.md).\n// ANCHOR_END: x\n"
+    chapter = "# One\n\nIntro.\n\n{{#include part.md}}\n\nSee [the other](missing.md).\n\n"
+    chapter += "{{#include part2.md:x}}\n"
+    root = mdbook(tmp_path, {"one.md": chapter})
+    write(root, {"src/part.md": listing, "src/part2.md": part})
+    with caplog.at_level(logging.WARNING, logger="quire"):
+        transformed(root)
+    places = re.findall(r"(src/[\w.]+):(\d+): link to `(\w+)\.md`", caplog.text)
+    assert places == [("src/one.md", "7", "missing"), ("src/part2.md", "4", "gone")]
+
+
+def test_an_included_lines_place_is_the_file_it_comes_from(tmp_path):
+    from quire.load.projects.preprocess import preprocess_lines
+
+    book = write(tmp_path / "book", {"src/listings/a.rs": LISTING})
+    text = "Top\n```rust\n{{#include listings/a.rs:main}}\n```\nAfter {{#include listings/a.rs:9}}\nEnd\n"
+    path = book / "src/ch.md"
+    path.write_text(text)
+    done, places, _ = preprocess_lines(text, path, book, "mdbook")
+    named = [(Path(f).name, n) for f, n in places]
+    assert list(zip(done.split("\n"), named, strict=True)) == [
+        ("Top", ("ch.md", 1)),
+        ("```rust", ("ch.md", 2)),
+        ("fn main() {", ("a.rs", 3)),
+        ('    println!("inner line");', ("a.rs", 5)),  # the anchor's markers left out
+        ("}", ("a.rs", 7)),
+        ("```", ("ch.md", 4)),
+        ("After fn helper() {}", ("ch.md", 5)),
+        ("End", ("ch.md", 6)),
+        ("", ("ch.md", 7)),
+    ]
+    assert preprocess_lines("No includes\n", path, book, "mdbook")[1] is None
+
+
 # ---------- GitBook ----------
 
 
@@ -271,6 +312,80 @@ def test_gitbook_hint_is_an_aside_in_the_print_html(tmp_path):
     assert aside.get("role") == "note"
     assert "Hinted words." in aside.text_content()
     assert "{%" not in lxml.html.tostring(tree, encoding="unicode")
+
+
+def nav_entries(epub: Path) -> list[tuple[int, str]]:
+    """The EPUB's contents: (depth, title) of each entry of the nav's toc, in order."""
+    with zipfile.ZipFile(epub) as archive:
+        name = next(n for n in archive.namelist() if n.endswith("nav.xhtml"))
+        nav = etree.fromstring(archive.read(name))
+    toc = next(n for n in nav.iter(f"{XHTML}nav") if n.get(f"{EPUB}type") == "toc")
+    return [
+        (len(list(a.iterancestors(f"{XHTML}ol"))), " ".join("".join(a.itertext()).split()))
+        for a in toc.iter(f"{XHTML}a")
+    ]
+
+
+def summary_entries(summary: Path) -> list[tuple[int, str]]:
+    """(depth, title) of each entry of a SUMMARY.md that names a file, read plainly: a line's
+    indentation against the lines above it gives its depth (as a nested list's); comments,
+    drafts (`[Title]()`) and separators are no entries; code marks are dropped from titles."""
+    text = re.sub(r"(?s)<!--.*?-->", "", summary.read_text(encoding="utf-8"))
+    entries, indents = [], []
+    for m in re.finditer(r"(?m)^( *)(?:[*-] +)?\[(.+?)\]\((.*?)\)\s*$", text):
+        while indents and len(m[1]) <= indents[-1]:
+            indents.pop()
+        indents.append(len(m[1]))
+        if m[3].strip():
+            entries.append((len(indents), m[2].replace("`", "")))
+    return entries
+
+
+def outline_in_order(outline: list[list], entries: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The entries not found in the PDF's outline, in order, each at its level (a section's
+    bookmarks may stand between them)."""
+    marks = iter((level, title) for level, title, _page in outline)
+    return [entry for entry in entries if entry not in marks]
+
+
+GITBOOK_ONE_PAGE = {
+    "book.json": '{"title": "Pages", "author": "A. Writer", "language": "en"}',
+    "SUMMARY.md": (
+        "# Summary\n\n* [First Steps](one.md)\n  * [Details](one.md#details)\n"
+        "  * [Later On](one.md#more-things)\n* [Second](two.md)\n"
+    ),
+    "README.md": "Words first.\n\n## About\n\nText.\n\n# Contents\n\nSee.\n\n# Plans\n\nLater.\n",
+    "one.md": "# One\n\nText.\n\n## Details\n\nD.\n\n# More Things\n\nM.\n\n## Deeper\n\nX.\n",
+    "two.md": "# Two\n\nThe end.\n",
+}
+
+
+def test_a_listed_file_is_one_chapter_titled_by_its_entry(tmp_path):
+    """GitBook and mdBook show each file SUMMARY.md lists as one page: its later `#` headings
+    are sections of it, the entry names it (GitBook's README, with none of its own, opens with
+    it), and the headings SUMMARY.md lists (`one.md#details`) are entries of the contents at
+    their depth, in the EPUB's nav and the PDF's outline."""
+    import pymupdf
+
+    from quire.pipeline import build
+
+    root = write(tmp_path / "book", GITBOOK_ONE_PAGE)
+    book = transformed(root)
+    assert [c.title for c in book.chapters] == ["Introduction", "First Steps", "Second"]
+    intro = book.chapters[0].body
+    assert [h.text_content() for h in intro.iter("h1")] == ["Introduction"]
+    assert [h.text_content() for h in intro.iter("h2")] == ["About", "Contents", "Plans"]
+    written = build(root, tmp_path / "out", ("epub", "pdf"), lambda *a: None)
+    paths = {w.format: w.path for w in written}
+    expected = [(1, "Introduction"), *summary_entries(root / "SUMMARY.md")]
+    assert nav_entries(paths["epub"]) == expected
+    with pymupdf.open(paths["pdf"]) as pdf:
+        outline = pdf.get_toc()
+    assert outline_in_order(outline, expected) == []
+    assert [t for level, t, _p in outline if level == 1] == [
+        "Contents",
+        *(t for d, t in expected if d == 1),
+    ]
 
 
 # ---------- code blocks: hidden lines, info strings, highlighting ----------
@@ -506,6 +621,69 @@ def test_code_blocks_read_as_mdbook_shows_them(tmp_path):
     assert ours == shown
 
 
+# ---------- MathJax ----------
+
+MATH_CHAPTER = r"""# Math
+
+Inline \\( x^2 + y_1 \\) here, and `\\( not math \\)` in code.
+
+\\[
+\sum_{i=1}^{n} i = \frac{n(n+1)}{2}
+\\]
+
+Set $HOME and $PATH first.
+"""
+MATHML = "{http://www.w3.org/1998/Math/MathML}"
+
+
+def mathjax_book(tmp_path: Path, on: bool) -> Path:
+    """An mdBook book with MathJax's delimiters in a chapter, mathjax-support on or off."""
+    root = mdbook(tmp_path / ("on" if on else "off"), {"math.md": MATH_CHAPTER})
+    with (root / "book.toml").open("a", encoding="utf-8") as toml:
+        toml.write(f"\n[output.html]\nmathjax-support = {'true' if on else 'false'}\n")
+    return root
+
+
+def test_mathjax_delimiters_are_math_when_book_toml_turns_mathjax_on(tmp_path):
+    """With `mathjax-support = true`, `\\( \\)` is inline math and `\\[ \\]` display math, as
+    MathJax reads mdBook's page (a code span keeps its text, `$` is a dollar); without it, mdBook
+    shows them as text and so does Quire."""
+    (chapter,) = transformed(mathjax_book(tmp_path, True)).chapters
+    formulas = chapter.body.xpath("//math")
+    assert [f.get("display") for f in formulas] == ["inline", "block"]
+    tex = [f.xpath("string(.//annotation[@encoding='application/x-tex'])") for f in formulas]
+    assert tex == ["x^2 + y_1", r"\sum_{i=1}^{n} i = \frac{n(n+1)}{2}"]
+    assert chapter.body.xpath("string(//code)") == r"\\( not math \\)"  # as written
+    text = chapter.body.text_content()
+    assert "$HOME and $PATH" in text and text.count("\\(") == 1  # the code span's
+    (plain,) = transformed(mathjax_book(tmp_path, False)).chapters
+    assert plain.body.xpath("//math") == []
+    assert r"\( x^2 + y_1 \)" in " ".join(plain.body.text_content().split())
+
+
+@pytest.mark.expect_warnings
+def test_mathjax_math_is_math_in_the_epub_the_pdf_and_the_web_edition(tmp_path):
+    import pymupdf
+
+    from quire.pipeline import build
+
+    root = mathjax_book(tmp_path, True)
+    written = build(root, tmp_path / "out", ("pdf", "epub", "html"), lambda *a: None)
+    paths = {w.format: w.path for w in written}
+    epub_math = [m for doc in epub_documents(paths["epub"]) for m in doc.iter(f"{MATHML}math")]
+    assert [m.get("display") for m in epub_math] == ["inline", "block"]
+    pages = [lxml.html.parse(str(p)).getroot() for p in sorted(Path(paths["html"]).glob("*.html"))]
+    assert sum(len(page.xpath("//main//math")) for page in pages) == 2
+    printed = print_html(transformed(root))
+    assert [i.get("class") for i in printed.xpath("//img[@role='math']")] == [
+        "math",
+        "math display",
+    ]
+    with pymupdf.open(paths["pdf"]) as pdf:
+        text = " ".join(page.get_text() for page in pdf)
+    assert "x^2" not in text and "\\frac" not in text and r"\\( not math \\)" in text
+
+
 # ---------- the corpus: mdBook and GitBook books as their authors keep them ----------
 
 
@@ -524,3 +702,51 @@ def test_corpus_books_have_no_directives_or_hidden_lines_and_highlighted_rust(na
         assert pre.xpath(".//code/span/span[@class]"), lxml.html.tostring(pre)[:300]
         hidden = [x for x in code_lines(pre) if re.match(r"\s*#( |$)", x)]
         assert hidden == [], hidden
+
+
+@pytest.fixture(scope="module")
+def gitbook_corpus(tmp_path_factory):
+    """The GitBook corpus book (Mostly Adequate) built from its folder as kept, by the command
+    line, as EPUB and PDF: the command's result and the outputs."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("mostly-adequate") / "out"
+    proc = subprocess.run(
+        [sys.executable, "build.py", str(CORPUS / "mostly-adequate"), "--out", str(out),
+         "--to", "epub", "--to", "pdf"],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    epub = next(out.glob("*.epub"), None) if out.is_dir() else None
+    pdf = next(out.glob("*.pdf"), None) if out.is_dir() else None
+    return proc, epub, pdf
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the corpus of real books is not at {CORPUS}")
+def test_the_gitbook_corpus_book_builds_as_its_summary_lists_it(gitbook_corpus):
+    """Mostly Adequate, as kept: exit 0, EPUBCheck 0/0, the EPUB's contents are SUMMARY.md's
+    entries in order and nesting (the README first, as GitBook's introduction), the PDF's
+    outline has each of them in order at its level, and no `{{#` or `{%` is left in either."""
+    import pymupdf
+
+    from quire.validate import run_epubcheck
+
+    proc, epub, pdf = gitbook_corpus
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and epub and pdf, output[-3000:]
+    assert "Traceback" not in output
+    report = run_epubcheck(epub)
+    assert [str(f) for f in report.findings if f.severity in ("fatal", "error", "warning")] == []
+    expected = [(1, "Introduction"), *summary_entries(CORPUS / "mostly-adequate" / "SUMMARY.md")]
+    assert len(expected) > 100
+    assert nav_entries(epub) == expected
+    with pymupdf.open(pdf) as document:
+        outline = document.get_toc()
+        printed = " ".join(page.get_text() for page in document)
+    assert outline_in_order(outline, expected) == []
+    chapters = [t for d, t in expected if d == 1]
+    assert [t for level, t, _p in outline if level == 1 and t != "Contents"] == chapters
+    with zipfile.ZipFile(epub) as archive:
+        text = " ".join(archive.read(n).decode() for n in archive.namelist() if n.endswith("html"))
+    for left in ("{{#", "{%"):
+        assert left not in text and left not in printed

@@ -340,3 +340,21 @@ def test_a_chapter_left_out_of_the_epub_is_reported(built):
     lost = missing_words(book.chapters, rest)
     assert {m.chapter for m in lost} == {name}
     assert sum(len(m.words) for m in lost) == len(chapter)
+
+
+@needs_corpus
+@pytest.mark.parametrize("name", BOOKS)
+def test_the_contents_are_summarys_entries_in_the_epub_and_the_pdf(built, name):
+    """The EPUB's contents are SUMMARY.md's entries in order and nesting, and the PDF's
+    outline has each of them in order at its level (one chapter per top-level entry)."""
+    from test_mdbook_syntax import nav_entries, outline_in_order, summary_entries
+
+    book = built(name)
+    expected = summary_entries(CORPUS / name / "src" / "SUMMARY.md")
+    assert len(expected) >= 20
+    assert nav_entries(book.epub) == expected
+    with pymupdf.open(book.pdf) as pdf:
+        outline = pdf.get_toc()
+    assert outline_in_order(outline, expected) == []
+    chapters = [t for d, t in expected if d == 1]
+    assert [t for level, t, _p in outline if level == 1 and t != "Contents"] == chapters

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,26 @@ class SourceFile:
     title: str | None = None  # the entry's title in the project file: the contents' title
     numbered: bool = True  # False for unnumbered entries (mdBook's prefix and suffix chapters)
     reader: str | None = None  # pandoc's reader for this file; None: the book's default
+    # A file SUMMARY.md lists is one page in mdBook and GitBook: one chapter, whatever its
+    # level-1 headings (those after its first are its sections).
+    whole: bool = False
+    sections: tuple[ListedHeading, ...] = ()  # its headings the project file lists too
+    mathjax: bool = False  # mdBook's `\\( \\)` and `\\[ \\]` are math (mathjax-support)
+    # Where each line of `text` stands in the author's files, when Quire rewrote the text
+    # before reading it (mdBook's includes); None: each line is its own (see places.py).
+    places: tuple[tuple[str, int], ...] | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ListedHeading:
+    """A heading of a file that the project file lists as an entry of its own (GitBook's
+    `ch01.md#introductions` under `ch01.md`): in the contents with the entry's title."""
+
+    fragment: str  # the heading's id
+    title: str
+    depth: int  # the entry's depth in the project file: 1 is a section of a chapter
+    listing: str  # the project file, and its line, for messages
+    line: int | None
 
 
 @dataclass(frozen=True)

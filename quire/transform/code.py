@@ -10,6 +10,10 @@
   Div to its CommonMark readers; GitBook's `{% hint %}` is written as one, see
   projects/preprocess.py) become one Div: classes `alert alert-<kind>`, role "note", its title
   first; the style sheets of the three outputs set it apart.
+- MathJax's delimiters: an mdBook book with `mathjax-support` writes `\\\\( … \\\\)` and
+  `\\\\[ … \\\\]`, which its Markdown reader leaves as `\\( … \\)` and `\\[ … \\]` for MathJax
+  to find in the page's text. Quire finds them the same way, in the text of a paragraph or
+  a heading (never in code), and makes them math, as `$…$` and `$$…$$` are.
 """
 
 from __future__ import annotations
@@ -155,3 +159,80 @@ def _plain_text(blocks: list[Any]) -> str:
         elif isinstance(item, list):
             stack.extend(reversed(item))
     return " ".join(words)
+
+
+# MathJax's default delimiters in the text pandoc read (mdBook's `\\(` is `\(` once read).
+MATHJAX = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+TEXT_NODES = {"Str": None, "Space": " ", "SoftBreak": "\n"}
+
+
+def mathjax_math(blocks: list[Any]) -> list[Any]:
+    """A file's blocks with MathJax's `\\( … \\)` and `\\[ … \\]` made math (inline and display),
+    where each stands in one run of text: as MathJax finds them in the page's text."""
+
+    def visit(node: dict) -> dict | None:
+        if node["t"] == "Header":
+            inlines = _with_math(node["c"][2])
+            return None if inlines is None else {"t": "Header", "c": [*node["c"][:2], inlines]}
+        inlines = _with_math(node["c"])
+        return None if inlines is None else {"t": node["t"], "c": inlines}
+
+    return walk(blocks, visit, ("Para", "Plain", "Header"))
+
+
+def _with_math(inlines: list[Any]) -> list[Any] | None:
+    """Inlines with the MathJax formulas in their runs of text made Math; None if none."""
+    if not any(n["t"] == "Str" and ("\\(" in n["c"] or "\\[" in n["c"]) for n in inlines):
+        return None
+    out: list[Any] = []
+    run: list[dict] = []  # the text nodes since the last other node
+    for node in [*inlines, None]:
+        if node is not None and (node["t"] in TEXT_NODES or _written_text(node) is not None):
+            run.append(node)
+            continue
+        text = "".join(_written_text(n) or TEXT_NODES[n["t"]] or n["c"] for n in run)
+        out += _text_with_math(text) if MATHJAX.search(text) else run
+        run = []
+        if node is not None:
+            out.append(node)
+    return out
+
+
+def _written_text(node: dict) -> str | None:
+    """The text as written of a word pandoc read attributes after (`_{i=1}`: CommonMark's
+    `attributes`, for mdBook's heading ids, takes them after any word); None for other nodes."""
+    if node["t"] != "Span":
+        return None
+    (ident, classes, pairs), inner = node["c"]
+    if ["wrapper", "1"] not in pairs or any(n["t"] != "Str" for n in inner):
+        return None
+    words = [f"#{ident}"] if ident else []
+    words += [f".{c}" for c in classes]
+    words += [f'{k}="{v}"' if " " in v else f"{k}={v}" for k, v in pairs if k != "wrapper"]
+    return "".join(n["c"] for n in inner) + "{" + " ".join(words) + "}"
+
+
+def _text_with_math(text: str) -> list[dict]:
+    """A run of text as words, spaces and line breaks, with its formulas as Math."""
+    out: list[dict] = []
+    last = 0
+    for found in MATHJAX.finditer(text):
+        out += _text_nodes(text[last : found.start()])
+        kind = "InlineMath" if found[1] is not None else "DisplayMath"
+        tex = (found[1] if found[1] is not None else found[2]).strip().replace("’", "'")
+        out.append({"t": "Math", "c": [{"t": kind}, tex]})
+        last = found.end()
+    return out + _text_nodes(text[last:])
+
+
+def _text_nodes(text: str) -> list[dict]:
+    """Plain text as pandoc's Str, Space and SoftBreak nodes."""
+    nodes: list[dict] = []
+    for piece in re.split(r"( |\n)", text):
+        if piece == " ":
+            nodes.append({"t": "Space"})
+        elif piece == "\n":
+            nodes.append({"t": "SoftBreak"})
+        elif piece:
+            nodes.append({"t": "Str", "c": piece})
+    return nodes

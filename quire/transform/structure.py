@@ -12,6 +12,7 @@ from lxml import etree
 
 from quire.errors import warn
 from quire.load.confine import resolved
+from quire.load.manuscript import SourceFile
 from quire.pandoc import Parsed, stringify
 from quire.transform.ast import NodeIndex, iter_nodes, locate, walk
 from quire.transform.model import Chapter, Draft, Heading
@@ -107,6 +108,22 @@ def file_level(found: NodeIndex, book_level: int) -> int:
     return top if levels.count(top) == 1 else top - 1
 
 
+def one_chapter(blocks: list[Any], level: int) -> list[Any]:
+    """A file SUMMARY.md lists, as one chapter: its headings at the chapter level (`level`,
+    before the shift) after its first heading are made one level lower, sections of it, as
+    mdBook and GitBook show the file: one page, titled by its entry."""
+    first = True
+
+    def visit(node: dict[str, Any]) -> dict[str, Any] | None:
+        nonlocal first
+        opens, first = first, False
+        if opens or node["c"][0] > level:
+            return None
+        return {"t": "Header", "c": [level + 1, *node["c"][1:]]}
+
+    return walk(blocks, visit, ("Header",))
+
+
 def shifted_heading(heading: dict[str, Any], level: int, depth: int = 0) -> dict[str, Any]:
     """A heading with the chapter level made 1 (1 + depth for a file listed as a section),
     as pandoc's --shift-heading-level-by; higher ones stay at 1."""
@@ -156,7 +173,7 @@ def gather_chapters(
         drafts[-1].blocks.extend([page_break_block(), listed_section(parsed, blocks)])
         drafts[-1].more_sources.append(source)
         return
-    chunks = split_chapters(blocks)
+    chunks = [blocks] if listed and source.whole else split_chapters(blocks)
     if listed and len(chunks) > 1 and all(map(_is_comment, chunks[0])):
         del chunks[0]  # comments before the heading: no chapter (sanitise drops comments)
     for n, chunk in enumerate(chunks):
@@ -195,6 +212,13 @@ def _draft(parsed: Parsed, chunk: list[Any], opens_file: bool, after: bool) -> D
         meta = parsed.meta["title"]
         inlines = meta["c"] if meta.get("t") == "MetaInlines" else [{"t": "Str", "c": own}]
         heading = {"t": "Header", "c": [1, ["", [], []], inlines]}
+        chunk = [heading, *chunk]
+    elif heading is None and parsed.source.whole and parsed.source.title:
+        # SUMMARY.md's entry titles a file with no heading of its own (GitBook's README, its
+        # introduction): its title opens the chapter's page, and is its bookmark in print.
+        title = parsed.source.title
+        ident = ascii_slug(title) or "chapter"
+        heading = {"t": "Header", "c": [1, [ident, [], []], [{"t": "Str", "c": title}]]}
         chunk = [heading, *chunk]
     title = parsed.source.title or (stringify(heading) if heading else own)
     return Draft(parsed, chunk, [], heading, title.strip(), listed=True, after_chapter=after)
@@ -283,6 +307,7 @@ def make_chapter(index: int, draft: Draft, element: etree._Element, notes: int) 
     footnotes = body.find(".//div[@class='footnotes']")
     if footnotes is not None:
         body.append(footnotes)  # pandoc's section-divs may have put it in the last subsection
+    mark_listed_headings(body, parsed.source, draft.more_sources)
     # Text without a heading or title before the first chapter is front matter.
     opens = heading is not None or draft.title or (draft.listed and draft.after_chapter)
     role = parsed.source.role if opens else "front"
@@ -403,6 +428,38 @@ def chapter_headings(body: etree._Element) -> tuple[Heading, ...]:
         if ident:
             headings.append(Heading(ident, title, level, bool(element.get(ENTRY_TITLE))))
     return tuple(headings)
+
+
+def mark_listed_headings(body: etree._Element, source: SourceFile, more: list[SourceFile]) -> None:
+    """Mark the headings a project file lists as entries of their own (GitBook's
+    `ch01.md#introductions`): the contents list them with the entry's title and depth."""
+    files = [s for s in more if s.depth]
+    divs = body.xpath(".//div[contains(concat(' ', @class, ' '), ' listed-section ')]")
+    places = [(source, body), *zip(files, divs, strict=False)]
+    for file, element in places:
+        for entry in file.sections:
+            found = element.xpath(".//*[@id=$id]", id=entry.fragment)
+            heading = _heading_of(found[0]) if found else None
+            if heading is None:
+                warn(
+                    f"`{Path(file.name).name}#{entry.fragment}` is no heading of {file.name}",
+                    file=entry.listing,
+                    line=entry.line,
+                    hint="Quire left the entry out of the contents; the chapter has its text",
+                    group="entries naming no heading",
+                )
+            elif heading.tag != "h1":  # the chapter's own heading: its entry is the chapter
+                heading.set(ENTRY_TITLE, entry.title or heading.text_content().strip())
+                heading.set(ENTRY_LEVEL, str(entry.depth + 1))
+
+
+def _heading_of(element: etree._Element) -> etree._Element | None:
+    """The heading an id names: itself, or the first heading of the section it opens."""
+    if element.tag in ("h1", *SECTION_HEADINGS):
+        return element
+    if element.tag == "section":
+        return next(element.iterchildren("h1", *SECTION_HEADINGS), None)
+    return None
 
 
 def _listed_entry(div: etree._Element) -> list[Heading]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from quire.errors import BuildError
+from quire.errors import BuildError, set_line_places
 from quire.load.manuscript import MARKDOWN_SUFFIXES, SETTINGS_FILE, Manuscript, display_name
 
 
@@ -43,7 +43,17 @@ def readers() -> tuple[ProjectReader, ...]:
 
 
 def read_project(source: Path, styles: Path | None = None) -> Manuscript:
-    """Read the book at `source` (a folder, a project file, or a Markdown file)."""
+    """Read the book at `source` (a folder, a project file, or a Markdown file), and make
+    what later stages report at a line of a text Quire rewrote (mdBook's includes) name the
+    author's file and line."""
+    set_line_places({})  # the last build's, in this process, are not this one's
+    manuscript = _read_project(source, styles)
+    set_line_places({f.name: f.places for f in manuscript.files if f.places})
+    return manuscript
+
+
+def _read_project(source: Path, styles: Path | None) -> Manuscript:
+    """The book at `source`, by its kind."""
     if source.is_dir():
         return read_folder(source.resolve(), styles)
     from quire.load.projects import bookyaml, gitbook, mdbook, pandoc_defaults, single

@@ -52,7 +52,7 @@ class BookYaml:
         for role, names in _reading_order(root, config):
             for index, name in enumerate(names):
                 path = chapter_path(root, name, role, config.line_of(role, index), origin)
-                text = read_chapter(root, path)
+                text, _places = read_chapter(root, path)
                 files.append(source_file(path, text, ROLES[role], reader))
         check_not_empty(files, root)
         return Manuscript(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from quire.errors import warn
+from quire.errors import BuildError, Problem, warn
 from quire.load.config import SETTINGS, BookConfig, check_yaml_blocks, parse_yaml
 from quire.load.confine import resolved
 from quire.load.manuscript import (
@@ -96,15 +96,33 @@ def line_of(text: str, pattern: str) -> int | None:
     return text.count("\n", 0, found.start()) + 1 if found else None
 
 
+Places = tuple[tuple[str, int], ...]  # where each line of a rewritten text stands
+Preprocessor = Callable[[str, Path, Path], tuple[str, Places | None]]
+
+
 def read_chapter(
-    root: Path, path: Path, preprocess: Callable[[str, Path, Path], str] | None = None
-) -> str:
-    """A chapter's text, run through the project's preprocessor (mdBook's includes) if any."""
-    text = read_text(path)
+    root: Path, path: Path, preprocess: Preprocessor | None = None
+) -> tuple[str, Places | None]:
+    """A chapter's text, run through the project's preprocessor (mdBook's includes) if any,
+    and the places of its lines in the author's files if the preprocessor moved them."""
+    text, places = read_text(path), None
     if preprocess is not None:
-        text = preprocess(text, path, root)
-    check_yaml_blocks(text, display_name(path))
-    return text
+        text, places = preprocess(text, path, root)
+    try:
+        check_yaml_blocks(text, display_name(path))
+    except BuildError as error:  # at a line of the text made: name the author's
+        raise BuildError(
+            problems=[_placed(p, places) for p in error.problems], kind=error.kind
+        ) from None
+    return text, places
+
+
+def _placed(problem: Problem, places: Places | None) -> Problem:
+    """A problem at a line of a rewritten text, placed at the author's file and line."""
+    if places is None or not problem.line or not 1 <= problem.line <= len(places):
+        return problem
+    file, line = places[problem.line - 1]
+    return Problem(problem.message, file, line, problem.hint)
 
 
 def listed_file(root: Path, base: Path, target: str, listing: Path, line: int | None) -> Path:
@@ -113,15 +131,15 @@ def listed_file(root: Path, base: Path, target: str, listing: Path, line: int | 
     return chapter_path(root, relative, listing.name, line, display_name(listing))
 
 
-def preprocessor(flavour: str) -> Callable[[str, Path, Path], str]:
+def preprocessor(flavour: str) -> Preprocessor:
     """mdBook's ("mdbook") or GitBook's ("gitbook") preprocessing of a chapter's text
     ({{#include}}, {% %} tags), its findings reported as warnings."""
     seen: set[str] = set()  # what the book's files reported once for all (a GitBook tag)
 
-    def run(text: str, path: Path, root: Path) -> str:
-        done, findings = preprocess.preprocess(text, path, root, flavour)
+    def run(text: str, path: Path, root: Path) -> tuple[str, Places | None]:
+        done, places, findings = preprocess.preprocess_lines(text, path, root, flavour)
         preprocess.report(findings, seen)
-        return done
+        return done, places
 
     return run
 

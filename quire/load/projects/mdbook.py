@@ -62,7 +62,11 @@ class MdBook:
         summary = read_summary(read_text(summary_path, "settings"), shown)
         smart = html.get("smart-punctuation", html.get("curly-quotes", True)) is not False
         reader = settings.markdown or mdbook_reader(smart)
-        files = summary_files(root, src, summary_path, summary, reader, preprocessor("mdbook"))
+        # With MathJax on, mdBook's pages read `\\( \\)` and `\\[ \\]` as math; Quire does too.
+        mathjax = html.get("mathjax-support") is True
+        files = summary_files(
+            root, src, summary_path, summary, reader, preprocessor("mdbook"), mathjax
+        )
         no_chapters(files, summary_path)
         return Manuscript(
             root,

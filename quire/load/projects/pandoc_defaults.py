@@ -85,7 +85,7 @@ class PandocDefaults:
             if name.lower().endswith((".yaml", ".yml")):
                 continue
             path = chapter_path(root, _expand(name, root), "input-files", line, shown)
-            files.append(source_file(path, read_chapter(root, path), "body", reader))
+            files.append(source_file(path, read_chapter(root, path)[0], "body", reader))
         check_not_empty(files, project_file)
         return Manuscript(
             root,

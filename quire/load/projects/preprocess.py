@@ -8,18 +8,20 @@ within bounds (nesting depth, number of includes, size of the result); a missing
 is a finding naming the directive's place and the target, and the directive is left out.
 
 Line numbers in findings are those of the file that holds the directive, as its author sees it.
-A directive alone on its line is replaced on that line, so the lines after it keep their
-numbers, except where an include brings in lines of its own.
+The text made is given with the place of each of its lines in the author's files (the chapter's
+own line, or the included file's), so that what a later stage reports at a line of it names the
+line the author wrote (quire/load/places.py).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from quire.errors import BuildError, Finding, Problem, warn
+from quire.errors import BuildError, Finding, Problem, report_again
 from quire.load.confine import check_file, not_a_file, read_file, resolved
 from quire.load.limits import size_limit, too_big
 from quire.load.manuscript import display_name
@@ -58,17 +60,92 @@ class _Run:
         self.findings.append(Finding(Problem(message, file, line, hint), group))
 
 
+Place = tuple[str, int]  # a file, as messages show it, and a line of it
+
+
+class _Text:
+    """Text being put together, with the place of each of its lines in the author's files."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.places: list[Place | None] = [None]  # one per line; None: no place yet
+        self.empty = True  # nothing stands on the last line yet
+
+    def add(self, text: str, places: Sequence[Place]) -> None:
+        """Append `text`, whose n-th line stands at places[n] (one place per line)."""
+        if not text:
+            return
+        first = text.split("\n", 1)[0]
+        # A line takes the place of what stands first on it.
+        if self.places[-1] is None or (self.empty and first):
+            self.places[-1] = places[0]
+        self.places.extend(places[1 : text.count("\n") + 1])
+        self.empty = text.endswith("\n")
+        self.parts.append(text)
+
+    def add_made(self, text: str, place: Place) -> None:
+        """Append text Quire made (a code fence), all at the directive's place."""
+        self.add(text, [place] * (text.count("\n") + 1))
+
+    def add_text(self, other: _Text) -> None:
+        """Append text already put together, with its places."""
+        self.add(other.text, [p or ("", 0) for p in other.places])
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+@dataclass
+class _Source:
+    """One file's text being expanded, with the line number in that file of each of its lines
+    (an anchor's lines skip the markers of other anchors)."""
+
+    text: str
+    shown: str
+    numbers: Sequence[int]
+    starts: list[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.starts = [0, *(m.end() for m in re.finditer("\n", self.text))]
+
+    def line(self, offset: int) -> int:
+        """The line number of an offset of the text."""
+        return self.numbers[bisect_right(self.starts, offset) - 1]
+
+    def add(self, out: _Text, begin: int, end: int) -> None:
+        """Append the text from `begin` to `end`, each line with its place."""
+        first = bisect_right(self.starts, begin) - 1
+        count = self.text.count("\n", begin, end)
+        out.add(
+            self.text[begin:end], [(self.shown, n) for n in self.numbers[first : first + count + 1]]
+        )
+
+
 def preprocess(text: str, path: Path, root: Path, flavour: str) -> tuple[str, list[Finding]]:
     """A chapter's text with its mdBook (`flavour` "mdbook") or GitBook ("gitbook") directives
     done, and the findings to report (see `report`). Other flavours are left as they are."""
+    done, _places, findings = preprocess_lines(text, path, root, flavour)
+    return done, findings
+
+
+def preprocess_lines(
+    text: str, path: Path, root: Path, flavour: str
+) -> tuple[str, tuple[Place, ...] | None, list[Finding]]:
+    """As `preprocess`, with the place in the author's files of each line of the text made;
+    None when each line is still the chapter's own, at its own number."""
     if flavour not in ("mdbook", "gitbook"):
-        return text, []
+        return text, None, []
     run = _Run(root=resolved(root), flavour=flavour)
     done = _expand(text, path, run)
-    if len(done) > size_limit("chapter"):
-        raise too_big("chapter", len(done), file=display_name(path), line=None,
+    made = done.text
+    if len(made) > size_limit("chapter"):
+        raise too_big("chapter", len(made), file=display_name(path), line=None,
                       what="the chapter with its includes")  # fmt: skip
-    return done, run.findings
+    shown = display_name(path)
+    places = tuple(p or (shown, n) for n, p in enumerate(done.places, 1))
+    same = all(p == (shown, n) for n, p in enumerate(places, 1))
+    return made, None if same else places, run.findings
 
 
 def report(findings: list[Finding], seen: set[str] | None = None) -> None:
@@ -80,12 +157,12 @@ def report(findings: list[Finding], seen: set[str] | None = None) -> None:
             if p.message in seen:
                 continue
             seen.add(p.message)
-        warn(p.message, file=p.file, line=p.line, hint=p.hint or "", group=f.group)
+        report_again(f)  # its line is the author's already
 
 
-def _expand(text: str, path: Path, run: _Run, first_line: int = 1) -> str:
-    """One file's text (from its line `first_line` on) with its directives done, includes
-    expanded in turn."""
+def _expand(text: str, path: Path, run: _Run, numbers: Sequence[int] | None = None) -> _Text:
+    """One file's text with its directives done, includes expanded in turn; `numbers` are the
+    line numbers in the file of the text's lines (1, 2, 3… if not given)."""
     shown = display_name(path)
     if len(run.chain) >= MAX_DEPTH:
         raise BuildError(
@@ -95,75 +172,70 @@ def _expand(text: str, path: Path, run: _Run, first_line: int = 1) -> str:
         )
     run.chain.append(shown)
     try:
-        line_of = _lines_before(text, first_line)
+        source = _Source(text, shown, numbers or range(1, text.count("\n") + 2))
         if run.flavour == "mdbook":
-            return _mdbook(text, path, run, line_of)
-        return _gitbook(text, path, run, line_of)
+            return _mdbook(source, path, run)
+        return _gitbook(source, path, run)
     finally:
         run.chain.pop()
-
-
-def _lines_before(text: str, first_line: int) -> Callable[[int], int]:
-    """A function giving the line number of an offset in `text`, for offsets in rising order."""
-    state = {"offset": 0, "line": first_line}
-
-    def line_of(offset: int) -> int:
-        state["line"] += text.count("\n", state["offset"], offset)
-        state["offset"] = offset
-        return state["line"]
-
-    return line_of
 
 
 # ---------- mdBook ----------
 
 
-def _mdbook(text: str, path: Path, run: _Run, line_of: Callable[[int], int]) -> str:
+def _mdbook(source: _Source, path: Path, run: _Run) -> _Text:
     """mdBook's links done in one file's text (preprocess/links.rs, replace_all)."""
-    out, last = [], 0
+    out, last, text = _Text(), 0, source.text
     for match in MDBOOK_LINK.finditer(text):
-        out.append(text[last : match.start()])
+        source.add(out, last, match.start())
         last = match.end()
-        line = line_of(match.start())
+        line = source.line(match.start())
         if match[1] is None:  # `\{{#...}}`: the directive's text, without the backslash
-            out.append(match[0][1:])
+            source.add(out, match.start() + 1, match.end())
             continue
-        out.append(_mdbook_link(match[1], match[2], match[0], path, line, run))
-    out.append(text[last:])
-    return "".join(out)
+        out.add_text(_mdbook_link(match[1], match[2], match[0], path, line, run))
+    source.add(out, last, len(text))
+    return out
 
 
-def _mdbook_link(kind: str, target: str, whole: str, path: Path, line: int, run: _Run) -> str:
+def _mdbook_link(kind: str, target: str, whole: str, path: Path, line: int, run: _Run) -> _Text:
     """What one `{{#kind target}}` stands for."""
     shown = display_name(path)
+    out = _Text()
     if kind == "title":
-        return ""  # the HTML page's <title> in mdBook; a book's chapters take SUMMARY's titles
+        return out  # the HTML page's <title> in mdBook; a book's chapters take SUMMARY's titles
     words = target.split()
     if kind not in ("include", "rustdoc_include", "playground", "playpen") or not words:
         run.note(f"mdBook directive `{whole[:80]}` is not one Quire knows", shown, line,
                  "left out: it is for a preprocessor Quire does not run; replace it with "
                  "its text", "mdBook directives Quire does not run")  # fmt: skip
-        return ""
+        return out
     ref, _, spec = words[0].partition(":")
     if kind in ("playground", "playpen"):
         ref, spec = words[0], ""  # a playground takes the whole file, its path as written
     found = _included(ref, whole, path, line, run)
     if found is None:
-        return ""
+        return out
     target_path, lines = found[0], _split_lines(found[1])
     if kind in ("playground", "playpen"):
-        code = _expand("\n".join(lines), target_path, run)
-        return f"```{','.join(['rust', *words[1:]])}\n{code}\n```\n"
+        out.add_made(f"```{','.join(['rust', *words[1:]])}\n", (shown, line))
+        out.add_text(_expand("\n".join(lines), target_path, run))
+        out.add_made("\n```\n", (shown, line))
+        return out
     anchor, start, end = _range(spec)
     if anchor is not None and not any(_anchor(ANCHOR_START, x) == anchor for x in lines):
         run.note(f"`{whole[:80]}`: no `ANCHOR: {anchor}` in {display_name(target_path)}",
                  shown, line, "left out: check the anchor's name in both files",
                  "includes of missing anchors")  # fmt: skip
-        return ""
+        return out
     if kind == "rustdoc_include":
-        return _expand("\n".join(_rustdoc_lines(lines, anchor, start, end)), target_path, run)
-    first = start + 1 if anchor is None else _anchor_line(lines, anchor) + 1
-    return _expand("\n".join(_taken_lines(lines, anchor, start, end)), target_path, run, first)
+        taken = _rustdoc_lines(lines, anchor, start, end)
+    else:
+        taken = _taken_lines(lines, anchor, start, end)
+    if not taken:
+        return out
+    numbers = [n + 1 for n, _x in taken]
+    return _expand("\n".join(x for _n, x in taken), target_path, run, numbers)
 
 
 def _included(ref: str, whole: str, path: Path, line: int, run: _Run) -> tuple[Path, str] | None:
@@ -226,11 +298,6 @@ def _read(target: Path, ref: str, whole: str, shown: str, line: int) -> str:
         ) from None
 
 
-def _anchor_line(lines: list[str], anchor: str) -> int:
-    """The 0-based index of the line that opens an anchor (known to be there)."""
-    return next(n for n, x in enumerate(lines) if _anchor(ANCHOR_START, x) == anchor)
-
-
 def _split_lines(text: str) -> list[str]:
     """Lines as Rust's str::lines gives them: split at \\n, a \\r before it dropped."""
     lines = text.split("\n")
@@ -269,36 +336,42 @@ def _is_marker(line: str) -> bool:
     return bool(ANCHOR_START.search(line) or ANCHOR_END.search(line))
 
 
-def _taken_lines(lines: list[str], anchor: str | None, start: int, end: int | None) -> list[str]:
-    """The lines an include shows: its range's as they are, or its anchor's with the markers
-    of other anchors inside it left out (mdBook 0.5 keeps the markers of a whole file or a
-    range: so does Quire, for the book to read as its author sees it)."""
+def _taken_lines(
+    lines: list[str], anchor: str | None, start: int, end: int | None
+) -> list[tuple[int, str]]:
+    """The lines an include shows, each with its 0-based index in the file: its range's as
+    they are, or its anchor's with the markers of other anchors inside it left out (mdBook 0.5
+    keeps the markers of a whole file or a range: so does Quire, for the book to read as its
+    author sees it)."""
     if anchor is None:
-        return lines[start:end]
+        return list(enumerate(lines))[start:end]
     taken, inside = [], False
-    for x in lines:
+    for n, x in enumerate(lines):
         if inside and _anchor(ANCHOR_END, x) == anchor:
             break
         if inside and not _is_marker(x):
-            taken.append(x)
+            taken.append((n, x))
         inside = inside or _anchor(ANCHOR_START, x) == anchor
     return taken
 
 
-def _rustdoc_lines(lines: list[str], anchor: str | None, start: int, end: int | None) -> list[str]:
-    """The lines a rustdoc_include shows: all of the file, those outside the anchor or range
-    hidden (`# `), so that the example still compiles (take_rustdoc_include_lines)."""
+def _rustdoc_lines(
+    lines: list[str], anchor: str | None, start: int, end: int | None
+) -> list[tuple[int, str]]:
+    """The lines a rustdoc_include shows (each with its 0-based index in the file): all of the
+    file, those outside the anchor or range hidden (`# `), so that the example still compiles
+    (take_rustdoc_include_lines)."""
     if anchor is None:
         last = len(lines) if end is None else end
-        return [x if start <= n < last else f"# {x}" for n, x in enumerate(lines)]
+        return [(n, x if start <= n < last else f"# {x}") for n, x in enumerate(lines)]
     shown, inside = [], False
-    for x in lines:
+    for n, x in enumerate(lines):
         if inside and _anchor(ANCHOR_END, x) == anchor:
             inside = False
         elif not inside and _anchor(ANCHOR_START, x) == anchor:
             inside = True
         elif not _is_marker(x):
-            shown.append(x if inside else f"# {x}")
+            shown.append((n, x if inside else f"# {x}"))
     return shown
 
 
@@ -311,15 +384,15 @@ HINT_ALERTS = {"info": "NOTE", "tip": "TIP", "success": "TIP", "warning": "WARNI
 HINT_MARK = re.compile("\x00(?:hint:([A-Z]+)|endhint)\x00")
 
 
-def _gitbook(text: str, path: Path, run: _Run, line_of: Callable[[int], int]) -> str:
+def _gitbook(source: _Source, path: Path, run: _Run) -> _Text:
     """GitBook's tags done in one file's text: `{% raw %}` kept as written, `{% hint %}` an
     alert, `{% include %}` expanded, any other tag dropped (its text between kept)."""
-    out, last, tags = [], 0, _Tags()
+    out, last, tags, text = _Text(), 0, _Tags(), source.text
     for raw in GITBOOK_RAW.finditer(text):
-        out.append(_gitbook_tags(text, (last, raw.start()), path, run, line_of, tags))
-        out.append(raw[1])
+        _gitbook_tags(out, source, (last, raw.start()), path, run, tags)
+        source.add(out, raw.start(1), raw.end(1))
         last = raw.end()
-    out.append(_gitbook_tags(text, (last, len(text)), path, run, line_of, tags))
+    _gitbook_tags(out, source, (last, len(text)), path, run, tags)
     shown = display_name(path)
     for name, line in tags.dropped.items():
         run.note(f"GitBook tag `{{% {name} %}}` dropped", shown, line,
@@ -329,7 +402,7 @@ def _gitbook(text: str, path: Path, run: _Run, line_of: Callable[[int], int]) ->
         run.note("`{% hint %}` without its `{% endhint %}`", shown, line,
                  "the rest of the file is in the hint's aside; close it with {% endhint %}",
                  "GitBook hints left open")  # fmt: skip
-    return _quote_hints("".join(out))
+    return _quote_hints(out)
 
 
 @dataclass
@@ -342,59 +415,69 @@ class _Tags:
 
 
 def _gitbook_tags(
-    text: str,
+    out: _Text,
+    source: _Source,
     span: tuple[int, int],
     path: Path,
     run: _Run,
-    line_of: Callable[[int], int],
     tags: _Tags,
-) -> str:
-    """The tags in a span of a file done; what to report of them kept in `tags`."""
+) -> None:
+    """The tags in a span of a file done, appended to `out`; what to report of them kept in
+    `tags`."""
     begin, end = span
-    out, last = [], begin
+    last, text = begin, source.text
     for tag in GITBOOK_TAG.finditer(text, begin, end):
-        out.append(text[last : tag.start()])
+        source.add(out, last, tag.start())
         last = tag.end()
-        name, args, line = tag[1], tag[2], line_of(tag.start())
+        name, args, line = tag[1], tag[2], source.line(tag.start())
+        here = (source.shown, line)
         if tag[3] is not None:
-            out.append(_code_listing(tag[3], tag[0].strip(), path, line, run))
+            _code_listing(out, tag[3], tag[0].strip(), path, line, run)
         elif name == "hint":
             style = HINT_STYLE.search(args)
-            out.append(f"\x00hint:{HINT_ALERTS.get(style[1] if style else '', 'NOTE')}\x00")
+            out.add_made(f"\x00hint:{HINT_ALERTS.get(style[1] if style else '', 'NOTE')}\x00", here)
             tags.open_hints.append(line)
         elif name == "endhint":
-            out.append("\x00endhint\x00")
+            out.add_made("\x00endhint\x00", here)
             if tags.open_hints:
                 tags.open_hints.pop()
         elif name == "include" and (ref := GITBOOK_INCLUDE.match(args)):
             found = _included(ref[1], tag[0], path, line, run)
-            out.append(_expand(found[1], found[0], run) if found else "")
+            if found:
+                out.add_text(_expand(found[1], found[0], run))
         else:
             base = name[3:] if name.startswith("end") and len(name) > 3 else name
             tags.dropped.setdefault(base, line)
-    out.append(text[last:end])
-    return "".join(out)
+    source.add(out, last, end)
 
 
-def _code_listing(ref: str, whole: str, path: Path, line: int, run: _Run) -> str:
+def _code_listing(out: _Text, ref: str, whole: str, path: Path, line: int, run: _Run) -> None:
     """A file shown as a code block in its language (the include-codeblock plugin's `[include]`),
     fenced with more backticks than any run in it."""
     found = _included(ref, whole, path, line, run)
     if found is None:
-        return ""
+        return
     code = found[1].rstrip("\n")
     fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", code)), default=0))
-    return f"{fence}{Path(ref).suffix.lstrip('.')}\n{code}\n{fence}"
+    here = (display_name(path), line)
+    out.add_made(f"{fence}{Path(ref).suffix.lstrip('.')}\n", here)
+    shown = display_name(found[0])
+    out.add(code, [(shown, n) for n in range(1, code.count("\n") + 2)])
+    out.add_made(f"\n{fence}", here)
 
 
-def _quote_hints(text: str) -> str:
+def _quote_hints(done: _Text) -> _Text:
     """Hints made GitHub alerts, which every Markdown reader of Quire's reads as an aside: the
     opening tag's line `> [!NOTE]` (or its kind), the hint's lines quoted, the closing tag's
-    line left blank. A tag alone on its line keeps the lines after it where they were."""
+    line left blank. A tag alone on its line keeps the lines after it where they were; each
+    line made keeps the place of the line it was made from."""
+    text = done.text
     if "\x00" not in text:
-        return text
-    out, depth = [], 0
-    for line in text.split("\n"):
+        return done
+    lines: list[str] = []
+    places: list[Place] = []
+    depth = 0
+    for line, place in zip(text.split("\n"), done.places, strict=True):
         made: list[tuple[int, str]] = []  # (depth, text) of the lines this line becomes
         current, pieces = "", HINT_MARK.split(line)
         for n, piece in enumerate(pieces):
@@ -411,5 +494,8 @@ def _quote_hints(text: str) -> str:
                 current, depth = "", depth + 1
         if current.strip() or not made:
             made.append((depth, current))
-        out += [(f"{'> ' * d}{x}" if x.strip() else ">" * d) for d, x in made]
-    return "\n".join(out)
+        lines += [(f"{'> ' * d}{x}" if x.strip() else ">" * d) for d, x in made]
+        places += [place or ("", 0)] * len(made)
+    out = _Text()
+    out.add("\n".join(lines), places)
+    return out

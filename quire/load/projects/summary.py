@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from quire.errors import BuildError, warn
-from quire.load.manuscript import SourceFile, check_not_empty, display_name
-from quire.load.projects.common import listed_file, read_chapter, source_file
+from quire.load.manuscript import ListedHeading, SourceFile, check_not_empty, display_name
+from quire.load.projects.common import Preprocessor, listed_file, read_chapter, source_file
 from quire.pandoc import run_pandoc, stringify
 
 
@@ -136,27 +135,34 @@ def summary_files(
     summary_path: Path,
     summary: Summary,
     reader: str | None,
-    preprocess: Callable[[str, Path, Path], str] | None,
+    preprocess: Preprocessor | None,
+    mathjax: bool = False,
 ) -> list[SourceFile]:
-    """The files SUMMARY.md lists (relative to `base`), read in its order, each once."""
+    """The files SUMMARY.md lists (relative to `base`), read in its order, each once: one
+    chapter each (mdBook and GitBook show each as one page), with the headings SUMMARY.md
+    lists as `file.md#heading` under it."""
     shown = display_name(summary_path)
     _warn_left_out(summary, shown)
-    files: list[SourceFile] = []
-    seen: dict[Path, Entry] = {}
+    listed: dict[Path, Entry] = {}
+    headings: dict[Path, list[ListedHeading]] = {}
     for entry in summary.entries:
         path = listed_file(root, base, entry.target, summary_path, entry.line)
-        if path in seen:
-            if not entry.fragment:  # GitBook lists a file's headings as #fragments of it
-                warn(
-                    f"`{entry.target}` is listed twice (also on line {seen[path].line})",
-                    file=shown,
-                    line=entry.line,
-                    hint="Quire put it in the book once, where it is first listed",
-                    group="files SUMMARY.md lists twice",
-                )
-            continue
-        seen[path] = entry
-        text = read_chapter(root, path, preprocess)
+        if path not in listed:
+            listed[path], headings[path] = entry, []
+        elif entry.fragment:  # GitBook lists a file's headings as #fragments of it
+            heading = ListedHeading(entry.fragment, entry.title, entry.depth, shown, entry.line)
+            headings[path].append(heading)
+        else:
+            warn(
+                f"`{entry.target}` is listed twice (also on line {listed[path].line})",
+                file=shown,
+                line=entry.line,
+                hint="Quire put it in the book once, where it is first listed",
+                group="files SUMMARY.md lists twice",
+            )
+    files: list[SourceFile] = []
+    for path, entry in listed.items():
+        text, places = read_chapter(root, path, preprocess)
         files.append(
             source_file(
                 path,
@@ -167,6 +173,10 @@ def summary_files(
                 part=entry.part,
                 title=entry.title or None,
                 numbered=entry.numbered,
+                whole=True,
+                sections=tuple(headings[path]),
+                mathjax=mathjax,
+                places=places,
             )
         )
     return files
