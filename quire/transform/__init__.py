@@ -18,7 +18,7 @@ from quire.pandoc import Parsed, api_version
 from quire.pandoc_html import write_chapters_html
 from quire.transform.ast import NodeIndex, Surveys, iter_nodes, locate, walk
 from quire.transform.citations import cite
-from quire.transform.code import CODE_KINDS, tidy_code_and_asides
+from quire.transform.code import CODE_KINDS, mathjax_math, tidy_code_and_asides
 from quire.transform.crossref import mark_references, number_references
 from quire.transform.figures import generated_folders
 from quire.transform.index import index_chapter, mark_index
@@ -57,6 +57,7 @@ from quire.transform.structure import (
     gather_chapters,
     make_chapter,
     number_notes,
+    one_chapter,
     shifted_heading,
     unnumbered,
 )
@@ -153,15 +154,21 @@ def _reshaped(
     """
     blocks = item.blocks
     latex = latex or LatexReading()
+    source = item.source
+    if source.mathjax:  # mdBook's \\( \\) and \\[ \\] (transform/code.py)
+        blocks = mathjax_math(blocks)
+        found = NodeIndex(blocks)
     if found.has(*RAW_KINDS) or (latex.names and found.has("Math")):
         blocks = translate_raw_latex(item, found, latex)
         found = NodeIndex(blocks)  # a new AST: the passes below change its nodes, not the old
     if found.has(*CODE_KINDS):  # info strings, hidden lines, alerts (transform/code.py)
         blocks, found = tidy_code_and_asides(blocks, found, hidden_lines)
+    if source.whole and found.has("Header"):  # one chapter a file SUMMARY.md lists
+        blocks = one_chapter(blocks, level)
+        found = NodeIndex(blocks)
     mark_decorative_figures(found.nodes("Figure"))
     problems = images_without_alt(item, found.nodes("Image"))
     kinds = [kind for kind in ("Image", "OrderedList") if found.has(kind)]
-    source = item.source
     if found.has("Header") and (level != 1 or numbers or source.depth or not source.numbered):
         kinds.append("Header")
     if kinds:
