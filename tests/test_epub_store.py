@@ -164,12 +164,32 @@ def compared_words(docs: dict, pdf: pymupdf.Document, label: str, href: str) -> 
     pdf_words = normalise(pdf_page_top(pdf[index]))
     if pdf_words[:1] == ["Chapter"] and epub_words[:1] != ["Chapter"]:
         pdf_words = pdf_words[2:]  # print.css labels each chapter's heading "Chapter N"
+    elif epub_words and epub_words[0] in pdf_words[1:4] and epub_words[0] != pdf_words[0]:
+        cut = pdf_words.index(epub_words[0])  # ... in the book's language: 第1章, باب 1
+        if re.search(r"\d", "".join(pdf_words[:cut])):
+            pdf_words = pdf_words[cut:]
     head = repeated_table_head(marker)
     if head and pdf_words[: len(head)] == head and epub_words[: len(head)] != head:
         pdf_words = pdf_words[len(head) :]
     if name == "nav.xhtml":
         epub_words, pdf_words = epub_words[:1], pdf_words[:1]  # print's contents has folios
     return epub_words, pdf_words
+
+
+RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+
+
+def same_right_to_left(epub_words: list[str], pdf: pymupdf.Document, label: str) -> bool:
+    """True if the PDF page's first line is right to left and has the letters the EPUB's text
+    begins with: the text layer holds a mixed line's runs (a number, a date, a Latin word) in
+    the order they are drawn, the EPUB in the order they are read."""
+    index = next(i for i in range(pdf.page_count) if pdf[i].get_label() == label)
+    line = pdf_page_top(pdf[index]).strip().split("\n", 1)[0]
+    if not RIGHT_TO_LEFT.search(line):
+        return False
+    printed = re.sub(r"\W", "", unicodedata.normalize("NFKC", line))
+    written = re.sub(r"\W", "", "".join(epub_words))[: len(printed)]
+    return sorted(printed) == sorted(written)
 
 
 def page_list_mismatches(built) -> tuple[int, list[str]]:
@@ -190,6 +210,7 @@ def page_list_mismatches(built) -> tuple[int, list[str]]:
             k = min(WORDS_COMPARED, len(epub_words), len(pdf_words))
             same = k > 0 and epub_words[0].endswith(pdf_words[0])
             same = same and epub_words[1:k] == pdf_words[1:k]
+            same = same or same_right_to_left(epub_words, pdf, label)
         if not same:
             problems.append(f"page {label}: EPUB {epub_words[:5]} / PDF {pdf_words[:5]}")
     return len(entries), problems
