@@ -2,13 +2,17 @@
 
     python bench/bench.py 10000 50000          # sizes in words (150000 and 300000 also work)
     python bench/bench.py 50000 --single       # the same books kept as one file each
+    python bench/bench.py 300000 --short       # only the cold build, the check, one word
 
 Each figure is the wall time of a fresh process (as a user runs it) and the peak resident
 memory of its largest process (for Quire: the main process, a layout worker or a pandoc it
 runs), with the sum of the peaks of all its processes (sampled from /proc every 50 ms). Ratios
 are against bare pandoc (EPUB) and bare pandoc + WeasyPrint (PDF) measured just before. The
-last column is what an author waits for under `--watch`, from a save to the rebuilt files
-(the median of three saves; the first after starting also starts the layout workers). Run it
+column "one word saved under --watch" is what an author waits for, from a save to the rebuilt
+files (the median of three saves; the first after starting also starts the layout workers).
+The last column is the no-loss check's own cost in a cold EPUB + PDF build, timed by
+bench/check_timer: reading each unit's PDF text layer and aligning it with the unit's text,
+summed over the layout workers that run it beside the layout. Run it
 with the same `nice` as everything else on a shared machine, and compare ratios from one run."""
 
 from __future__ import annotations
@@ -103,10 +107,24 @@ def checked(source: Path, out: Path, log: Path) -> tuple[float, float, float]:
     return seconds, spent["pdf_text"] + spent["_nothing_lost"], spent["pdf_text"]
 
 
-def bench(words: int, work: Path, single: bool = False) -> dict[str, tuple[float, float, float]]:
-    """Every measurement for one book size, kept as chapter files or (`single`) as one file."""
+def bench(
+    words: int, work: Path, single: bool = False, short: bool = False
+) -> dict[str, tuple[float, float, float]]:
+    """Every measurement for one book size, kept as chapter files or (`single`) as one file;
+    `short`: only the bare PDF, the cold EPUB + PDF, the same with the no-loss check's timer
+    and one word changed (a quarter of the time, for the largest books)."""
     book = make_book(work / f"book-{words}", words, single=single)
     bare = HERE / "bare.py"
+    if short:
+        runs = {
+            "bare pdf": measure(sys.executable, str(bare), "pdf", str(book), str(work / "b.pdf")),
+            "quire both": quire(book, work / f"both-{words}", *BOTH),
+            "quire both, check timed": checked(book, work / f"timed-{words}", work / "check.log"),
+        }
+        middle = _middle(book)
+        middle.write_text(_change_middle(middle.read_text(), " treaty ", " treaties "))
+        runs["quire one word"] = quire(book, work / f"both-{words}", *BOTH)
+        return runs
     runs = {
         "bare epub": measure(sys.executable, str(bare), "epub", str(book), str(work / "b.epub")),
         "bare pdf": measure(sys.executable, str(bare), "pdf", str(book), str(work / "b.pdf")),
@@ -217,22 +235,47 @@ def _check_cost(timed: tuple[float, float, float]) -> str:
     )
 
 
-def main(sizes: list[int], single: bool = False) -> None:
+def short_table(results: dict[int, dict[str, tuple[float, float, float]]]) -> str:
+    """The Markdown table of a short run (`--short`)."""
+    rows = [
+        "| words | bare pandoc + WeasyPrint PDF | Quire EPUB + PDF, cold | one word changed: "
+        "EPUB + PDF | no-loss check, cold EPUB + PDF |",
+        "|---|---|---|---|---|",
+    ]
+    for words, r in results.items():
+        bare, bare_mib, both, one = (
+            r["bare pdf"][0],
+            r["bare pdf"][1],
+            r["quire both"],
+            r["quire one word"],
+        )
+        rows.append(
+            f"| {words:,} | {bare:.1f} s, {bare_mib:.0f} MiB | {both[0]:.1f} s ({both[0] / bare:.2f}× "
+            f"bare PDF), largest process {both[1]:.0f} MiB ({both[1] / bare_mib:.2f}×) | "
+            f"{one[0]:.1f} s ({one[0] / both[0]:.2f}× cold) | "
+            f"{_check_cost(r['quire both, check timed'])} |"
+        )
+    return "\n".join(rows)
+
+
+def main(sizes: list[int], single: bool = False, short: bool = False) -> None:
     work = Path(tempfile.mkdtemp(prefix="quire-bench-"))
     # Untimed: Python writes Quire's bytecode now, as a first run after installing does.
     measure(sys.executable, "-c", "import quire.pipeline, quire.render.pdf, quire.render.html")
     try:
         results = {}
         for words in sizes:
-            results[words] = bench(words, work, single)
+            results[words] = bench(words, work, single, short)
             print(f"{words} words: " + ", ".join(
                 f"{k} {s:.2f} s {m:.0f} MiB (sum {t:.0f})" for k, (s, m, t) in results[words].items()),
                 flush=True)  # fmt: skip
-        print(table(results))
+        print(short_table(results) if short else table(results))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
     one_file = "--single" in sys.argv  # the same books kept as one file each
-    main([int(n) for n in sys.argv[1:] if n != "--single"] or [10000, 50000], one_file)
+    short = "--short" in sys.argv  # only the cold build, the check's cost and one word
+    sizes = [int(n) for n in sys.argv[1:] if not n.startswith("--")]
+    main(sizes or [10000, 50000], one_file, short)

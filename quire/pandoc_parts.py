@@ -41,6 +41,11 @@ DEFINITION = re.compile(r"^ {0,3}\[(\^?)([^\]\n]+)\]:")
 LABEL_USE = re.compile(r"\[(\^?[^\[\]]+)\]")  # in a part's text, lower case, spaces collapsed
 BRACKETED = re.compile(r"\[([^\[\]\n]{1,300})\]")
 EXAMPLE_LIST = re.compile(r"\(@[\w-]*\)")
+# TeX macros pandoc applies to the math and TeX after them (its latex_macros extension).
+TEX_MACROS = re.compile(
+    r"\\(?:(?:re|provide)?newcommand|(?:re)?newenvironment|DeclareMathOperator|[gex]?def|let)\b"
+)
+DASHES = re.compile(r"^[ \t]*-{3,}[- \t]*$")  # a multiline table's border (or a rule)
 # A heading's attributes, at the end of an ATX heading or a setext heading's text.
 ATTRIBUTES = re.compile(r"\{([^{}\n]*)\}[ \t]*#*[ \t]*$")
 ATX_ANY = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
@@ -89,6 +94,7 @@ class _Scan:
 
     fence: str = ""
     yaml: bool = False
+    table: bool = False  # a multiline table: its rows are apart by blank lines
     comment: bool = False
     divs: int = 0
     tex: int = 0
@@ -102,7 +108,8 @@ class _Scan:
 
 def split(source: SourceFile, reader: str) -> list[Part] | None:
     """The file's parts, or None when it is read whole (one part, or not provably equal)."""
-    if not reader.startswith("markdown") or EXAMPLE_LIST.search(source.text):
+    text = source.text
+    if not reader.startswith("markdown") or EXAMPLE_LIST.search(text) or TEX_MACROS.search(text):
         return None
     lines = source.text.split("\n")
     cuts, definitions = _scan(lines)
@@ -149,6 +156,10 @@ def _scan(lines: list[str]) -> tuple[list[int], list[tuple[int, str, str, str]]]
         if state.yaml:
             state.yaml = line.rstrip() not in ("---", "...")
             continue
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        if state.table:
+            state.table = not (DASHES.match(line) and not following.strip())
+            continue
         if state.closed() and before_blank and index > 0 and _opens_chapter(lines, index):
             cuts.append(index)
         _step(state, lines, index, before_blank)
@@ -177,6 +188,9 @@ def _step(state: _Scan, lines: list[str], index: int, before_blank: bool) -> Non
     following = lines[index + 1] if index + 1 < len(lines) else ""
     if line.rstrip() == "---" and before_blank and following.strip():
         state.yaml = True
+        return
+    if DASHES.match(line) and before_blank and following.strip():
+        state.table = True
         return
     div = DIV_FENCE.match(line)
     if div:

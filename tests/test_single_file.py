@@ -100,6 +100,17 @@ CASES = {
         "\n\n# Two\n\nThen [-@doe, p. 3] and @roe [p. 4].\n\n# Three\n\nMail me@x.org, [@last].\n",
         True,
     ),
+    "a multiline table with a row that looks like a heading": (
+        "# One\n\n-----------------------------\nKey       Value\n--------- ---------------\n"
+        "first     one line\n\n# second  a row that opens\n          like a heading\n\n"
+        "-----------------------------\n\n# Two\n\nText.\n",
+        True,
+    ),
+    # Pandoc applies a macro to the math after it (its latex_macros extension).
+    "a TeX macro defined in one chapter, used in another": (
+        "# One\n\n\\newcommand{\\R}{\\mathbb{R}}\n\n# Two\n\n$\\R$ and \\R.\n",
+        False,
+    ),
     "an identifier given twice": ("# One {#same}\n\nText.\n\n# Two {#same}\n\nText.\n", False),
     "a link to another chapter's heading by its text": (
         "# One\n\nSee [Two].\n\n# Two\n\nText.\n",
@@ -152,6 +163,9 @@ def test_a_cut_is_made_only_between_chapters():
     text = CASES["a fence holding headings"][0]
     parts = pandoc_parts.split(_source(text), pandoc.READER)
     assert [p.text.split("\n", 1)[0] for p in parts] == ["# One", "# Two"]
+    text = CASES["a multiline table with a row that looks like a heading"][0]
+    parts = pandoc_parts.split(_source(text), pandoc.READER)
+    assert [p.text.split("\n", 1)[0] for p in parts] == ["# One", "# Two"]
     # An end tag inside a comment closes nothing.
     text = "# One\n\n<div>\n<!-- </div> -->\n\n# In the div\n\n</div>\n\n# Two\n"
     parts = pandoc_parts.split(_source(text), pandoc.READER)
@@ -169,6 +183,8 @@ SNIPPETS = [
     "| a | b |\n|---|---|\n| 1 | 2 |", "Term\n:   Definition", "    # indented code",
     "\\begin{itemize}\n# tex\n\\end{itemize}", "# Section 1-2", "# 1999", "# {#empty}",
     "Plain words.", "Smart \"quotes\" and 'single' -- dashes...",
+    "----------------\nKey   Value\n----- ----------\na     b\n\n# c   row\n\n----------------",
+    "Math $x^2$ and \\emph{tex}.", "* * *", "% not a title",
 ]  # fmt: skip
 
 
