@@ -6,20 +6,21 @@ are (two pandoc processes, each part's AST cached by its text), then joined into
 AST pandoc gives the whole file. What pandoc's Markdown shares across a document is handled:
 
 - reference links and footnotes defined anywhere are used anywhere: a part is given a copy of
-  each definition from another part that it may use (a label defined in two parts: one part);
+  each definition from another part that it may use (a label defined in two parts: read whole);
 - the note counter in each citation (`citationNoteNum`) counts on across parts: each part but
   the last ends with a sentinel citation whose number says where the next part starts;
-- headings' identifiers are made unique over the whole document (pandoc adds -1, -2), and a
-  `[Heading]` links to a heading anywhere: if two parts' identifiers share a base, or a part
-  names another part's heading in brackets, the file is read whole;
+- headings' identifiers are unique over the whole document (pandoc adds -1, -2): a part's are
+  made again after those of the parts before it (pandoc_ids.py);
+- a `[Heading]` links to a heading anywhere: a part naming another part's heading so (or one
+  of its own whose identifier changed) means the file is read whole;
 - YAML blocks anywhere in the file merge, a later key over an earlier one.
 
-A cut is made only where no fenced code, raw TeX environment, YAML block, HTML comment, HTML
-element or fenced div is open, before a level-1 heading (ATX or setext) that follows a blank
-line. Anything the join cannot prove equal (numbered example lists, a part that does not
-open with its heading, a sentinel not read as one) means the whole file is read at once.
+A cut is made only where no fenced code, raw TeX environment, YAML block, multiline table,
+HTML comment, HTML element or fenced div is open, before a level-1 heading (ATX or setext)
+that follows a blank line. Anything the join cannot prove equal (numbered example lists and
+TeX macros, which pandoc counts and applies over the document; a part that does not open with
+its heading; a sentinel not read as one) means the whole file is read at once.
 """
-
 from __future__ import annotations
 
 import re
