@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable
 
+import lxml.html
 from lxml import etree
 
 from quire.transform.index import EPUB_TYPE, LOCATOR, LOCATORS
@@ -67,7 +68,7 @@ def _fill(span: etree._Element, named: list[tuple[str, etree._Element]]) -> None
     items: list[etree._Element] = []
     for run in runs:
         if len(run) >= RANGE_FROM:
-            whole = etree.Element("span", {"class": RANGE})
+            whole = lxml.html.Element("span", {"class": RANGE})  # HTML: epub:type is a name
             whole.set(EPUB_TYPE, RANGE)
             whole.append(_named(*run[0]))
             whole[-1].tail = "\u2013"

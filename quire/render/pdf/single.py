@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import hashlib
 
+import lxml.html
 import pydyf
 
 from quire.render import Output
-from quire.render.pages import page_starts
+from quire.render.index_page import mark_targets, write_locators
+from quire.render.pages import page_label, page_starts
 from quire.render.pdf.html import book_html
 from quire.render.pdf.layout import (
     MAX_LAYOUTS,
@@ -30,15 +32,17 @@ def render_single(book: Book, style_of) -> Output:  # noqa: ANN001
     (each page that ends badly is made again with a fix as it is made, as a unit's are)."""
     gutter = fitted_gutter(book.config, 0)
     fixes: dict[str, str] = {}  # tables set smaller or split
+    pages: dict[str, str] = {}  # the index's marks -> their pages in the last layout
     for _ in range(MAX_LAYOUTS):
         style: PrintStyle = style_of(page_css(book, gutter))
-        document, messages = style.render(book_html(book, fixes), "", {})
+        document, messages = style.render(_indexed(book_html(book, fixes), pages), "", {})
         report_layout_messages(book, messages)
         fitted = fitted_gutter(book.config, len(document.pages))
         faults = wide_table_faults(document, fixes)
-        if fitted == gutter and not faults:
+        found = _mark_pages(book, document)
+        if fitted == gutter and not faults and found == pages:
             break
-        gutter, fixes = fitted, {**fixes, **faults}
+        gutter, fixes, pages = fitted, {**fixes, **faults}, found
     check_tables_fit(book, document)
     body_start = _body_start(book, document)
     with capture_weasyprint_log() as messages:
@@ -57,6 +61,28 @@ def render_single(book: Book, style_of) -> Output:  # noqa: ANN001
     return Output(
         "pdf", data, pages=len(document.pages), page_starts=page_starts(document, body_start)
     )
+
+
+def _mark_pages(book: Book, document) -> dict[str, str]:  # noqa: ANN001
+    """The printed page of each mark the index links to (none for a book without one)."""
+    index = next((c for c in book.chapters if c.kind == "index"), None)
+    if index is None:
+        return {}
+    wanted, body_start = set(mark_targets(index.body)), _body_start(book, document)
+    pages: dict[str, str] = {}
+    for number, page in enumerate(document.pages):
+        for name in wanted.intersection(page.anchors):
+            pages.setdefault(name, page_label(number, body_start))
+    return pages
+
+
+def _indexed(markup: str, pages: dict[str, str]) -> str:
+    """The book's HTML with the index's locators named by their pages (render/index_page.py)."""
+    if not pages:
+        return markup
+    root = lxml.html.document_fromstring(markup)
+    write_locators(root, pages.get)
+    return lxml.html.tostring(root, doctype="<!DOCTYPE html>", encoding="unicode", method="html")
 
 
 def _body_start(book: Book, document) -> int:  # noqa: ANN001
