@@ -230,6 +230,32 @@ def test_the_one_document_layout_prints_the_same_pages(built, tmp_path, monkeypa
     assert [(e, t) for e, t, _ in single] == [(e, t) for e, t, _ in pdf_index(built["pdf"])[2]]
 
 
+def test_a_mark_added_in_one_chapter_leaves_the_ids_of_the_others(tmp_path):
+    from quire import pandoc
+    from quire.load import load
+    from quire.transform import transform
+
+    source = tmp_path / "book"
+    shutil.copytree(CASE, source)
+
+    def mark_ids() -> dict[str, list[str]]:
+        loaded = load(source)
+        book = transform(loaded, pandoc.parse_all(loaded.files))
+        return {
+            c.source.name: [s.get("id") for s in c.body.iter("span") if s.get("class") == "index"]
+            for c in book.chapters
+        }
+
+    before = mark_ids()
+    one = source / "one.md"
+    added = "# The Border\n\n[Nerchinsk]{.index} and [Kiakhta]{.index} first.\n\n"
+    one.write_text(one.read_text().replace("# The Border\n\n", added))
+    after = mark_ids()
+    changed = [name for name in before if before[name] != after[name]]
+    assert [Path(name).name for name in changed] == ["one.md"], changed
+    assert all(before[name] for name in before if name != "index")
+
+
 def test_marks_on_one_page_print_it_once_and_runs_of_pages_print_as_ranges():
     import lxml.html
 

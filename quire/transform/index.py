@@ -18,6 +18,7 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import lxml.html
@@ -105,7 +106,10 @@ def _marked(
         return {"t": "Span", "c": [[ident, [c for c in classes if c != CLASS], attributes],
                                    inlines]}  # fmt: skip
     if not ident:
+        # Named by its file and term, counted within the file: a mark added in one chapter
+        # leaves the others' ids (their HTML and their print layouts) as they were.
         slug = ascii_slug(LEVELS.join(path)) or _digest(LEVELS.join(path))
+        slug = f"{ascii_slug(Path(file).stem) or _digest(file)}-{slug}"
         used[slug] = used.get(slug, 0) + 1
         ident = f"{MARK_PREFIX}{slug}-{used[slug]}"
     see = tuple(p for p in (_path(values.get("see", "")),) if p)
