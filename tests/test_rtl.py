@@ -245,3 +245,31 @@ def test_axe_finds_no_violation_on_the_web_pages(rtl, browser, scheme) -> None:
         server.shutdown()
         server.server_close()
     assert not found, "\n".join(f"{p}:\n{r}" for p, r in found.items())
+
+
+# ---------- Script rules: the search index splits Chinese into words ----------
+
+
+@pytest.mark.expect_warnings  # the case's own build, with whatever the load stage says of it
+def test_search_finds_a_two_character_chinese_word(browser, tmp_path: Path) -> None:
+    """冲突 ("conflict") stands inside a run of hanzi (发生过冲突。): Pagefind finds it only when
+    it splits Chinese into words (pagefind-bin-extended); the plain binary indexes the run whole."""
+    written = build(CASES_DIR / "chinese-single-file", tmp_path, ("html",), lambda *a: None)
+    site = next(w.path for w in written if w.format == "html")
+    server, base = serve_folder(site)
+    try:
+        page = browser.new_page()
+        page.goto(base + "index.html", wait_until="networkidle")
+        found = page.evaluate(
+            """async (word) => {
+                const pagefind = await import('./pagefind/pagefind.js');
+                const search = await pagefind.search(word);
+                return Promise.all(search.results.map(async (r) => (await r.data()).url));
+            }""",
+            "冲突",
+        )
+        page.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [url.rsplit("/", 1)[-1] for url in found] == ["02-section.html"], found
