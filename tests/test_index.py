@@ -291,7 +291,7 @@ def test_the_index_sorts_as_the_language_does(tmp_path, lang):
     terms, expected, letters = SORTED[lang]
     source = tmp_path / "book.md"
     marks = " ".join(f"[{t}]{{.index}}" for t in terms)
-    see = '[Амур]{.index see="Абакан"}' if lang == "ru" else '[Bach]{.index see="Apfel"}'
+    see = '[Амур]{.index see="Абакан; Жуков"}' if lang == "ru" else '[Bach]{.index see="Apfel"}'
     source.write_text(f"---\ntitle: T\nlang: {lang}\n---\n\n# Eins\n\n{marks}\n\n{see}\n")
     made = build(source, tmp_path / "out", ("epub",))
     assert not made["warnings"] and not made["others"]
@@ -308,6 +308,9 @@ def test_the_index_sorts_as_the_language_does(tmp_path, lang):
     words = {"ru": ("Предметный указатель", "см."), "de": ("Index", "siehe")}[lang]
     text = "".join(index.itertext())
     assert words[0] in text and f"{words[1]} " in text
+    see = index.xpath("//*[@epub:type='index-xref-preferred']/text()",
+                      namespaces={"epub": "http://www.idpf.org/2007/ops"})  # fmt: skip
+    assert see == (["Абакан", "Жуков"] if lang == "ru" else ["Apfel"])  # several, apart by `;`
 
 
 def test_the_web_index_links_every_locator_to_its_mark(built):

@@ -2,14 +2,15 @@
 
 A mark is a span of class `index`: `[Nerchinsk]{.index}` indexes its text, `[the treaty]{.index
 entry="Nerchinsk, Treaty of"}` another term, `entry="Amur!navigation"` a sub-entry (levels
-apart by `!`, as makeindex writes them), and `see="…"` / `see-also="…"` point to other terms
-(a span with only `see=` may be empty, with its term in `entry=`). `mark_index` gives each
-mark an id where it stands (the place every output's index links to) before the chapters'
-HTML is written; `index_chapter` makes the index itself, a back-matter chapter after the
-others, its terms in the order the book's language sorts them (the Unicode Collation
-Algorithm), grouped under their first letters. Its locators link to each mark; the renderers
-write their text: the printed page in print (render/pdf/html.py), the page of the print
-edition in the EPUB, the chapter on the web (render/index_page.py).
+apart by `!`, as makeindex writes them), and `see="…"` / `see-also="…"` point to other terms,
+several apart by `;` (a span with only `see=` may be empty, with its term in `entry=`; it
+adds no page). `mark_index` gives each mark an id where it stands (the place every output's
+index links to) before the chapters' HTML is written; `index_chapter` makes the index
+itself, a back-matter chapter after the others, its terms in the order the book's language
+sorts them (the Unicode Collation Algorithm), grouped under their first letters. Its
+locators link to each mark; the renderers write their text (render/index_page.py): the
+printed page in print, the print edition's page in the EPUB and on the web (its page
+markers), else the chapter's title.
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ def _marked(
     file, line = _where(sources, _needles(values, text))
     path = _path(entry)
     if not path:
-        _warn(file, line, "an index mark names no term (its text and `entry=` are empty)",
+        _warn(file, line, "an index mark names no term (its text and `entry=` are empty,"
+              " or a level of `entry=` is)",
               "Quire left it out of the index; give it a text or `entry=\"…\"`")  # fmt: skip
         return {"t": "Span", "c": [[ident, [c for c in classes if c != CLASS], attributes],
                                    inlines]}  # fmt: skip
@@ -112,8 +114,7 @@ def _marked(
         slug = f"{ascii_slug(Path(file).stem) or _digest(file)}-{slug}"
         used[slug] = used.get(slug, 0) + 1
         ident = f"{MARK_PREFIX}{slug}-{used[slug]}"
-    see = tuple(p for p in (_path(values.get("see", "")),) if p)
-    also = tuple(p for p in (_path(values.get("see-also", "")),) if p)
+    see, also = _paths(values.get("see", "")), _paths(values.get("see-also", ""))
     marks.append(Mark(ident, path, see, also, position, file, line))
     return {"t": "Span", "c": [[ident, classes, attributes], inlines]}
 
@@ -122,6 +123,11 @@ def _path(entry: str) -> tuple[str, ...]:
     """An entry's levels (`Amur!navigation`); empty if any level is empty."""
     levels = tuple(" ".join(level.split()) for level in entry.split(LEVELS))
     return levels if all(levels) else ()
+
+
+def _paths(targets: str) -> tuple[tuple[str, ...], ...]:
+    """The terms a `see=` or `see-also=` names, apart by semicolons (`Aihui; Heihe`)."""
+    return tuple(path for path in map(_path, targets.split(";")) if path)
 
 
 def _digest(text: str) -> str:
