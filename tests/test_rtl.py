@@ -143,6 +143,19 @@ def test_the_pdf_reads_right_to_left_with_labels_and_outline_in_order(rtl) -> No
     assert pages == sorted(pages) and pages[0] == first + 1, outline
 
 
+def test_the_one_document_layout_is_bound_on_the_right_too(monkeypatch, tmp_path: Path) -> None:
+    """QUIRE_PDF_LAYOUT=single, the reference layout, mirrors its pages and says R2L as well."""
+    monkeypatch.setenv("QUIRE_PDF_LAYOUT", "single")
+    (written,) = build(CASE, tmp_path, ("pdf",), lambda *a: None)
+    with pikepdf.open(written.path) as pdf:
+        assert pdf.Root.ViewerPreferences.Direction == pikepdf.Name.R2L
+    with pymupdf.open(written.path) as doc:
+        page = doc[_first_body_page(written.path)]
+        lines = _lines(page)
+        left, right = min(b[0] for b in lines), page.rect.width - max(b[2] for b in lines)
+    assert right > left + 0.1 * INCH, (left, right)
+
+
 def _letter_bodies(ink: np.ndarray) -> int:
     """The connected shapes of ink in an image that are more than a dot (8-connected)."""
     mask = ink > 0.5

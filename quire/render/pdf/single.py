@@ -24,6 +24,7 @@ from quire.render.pdf.layout import (
     report_layout_messages,
 )
 from quire.render.print_checks import check_tables_fit, loss_error, pdf_text, wide_table_faults
+from quire.render.scripts import direction
 from quire.transform import Book
 
 
@@ -51,7 +52,7 @@ def render_single(book: Book, style_of) -> Output:  # noqa: ANN001
             pdf_identifier=hashlib.sha256((book.config.identifier or "").encode())
             .hexdigest()[:32]
             .encode(),
-            finisher=lambda _doc, pdf: add_page_labels(pdf, body_start),
+            finisher=lambda _doc, pdf: add_page_labels(pdf, body_start, direction(book.config)),
         )
     report_layout_messages(book, messages)
     lost = printed_losses(document, pdf_text(data))  # as each unit's is (layout.py)
@@ -96,9 +97,14 @@ def _body_start(book: Book, document) -> int:  # noqa: ANN001
     return 0
 
 
-def add_page_labels(pdf: pydyf.PDF, body_start: int) -> None:
-    """PDF page labels that match the printed folios: i, ii, ... then 1, 2, ..."""
+def add_page_labels(pdf: pydyf.PDF, body_start: int, text_direction: str = "ltr") -> None:
+    """PDF page labels that match the printed folios: i, ii, ... then 1, 2, ...; and a
+    right-to-left book's viewer preferences (as assembly.set_right_to_left writes them)."""
     nums = pydyf.Array([0, pydyf.Dictionary({"S": "/r"})])
     if body_start:
         nums.extend([body_start, pydyf.Dictionary({"S": "/D", "St": 1})])
     pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": nums})
+    if text_direction == "rtl":
+        prefs = pdf.catalog.get("ViewerPreferences") or pydyf.Dictionary()
+        prefs["Direction"] = "/R2L"
+        pdf.catalog["ViewerPreferences"] = prefs
