@@ -30,7 +30,7 @@ def complete_config(manuscript: Manuscript, parsed: list[Parsed]) -> BookConfig:
         dated = w3c_date(stringify(meta["date"]))
         values["date"], values["date_text"] = dated.get("date"), dated["date_text"]
     if not config.lang:
-        values["lang"] = _detect_language(manuscript)
+        values["lang"] = _detect_language(manuscript, parsed)
     title = values.get("title", config.title)
     authors = values.get("authors", config.authors)
     if not config.identifier:
@@ -64,11 +64,14 @@ def _derive_title(manuscript: Manuscript, parsed: list[Parsed], meta: dict[str, 
     return title
 
 
-def _detect_language(manuscript: Manuscript) -> str:
+def _detect_language(manuscript: Manuscript, parsed: list[Parsed]) -> str:
     from langdetect import DetectorFactory, LangDetectException, detect
 
     DetectorFactory.seed = 0  # langdetect is random unless seeded; builds must be repeatable
-    sample = " ".join(f.text for f in manuscript.files)[:20000]
+    # The text as a reader reads it, not the Markdown: code blocks, link targets and HTML
+    # outweighed the Chinese of a README full of commands (langdetect said Vietnamese).
+    prose = " ".join(stringify(block) for p in parsed for block in p.blocks)
+    sample = (prose if prose.strip() else " ".join(f.text for f in manuscript.files))[:20000]
     try:
         lang = detect(sample)
     except LangDetectException:
