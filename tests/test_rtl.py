@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 import zipfile
 from collections import deque
 from pathlib import Path
@@ -229,6 +230,22 @@ def test_the_epub_passes_epubcheck_and_ace(rtl) -> None:
     require_ace()
     findings = list(run_ace(rtl.epub).findings)
     assert not findings, "\n".join(str(f) for f in findings)
+
+
+def test_an_epub_with_embedded_fonts_carries_the_arabic_face(tmp_path: Path) -> None:
+    """With embed-fonts, the Naskh face is embedded (subset) for the Arabic text: the monospaced
+    face has Arabic letters too, but prose never takes them from it."""
+    book = tmp_path / "book"
+    shutil.copytree(CASE, book)
+    with (book / "book.yaml").open("a", encoding="utf-8") as settings:
+        settings.write("embed-fonts: true\n")
+    written = build(book, tmp_path / "out", ("epub",), lambda *a: None)
+    epub = next(w.path for w in written if w.format == "epub")
+    with zipfile.ZipFile(epub) as archive:
+        names = archive.namelist()
+        css = archive.read("EPUB/styles/fonts.css").decode()
+    assert "EPUB/fonts/NotoNaskhArabic-Regular.ttf" in names, names
+    assert re.search(r'"Quire Fallback";\s*src: url\("\.\./fonts/NotoNaskhArabic', css), css
 
 
 def test_web_pages_run_right_to_left_and_carry_the_arabic_face(rtl) -> None:
