@@ -38,7 +38,7 @@ class SourceFile:
     sections: tuple[ListedHeading, ...] = ()  # its headings the project file lists too
     mathjax: bool = False  # mdBook's `\\( \\)` and `\\[ \\]` are math (mathjax-support)
     # Where each line of `text` stands in the author's files, when Quire rewrote the text
-    # before reading it (mdBook's includes); None: each line is its own (see places.py).
+    # before reading it (mdBook's includes); None: each line is its own (see preprocess/lines.py).
     places: tuple[tuple[str, int], ...] | None = field(default=None, compare=False, repr=False)
 
 
