@@ -303,3 +303,62 @@ def test_search_finds_a_two_character_chinese_word(browser, tmp_path: Path) -> N
         server.shutdown()
         server.server_close()
     assert [url.rsplit("/", 1)[-1] for url in found] == ["02-section.html"], found
+
+
+# ---------- Script rules: quotation marks as the language writes them ----------
+
+QUOTED = "Sie sagte \"Guten Tag, 'mein' Freund\" und ging."
+
+
+def _quoted_book(folder: Path, lang: str) -> Path:
+    """A one-chapter book in `lang` whose paragraph quotes, with a quote inside."""
+    folder.mkdir()
+    book = folder / "book.md"
+    book.write_text(f"---\ntitle: Q\nlang: {lang}\n---\n\n# Q\n\n{QUOTED}\n", encoding="utf-8")
+    return book
+
+
+def _epub_paragraph(epub: Path) -> str:
+    with zipfile.ZipFile(epub) as archive:
+        text = " ".join(
+            archive.read(n).decode() for n in archive.namelist() if n.startswith("EPUB/text/")
+        )
+    return re.search(r"Sie sagte[^<]*", text).group()
+
+
+def test_quotes_are_the_languages_own_in_every_output(tmp_path: Path) -> None:
+    """Smart quotes in a German book print „…“ and ‚…‘ (pandoc's writers give “…” and ‘…’)."""
+    source = _quoted_book(tmp_path / "de", "de-DE")
+    written = {w.format: w.path for w in build(source, tmp_path / "out", ("pdf", "epub", "html"),
+                                                lambda *a: None)}  # fmt: skip
+    wanted = "Sie sagte „Guten Tag, ‚mein‘ Freund“ und ging."
+    with pymupdf.open(written["pdf"]) as doc:
+        assert wanted in " ".join(page.get_text() for page in doc)
+    assert _epub_paragraph(written["epub"]) == wanted
+    pages = " ".join(p.read_text(encoding="utf-8") for p in written["html"].glob("*.html"))
+    assert wanted in pages
+
+
+@pytest.mark.parametrize(
+    "lang,wanted",
+    [
+        ("fr", "Sie sagte «\u202fGuten Tag, “mein” Freund\u202f» und ging."),
+        ("ja", "Sie sagte 「Guten Tag, 『mein』 Freund」 und ging."),
+        ("zh-TW", "Sie sagte 「Guten Tag, 『mein』 Freund」 und ging."),
+    ],
+)
+def test_quotes_by_language(lang: str, wanted: str, tmp_path: Path) -> None:
+    source = _quoted_book(tmp_path / "book", lang)
+    (written,) = build(source, tmp_path / "out", ("epub",), lambda *a: None)
+    assert _epub_paragraph(written.path) == wanted
+
+
+def test_quote_marks_by_tag() -> None:
+    """Traditional Chinese by script or region; Swiss German's guillemets; English, simplified
+    Chinese and the languages not listed keep pandoc's marks (None)."""
+    from quire.transform.quotes import quote_marks
+
+    assert quote_marks("zh-Hant")[:2] == quote_marks("zh-HK")[:2] == ("「", "」")
+    assert quote_marks("de-CH")[:2] == ("«", "»") and quote_marks("de-AT")[:2] == ("„", "“")
+    assert quote_marks("ru_RU")[2:] == ("„", "“")
+    assert [quote_marks(t) for t in ("en", "zh-Hans", "zh-Hans-TW", "nl", "", None)] == [None] * 6

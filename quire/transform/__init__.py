@@ -33,6 +33,7 @@ from quire.transform.links import cross_file_references, resolve_links
 from quire.transform.lists import LIST_TITLES, fill_lists, list_entries
 from quire.transform.model import Book, Chapter, Draft, Heading
 from quire.transform.numbering import SectionNumbers
+from quire.transform.quotes import local_quotes
 from quire.transform.sanitise import sanitize
 from quire.transform.settings import complete_config, modified_time
 from quire.transform.sources import (
@@ -88,6 +89,7 @@ def transform(
     parsed = cross_file_references(parsed, surveys)
     parsed = mark_references(parsed, surveys)  # before citeproc: `@fig:x` is no citation
     parsed = cite(manuscript, config, parsed, surveys)
+    parsed = local_quotes(parsed, config.lang, surveys)  # „…“, «…»: the language's marks
     level = chapter_level(config.chapter_level, parsed)
     # Each file the author listed opens a chapter, its highest heading made level 1 (or the
     # level its depth gives); a single file's chapters are cut at the book's chapter level.
