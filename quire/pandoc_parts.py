@@ -21,6 +21,7 @@ that follows a blank line. Anything the join cannot prove equal (numbered exampl
 TeX macros, which pandoc counts and applies over the document; a part that does not open with
 its heading; a sentinel not read as one) means the whole file is read at once.
 """
+
 from __future__ import annotations
 
 import re
@@ -46,7 +47,7 @@ EXAMPLE_LIST = re.compile(r"\(@[\w-]*\)")
 TEX_MACROS = re.compile(
     r"\\(?:(?:re|provide)?newcommand|(?:re)?newenvironment|DeclareMathOperator|[gex]?def|let)\b"
 )
-DASHES = re.compile(r"^[ \t]*-{3,}[- \t]*$")  # a multiline table's border (or a rule)
+DASHES = re.compile(r"^ {0,3}-{3,}[- \t]*$")  # a multiline table's border (or a rule)
 # A heading's attributes, at the end of an ATX heading or a setext heading's text.
 ATTRIBUTES = re.compile(r"\{([^{}\n]*)\}[ \t]*#*[ \t]*$")
 ATX_ANY = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
@@ -100,6 +101,7 @@ class _Scan:
     divs: int = 0
     tex: int = 0
     tags: dict[str, int] = field(default_factory=dict)
+    macros: bool = False  # a TeX macro is defined (outside code)
 
     def closed(self) -> bool:
         """True if nothing is open: a cut here leaves every construct whole."""
@@ -110,10 +112,13 @@ class _Scan:
 def split(source: SourceFile, reader: str) -> list[Part] | None:
     """The file's parts, or None when it is read whole (one part, or not provably equal)."""
     text = source.text
-    if not reader.startswith("markdown") or EXAMPLE_LIST.search(text) or TEX_MACROS.search(text):
+    if not reader.startswith("markdown") or EXAMPLE_LIST.search(text):
         return None
     lines = source.text.split("\n")
-    cuts, definitions = _scan(lines)
+    state = _Scan()
+    cuts, definitions = _scan(lines, state)
+    if state.macros:
+        return None
     if len(cuts) < 2:
         return None
     bounds = list(zip(cuts, [*cuts[1:], len(lines)], strict=True))
@@ -144,9 +149,9 @@ def _explicit_ids(lines: list[str], start: int, end: int) -> set[str]:
     return found
 
 
-def _scan(lines: list[str]) -> tuple[list[int], list[tuple[int, str, str, str]]]:
+def _scan(lines: list[str], state: _Scan) -> tuple[list[int], list[tuple[int, str, str, str]]]:
     """The lines a part may start at (0 first), and each definition: (line, kind, label, text)."""
-    state, cuts, definitions = _Scan(), [0], []
+    cuts, definitions = [0], []
     for index, line in enumerate(lines):
         before_blank = index == 0 or not lines[index - 1].strip()
         if state.fence:
@@ -197,6 +202,10 @@ def _step(state: _Scan, lines: list[str], index: int, before_blank: bool) -> Non
     if div:
         state.divs += 1 if div[2] else -1 if state.divs else 0
     text = CODE_SPAN.sub("", line) if "`" in line else line
+    # A macro defined in a list's indented text applies too: looked for on every line.
+    state.macros = state.macros or ("\\" in text and bool(TEX_MACROS.search(text)))
+    if line.startswith(("    ", "\t")) and state.closed():
+        return  # indented code, or a list's text: HTML or TeX there opens no block of the file
     if state.comment or "<!--" in text:
         text, state.comment = _outside_comments(text, state.comment)
     if "\\" in text:

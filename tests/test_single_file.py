@@ -4,6 +4,7 @@ pandoc reads it in parts joined into the whole file's AST, and one word changed 
 from __future__ import annotations
 
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -216,6 +217,24 @@ def test_corpus_single_files_read_in_parts_give_the_whole_file_s_ast(monkeypatch
     # Pandoc's manual numbers examples over the document and links to headings of other
     # chapters by their text: it is read whole. The READMEs are read in parts.
     assert (read.parts is None) == name.startswith("pandoc-manual")
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the corpus (../shared/corpus) is absent")
+def test_the_cuts_of_pandoc_s_manual_are_its_chapters(monkeypatch):
+    """With its numbered examples and macros set aside, pandoc's manual (fences holding
+    headings and YAML, indented HTML and TeX) is cut at each of its level-1 headings, and only
+    there."""
+    monkeypatch.setattr(pandoc_parts, "EXAMPLE_LIST", re.compile("(?!)"))
+    monkeypatch.setattr(pandoc_parts, "TEX_MACROS", re.compile("(?!)"))
+    source = _source((CORPUS / CORPUS_FILES[0]).read_text(encoding="utf-8"))
+    parts = pandoc_parts.split(source, pandoc.READER)
+    whole = pandoc.parse(source)
+    chapters = [b for b in whole.blocks if b["t"] == "Header" and b["c"][0] == 1]
+    assert len(chapters) == 23
+    assert [p.text.split("\n", 1)[0] for p in parts[1:]] == [
+        "# " + pandoc_parts.pandoc_ids.plain_text(h["c"][2]).replace("\u2019", "'")
+        for h in chapters
+    ]
 
 
 def test_one_word_changed_reads_one_part_again(tmp_path):
