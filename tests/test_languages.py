@@ -103,12 +103,14 @@ def _png() -> bytes:
 
 def manuscript(lang: str) -> dict[str, str | bytes]:
     """A book of a preface, two chapters (a note, a figure, a table, a cross-reference and a
-    link to the other chapter) and an appendix, with lists of figures and tables."""
+    link to the other chapter) and an appendix, with lists of figures and tables, and a
+    publisher and a translator for the copyright page."""
     (title, author, preface, one, two, appendix, sentence, note, figure, table, a, b, c,
      second) = TEXTS[lang]  # fmt: skip
     return {
         "book.yaml": (
             f"title: {title}\nauthor: [{author}]\nlang: {lang}\nlof: true\nlot: true\n"
+            f"publisher: {author}\ncontributor: [{{role: translator, text: {author}}}]\n"
             "front-matter: [preface.md]\nchapters: [one.md, two.md]\nback-matter: [appendix.md]\n"
         ),
         "preface.md": f"# {preface}\n\n{sentence}\n",

@@ -5,16 +5,18 @@ from __future__ import annotations
 from html import escape
 
 from quire.load.metadata import ROLE_WORDS
+from quire.render.words import Words, book_words
 from quire.transform import Book
 
-# How a credit reads for the roles books usually name; other roles read "Role: name".
+# How a credit reads for the roles books usually name (words.py, in the book's language);
+# other roles read "Role: name".
 CREDIT_WORDS = {
-    "edt": "Edited by",
-    "trl": "Translated by",
-    "ill": "Illustrations by",
-    "pht": "Photographs by",
-    "dsr": "Designed by",
-    "nrt": "Read by",
+    "edt": "EditedBy",
+    "trl": "TranslatedBy",
+    "ill": "IllustratedBy",
+    "pht": "PhotographsBy",
+    "dsr": "DesignedBy",
+    "nrt": "ReadBy",
 }
 COPYRIGHT_ID = "quire-copyright"
 
@@ -27,13 +29,15 @@ def has_own_copyright_page(book: Book) -> bool:
 def copyright_lines(book: Book) -> list[str]:
     """The copyright page's paragraphs (escaped HTML), or none when there is nothing to say."""
     config = book.config
+    words = book_words(config)
     lines = []
     if config.rights:
         lines.append(escape(config.rights))
     published = ", ".join(t for t in (config.publisher, config.date_text) if t)
     if published:
-        lines.append(f"Published by {escape(published)}" if config.publisher else escape(published))
-    lines += [_credit(name, role) for name, role in config.contributors]
+        by = words["PublishedBy"].format(name=published) if config.publisher else published
+        lines.append(escape(by))
+    lines += [_credit(name, role, words) for name, role in config.contributors]
     lines += [f"{escape(scheme)} {escape(value)}" for scheme, value in config.identifiers if scheme]
     if config.collection:
         number = f", {escape(config.group_position)}" if config.group_position else ""
@@ -43,9 +47,9 @@ def copyright_lines(book: Book) -> list[str]:
     return lines
 
 
-def _credit(name: str, role: str) -> str:
+def _credit(name: str, role: str, words: Words) -> str:
     if role in CREDIT_WORDS:
-        return f"{CREDIT_WORDS[role]} {escape(name)}"
+        return escape(words[CREDIT_WORDS[role]].format(name=name))
     word = ROLE_WORDS.get(role, role or "contributor")
     return f"{escape(word.capitalize())}: {escape(name)}"
 
