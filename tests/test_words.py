@@ -49,3 +49,17 @@ def test_every_catalog_language_has_every_word():
     for lang, entries in CATALOG.items():
         if "-" not in lang or lang.startswith("zh"):
             assert set(entries) == english, lang
+
+
+@pytest.mark.expect_warnings
+def test_a_language_missing_some_words_says_which_stay_english(caplog):
+    from quire.load.config import BookConfig
+    from quire.render.words import book_words
+
+    italian = book_words(BookConfig(lang="it"))  # pandoc's and Pagefind's words, not Quire's
+    assert italian["Contents"] == "Indice" and italian["Search"] != "Search"
+    assert italian["CloseNote"] == "Close note" and "CloseNote" in italian.english
+    assert "Quire lacks" in caplog.text and "Close note" in caplog.text
+    caplog.clear()
+    assert not book_words(BookConfig(lang="ru")).english
+    assert "Quire" not in caplog.text

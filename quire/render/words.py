@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 # Pandoc names Chinese by script; a tag without one is read as the script its region writes.
 CHINESE = {"zh": "zh-Hans", "zh-cn": "zh-Hans", "zh-sg": "zh-Hans", "zh-tw": "zh-Hant",
            "zh-hk": "zh-Hant", "zh-mo": "zh-Hant"}  # fmt: skip
+# The words the outputs use (pandoc's translations have more, for writers Quire has not).
+PANDOC_USED = ("Contents", "Chapter", "Figure", "Table", "ListOfFigures", "ListOfTables",
+               "Page", "Index")  # fmt: skip
 # Pagefind names Chinese by region, as pandoc's file names do not.
 PAGEFIND_TAGS = {"zh-Hans": "zh-cn", "zh-Hant": "zh-tw"}
 # Languages whose chapter number goes inside a pattern rather than after the word.
@@ -178,6 +181,8 @@ CATALOG: dict[str, dict[str, str]] = {
            "PhotographsBy": "צילומים: {name}", "DesignedBy": "עיצוב: {name}",
            "ReadBy": "קריאה: {name}"},
 }  # fmt: skip
+# Every word the outputs use, in the order a warning names them.
+USED = (*PANDOC_USED, *CATALOG["en"], *PAGEFIND_WORDS["en"])
 
 
 @dataclass(frozen=True)
@@ -187,6 +192,7 @@ class Words:
     lang: str  # the book's language tag, as its settings give it
     terms: dict[str, str] = field(default_factory=dict)
     found: tuple[str, ...] = ()  # the tags whose entries were found, most specific first
+    english: tuple[str, ...] = ()  # words Quire uses that the language lacks: English's stand
 
     def __getitem__(self, key: str) -> str:
         return self.terms[key]
@@ -243,13 +249,16 @@ def words_for(lang: str) -> Words:
     """The generated words for a language: each looked up from its most specific tag down."""
     terms: dict[str, str] = {}
     found: list[str] = []
+    english = set(USED)
     for tag in reversed(candidates(lang)):  # English first, the most specific last (it wins)
         pagefind = PAGEFIND_WORDS.get(PAGEFIND_TAGS.get(tag, tag.lower()), {})
         own = {**pandoc_translations(tag), **CATALOG.get(tag, {}), **pagefind}
         if own:
             found.insert(0, tag)
         terms.update(own)
-    return Words(lang or "en", terms, tuple(found))
+        if _primary(tag) != "en" or _primary(lang or "en") == "en":
+            english -= set(own)
+    return Words(lang or "en", terms, tuple(found), tuple(k for k in USED if k in english))
 
 
 def book_words(config: BookConfig) -> Words:
@@ -257,14 +266,25 @@ def book_words(config: BookConfig) -> Words:
     the build's findings keep a warning once) and keeps English."""
     words = words_for(config.lang or "en")
     if not words.own:
-        warn(
+        message = (
             f"Quire has no words for the language {config.lang!r}: the words it adds"
-            " (Contents, Chapter, Notes, Search…) are in English",
-            file=config.origin_of("lang"),
-            line=config.line_of("lang"),
-            hint="set `toc-title` for the contents' title; the other words stay English",
-            group="languages Quire has no words for",
+            " (Contents, Chapter, Notes, Search…) are in English"
         )
+    elif words.english:
+        named = ", ".join(words_for("en")[k] for k in words.english[:4])
+        message = (
+            f"Quire lacks {len(words.english)} of the words it adds in the language"
+            f" {config.lang!r} ({named}…): those are in English"
+        )
+    else:
+        return words
+    warn(
+        message,
+        file=config.origin_of("lang"),
+        line=config.line_of("lang"),
+        hint="set `toc-title` for the contents' title; the other words stay English",
+        group="languages Quire has no words for",
+    )
     return words
 
 
