@@ -364,7 +364,8 @@ def test_a_listed_file_is_one_chapter_titled_by_its_entry(tmp_path):
     """GitBook and mdBook show each file SUMMARY.md lists as one page: its later `#` headings
     are sections of it, the entry names it (GitBook's README, with none of its own, opens with
     it), and the headings SUMMARY.md lists (`one.md#details`) are entries of the contents at
-    their depth, in the EPUB's nav and the PDF's outline."""
+    their depth, in the EPUB's nav and the PDF's outline. GitBook numbers no chapter: no
+    "Chapter N" stands before their titles."""
     import pymupdf
 
     from quire.pipeline import build
@@ -386,6 +387,9 @@ def test_a_listed_file_is_one_chapter_titled_by_its_entry(tmp_path):
         "Contents",
         *(t for d, t in expected if d == 1),
     ]
+    with pymupdf.open(paths["pdf"]) as pdf:
+        printed = " ".join(page.get_text() for page in pdf)
+    assert "Chapter" not in printed  # GitBook numbers no chapter; its titles may
 
 
 # ---------- code blocks: hidden lines, info strings, highlighting ----------

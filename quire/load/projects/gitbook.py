@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,9 @@ class GitBook:
                 hint="write the SUMMARY.md that lists the book's chapters, or fix `root`",
             )
         summary = read_summary(read_text(summary_path, "settings"), display_name(summary_path))
+        # GitBook numbers no chapter (its titles carry a number when the author wants one,
+        # "Chapter 01: …"): no "Chapter N" before them either.
+        summary.entries = [replace(e, numbered=False) for e in summary.entries]
         _readme_first(summary.entries, content, str(structure.get("readme", "README.md")))
         reader = settings.markdown or GITBOOK
         files = summary_files(root, content, summary_path, summary, reader, preprocessor("gitbook"))
