@@ -106,11 +106,18 @@ def _describe(result: Any) -> str:
 
 def _read_by_pandoc(parsed: list[pandoc.Parsed]) -> str:
     """Which files pandoc read again (the others came from the cache), as the report says it."""
-    read = [Path(item.source.name).name for item in parsed if not item.from_cache]
+    read = [Path(item.source.name).name + _parts(item) for item in parsed if not item.from_cache]
     files = _count(len(parsed), "file")
-    if len(read) == len(parsed):
+    if len(read) == len(parsed) and not any(_parts(item) for item in parsed):
         return f"{files}; read: all"  # a cold build: the report need not list them
     return f"{files}; read: " + (", ".join(read) or "nothing (all from the cache)")
+
+
+def _parts(item: pandoc.Parsed) -> str:
+    """Of a file read in parts (pandoc_parts.py), how many pandoc read, if not all."""
+    if item.parts is None or item.parts[0] == item.parts[1]:
+        return ""
+    return f" ({item.parts[0]} of {item.parts[1]} parts)"
 
 
 def _count(number: int, thing: str) -> str:
