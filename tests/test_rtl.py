@@ -277,6 +277,40 @@ def test_axe_finds_no_violation_on_the_web_pages(rtl, browser, scheme) -> None:
     assert not found, "\n".join(f"{p}:\n{r}" for p, r in found.items())
 
 
+def test_inline_code_runs_left_to_right_in_arabic_text(tmp_path: Path) -> None:
+    """`ls -l /tmp;` inside Arabic text keeps its semicolon at its end: print sets the code
+    apart with Unicode's isolates, the EPUB and the web edition give it dir="ltr" (without,
+    the bidi algorithm puts the semicolon at the code's left, where the Arabic resumes)."""
+    book = tmp_path / "book.md"
+    book.write_text(
+        "---\ntitle: أوامر\nlang: ar\n---\n\n# الأوامر\n\nاكتب الأمر `ls -l /tmp;` ثم اضغط.\n",
+        encoding="utf-8",
+    )
+    written = {w.format: w.path for w in build(book, tmp_path / "out", ("pdf", "epub", "html"),
+                                                lambda *a: None)}  # fmt: skip
+    with pymupdf.open(written["pdf"]) as doc:
+        chars = [
+            (c["c"], c["origin"][0])
+            for page in doc
+            for block in page.get_text("rawdict")["blocks"]
+            for line in block.get("lines", ())
+            for span in line["spans"]
+            for c in span["chars"]
+        ]
+    x = {c: at for c, at in chars if c in ";p"}
+    assert x[";"] > x["p"], chars
+    assert '<code dir="ltr">ls -l /tmp;</code>' in _epub_text(written["epub"])
+    pages = " ".join(p.read_text(encoding="utf-8") for p in written["html"].glob("*.html"))
+    assert '<code dir="ltr">ls -l /tmp;</code>' in pages
+
+
+def _epub_text(epub: Path) -> str:
+    with zipfile.ZipFile(epub) as archive:
+        return " ".join(
+            archive.read(n).decode() for n in archive.namelist() if n.startswith("EPUB/text/")
+        )
+
+
 # ---------- Script rules: the search index splits Chinese into words ----------
 
 
@@ -319,11 +353,7 @@ def _quoted_book(folder: Path, lang: str) -> Path:
 
 
 def _epub_paragraph(epub: Path) -> str:
-    with zipfile.ZipFile(epub) as archive:
-        text = " ".join(
-            archive.read(n).decode() for n in archive.namelist() if n.startswith("EPUB/text/")
-        )
-    return re.search(r"Sie sagte[^<]*", text).group()
+    return re.search(r"Sie sagte[^<]*", _epub_text(epub)).group()
 
 
 def test_quotes_are_the_languages_own_in_every_output(tmp_path: Path) -> None:

@@ -68,3 +68,36 @@ def mirrored_page_css(css: str) -> str:
         r"margin-(left|right)", lambda m: "margin-" + {"left": "right", "right": "left"}[m[1]], css
     )
     return swapped + "\n" + RTL_HEADS
+
+
+# Inline code runs left to right in any book; in a right-to-left one, without its own direction,
+# its trailing punctuation would take the paragraph's (`ls -l /tmp;` read as `;ls -l /tmp`).
+CODE_TAGS = ("code", "kbd", "samp")
+# Inline elements whose `dir` print sets apart with Unicode's isolates: WeasyPrint reads
+# `unicode-bidi` but does not apply it, and Pango's bidi algorithm honours the isolates.
+INLINE_TAGS = frozenset(("span", "code", "kbd", "samp", "bdi", "bdo", "q", "em", "strong",
+                         "i", "b", "a", "cite", "abbr", "small", "sub", "sup"))  # fmt: skip
+ISOLATES = {"ltr": "\u2066", "rtl": "\u2067"}  # LRI, RLI; each closed by PDI
+POP_ISOLATE = "\u2069"
+
+
+def mark_code_left_to_right(body: object) -> None:
+    """Give the inline code of a right-to-left book's chapter `dir="ltr"` (not code blocks,
+    which the style sheets set left to right, nor code that names its own direction)."""
+    for element in body.iter(*CODE_TAGS):
+        if element.get("dir") is None and not any(a.tag == "pre" for a in element.iterancestors()):
+            element.set("dir", "ltr")
+
+
+def isolate_directions(body: object) -> None:
+    """Wrap the text of each inline element with a `dir` in the matching isolate (print)."""
+    for element in body.iter(*INLINE_TAGS):
+        opening = ISOLATES.get((element.get("dir") or "").lower())
+        if opening is None:
+            continue
+        element.text = opening + (element.text or "")
+        last = element[-1] if len(element) else None
+        if last is None:
+            element.text += POP_ISOLATE
+        else:
+            last.tail = (last.tail or "") + POP_ISOLATE

@@ -16,6 +16,7 @@ from quire.load.confine import Confinement
 from quire.load.manuscript import Manuscript, SourceFile
 from quire.pandoc import Parsed, api_version
 from quire.pandoc_html import write_chapters_html
+from quire.render.scripts import direction, mark_code_left_to_right
 from quire.transform.ast import NodeIndex, Surveys, iter_nodes, locate, walk
 from quire.transform.citations import cite
 from quire.transform.code import CODE_KINDS, mathjax_math, tidy_code_and_asides
@@ -114,6 +115,9 @@ def transform(
     dedupe_ids(chapters)
     clean_epub_types(chapters)
     fill_lists(chapters)
+    if direction(config) == "rtl":
+        for chapter in chapters:
+            mark_code_left_to_right(chapter.body)
     confinement = Confinement((manuscript.root,), config.allow_remote)  # styles/ is not for images
     when_needed(check_book_styles, manuscript.root, manuscript.styles)  # started in the parse
     search = (manuscript.root, *(manuscript.root / p for p in config.resource_path))

@@ -23,7 +23,7 @@ from quire.render.contents import (
 from quire.render.front_matter import copyright_page
 from quire.render.index_page import write_locators
 from quire.render.print_checks import fit_tables, separators_as_breaks
-from quire.render.scripts import dir_attribute
+from quire.render.scripts import dir_attribute, isolate_directions
 from quire.render.words import book_words, print_words_css
 from quire.transform import Book, Chapter, locate
 
@@ -158,6 +158,7 @@ def _chapter_html(book: Book, chapter: Chapter, fixes: dict[str, str]) -> str:
     _number_line_blocks(chapter, body, fixes)
     _code_lines(body)
     _unindent_image_lines(body)
+    isolate_directions(body)  # a run with its own `dir` (code in Arabic text) kept apart
     return etree.tostring(body, method="html", encoding="unicode", with_tail=False)
 
 
