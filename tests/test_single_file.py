@@ -16,6 +16,7 @@ from quire import pandoc, pandoc_parts
 from quire.load import load
 from quire.load.manuscript import SourceFile
 from quire.package import write_cache
+from quire.pipeline import build
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from make_book import make_book  # noqa: E402
@@ -257,3 +258,25 @@ def test_one_word_changed_reads_one_part_again(tmp_path):
 def _whole(source: SourceFile):
     whole = pandoc.parse(source)
     return whole.meta, whole.blocks
+
+
+def test_one_word_changed_in_a_single_file_book_reads_one_part_and_lays_out_one_chapter(
+    tmp_path,
+):
+    book = make_book(tmp_path / "book", 6000, single=True)
+    out = tmp_path / "out"
+    lines: list[str] = []
+
+    def report(stage: str, _seconds: float, detail: str) -> None:
+        lines.append(f"{stage}: {detail}")
+
+    build(book, out, ("pdf",), report)
+    text = book.read_text()
+    at = text.index(" treaty ", text.index("{#ch-1}"))
+    book.write_text(text[:at] + " treaties " + text[at + 8 :])
+    lines.clear()
+    build(book, out, ("pdf",), report)
+    parse = next(line for line in lines if line.startswith("parse: "))
+    assert re.search(r"read: book\.md \(1 of [5-9] parts\)$", parse), parse
+    render = next(line for line in lines if line.startswith("render pdf: "))
+    assert render.endswith("laid out: book.md (ch-1)"), render
