@@ -32,6 +32,14 @@ def chapter_titles(built) -> list[str]:
     return titles
 
 
+def with_index(built, titles: list[str]) -> list[str]:
+    """The titles, and the back-of-book index's after them when the book marks terms for one
+    (`[term]{.index}`: transform/index.py makes it, in the book's language)."""
+    marked = any(re.search(r"\{[^}]*\.index\b", p.read_text(encoding="utf-8"))
+                 for p in sorted_sources(built))  # fmt: skip
+    return [*titles, words_for(built.expect.get("lang", "en"))["Index"]] if marked else titles
+
+
 def sorted_sources(built) -> list:
     """The case's Markdown files in reading order (from book.yaml when there is one)."""
     import yaml
@@ -80,7 +88,7 @@ def test_epub_metadata_reads_back(case):
 
 def test_epub_spine_and_nav_follow_the_chapters(case):
     book = epub.read_epub(str(case.epub))
-    titles = chapter_titles(case)
+    titles = with_index(case, chapter_titles(case))
     spine_titles = []
     for idref, _linear in book.spine:
         item = book.get_item_with_id(idref)
@@ -110,7 +118,7 @@ def test_epub_is_one_file_per_chapter_with_the_mimetype_first(case):
     chapter_files = [n for n in names if n.startswith("EPUB/text/") and n[10:12].isdigit()]
     # Text before the first heading of a book is a section of its own, with no title.
     untitled = case.expect.get("untitled-sections", 0)
-    assert len(chapter_files) == len(chapter_titles(case)) + untitled
+    assert len(chapter_files) == len(with_index(case, chapter_titles(case))) + untitled
 
 
 def test_pdf_page_size_matches_the_trim(case):
@@ -128,7 +136,7 @@ def test_pdf_bookmarks_are_the_chapters(case):
     words = words_for(case.expect.get("lang", "en"))  # the generated words, in the book's language
     contents = case.expect.get("contents-title", words["Contents"])  # pandoc's toc-title
     front = {contents, words["ListOfFigures"], words["ListOfTables"]}  # `lof`/`lot` pages
-    assert [t for t in top if t not in front] == chapter_titles(case)
+    assert [t for t in top if t not in front] == with_index(case, chapter_titles(case))
 
 
 def test_pdf_metadata(case):
