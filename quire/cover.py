@@ -19,6 +19,9 @@ MARGIN = 150
 TEXT_FONTS = (
     "charis-sil/CharisSIL-Regular.ttf",
     "noto-serif-cjk-sc/NotoSerifCJKsc-GB2312-Regular.ttf",
+    # Arabic and Hebrew, shaped and set right to left by Pillow's Raqm layout.
+    "fallback/noto-naskh-arabic/NotoNaskhArabic-Regular.ttf",
+    "fallback/noto-serif-hebrew/NotoSerifHebrew-Regular.ttf",
 )
 ITALIC_FONTS = ("charis-sil/CharisSIL-Italic.ttf", *TEXT_FONTS)
 

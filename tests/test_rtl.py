@@ -10,6 +10,7 @@ passes EPUBCheck and Ace; its web pages set dir and axe finds nothing on them in
 # ruff: noqa: F811 - `browser` is a fixture imported from web_site
 from __future__ import annotations
 
+import io
 import logging
 import re
 import shutil
@@ -26,6 +27,7 @@ import pypdfium2
 import pytest
 import yaml
 from conftest import CASES_DIR
+from PIL import Image
 from render_engines import disagreements
 from test_validators import require_ace
 from web_site import browser, reading_order, serve_folder  # noqa: F401
@@ -206,6 +208,15 @@ def test_arabic_letters_are_joined_in_mupdf_and_pdfium(rtl) -> None:
     for engine, image in (("mupdf", mupdf), ("pdfium", pdfium)):
         ink = 1.0 - np.asarray(image.convert("L"), dtype=np.float32)[y0:y1, x0:x1] / 255.0
         assert _letter_bodies(ink) == 2, engine
+
+
+def test_the_drawn_cover_sets_the_arabic_title_joined(rtl) -> None:
+    """The EPUB's drawn cover sets دفتر الخبّازة in the Naskh face, shaped: six letter shapes
+    (د فتر ا لخبا ز ة) and their dots, where Charis SIL drew twelve boxes."""
+    with zipfile.ZipFile(rtl.epub) as epub:
+        cover = Image.open(io.BytesIO(epub.read("EPUB/images/cover.png"))).convert("L")
+    light = np.asarray(cover.resize((400, 640)), dtype=np.float32) / 255.0  # light on dark
+    assert _letter_bodies(light[120:220, 40:360]) == 6
 
 
 def test_engines_draw_the_pages_alike(rtl) -> None:
