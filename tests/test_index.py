@@ -256,6 +256,20 @@ def test_a_mark_added_in_one_chapter_leaves_the_ids_of_the_others(tmp_path):
     assert all(before[name] for name in before if name != "index")
 
 
+def test_an_authors_heading_named_index_keeps_its_id_apart_from_quires_index(tmp_path):
+    from quire import pandoc
+    from quire.load import load
+    from quire.transform import transform
+
+    source = tmp_path / "book.md"
+    source.write_text("---\ntitle: T\n---\n\n# Index\n\nThe [Amur]{.index}.\n")
+    loaded = load(source)
+    book = transform(loaded, pandoc.parse_all(loaded.files))
+    assert [c.kind for c in book.chapters][-1] == "index"
+    ids = [e.get("id") for c in book.chapters for e in c.body.iter() if e.get("id")]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
 def test_marks_on_one_page_print_it_once_and_runs_of_pages_print_as_ranges():
     import lxml.html
 

@@ -37,8 +37,8 @@ GROUP = "index marks left out"
 CLASS = "index"  # the class that marks a term
 LEVELS = "!"  # between an entry and its sub-entries, as makeindex writes them
 MARK_PREFIX = "ix-"
-ENTRY_PREFIX = "index-entry-"
-INDEX_ID = "index"
+ENTRY_PREFIX = "quire-index-entry-"
+INDEX_ID = "quire-index"  # not "index": pandoc gives a heading "Index" that id
 EPUB_TYPE = "epub:type"
 LOCATOR = "index-locator"  # the class of a link to a mark
 LOCATORS = "index-locators"  # the class of the span that holds an entry's locators
@@ -267,7 +267,7 @@ def index_chapter(marks: list[Mark], chapters: list[Chapter], config: BookConfig
         letters.setdefault(first_letter(entry.term), []).append(entry)
     for n, (letter, members) in enumerate(letters.items(), 1):
         group = etree.SubElement(groups, "section", {"class": "index-group",
-                                                     "id": f"index-group-{n}"})  # fmt: skip
+                                                     "id": f"quire-index-group-{n}"})  # fmt: skip
         group.set(EPUB_TYPE, "index-group")
         etree.SubElement(group, "h2").text = letter
         _entry_list(group, members, (), chapters, words)
