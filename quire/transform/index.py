@@ -16,6 +16,7 @@ markers), else the chapter's title.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
@@ -40,6 +41,8 @@ MARK_PREFIX = "ix-"
 ENTRY_PREFIX = "quire-index-entry-"
 INDEX_ID = "quire-index"  # not "index": pandoc gives a heading "Index" that id
 EPUB_TYPE = "epub:type"
+# `{.index`, `{#x .index entry=…`, or `class="index"` in a book's HTML: what a mark's text holds.
+MENTION = re.compile(r"\{[^}]*\.index\b|class=[\"'][^\"']*\bindex\b")
 LOCATOR = "index-locator"  # the class of a link to a mark
 LOCATORS = "index-locators"  # the class of the span that holds an entry's locators
 
@@ -78,8 +81,8 @@ def mark_index(drafts: list[Draft]) -> list[Mark]:
     used: dict[str, int] = {}
     for position, draft in enumerate(drafts):
         sources = (draft.parsed.source, *draft.more_sources)
-        if not any("index" in s.text for s in sources):
-            continue  # no mark can be in a file whose text never says `.index`
+        if not any(MENTION.search(s.text) for s in sources):
+            continue  # no mark in its text: no walk through its AST
 
         def visit(node: dict, position: int = position, sources: tuple = sources) -> Any:
             return _marked(node, position, sources, used, marks)
