@@ -123,13 +123,11 @@ def split(source: SourceFile, reader: str) -> list[Part] | None:
         return None
     bounds = list(zip(cuts, [*cuts[1:], len(lines)], strict=True))
     parts = [_part(lines, start, end) for start, end in bounds]
-    if not _share_definitions(parts, definitions, bounds):
-        return None
     if "@" in source.text:  # citations may follow: each part but the last says its count
-        for part in parts[:-1]:
+        for part in parts[:-1]:  # (before the definitions copied in, which count nothing)
             part.text += f"\n\n[@{SENTINEL}]\n"
             part.sentinel = True
-    return parts
+    return parts if _share_definitions(parts, definitions, bounds) else None
 
 
 def _part(lines: list[str], start: int, end: int) -> Part:
@@ -267,16 +265,35 @@ def _share_definitions(
     if not owner:
         return True
     for number, part in enumerate(parts):
-        flat = _label(part.text)
+        _copy_used(part, number, parts, owner, text_of)
+    return True
+
+
+def _copy_used(
+    part: Part,
+    number: int,
+    parts: list[Part],
+    owner: dict[tuple[str, str], int],
+    text_of: dict[tuple[str, str], str],
+) -> None:
+    """Copy into a part each definition it may use, and those the copies may use in turn (a
+    note's text linking to a label defined in a third part)."""
+    pending, copied = part.text, set()
+    while pending:
+        flat = _label(pending)
         named = set(LABEL_USE.findall(flat))
+        added = []
         for (kind, label), home in owner.items():
+            if home == number or (kind, label) in copied:
+                continue
             nested = "[" in label or "]" in label  # not a simple use: searched as it is
-            used = f"[{kind}{label}]" in flat if nested else kind + label in named
-            if home != number and used:
-                part.text += text_of[(kind, label)] + "\n"
+            if f"[{kind}{label}]" in flat if nested else kind + label in named:
+                added.append(text_of[(kind, label)] + "\n")
+                copied.add((kind, label))
                 part.copied.add(label)
                 parts[home].lent.add(label)
-    return True
+        pending = "".join(added)
+        part.text += pending
 
 
 def join(parts: list[Part], docs: list[Any], reader: str, texts: list[str]) -> Any | None:

@@ -75,6 +75,10 @@ CASES = {
         '[ref]: https://example.org/ "A title"\n',
         True,
     ),
+    "a note from another chapter linking to a third's label": (
+        "# One\n\nNote.[^n]\n\n# Two\n\n[^n]: See [far].\n\n# Three\n\n[far]: /far\n",
+        True,
+    ),
     "a YAML block mid-file, a key again": (
         "---\ntitle: First\nsubtitle: Kept\n---\n\n# One\n\nText.\n\n---\ntitle: Second\n"
         "extra: value\n# a YAML comment\n---\n\n# Two\n\nMore.\n",
@@ -112,6 +116,11 @@ CASES = {
     "a TeX macro defined in one chapter, used in another": (
         "# One\n\n\\newcommand{\\R}{\\mathbb{R}}\n\n# Two\n\n$\\R$ and \\R.\n",
         False,
+    ),
+    # A note's text is read where it is called: its calls count there, not where it is defined.
+    "a note from a later chapter with a call in it, citations after": (
+        "D.[^d]\n\n# Chapter {#ch}\n\n[^d]: Then [^a] and [s].\n\nAs @doe says [@roe; @poe].\n",
+        True,
     ),
     "an identifier given twice": ("# One {#same}\n\nText.\n\n# Two {#same}\n\nText.\n", False),
     "a link to another chapter's heading by its text": (
@@ -186,7 +195,7 @@ SNIPPETS = [
     "\\begin{itemize}\n# tex\n\\end{itemize}", "# Section 1-2", "# 1999", "# {#empty}",
     "Plain words.", "Smart \"quotes\" and 'single' -- dashes...",
     "----------------\nKey   Value\n----- ----------\na     b\n\n# c   row\n\n----------------",
-    "Math $x^2$ and \\emph{tex}.", "* * *", "% not a title",
+    "Math $x^2$ and \\emph{tex}.", "* * *", "% not a title", "A call.[^c]", "[^c]: See [r].",
 ]  # fmt: skip
 
 
