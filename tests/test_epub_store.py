@@ -18,6 +18,7 @@ from PIL import Image
 
 from quire.cover import HEIGHT, WIDTH
 from quire.pipeline import CACHE_FOLDER, build
+from quire.render.words import words_for
 from quire.validate import ValidatorUnavailable, ace_available, run_ace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -431,7 +432,8 @@ def test_every_image_has_alt_text_and_the_cover_is_big_enough(case):
         assert image.size == (WIDTH, HEIGHT) and WIDTH >= 1600 and HEIGHT >= 2560
     cover_page = xhtml_documents(case.epub)["text/cover.xhtml"]
     alt = cover_page.find(".//h:img", NS).get("alt")
-    assert alt.startswith("Cover: ") and opf.findtext(".//dc:title", namespaces=NS) in alt
+    cover_word = words_for(case.expect.get("lang", "en"))["Cover"]  # in the book's language
+    assert alt.startswith(f"{cover_word}: ") and opf.findtext(".//dc:title", namespaces=NS) in alt
 
 
 def test_generated_cover_is_the_same_each_time():
