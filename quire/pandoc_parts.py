@@ -291,7 +291,10 @@ def _copy_used(
                 added.append(text_of[(kind, label)] + "\n")
                 copied.add((kind, label))
                 part.copied.add(label)
-                parts[home].lent.add(label)
+                if kind:  # a note called here is not unused (pandoc tells case apart)
+                    called = DEFINITION.match(text_of[(kind, label)].lstrip("\n"))[2]
+                    if f"[^{called}]" in pending:
+                        parts[home].lent.add(called)
         pending = "".join(added)
         part.text += pending
 
@@ -432,7 +435,7 @@ def part_stderr(part: Part, stderr: str) -> str:
     kept = []
     for block in re.split(r"(?m)^(?=\[)", stderr):
         unused = NOT_USED.match(block.removeprefix("[WARNING] "))
-        if unused and _label(unused[1]) in part.lent:
+        if unused and unused[1] in part.lent:
             continue
         where = LINE.search(block)
         if where and file_line(part, int(where[1])) is None:
