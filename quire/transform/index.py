@@ -274,6 +274,7 @@ def index_chapter(marks: list[Mark], chapters: list[Chapter], config: BookConfig
         group.set(EPUB_TYPE, "index-group")
         etree.SubElement(group, "h2").text = letter
         _entry_list(group, members, (), chapters, words)
+    _lines(body)
     # No file of the book: the index is made from all of them.
     source = SourceFile(chapters[-1].source.path.parent / "index", "index", "", "back")
     return Chapter(
@@ -328,3 +329,15 @@ def _xrefs(item: etree._Element, targets: list[tuple[str, ...]], word: str, kind
         link.set(EPUB_TYPE, kind)
         link.text = ", ".join(target)
         link.tail = "; " if n < len(targets) - 1 else None
+
+
+def _lines(body: etree._Element) -> None:
+    """A line break after each block and before each nested list, as pandoc writes its
+    HTML: a reader of the text alone (search, a page's text) never runs two entries, or a
+    page number and a sub-entry, together."""
+    for element in body.iter("section", "div", "h1", "h2", "ul", "li"):
+        if element is not body:
+            element.tail = (element.tail or "").rstrip(" ") + "\n"
+        before = element.getprevious()
+        if element.tag == "ul" and before is not None:
+            before.tail = (before.tail or "") + "\n"
