@@ -27,7 +27,7 @@ from conftest import ROOT, run_build, write_book
 from lxml import etree
 
 from quire.render.pagefind_words import PAGEFIND_WORDS
-from quire.render.words import CATALOG, SCRIPT_WORDS, Words, words_for
+from quire.render.words import CATALOG, SCRIPT_WORDS, Words, page_parts, words_for
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "command-line"
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -258,7 +258,9 @@ def test_pdf_words_are_the_books_language(books, lang):
     # "(page 3)": the link to the next chapter, with the language's word for a page (a
     # right-to-left line comes out of the text layer in the order it is drawn: ")3 (صفحة").
     joined, page = " ".join(opening.split()), re.escape(words["Page"])
-    assert re.search(rf"\(\s*{page}\s*\d+\s*\)|\)\s*\d+\s*\(\s*{page}", joined), joined
+    before, after = (re.escape(p.strip()) for p in page_parts(words))  # 第3页, 3頁, с. 3
+    in_order = rf"\(\s*{before}\s*\d+\s*{after}\s*\)"
+    assert re.search(rf"{in_order}|\)\s*\d+\s*\(\s*{page}", joined), joined
     assert english_left("\n".join(pages), words) == []
 
 

@@ -35,6 +35,8 @@ PANDOC_USED = ("Contents", "Chapter", "Figure", "Table", "ListOfFigures", "ListO
 PAGEFIND_TAGS = {"zh-Hans": "zh-cn", "zh-Hant": "zh-tw"}
 # Languages whose chapter number goes inside a pattern rather than after the word.
 CHAPTER_PATTERNS = {"zh": "第{n}{word}", "ja": "第{n}{word}", "ko": "제{n}{word}"}
+# Likewise a page's number ("page 7", 第7页, 7頁).
+PAGE_PATTERNS = {"zh": "第{n}{word}", "ja": "{n}{word}", "ko": "{n}{word}"}
 # Words no pandoc writer adds, so its translations lack them: Quire's own catalog.
 CATALOG: dict[str, dict[str, str]] = {
     "en": {"Notes": "Notes", "Note": "Note {n}", "Search": "Search", "Find": "Find",
@@ -202,6 +204,11 @@ class Words:
         pattern = CHAPTER_PATTERNS.get(_primary(self.lang), "{word} {n}")
         return pattern.format(word=self.terms["Chapter"], n=number)
 
+    def page(self, number: int | str) -> str:
+        """ "page 7" as the language writes it (第7页, 7頁, с. 7)."""
+        pattern = PAGE_PATTERNS.get(_primary(self.lang), "{word} {n}")
+        return pattern.format(word=self.terms["Page"], n=number)
+
     def download(self, name: str) -> str:
         """ "Download the EPUB" with the format's name in its place."""
         return self.terms["Download"].format(name=name)
@@ -294,12 +301,19 @@ def chapter_parts(words: Words) -> tuple[str, str]:
     return before, after
 
 
+def page_parts(words: Words) -> tuple[str, str]:
+    """What comes before and after a page's number: ("page ", ""), ("第", "页")."""
+    before, _, after = words.page("\0").partition("\0")
+    return before, after
+
+
 def print_words_css(words: Words) -> str:
     """The words print.css writes with generated content, as custom properties it reads with
     var() (its English is the fallback, and a book's own CSS may set them)."""
     before, after = chapter_parts(words)
+    page_before, page_after = page_parts(words)
     values = {"--quire-chapter-before": before, "--quire-chapter-after": after,
-              "--quire-page": words["Page"]}  # fmt: skip
+              "--quire-page-before": page_before, "--quire-page-after": page_after}  # fmt: skip
     return ":root { " + " ".join(f"{k}: {css_string(v)};" for k, v in values.items()) + " }"
 
 

@@ -60,7 +60,8 @@ MAX_PAGE_FIXES = 3  # a page made again with a fix, at most this many times
 UNIT_CSS = """
 nav.contents li a[data-page]::after { content: leader(". ") attr(data-page) !important; }
 a.xref[data-page]::after {
-  content: " (" var(--quire-page, "page") " " attr(data-page) ")" !important;
+  content: " (" var(--quire-page-before, "page ") attr(data-page) var(--quire-page-after, "") ")"
+    !important;
 }
 nav.contents a.xref::after { content: none !important; }
 """
