@@ -357,3 +357,13 @@ def test_pride_and_prejudice_has_a_chapter_for_each_listed_file(tmp_path):
     assert all(c.role == "body" and c.kind == "chapter" for c in book.chapters)
     assert [c.title for c in book.chapters[:3]] == ["I", "II", "III"]
     assert re.fullmatch(r"[IVXL]+", book.chapters[-1].title)
+
+
+def test_a_slug_cut_at_forty_characters_ends_in_a_letter():
+    """The name of a book's files (and of its chapters' documents) never ends in the hyphen
+    that stood between two words where it was cut: Mostly Adequate's PDF was `…-guide-.pdf`."""
+    from quire.transform.structure import ascii_slug
+
+    slug = ascii_slug("Professor Frisby's Mostly Adequate Guide to Functional Programming")
+    assert slug == "professor-frisbys-mostly-adequate-guide"
+    assert ascii_slug("Été – “quoted” ") == "ete-quoted"

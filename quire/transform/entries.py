@@ -75,10 +75,11 @@ def page_break_block() -> dict[str, Any]:
 
 
 def ascii_slug(text: str) -> str:
-    """A file-name-safe ASCII slug of a title or id."""
+    """A file-name-safe ASCII slug of a title or id, at most 40 characters, ending in a
+    letter or digit (cut at 40, it may not end in the hyphen between two words)."""
     text = re.sub(r"['’]", "", text).replace("–", "-").replace("—", "-")
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:40]
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:40].rstrip("-")
 
 
 def chapter_headings(body: etree._Element) -> tuple[Heading, ...]:
