@@ -217,6 +217,24 @@ def test_a_warning_after_an_include_names_the_authors_line(tmp_path, caplog):
     assert places == [("src/one.md", "7", "missing"), ("src/part2.md", "4", "gone")]
 
 
+def test_an_up_to_date_build_names_the_same_line_again(tmp_path):
+    """The warnings an unchanged book's build reports again (kept from the last build) stand
+    at the author's line still: placed once, not moved a second time."""
+    import subprocess
+    import sys
+
+    chapter = "# One\n\n{{#include part.md}}\n\nSee [the other](missing.md).\n"
+    root = mdbook(tmp_path, {"one.md": chapter})
+    write(root, {"src/part.md": "".join(f"Line {n}.\n" for n in range(1, 11))})
+    command = [sys.executable, "build.py", str(root), "--out", str(tmp_path / "out"),
+               "--to", "epub"]  # fmt: skip
+    runs = [subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+            for _ in range(2)]  # fmt: skip
+    assert "up to date" in runs[1].stdout + runs[1].stderr
+    for done in runs:
+        assert re.findall(r"src/one\.md:(\d+): link to `missing\.md`", done.stderr) == ["5"]
+
+
 def test_an_included_lines_place_is_the_file_it_comes_from(tmp_path):
     from quire.load.projects.preprocess import preprocess_lines
 
