@@ -11,7 +11,7 @@ from quire.render import PageStart
 from quire.render.epub import _epub_notes, _rewrite_links, insert_page_breaks, link_owners
 from quire.render.html.index import web_index
 from quire.render.html.layout import SiteLink, page_html
-from quire.render.words import book_words
+from quire.render.words import book_words, page_parts
 from quire.transform import SECTION_TYPES, Book, Chapter
 
 EPUB_TYPE = "epub:type"
@@ -92,7 +92,7 @@ def to_web(book: Book, body: etree._Element) -> None:
         if name in names:
             element.set("href", names[name] + hash_ + fragment)
         if element.get("role") == "doc-pagebreak":
-            page_marker(element, words["Page"])
+            page_marker(element, page_parts(words))
             markers.append(element)
         elif element.tag == "table":
             scroll_box(element, words["Table"])
@@ -107,8 +107,9 @@ def to_web(book: Book, body: etree._Element) -> None:
         marker_into_block(marker)
 
 
-def page_marker(marker: etree._Element, page: str = "page") -> None:
-    """A print page's marker as visible text, "page" said only to screen readers.
+def page_marker(marker: etree._Element, words: tuple[str, str] = ("page ", "")) -> None:
+    """A print page's marker as visible text, "page" said only to screen readers (`words`:
+    what the language says before and after a page's number, "page " or "第" and "页").
 
     Not role="doc-pagebreak": axe-core does not allow it on a span with a label, and a
     reader on the web needs to see the page number to cite it.
@@ -119,11 +120,16 @@ def page_marker(marker: etree._Element, page: str = "page") -> None:
     marker.set("data-page", label)
     # Not a word of the book for search, nor of a heading's title in the results.
     marker.set("data-pagefind-ignore", "all")
-    hidden = etree.SubElement(marker, "span")
-    hidden.set("class", "visually-hidden")
-    hidden.text = page + " "
-    hidden.tail = label
     marker.text = None
+    before, after = words
+    for text in (before, after):
+        if text:
+            hidden = etree.SubElement(marker, "span")
+            hidden.set("class", "visually-hidden")
+            hidden.text = text
+    marker[0].tail = label if before else None
+    if not before:
+        marker.text = label
 
 
 def marker_into_block(marker: etree._Element) -> None:
