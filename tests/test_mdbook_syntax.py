@@ -643,6 +643,18 @@ def test_code_blocks_read_as_mdbook_shows_them(tmp_path):
     assert ours == shown
 
 
+def test_braces_after_a_word_are_text_in_an_mdbook_book(tmp_path):
+    """mdBook reads `{#id .class}` after a heading only: after a word (`x{y=1}`, `*a*{.b}`),
+    which CommonMark's attributes would take and drop, the braces are text as mdBook shows
+    (pandoc keeps what they hold, not its order: the id comes first)."""
+    chapter = '# Head {#own-id}\n\nSet x{y=1} here, *a*{.b #c d="e f"} too.\n'
+    (done,) = transformed(mdbook(tmp_path, {"one.md": chapter})).chapters
+    text = " ".join(done.body.text_content().split())
+    assert 'Set x{y=1} here, a{#c .b d="e f"} too.' in text
+    assert done.body.xpath("//h1")[0].text_content() == "Head"
+    assert done.body.get("id") == "own-id" or done.body.xpath("//*[@id='own-id']")
+
+
 # ---------- MathJax ----------
 
 MATH_CHAPTER = r"""# Math

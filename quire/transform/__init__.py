@@ -19,7 +19,12 @@ from quire.pandoc_html import write_chapters_html
 from quire.render.scripts import direction, mark_code_left_to_right
 from quire.transform.ast import NodeIndex, Surveys, iter_nodes, locate, walk
 from quire.transform.citations import cite
-from quire.transform.code import CODE_KINDS, mathjax_math, tidy_code_and_asides
+from quire.transform.code import (
+    CODE_KINDS,
+    attributes_as_text,
+    mathjax_math,
+    tidy_code_and_asides,
+)
 from quire.transform.crossref import mark_references, number_references
 from quire.transform.figures import generated_folders
 from quire.transform.index import index_chapter, mark_index
@@ -161,6 +166,9 @@ def _reshaped(
     blocks = item.blocks
     latex = latex or LatexReading()
     source = item.source
+    if hidden_lines and found.has("Span"):  # mdBook: `{…}` after a word is text (code.py)
+        blocks = attributes_as_text(blocks)
+        found = NodeIndex(blocks)
     if source.mathjax:  # mdBook's \\( \\) and \\[ \\] (transform/code.py)
         blocks = mathjax_math(blocks)
         found = NodeIndex(blocks)

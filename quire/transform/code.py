@@ -198,18 +198,38 @@ def _with_math(inlines: list[Any]) -> list[Any] | None:
     return out
 
 
-def _written_text(node: dict) -> str | None:
-    """The text as written of a word pandoc read attributes after (`_{i=1}`: CommonMark's
-    `attributes`, for mdBook's heading ids, takes them after any word); None for other nodes."""
+def attributes_as_text(blocks: list[Any]) -> list[Any]:
+    """mdBook's Markdown reads `{…}` as attributes after a heading only: after a word
+    (`x{y=1}`), where CommonMark's `attributes` takes them too and drops them, they are text."""
+
+    def visit(node: dict) -> list[dict] | None:
+        written = _attributes_text(node)
+        return None if written is None else [*node["c"][1], *_text_nodes(written)]
+
+    return walk(blocks, visit, ("Span",))
+
+
+def _attributes_text(node: dict) -> str | None:
+    """The `{…}` as written of a word pandoc read attributes after (a Span it marks
+    `wrapper`); None for any other node."""
     if node["t"] != "Span":
         return None
-    (ident, classes, pairs), inner = node["c"]
-    if ["wrapper", "1"] not in pairs or any(n["t"] != "Str" for n in inner):
+    (ident, classes, pairs), _inner = node["c"]
+    if ["wrapper", "1"] not in pairs:
         return None
     words = [f"#{ident}"] if ident else []
     words += [f".{c}" for c in classes]
     words += [f'{k}="{v}"' if " " in v else f"{k}={v}" for k, v in pairs if k != "wrapper"]
-    return "".join(n["c"] for n in inner) + "{" + " ".join(words) + "}"
+    return "{" + " ".join(words) + "}"
+
+
+def _written_text(node: dict) -> str | None:
+    """The text as written of a word with attributes after it (`_{i=1}` in a formula: see
+    attributes_as_text); None for other nodes."""
+    written = _attributes_text(node)
+    if written is None or any(n["t"] != "Str" for n in node["c"][1]):
+        return None
+    return "".join(n["c"] for n in node["c"][1]) + written
 
 
 def _text_with_math(text: str) -> list[dict]:
