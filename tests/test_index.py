@@ -89,21 +89,28 @@ def pdf_index(path: Path) -> tuple[list[str], list[str], list[tuple[str, str, in
                 text = text.strip().rstrip(",;")
                 if not LOCATOR.match(text):
                     continue  # a "see" reference, to another entry
-                entry = next(t for (y0, y1), t in lines if y0 - 1 <= rect.y0 and rect.y1 <= y1 + 1)
+                entry = _line_of(lines, rect)
                 found.append((entry, text, link["page"]))
     return labels, texts, found
 
 
-def _entry_lines(page) -> list[tuple[tuple[float, float], str]]:  # noqa: ANN001
-    """Each printed line of the index with the entry it names (its text before the first
-    comma that precedes a page number)."""
+def _entry_lines(page) -> list[tuple[tuple[float, ...], str]]:  # noqa: ANN001
+    """Each printed line of the index (its box) with the entry it names (its text before the
+    first comma that precedes a page number)."""
     lines = []
     for block in page.get_text("dict")["blocks"]:
         for line in block.get("lines", []):
             text = "".join(span["text"] for span in line["spans"])
             term = re.split(r",\s*(?=[0-9ivx]+\b|see\b)", text)[0].strip()
-            lines.append(((line["bbox"][1], line["bbox"][3]), term))
+            lines.append((tuple(line["bbox"]), term))
     return lines
+
+
+def _line_of(lines: list[tuple[tuple[float, ...], str]], rect) -> str:  # noqa: ANN001
+    """The entry of the line a link is on: in its column, the nearest in height."""
+    middle = (rect.y0 + rect.y1) / 2
+    column = [(box, t) for box, t in lines if box[0] - 1 <= rect.x0 and rect.x1 <= box[2] + 1]
+    return min(column, key=lambda line: abs((line[0][1] + line[0][3]) / 2 - middle))[1]
 
 
 def epub_pages(path: Path) -> dict[str, etree._Element]:
