@@ -17,8 +17,8 @@ from lxml import etree
 from PIL import Image
 
 from quire.cover import HEIGHT, WIDTH
+from quire.language.words import words_for
 from quire.pipeline import CACHE_FOLDER, build
-from quire.render.words import words_for
 from quire.validate import ValidatorUnavailable, ace_available, run_ace
 
 ROOT = Path(__file__).resolve().parent.parent

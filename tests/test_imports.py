@@ -25,13 +25,15 @@ def _target(name: str, known: dict[str, Path]) -> str | None:
     return name or None
 
 
-def import_graph() -> dict[str, set[str]]:
-    """Which of Quire's modules each module imports, wherever in it the import is."""
+def import_graph(eager: bool = False) -> dict[str, set[str]]:
+    """Which of Quire's modules each module imports, wherever in it the import is (`eager`:
+    only the imports that run when the module is imported, at its top level)."""
     known = modules()
     graph: dict[str, set[str]] = {name: set() for name in known}
     for name, path in known.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body if eager else ast.walk(tree):
             if isinstance(node, ast.Import):
                 targets = [_target(a.name, known) for a in node.names]
             elif isinstance(node, ast.ImportFrom):
@@ -44,6 +46,23 @@ def import_graph() -> dict[str, set[str]]:
                 continue
             graph[name] |= {t for t in targets if t and t != name}
     return graph
+
+
+def runtime_graph() -> dict[str, set[str]]:
+    """The imports that run, with the packages they run first: importing a.b.c from outside
+    a.b runs a.b's __init__ (and a's) before a.b.c."""
+    known = modules()
+    graph = import_graph(eager=True)
+    for name, targets in graph.items():
+        parents = {p for t in targets for p in _packages(t, known)}
+        targets |= {p for p in parents if not f"{name}.".startswith(f"{p}.")}
+    return graph
+
+
+def _packages(module: str, known: dict[str, Path]) -> list[str]:
+    """The packages Python imports before `module`: each dotted prefix of its name."""
+    parts = module.split(".")
+    return [p for p in (".".join(parts[:i]) for i in range(1, len(parts))) if p in known]
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -79,6 +98,12 @@ def test_no_import_cycles():
     assert cycles(import_graph()) == []
 
 
+def test_no_cycle_through_a_package_init():
+    # `import quire.transform` alone once failed: transform imported render.scripts, whose
+    # package's __init__ imports the transform back
+    assert cycles(runtime_graph()) == []
+
+
 def test_the_check_finds_a_cycle():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert cycles(graph) == [["a", "b", "c"]]
@@ -89,3 +114,6 @@ def test_the_graph_sees_type_only_and_function_imports():
     graph = import_graph()
     assert "quire.load.manuscript" in graph["quire.bounds"]  # under TYPE_CHECKING
     assert "quire.bounds" in graph["quire.pandoc"]  # inside a function
+    runtime = runtime_graph()
+    assert "quire.load" in runtime["quire.transform"]  # it imports quire.load.confine
+    assert "quire.load.projects" not in runtime["quire.load"]  # imported inside load()

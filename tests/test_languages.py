@@ -26,8 +26,8 @@ import pytest
 from conftest import ROOT, run_build, write_book
 from lxml import etree
 
-from quire.render.pagefind_words import PAGEFIND_WORDS
-from quire.render.words import CATALOG, SCRIPT_WORDS, Words, page_parts, words_for
+from quire.language.pagefind_words import PAGEFIND_WORDS
+from quire.language.words import CATALOG, SCRIPT_WORDS, Words, page_parts, words_for
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "command-line"
 XHTML = "{http://www.w3.org/1999/xhtml}"

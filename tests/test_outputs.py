@@ -14,7 +14,7 @@ from ebooklib import epub
 from lxml import etree
 from pypdf import PdfReader
 
-from quire.render.words import words_for
+from quire.language.words import words_for
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 

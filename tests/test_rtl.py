@@ -63,7 +63,7 @@ def rtl(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
 
 
 def test_direction_comes_from_dir_or_from_the_language() -> None:
-    from quire.render.scripts import direction
+    from quire.language.scripts import direction
 
     cases = {
         ("ar", None): "rtl",

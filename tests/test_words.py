@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from quire.render.words import CATALOG, candidates, words_for
+from quire.language.words import CATALOG, candidates, words_for
 
 
 @pytest.mark.parametrize(
@@ -53,8 +53,8 @@ def test_every_catalog_language_has_every_word():
 
 @pytest.mark.expect_warnings
 def test_a_language_missing_some_words_says_which_stay_english(caplog):
+    from quire.language.words import book_words
     from quire.load.config import BookConfig
-    from quire.render.words import book_words
 
     italian = book_words(BookConfig(lang="it"))  # pandoc's and Pagefind's words, not Quire's
     assert italian["Contents"] == "Indice" and italian["Search"] != "Search"

@@ -1,4 +1,4 @@
-"""Write quire/render/pagefind_words.py: the words of Pagefind's own interface, by language.
+"""Write quire/language/pagefind_words.py: the words of Pagefind's own interface, by language.
 
 Run after upgrading Pagefind (tests/test_languages.py says when the file is out of date):
     python tools/pagefind_words.py
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from quire.render.html.search import installed_pagefind_words, pagefind_executable
 
-TARGET = Path(__file__).resolve().parent.parent / "quire" / "render" / "pagefind_words.py"
+TARGET = Path(__file__).resolve().parent.parent / "quire" / "language" / "pagefind_words.py"
 
 
 def module_text() -> str:

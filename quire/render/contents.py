@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html import escape
 
-from quire.render.words import book_words
+from quire.language.words import book_words
 from quire.transform import Book, Chapter, list_entries
 from quire.transform.lists import Entry
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
+from quire.language.words import Words, book_words
 from quire.load.metadata import ROLE_WORDS
-from quire.render.words import Words, book_words
 from quire.transform import Book
 
 # How a credit reads for the roles books usually name (words.py, in the book's language);

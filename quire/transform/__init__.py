@@ -12,11 +12,11 @@ from quire import images
 from quire.ahead import when_needed
 from quire.cache_store import CacheStore
 from quire.errors import BuildError, Problem
+from quire.language.scripts import direction, mark_code_left_to_right
 from quire.load.confine import Confinement
 from quire.load.manuscript import Manuscript, SourceFile
 from quire.pandoc import Parsed, api_version
 from quire.pandoc_html import write_chapters_html
-from quire.render.scripts import direction, mark_code_left_to_right
 from quire.transform.ast import NodeIndex, Surveys, iter_nodes, locate, walk
 from quire.transform.citations import cite
 from quire.transform.code import (

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from quire.errors import warn
+from quire.language.words import book_words
 from quire.load.config import BookConfig
 from quire.pandoc import Parsed, stringify
 from quire.transform.ast import Surveys, locate, walk
@@ -71,8 +72,6 @@ class Settings:
 
 def crossref_settings(config: BookConfig, meta: dict[str, Any] | None = None) -> Settings:
     """The settings from the book's pandoc metadata (or a file's YAML), the language's words."""
-    from quire.render.words import book_words  # here: quire.render imports the transform
-
     values = {k: json.loads(v) for k, v in getattr(config, "pandoc_metadata", ())}
     for key, value in (meta or {}).items():
         values.setdefault(key, _meta_value(value))

@@ -256,7 +256,7 @@ def index_chapter(marks: list[Mark], chapters: list[Chapter], config: BookConfig
     writes its own (the printed page)."""
     if not marks:
         return None
-    from quire.render.words import words_for  # here: quire.render imports the transform
+    from quire.language.words import words_for  # here: quire.render imports the transform
 
     words = words_for(config.lang or "en")
     entries = gather(marks)

@@ -11,13 +11,13 @@ from lxml import etree
 from quire.ahead import when_needed
 from quire.cover import cover_png
 from quire.fonts import load_fonts
+from quire.language.words import book_words
 from quire.render import PageStart
 from quire.render.contents import chapter_of_ids
 from quire.render.epub.document import CoverImage, Page, marker_html, x, xhtml_page
 from quire.render.epub.page_breaks import insert_page_breaks
 from quire.render.front_matter import COPYRIGHT_ID, copyright_page
 from quire.render.print_checks import check_metadata_coverage
-from quire.render.words import book_words
 from quire.transform import SECTION_TYPES, Book, Chapter
 
 MATTER = {"front": "frontmatter", "body": "bodymatter", "back": "backmatter"}

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
+from quire.language.scripts import dir_attribute
 from quire.render.front_matter import COPYRIGHT_ID
-from quire.render.scripts import dir_attribute
 from quire.transform import Book, Chapter
 from quire.transform.structure import EPUB_PREFIXES
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import quoteattr
 
+from quire.language.words import Words, book_words
 from quire.render import PageStart
 from quire.render.contents import (
     TocEntry,
@@ -16,7 +17,6 @@ from quire.render.contents import (
 )
 from quire.render.epub.document import PRINT_FRONT, Page, marker_html, x, xhtml_page
 from quire.render.pages import roman
-from quire.render.words import Words, book_words
 from quire.transform import Book
 
 BEFORE_CONTENTS = {"copyright-page", "dedication", "epigraph"}

@@ -6,11 +6,11 @@ import io
 import zipfile
 from xml.sax.saxutils import quoteattr
 
+from quire.language.scripts import direction
 from quire.load.config import BookConfig
 from quire.render.epub.accessibility import accessibility_metadata
 from quire.render.epub.document import CoverImage, Page, author_sheets, x
 from quire.render.epub.fonts import EmbeddedFont
-from quire.render.scripts import direction
 from quire.transform import Book
 
 CONTAINER = """<?xml version="1.0" encoding="UTF-8"?>

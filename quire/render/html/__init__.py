@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from quire import press
+from quire.language.words import book_words
 from quire.load.manuscript import REPO_STYLES
 from quire.render import Output
 from quire.render.contents import sections
@@ -19,7 +20,6 @@ from quire.render.html.chapters import chapter_pages, web_name
 from quire.render.html.download import Download, download_page, epub_accessibility, reader_files
 from quire.render.html.layout import SiteLink
 from quire.render.html.search import TEXT_INDEX, search_index, text_index
-from quire.render.words import book_words
 from quire.transform import Book, ascii_slug
 
 SCRIPT = Path(__file__).with_name("site.js")

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from quire.language.words import book_words, page_parts
 from quire.render import PageStart
 from quire.render.epub import _epub_notes, _rewrite_links, insert_page_breaks, link_owners
 from quire.render.html.index import web_index
 from quire.render.html.layout import SiteLink, page_html
-from quire.render.words import book_words, page_parts
 from quire.transform import SECTION_TYPES, Book, Chapter
 
 EPUB_TYPE = "epub:type"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from quire.language.words import Words, book_words
 from quire.render.contents import book_lists, contents_title
 from quire.render.html.chapters import web_name
 from quire.render.html.layout import (
@@ -20,7 +21,6 @@ from quire.render.html.layout import (
     public_url,
     x,
 )
-from quire.render.words import Words, book_words
 from quire.transform import Book
 
 OPF_NS = {"opf": "http://www.idpf.org/2007/opf"}

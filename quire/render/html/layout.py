@@ -9,9 +9,9 @@ from html import escape
 
 from lxml import etree
 
+from quire.language.scripts import dir_attribute
+from quire.language.words import book_words, script_words
 from quire.render.contents import contents_title, nested_list
-from quire.render.scripts import dir_attribute
-from quire.render.words import book_words, script_words
 from quire.transform import Book
 
 # Nothing outside the site: no CDN, no web fonts from elsewhere, no analytics. Pagefind's search

@@ -78,7 +78,7 @@ def search_index(pages: dict[str, bytes], lang: str) -> dict[str, bytes]:
 
 
 # The words of Pagefind's own interface that the site's search box says, by Quire's name for
-# them (quire/render/pagefind_words.py holds them, taken from the Pagefind that indexes).
+# them (quire/language/pagefind_words.py holds them, taken from the Pagefind that indexes).
 PAGEFIND_KEYS = {
     "placeholder": "Search",
     "search_label": "SearchBook",

@@ -24,6 +24,7 @@ from concurrent.futures import Future
 from dataclasses import replace
 
 from quire.errors import BuildError
+from quire.language.scripts import direction
 from quire.render import Output, Pending
 from quire.render.pages import starts_from_firsts
 from quire.render.pdf.assembly import add_unit, begin_join, finish_join
@@ -48,7 +49,6 @@ from quire.render.pdf.layout import (
 from quire.render.pdf.parallel import Workers
 from quire.render.pdf.units import Placement, anchor_numbers, place, plan_units
 from quire.render.print_checks import loss_error
-from quire.render.scripts import direction
 from quire.transform import Book, locate
 
 MAX_ROUNDS = 8  # gutter or printed numbers corrected; each round lays out only the units at fault

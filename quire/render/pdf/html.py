@@ -13,6 +13,8 @@ from lxml import etree
 
 from quire.errors import BuildError
 from quire.images import Asset, svg_size
+from quire.language.scripts import dir_attribute, isolate_directions
+from quire.language.words import book_words, print_words_css
 from quire.render.contents import (
     book_lists,
     chapter_of_ids,
@@ -23,8 +25,6 @@ from quire.render.contents import (
 from quire.render.front_matter import copyright_page
 from quire.render.index_page import write_locators
 from quire.render.print_checks import fit_tables, separators_as_breaks
-from quire.render.scripts import dir_attribute, isolate_directions
-from quire.render.words import book_words, print_words_css
 from quire.transform import Book, Chapter, locate
 
 BEFORE_CONTENTS = {"copyright-page", "dedication", "epigraph"}

@@ -19,6 +19,7 @@ import lxml.html
 
 from quire.errors import BuildError, warn
 from quire.fonts import FontSet, book_fonts, describe_characters
+from quire.language.scripts import direction, mirrored_page_css
 from quire.load.config import BookConfig
 from quire.load.confine import Confinement
 from quire.press.profiles import PROFILES
@@ -35,7 +36,6 @@ from quire.render.print_checks import (
     pdf_text,
     wide_table_faults,
 )
-from quire.render.scripts import direction, mirrored_page_css
 from quire.svg_fonts import SvgFonts, for_print
 from quire.transform import Book, locate
 

@@ -10,6 +10,7 @@ import hashlib
 import lxml.html
 import pydyf
 
+from quire.language.scripts import direction
 from quire.render import Output
 from quire.render.index_page import mark_targets, write_locators
 from quire.render.pages import page_label, page_starts
@@ -24,7 +25,6 @@ from quire.render.pdf.layout import (
     report_layout_messages,
 )
 from quire.render.print_checks import check_tables_fit, loss_error, pdf_text, wide_table_faults
-from quire.render.scripts import direction
 from quire.transform import Book
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from quire.errors import BuildError, warn
-from quire.render.pagefind_words import PAGEFIND_WORDS
+from quire.language.pagefind_words import PAGEFIND_WORDS
 
 if TYPE_CHECKING:
     from quire.load.config import BookConfig
