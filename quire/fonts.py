@@ -46,8 +46,20 @@ _UNSUBSETTABLE_TABLES = ("Silt", "FFTM")  # SIL private; FontForge timestamps
 # asks; HarfBuzz adds the font-specific ones (256+) the kept features and tables still name.
 _PREDEFINED_NAME_IDS = range(256)
 
-# A face that maps this many CJK unified ideographs counts as the CJK font.
+# A face that maps this many CJK unified ideographs (or Hangul syllables) is a CJK face.
 _CJK_THRESHOLD = 1000
+
+# The regions of the Noto Serif CJK faces shipped (the last word of each family's name), in
+# the order they are tried by default: Han unification gives one code point to characters
+# each region draws in its own form, so a book is set in the face of its language first.
+CJK_REGIONS = ("SC", "JP", "TC", "KR")
+_TRADITIONAL_TAGS = frozenset(("hant", "tw", "hk", "mo"))  # zh-Hant, zh-TW, zh-HK, zh-MO
+# Language tags the style sheets' :lang() stacks are written for, besides the book's own.
+_CJK_LANG_TAGS = ("ja", "ko", "zh-Hant", "zh-TW", "zh-HK")
+_MONO_TAGS = ("code", "pre", "kbd", "samp")
+# The @page rules of print.css (and of a right-to-left book's heads) that set a margin box's font.
+_PAGE_SELECTORS = ("", " :left", " :right", " front")
+_MARGIN_BOXES = ("top-left", "top-right", "bottom-center")
 
 # The family the style sheets name after the book's own (print.css, epub.css, web.css,
 # cover.css): every fallback face, each for the characters it alone draws (unicode-range).
@@ -147,14 +159,38 @@ def _face(path: Path) -> _Face:
 
 
 def _is_cjk(face: _Face) -> bool:
-    """True if the face maps a substantial number of CJK unified ideographs."""
+    """True if the face maps a substantial number of CJK unified ideographs or Hangul
+    syllables (the Korean face has no hanja)."""
     count = 0
     for cp in face.codepoints:
-        if 0x4E00 <= cp <= 0x9FFF:
+        if 0x4E00 <= cp <= 0x9FFF or 0xAC00 <= cp <= 0xD7A3:
             count += 1
             if count >= _CJK_THRESHOLD:
                 return True
     return False
+
+
+def cjk_region(lang: str | None) -> str:
+    """The Noto Serif CJK region a language tag is set in: JP, KR, TC (traditional Chinese)
+    or SC (simplified Chinese, and every other language)."""
+    parts = [p.lower() for p in (lang or "").replace("_", "-").split("-") if p]
+    if not parts:
+        return "SC"
+    if parts[0] == "ja":
+        return "JP"
+    if parts[0] == "ko":
+        return "KR"
+    if parts[0] == "zh" and _TRADITIONAL_TAGS & set(parts[1:]) and "hans" not in parts:
+        return "TC"
+    return "SC"
+
+
+def _region_rank(family: str, first: str = "SC") -> int:
+    """Where a CJK family comes in the stack of a language set in region `first`."""
+    region = family.rsplit(" ", 1)[-1].upper()
+    if region == first:
+        return -1
+    return CJK_REGIONS.index(region) if region in CJK_REGIONS else len(CJK_REGIONS)
 
 
 def _ignorable(char: str) -> bool:
@@ -232,6 +268,56 @@ class FontSet:
     def family(self, name: str) -> FontSet:
         """The files of one family, as a FontSet of their own."""
         return FontSet(tuple(f for f in self.files if f.family == name))
+
+    def cjk_families(self) -> tuple[str, ...]:
+        """The CJK families among the book's, in the order they are tried."""
+        return tuple(n for n in self.main().families() if n in self._cjk_families)
+
+    def for_language(self, lang: str | None) -> FontSet:
+        """This set with its CJK families in the order a book in `lang` tries them: the face
+        of its region first (JP for Japanese, ...), then the others."""
+        first = cjk_region(lang)
+        cjk = sorted(
+            (f for f in self.files if f.family in self._cjk_families and not f.fallback),
+            key=lambda f: _region_rank(f.family, first),
+        )
+        others = [f for f in self.files if f not in cjk]
+        main = [f for f in others if not f.fallback]
+        return FontSet(tuple(main + cjk + [f for f in others if f.fallback]))
+
+    def language_css(self, lang: str | None) -> str:
+        """Font stacks for text in the book's language and in Japanese, Korean and traditional
+        Chinese: each with its region's CJK face first (:lang() beats the style sheets' body
+        and code rules, which name the simplified Chinese face only)."""
+        main = self.main().families()
+        cjk = [n for n in main if n in self._cjk_families]
+        mono = next((n for n in main if n not in cjk and self.family(n).monospaced), None)
+        text = next((n for n in main if n not in cjk and n != mono), None)
+        rules = []
+        for tag in dict.fromkeys(t for t in (lang, *_CJK_LANG_TAGS) if t):
+            first = cjk_region(tag)
+            ordered = sorted(cjk, key=lambda n: _region_rank(n, first))
+            for own, generic, selector in (
+                (text, "serif", f":lang({tag})"),
+                (mono, "monospace", ", ".join(f"{t}:lang({tag})" for t in _MONO_TAGS)),
+            ):
+                names = [n for n in (own, *ordered, FALLBACK_FAMILY) if n]
+                stack = ", ".join(_css_string(n) for n in names)
+                rules.append(f"{selector} {{ font-family: {stack}, {generic}; }}\n")
+        return "".join(rules)
+
+    def page_css(self, lang: str | None) -> str:
+        """The running heads' and folios' font stack for a book in `lang` (page margin boxes
+        take no :lang(); this goes after print.css, with its @page selectors)."""
+        main = self.main().families()
+        first = cjk_region(lang)
+        cjk = sorted(
+            (n for n in main if n in self._cjk_families), key=lambda n: _region_rank(n, first)
+        )
+        text = next((n for n in main if n not in cjk and not self.family(n).monospaced), None)
+        stack = ", ".join(_css_string(n) for n in (text, *cjk, FALLBACK_FAMILY) if n)
+        boxes = " ".join(f"@{box} {{ font-family: {stack}, serif; }}" for box in _MARGIN_BOXES)
+        return "".join(f"@page{selector} {{ {boxes} }}\n" for selector in _PAGE_SELECTORS)
 
     @property
     def is_cjk(self) -> bool:
@@ -403,11 +489,13 @@ def _tag(name: str) -> int:
 
 def _order_key(
     file: FontFile, faces: dict[str, int], cjk: set[str]
-) -> tuple[bool, int, str, int, bool]:
-    """Sort key: non-CJK before CJK, fuller families first, then name, weight, style."""
+) -> tuple[bool, int, int, str, int, bool]:
+    """Sort key: non-CJK before CJK, fuller families first, CJK ones in CJK_REGIONS' order,
+    then name, weight, style."""
     return (
         file.family in cjk,
         -faces[file.family],
+        _region_rank(file.family) if file.family in cjk else 0,
         file.family,
         file.weight,
         file.style != "normal",
@@ -454,7 +542,8 @@ def book_fonts(book: object) -> FontSet:
 
     shipped = when_needed(load_fonts, book.styles / "fonts")
     own = own_font_files(book.root, book.config)
-    return shipped.with_fallbacks(own) if own else shipped
+    fonts = shipped.with_fallbacks(own) if own else shipped
+    return fonts.for_language(getattr(book.config, "lang", None))
 
 
 def own_font_files(root: Path, config: object) -> tuple[Path, ...]:

@@ -25,6 +25,11 @@ Sources, all from Debian 12 "bookworm", section main, architecture all:
   draws boxes for its glyphs, while every engine reads TrueType outlines. The
   CFF hints and the CFF-only VORG table go with the CFF table; the TrueType
   glyphs are unhinted.
+  Faces 0, 3 and 1 of the same files ("Noto Serif CJK JP", "TC", "KR"), the same way
+  (CJK_FACES): JP subset to JIS X 0208, TC to Big5's symbols and level 1 hanzi, KR to
+  KS X 1001 without its hanja plus the Hangul jamo blocks; each with EXTRA_RANGES.
+  The JP, TC and KR files were made with fontTools 4.69.1 (which gives SC's GSUB and
+  GPOS bytes in another order than the committed SC files: same size, same glyphs).
 
 The fallback faces, in styles/fonts/fallback/ (drawn only for what the faces above lack):
 
@@ -91,7 +96,6 @@ NOTO_SC_FACE = 2  # face index of "Noto Serif CJK SC" in NotoSerifCJK-*.ttc
 CU2QU_ERROR = 1.0  # cu2qu's allowed deviation from the cubic curves, in font units (of 1000)
 
 CHARIS_OUT = "charis-sil"
-NOTO_OUT = "noto-serif-cjk-sc"
 
 NOTO_CORE_PACKAGE = ("fonts-noto-core", "20201225-1")
 NOTO_CORE_DIR = "usr/share/fonts/truetype/noto"
@@ -132,17 +136,65 @@ def gb2312_repertoire() -> set[str]:
     return chars
 
 
-def cjk_unicodes() -> list[int]:
-    """The code points kept in the CJK subset."""
-    points = {ord(c) for c in gb2312_repertoire()}
-    for first, last in EXTRA_RANGES:
+def double_byte_repertoire(codec: str, highs: range, lows: range) -> set[str]:
+    """Every character that a valid two-byte code of a legacy encoding decodes to."""
+    chars: set[str] = set()
+    for high in highs:
+        for low in lows:
+            try:
+                chars.update(bytes((high, low)).decode(codec))
+            except UnicodeDecodeError:
+                continue
+    return chars
+
+
+def jis_repertoire() -> set[str]:
+    """JIS X 0208 (kana, symbols, level 1 and 2 kanji): EUC-JP's two-byte codes."""
+    return double_byte_repertoire("euc_jp", range(0xA1, 0xFF), range(0xA1, 0xFF))
+
+
+def big5_repertoire() -> set[str]:
+    """Big5's symbols and level 1 hanzi (the 5401 common ones): codes A140-A3BF, A440-C67E."""
+    lows = [*range(0x40, 0x7F), *range(0xA1, 0xFF)]
+    chars = double_byte_repertoire("big5", range(0xA1, 0xC7), lows)
+    return {c for c in chars if c.encode("big5") <= b"\xc6\x7e"}
+
+
+def ksx1001_repertoire() -> set[str]:
+    """KS X 1001 without its hanja: symbols, jamo, kana and the 2350 Hangul syllables."""
+    return double_byte_repertoire("euc_kr", range(0xA1, 0xC9), range(0xA1, 0xFF))
+
+
+# The Noto Serif CJK faces shipped: (face index in the .ttc, folder, file stem, repertoire,
+# extra ranges beyond EXTRA_RANGES).
+CJK_FACES = (
+    (2, "noto-serif-cjk-sc", "NotoSerifCJKsc-GB2312", gb2312_repertoire, ()),
+    (0, "noto-serif-cjk-jp", "NotoSerifCJKjp-JIS0208", jis_repertoire, ()),
+    (3, "noto-serif-cjk-tc", "NotoSerifCJKtc-Big5L1", big5_repertoire, ()),
+    (
+        1,
+        "noto-serif-cjk-kr",
+        "NotoSerifCJKkr-KSX1001",
+        ksx1001_repertoire,
+        ((0x1100, 0x11FF), (0x3130, 0x318F)),  # Hangul Jamo and compatibility jamo
+    ),
+)
+
+
+def cjk_unicodes(repertoire: set[str] | None = None, extra: tuple = ()) -> list[int]:
+    """The code points kept in a CJK subset (by default the SC face's: GB 2312)."""
+    chars = gb2312_repertoire() if repertoire is None else repertoire
+    points = {ord(c) for c in chars}
+    for first, last in (*EXTRA_RANGES, *extra):
         points.update(range(first, last + 1))
     return sorted(points)
 
 
-def subset_cjk(source: Path, target: Path) -> None:
-    """Write face NOTO_SC_FACE of a Noto Serif CJK .ttc, subset, as a TrueType-outline font."""
-    font = TTFont(source, fontNumber=NOTO_SC_FACE, recalcTimestamp=False)
+def subset_cjk(
+    source: Path, target: Path, face: int = NOTO_SC_FACE, unicodes: list[int] | None = None
+) -> None:
+    """Write one face of a Noto Serif CJK .ttc, subset, as a TrueType-outline font."""
+    font = TTFont(source, fontNumber=face, recalcTimestamp=False)
     options = subset.Options()
     options.layout_features = [f for f in options.layout_features if f != "locl"] + [
         "palt",
@@ -159,7 +211,7 @@ def subset_cjk(source: Path, target: Path) -> None:
     options.notdef_outline = True
     options.hinting = True
     subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=cjk_unicodes())
+    subsetter.populate(unicodes=cjk_unicodes() if unicodes is None else unicodes)
     subsetter.subset(font)
     cff = io.BytesIO()
     font.save(cff)
@@ -253,20 +305,29 @@ def write_charis(root: Path, out: Path) -> None:
 
 
 def write_noto(root: Path, out: Path) -> None:
-    """Subset the Regular and Bold Noto Serif CJK SC faces and write their OFL.txt."""
-    folder = out / NOTO_OUT
-    folder.mkdir(parents=True, exist_ok=True)
-    for weight in NOTO_WEIGHTS:
-        source = root / NOTO_DIR / f"NotoSerifCJK-{weight}.ttc"
-        subset_cjk(source, folder / f"NotoSerifCJKsc-GB2312-{weight}.ttf")
-    font = TTFont(root / NOTO_DIR / "NotoSerifCJK-Regular.ttc", fontNumber=NOTO_SC_FACE)
+    """Subset the Regular and Bold faces of each shipped Noto Serif CJK region (CJK_FACES)."""
+    for face, place, stem, repertoire, extra in CJK_FACES:
+        folder = out / place
+        folder.mkdir(parents=True, exist_ok=True)
+        unicodes = cjk_unicodes(repertoire(), extra)
+        for weight in NOTO_WEIGHTS:
+            source = root / NOTO_DIR / f"NotoSerifCJK-{weight}.ttc"
+            subset_cjk(source, folder / f"{stem}-{weight}.ttf", face, unicodes)
+        write_noto_licence(root, folder, face, repertoire.__doc__ or "")
+
+
+def write_noto_licence(root: Path, folder: Path, face: int, repertoire: str) -> None:
+    """Write the OFL.txt of one Noto Serif CJK subset folder."""
+    font = TTFont(root / NOTO_DIR / "NotoSerifCJK-Regular.ttc", fontNumber=face)
     doc = root / "usr/share/doc/fonts-noto-cjk/copyright"
+    family = font["name"].getDebugName(1)
+    what = "the GB 2312 repertoire" if face == NOTO_SC_FACE else repertoire.split(":")[0].strip()
     header = (
         f"{font['name'].getDebugName(0)}\n"
         f"Copyright {copyright_field(doc).strip()}\n\n"
-        "Noto Serif CJK SC, version 2.001, from the Debian package fonts-noto-cjk\n"
+        f"{family}, version 2.001, from the Debian package fonts-noto-cjk\n"
         "1:20220127+repack1-1. The files in this folder are a Modified Version:\n"
-        "a subset to the GB 2312 repertoire plus punctuation, with the outlines\n"
+        f"a subset to {what} plus punctuation, with the outlines\n"
         "converted from CFF to TrueType, made by tools/make_fonts.py with\n"
         "fontTools. The font names are unchanged; the\n"
         "original declares no Reserved Font Name.\n\n"

@@ -70,7 +70,8 @@ def family_text(fonts: FontSet, pages: list[Page]) -> list[tuple[FontSet, str]]:
     """
     prose, mono = page_text(pages)
     roles = font_roles(fonts)
-    lacking = lacking_text(roles, prose, mono)
+    cjk = [fonts.family(name) for name in fonts.cjk_families()]
+    lacking = lacking_text(roles, prose, mono, cjk)
     result = []
     text = roles.get("text")
     if text is not None:
@@ -80,22 +81,27 @@ def family_text(fonts: FontSet, pages: list[Page]) -> list[tuple[FontSet, str]]:
         prose = "".join(c for c in prose if not all(face.maps(c) for face in faces))
     if "mono" in roles:
         result.append((roles["mono"], mono))
-    if "cjk" in roles:
-        result.append((roles["cjk"], prose))
+    for name in fonts.cjk_families():  # the book's region first, each for what those before lack
+        family = fonts.family(name)
+        result.append((family, prose))
+        prose = "".join(c for c in prose if not family.maps(c))
     for family, points in fonts.fallback_ranges().items():
         own = set(points)
         result.append((fonts.family(family), "".join(c for c in lacking if ord(c) in own)))
     return result
 
 
-def lacking_text(roles: dict[str, FontSet], prose: str, mono: str) -> str:
+def lacking_text(
+    roles: dict[str, FontSet], prose: str, mono: str, cjk: list[FontSet] | None = None
+) -> str:
     """The characters the families the style sheets name before the fallback faces lack:
-    text and CJK for prose, monospaced and CJK for code. (The monospaced face has Arabic and
-    Hebrew letters, which prose never takes from it.)"""
+    text and CJK for prose, monospaced and CJK for code (every CJK family, or the "cjk" role's
+    without `cjk`). (The monospaced face has Arabic and Hebrew letters, which prose never
+    takes from it.)"""
     stacks = ((prose, ("text", "cjk")), (mono, ("mono", "cjk")))
     lacking: dict[str, None] = {}
     for chars, names in stacks:
-        families = [roles[n] for n in names if n in roles]
+        families = [roles[n] for n in names if n in roles] + list(cjk or ())
         lacking.update((c, None) for c in chars if not any(family.maps(c) for family in families))
     return "".join(lacking)
 
@@ -128,6 +134,7 @@ def embedded_fonts(book: Book, pages: list[Page]) -> tuple[tuple[EmbeddedFont, .
         lambda f: "../" + font_href(f),
         used=fallback_text(families),
     )
+    css += fonts.language_css(book.config.lang)
     header = (
         "/* The book's fonts, subset to the characters it uses. Each file keeps its copyright"
         " and licence in its name table. */\n"

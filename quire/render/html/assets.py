@@ -79,6 +79,7 @@ def web_fonts(book: Book, pages: list[str], cache: CacheStore) -> tuple[dict[str
             used.append(file)
     woff2_url = lambda f: f"fonts/{f.path.stem}.woff2"  # noqa: E731
     css = FontSet(tuple(used)).font_face_css(woff2_url, used=fallback_text(families))
+    css += fonts.language_css(book.config.lang)
     css = css.replace('format("truetype")', 'format("woff2")')
     css = css.replace('format("opentype")', 'format("woff2")')
     return files, css

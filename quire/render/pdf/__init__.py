@@ -71,7 +71,8 @@ class PdfRenderer:
         check_coverage(book, fonts)
         check_metadata_coverage(book, fonts)
         check_svg_text([asset.path for asset in book.assets], fonts)
-        style_of = _style_maker(book, fonts.font_face_css(stand_ins=True), svg_fonts(fonts))
+        font_css = fonts.font_face_css(stand_ins=True) + fonts.language_css(book.config.lang)
+        style_of = _style_maker(book, font_css, svg_fonts(fonts), fonts.page_css(book.config.lang))
         if single_document():
             return _fatal_fetch_is_an_error(lambda: render_single(book, style_of))
         workers = Workers(worker_count())
@@ -100,13 +101,15 @@ def _closing(joined: Pending | None, workers: Workers) -> Pending:
     return Pending(wait, cancel=lambda: workers.close(failed=True))
 
 
-def _style_maker(book: Book, font_css: str, svg: SvgFonts) -> Callable[[str], PrintStyle]:
+def _style_maker(
+    book: Book, font_css: str, svg: SvgFonts, page_fonts: str = ""
+) -> Callable[[str], PrintStyle]:
     variant = None if book.config.pdf_variant == "none" else book.config.pdf_variant
     downloaded = download_folders(asset.path for asset in book.assets)  # allow-remote images
 
     def style_of(css: str) -> PrintStyle:
         return PrintStyle(
-            font_css, str(book.styles / "print.css"), css,
+            font_css, str(book.styles / "print.css"), css + page_fonts,
             tuple(str(p) for p in (book.root, book.styles, *book.generated, *downloaded)),
             str(book.root) + "/", variant, tuple(str(p) for p in book.print_css), svg_fonts=svg,
         )  # fmt: skip
