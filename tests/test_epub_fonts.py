@@ -183,7 +183,7 @@ def test_fonts_css_names_each_embedded_file_once(build_case):
     urls = re.findall(r'url\("([^"]+)"\)', css)
     hrefs = sorted(posixpath.normpath(posixpath.join("styles", u)) for u in urls)
     assert hrefs == sorted(h for h in manifest(epub) if h.startswith("fonts/"))
-    families = set(re.findall(r'font-family: "([^"]+)"', css))
+    families = set(re.findall(r'@font-face \{\s*font-family: "([^"]+)"', css))
     assert families == {"Charis SIL", "Noto Serif CJK SC"}
     epub_css = epub_files(epub)["EPUB/styles/epub.css"].decode()
     assert '"Charis SIL", "Noto Serif CJK SC", "Quire Fallback", serif' in epub_css
