@@ -27,10 +27,10 @@ if TYPE_CHECKING:
 
 
 # What the checks read of the parse stage's and the transform's results, named here rather
-# than imported: pandoc.py and images.py (under transform) import this module, so importing
+# than imported: parse/pandoc.py and images.py (under transform) import this module, so importing
 # them back would close a circle between the stages.
 class Parsed(Protocol):
-    """One file as pandoc read it (quire.pandoc.Parsed)."""
+    """One file as pandoc read it (quire.parse.pandoc.Parsed)."""
 
     source: SourceFile
     blocks: list[Any]

@@ -1,6 +1,6 @@
 """Entries of the build cache in <out>/.quire-cache/: a record and its payload, keyed by content.
 
-The layout cache (render/pdf/cache.py) and pandoc's cache (pandoc.py, pandoc_html.py) keep
+The layout cache (render/pdf/cache.py) and pandoc's cache (parse/pandoc.py, parse/html.py) keep
 their entries the same way. An entry is two files, `<kind>/<key>.json` (its record) and
 `<kind>/<key><suffix>` (its payload: a PDF, an AST, HTML). It is trusted only if its record
 names the cache's format version and its own key, and carries the digest of its own text and

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from quire import incremental, pandoc, pandoc_html, press
+from quire import incremental, press
 from quire.ahead import ahead, begin_build
 from quire.bounds import check_book, check_bounds
 from quire.errors import BuildError, Finding, Findings, report_again
@@ -32,6 +32,8 @@ from quire.package import (
     write_cache,
     write_cache_file,
 )
+from quire.parse import html as pandoc_html
+from quire.parse import pandoc
 from quire.render import Output, PageStart, Renderer
 from quire.render.pages import PAGE_MAP_VERSION
 from quire.transform import Book, ascii_slug, transform
@@ -114,7 +116,7 @@ def _read_by_pandoc(parsed: list[pandoc.Parsed]) -> str:
 
 
 def _parts(item: pandoc.Parsed) -> str:
-    """Of a file read in parts (pandoc_parts.py), how many pandoc read, if not all."""
+    """Of a file read in parts (parse/parts.py), how many pandoc read, if not all."""
     if item.parts is None or item.parts[0] == item.parts[1]:
         return ""
     return f" ({item.parts[0]} of {item.parts[1]} parts)"

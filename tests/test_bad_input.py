@@ -1064,8 +1064,8 @@ def test_wide_table_is_split_and_every_cell_printed(tmp_path):
 
 def transformed_book(tmp_path: Path, text: str):  # noqa: ANN201 - a quire.transform.Book
     """The good book with `text` as its one chapter, loaded, parsed and transformed."""
-    from quire import pandoc
     from quire.load import load as load_book
+    from quire.parse import pandoc
     from quire.transform import transform
 
     loaded = load_book(write_book(tmp_path / "book", {**GOOD_BOOK, "one.md": text}))
@@ -1232,10 +1232,10 @@ def test_no_loss_check_reads_a_note_call_run_into_its_word(tmp_path):
 def test_page_break_cap_grows_with_the_text(tmp_path):
     """Many short chapters with text in them (a year's reader) pass the page-break cap; the
     same count of empty chapters, a few kilobytes, is refused."""
-    from quire import pandoc
     from quire.bounds import check_book
     from quire.errors import BuildError
     from quire.load import load as load_book
+    from quire.parse import pandoc
     from quire.transform import transform
 
     def book_of(days: int, words: str) -> object:

@@ -261,8 +261,8 @@ def test_quarto_syntax_every_reference_linked_with_its_number(quarto_built):
 
 def transformed(root: Path):  # noqa: ANN201 - a quire.transform.Book
     """A book folder read, parsed and transformed (no output made)."""
-    from quire import pandoc
     from quire.load import load
+    from quire.parse import pandoc
     from quire.transform import transform
 
     loaded = load(root)

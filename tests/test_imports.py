@@ -113,7 +113,7 @@ def test_the_check_finds_a_cycle():
 def test_the_graph_sees_type_only_and_function_imports():
     graph = import_graph()
     assert "quire.load.manuscript" in graph["quire.bounds"]  # under TYPE_CHECKING
-    assert "quire.bounds" in graph["quire.pandoc"]  # inside a function
+    assert "quire.bounds" in graph["quire.parse.pandoc"]  # inside a function
     runtime = runtime_graph()
     assert "quire.load" in runtime["quire.transform"]  # it imports quire.load.confine
     assert "quire.load.projects" not in runtime["quire.load"]  # imported inside load()

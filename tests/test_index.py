@@ -238,8 +238,8 @@ def test_the_one_document_layout_prints_the_same_pages(built, tmp_path, monkeypa
 
 
 def test_a_mark_added_in_one_chapter_leaves_the_ids_of_the_others(tmp_path):
-    from quire import pandoc
     from quire.load import load
+    from quire.parse import pandoc
     from quire.transform import transform
 
     source = tmp_path / "book"
@@ -264,8 +264,8 @@ def test_a_mark_added_in_one_chapter_leaves_the_ids_of_the_others(tmp_path):
 
 
 def test_an_authors_heading_named_index_keeps_its_id_apart_from_quires_index(tmp_path):
-    from quire import pandoc
     from quire.load import load
+    from quire.parse import pandoc
     from quire.transform import transform
 
     source = tmp_path / "book.md"

@@ -85,9 +85,9 @@ def test_a_generated_book_joins_as_one_document(small_book, tmp_path, monkeypatc
 def test_a_page_that_ends_badly_is_made_again_with_the_fix(small_book):
     """Laid out plainly, some pages of the book end in a hyphen or strand a note; with the
     fixes made while paginating, no page does unless its block was fixed already."""
-    from quire import pandoc
     from quire.fonts import load_fonts
     from quire.load import load as load_book
+    from quire.parse import pandoc
     from quire.render.pdf import _style_maker
     from quire.render.pdf.html import book_html
     from quire.render.pdf.layout import page_css, page_fault

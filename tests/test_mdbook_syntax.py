@@ -65,8 +65,8 @@ def run(text: str, book: Path, name: str = "src/ch.md", flavour: str = "mdbook")
 
 def transformed(root: Path):  # noqa: ANN201 - a quire.transform.Book
     """A book folder read by its project reader, parsed and transformed."""
-    from quire import pandoc
     from quire.load.projects import read_project
+    from quire.parse import pandoc
     from quire.transform import transform
 
     loaded = read_project(root)

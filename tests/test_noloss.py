@@ -19,9 +19,9 @@ import pytest
 from PIL import Image
 from test_bad_input import run_build, write_book
 
-from quire import pandoc
 from quire.errors import BuildError
 from quire.load import load as load_book
+from quire.parse import pandoc
 from quire.render.print_checks import check_no_loss, pdf_text
 from quire.render.text_check import letters, losses, lost_runs, stream
 from quire.transform import transform

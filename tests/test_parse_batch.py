@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from quire import pandoc
 from quire.errors import BuildError
 from quire.load.manuscript import SourceFile
+from quire.parse import pandoc
 
 TEXTS = {
     # An abbreviation keeps a non-breaking space after it (pandoc's abbreviations data file);

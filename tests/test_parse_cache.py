@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from quire import pandoc
 from quire.errors import BuildError
 from quire.load import load as load_book
+from quire.parse import pandoc
 from quire.pipeline import CACHE_FOLDER, build
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,7 +199,7 @@ def test_pandoc_reads_and_writes_in_one_process_per_half_of_the_book(book, monke
         return run(args, stdin, origin)
 
     monkeypatch.setattr(pandoc, "run_captured", counted)
-    monkeypatch.setattr("quire.pandoc_html.run_captured", counted)
+    monkeypatch.setattr("quire.parse.html.run_captured", counted)
     loaded = load_book(book)
     transform(loaded, pandoc.parse_all(loaded.files))
     assert [args[:2] for args in runs] == [["lua", "-e"]] * 4

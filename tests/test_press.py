@@ -21,10 +21,10 @@ import yaml
 from conftest import build_with_check, require_tool
 from PIL import Image
 
-from quire import pandoc
 from quire.errors import BuildError
 from quire.load import load as load_book
 from quire.load.config import BookConfig, Trim
+from quire.parse import pandoc
 from quire.press.cover import cover_pdf, wrap_for
 from quire.press.isbn import book_isbn
 from quire.press.preflight import preflight_cover, preflight_interior, trim_rect

@@ -15,7 +15,7 @@ from test_bad_input import run_build, write_book
 from quire.errors import BuildError
 from quire.load import load as load_book
 from quire.load import manuscript
-from quire.pandoc import parse_all, parse_key
+from quire.parse.pandoc import parse_all, parse_key
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 

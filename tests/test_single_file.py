@@ -12,10 +12,11 @@ import pytest
 from PIL import Image
 from test_bad_input import run_build
 
-from quire import pandoc, pandoc_parts
 from quire.load import load
 from quire.load.manuscript import SourceFile
 from quire.package import write_cache
+from quire.parse import pandoc
+from quire.parse import parts as pandoc_parts
 from quire.pipeline import build
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -60,7 +61,7 @@ def test_a_single_file_book_is_not_rebuilt_for_its_neighbours(tmp_path):
 
 
 # A book kept as one file is read by pandoc in parts, cut at its chapters, and joined into the
-# AST pandoc gives the whole file (quire/pandoc_parts.py). Each case: its text, and whether
+# AST pandoc gives the whole file (quire/parse/parts.py). Each case: its text, and whether
 # the parts can be joined (True) or the file must be read whole (False).
 CASES = {
     "a fence holding headings": (

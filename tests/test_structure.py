@@ -14,9 +14,10 @@ import pymupdf
 import pytest
 from lxml import etree
 
-from quire import pandoc, pipeline
+from quire import pipeline
 from quire.load import load as load_book
 from quire.load import manuscript as load_stage
+from quire.parse import pandoc
 from quire.pipeline import build
 from quire.render.pdf.html import contents_nav
 from quire.transform import transform

@@ -9,11 +9,11 @@ import pytest
 from lxml import etree
 from PIL import Image
 
-from quire import pandoc
 from quire.bounds import MAX_NESTING, check_bounds
 from quire.errors import BuildError
 from quire.load import load as load_book
 from quire.load import manuscript
+from quire.parse import pandoc
 from quire.transform import transform
 from quire.transform.ast import NodeIndex, iter_nodes
 

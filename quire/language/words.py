@@ -241,7 +241,7 @@ def _case(tag: str) -> str:
 @functools.lru_cache(maxsize=16)
 def pandoc_translations(tag: str) -> dict[str, str]:
     """Pandoc's translation of its writers' words into one language tag, or {} if none."""
-    from quire.pandoc import run_captured
+    from quire.parse.pandoc import run_captured
 
     try:
         text, _ = run_captured(["--print-default-data-file", f"translations/{tag}.yaml"], "", None)

@@ -99,7 +99,7 @@ def cover_pdf(book: Book, wrap: Wrap) -> bytes:
     fonts = FontConfiguration()
     css_file = cover_css(book)
     stylesheets = [
-        CSS(string=load_fonts(book.styles / "fonts").font_face_css(), font_config=fonts),
+        CSS(string=_font_css(book), font_config=fonts),
         CSS(string=colour_css(book), font_config=fonts),
         CSS(filename=str(css_file), url_fetcher=fetcher, font_config=fonts),
         CSS(string=geometry_css(book, wrap), font_config=fonts),
@@ -122,6 +122,13 @@ def cover_pdf(book: Book, wrap: Wrap) -> bytes:
             raise BuildError(f"cover layout: {message}", file=str(css_file))
         warn(f"cover layout: {message}", file=str(css_file))
     return data
+
+
+def _font_css(book: Book) -> str:
+    """The shipped faces, with the stacks that set the book's language in its own CJK face
+    (a Japanese title in the Japanese face, not the simplified Chinese one)."""
+    faces = load_fonts(book.styles / "fonts")
+    return faces.font_face_css() + faces.language_css(book.config.lang)
 
 
 def cover_css(book: Book) -> Path:
@@ -232,7 +239,7 @@ def back_text(book: Book) -> str:
     source = book.root / BACK_COVER_FILE
     if os.path.lexists(source):  # a link out of the book, a FIFO, ... is refused, not skipped
         from quire.load.manuscript import read_book_file
-        from quire.pandoc import READER, run_pandoc
+        from quire.parse.pandoc import READER, run_pandoc
 
         # Raw HTML is read as text: the back cover takes words and emphasis, not markup.
         return run_pandoc(

@@ -15,8 +15,8 @@ from quire.errors import BuildError, Problem
 from quire.language.scripts import direction, mark_code_left_to_right
 from quire.load.confine import Confinement
 from quire.load.manuscript import Manuscript, SourceFile
-from quire.pandoc import Parsed, api_version
-from quire.pandoc_html import write_chapters_html
+from quire.parse.html import write_chapters_html
+from quire.parse.pandoc import Parsed, api_version
 from quire.transform.ast import NodeIndex, Surveys, iter_nodes, locate, walk
 from quire.transform.citations import cite
 from quire.transform.code import (
@@ -89,7 +89,7 @@ def transform(
     manuscript: Manuscript, parsed: list[Parsed], cache: CacheStore | None = None
 ) -> Book:
     """Check and reshape the parsed files into a Book of chapters with their assets (the
-    chapters' HTML that pandoc wrote in an earlier build from `cache`, see pandoc_html.py)."""
+    chapters' HTML that pandoc wrote in an earlier build from `cache`, see parse/html.py)."""
     config = complete_config(manuscript, parsed)
     surveys = Surveys()  # each file's nodes by kind, found once and shared by the concerns
     parsed = cross_file_references(parsed, surveys)
@@ -209,7 +209,7 @@ def _write_chapters(
     drafts: list[Draft], sources: tuple[SourceFile, ...], cache: CacheStore | None
 ) -> list[Chapter]:
     """Number each chapter's notes and make it from the HTML pandoc writes for it (or wrote
-    in an earlier build: see pandoc_html.py)."""
+    in an earlier build: see parse/html.py)."""
     wrapped, note_counts = [], []
     for index, draft in enumerate(drafts, start=1):
         blocks, count = number_notes(draft.blocks, f"n{index}")

@@ -23,7 +23,7 @@ from quire.errors import BuildError, warn
 from quire.load.config import BookConfig
 from quire.load.confine import Confinement, check_file, not_a_file
 from quire.load.manuscript import Manuscript
-from quire.pandoc import Parsed, api_version, placer, run_pandoc, stringify
+from quire.parse.pandoc import Parsed, api_version, placer, run_pandoc, stringify
 from quire.transform.ast import Surveys, locate
 
 FILE_MARK = "quire-file-"

@@ -23,7 +23,7 @@ from typing import Any
 from quire.errors import warn
 from quire.language.words import book_words
 from quire.load.config import BookConfig
-from quire.pandoc import Parsed, stringify
+from quire.parse.pandoc import Parsed, stringify
 from quire.transform.ast import Surveys, locate, walk
 from quire.transform.model import Draft
 

@@ -15,7 +15,7 @@ from lxml import etree
 from quire.errors import warn
 from quire.load.confine import resolved
 from quire.load.manuscript import SourceFile
-from quire.pandoc import Parsed, stringify
+from quire.parse.pandoc import Parsed, stringify
 from quire.transform.model import Chapter, Draft, Heading
 
 # Headings kept for the contents (toc-depth) and the bookmarks; level 1 is the chapter.

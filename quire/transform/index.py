@@ -29,7 +29,7 @@ from lxml import etree
 from quire.errors import warn
 from quire.load.config import BookConfig
 from quire.load.manuscript import SourceFile
-from quire.pandoc import stringify
+from quire.parse.pandoc import stringify
 from quire.transform.ast import locate, walk
 from quire.transform.model import Chapter, Draft
 from quire.transform.structure import ascii_slug

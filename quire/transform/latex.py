@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from quire.errors import BuildError, warn
-from quire.pandoc import Parsed, run_captured
+from quire.parse.pandoc import Parsed, run_captured
 from quire.transform.ast import NodeIndex, Surveys, iter_nodes, walk
 from quire.transform.lists import placeholder
 

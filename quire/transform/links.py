@@ -12,7 +12,7 @@ from lxml import etree
 from quire.errors import warn
 from quire.load.confine import is_local_anchor_or_scheme, is_remote, resolved
 from quire.load.manuscript import SourceFile
-from quire.pandoc import Parsed, parse, stringify
+from quire.parse.pandoc import Parsed, parse, stringify
 from quire.transform.ast import Surveys
 from quire.transform.model import Chapter
 from quire.transform.structure import entry_anchor

@@ -11,7 +11,7 @@ from lxml import etree
 from quire import images
 from quire.load.config import BookConfig
 from quire.load.manuscript import SourceFile
-from quire.pandoc import Parsed
+from quire.parse.pandoc import Parsed
 
 
 @dataclass(frozen=True)

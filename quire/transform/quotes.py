@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from quire.pandoc import Parsed
+from quire.parse.pandoc import Parsed
 from quire.transform.ast import Surveys, walk
 
 NNBSP = "\u202f"  # French sets a narrow no-break space inside its guillemets

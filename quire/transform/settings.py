@@ -11,7 +11,7 @@ from quire.errors import BuildError, warn
 from quire.load.config import BookConfig
 from quire.load.manuscript import Manuscript
 from quire.load.metadata import w3c_date
-from quire.pandoc import Parsed, stringify
+from quire.parse.pandoc import Parsed, stringify
 
 
 def complete_config(manuscript: Manuscript, parsed: list[Parsed]) -> BookConfig:

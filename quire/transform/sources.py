@@ -15,7 +15,7 @@ from quire.errors import BuildError, Problem, warn
 from quire.load.config import BookConfig
 from quire.load.confine import Confinement, is_remote
 from quire.load.manuscript import Manuscript, display_name
-from quire.pandoc import Parsed, stringify
+from quire.parse.pandoc import Parsed, stringify
 from quire.transform.ast import iter_nodes, locate
 from quire.transform.figures import is_pdf, pdf_figure
 from quire.transform.model import Chapter

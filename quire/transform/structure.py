@@ -8,7 +8,7 @@ from typing import Any
 from lxml import etree
 
 from quire.errors import warn
-from quire.pandoc import Parsed, stringify
+from quire.parse.pandoc import Parsed, stringify
 from quire.transform.ast import NodeIndex, iter_nodes, locate, walk
 from quire.transform.entries import (  # ascii_slug: sources.py and index.py import it from here
     ascii_slug,

@@ -17,7 +17,7 @@ from typing import Any
 from quire.errors import BuildError, warn
 from quire.load.manuscript import ListedHeading, SourceFile, check_not_empty, display_name
 from quire.load.projects.common import Preprocessor, listed_file, read_chapter, source_file
-from quire.pandoc import run_pandoc, stringify
+from quire.parse.pandoc import run_pandoc, stringify
 
 
 @dataclass(frozen=True)

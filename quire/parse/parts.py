@@ -10,7 +10,7 @@ AST pandoc gives the whole file. What pandoc's Markdown shares across a document
 - the note counter in each citation (`citationNoteNum`) counts on across parts: each part but
   the last ends with a sentinel citation whose number says where the next part starts;
 - headings' identifiers are unique over the whole document (pandoc adds -1, -2): a part's are
-  made again after those of the parts before it (pandoc_ids.py);
+  made again after those of the parts before it (ids.py);
 - a `[Heading]` links to a heading anywhere: a part naming another part's heading so (or one
   of its own whose identifier changed) means the file is read whole;
 - YAML blocks anywhere in the file merge, a later key over an earlier one.
@@ -29,8 +29,8 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
-from quire import pandoc_ids
 from quire.load.manuscript import SourceFile
+from quire.parse import ids as pandoc_ids
 
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 DIV_FENCE = re.compile(r"^ {0,3}(:{3,})\s*(\S*)")

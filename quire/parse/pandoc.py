@@ -15,11 +15,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from quire import pandoc_parts
 from quire.ahead import when_needed
 from quire.cache_store import CacheStore, digest
 from quire.errors import BuildError, warn
 from quire.load.manuscript import SourceFile
+from quire.parse import parts as pandoc_parts
 
 # Pandoc's own Markdown, with the extensions a pandoc user expects (most are on by default).
 READER = "markdown+smart+footnotes+pipe_tables+grid_tables+definition_lists+tex_math_dollars"
@@ -294,7 +294,7 @@ def parse_all(sources: tuple[SourceFile, ...], cache: CacheStore | None = None) 
 
     Each half is one pandoc process (a Lua script reads its files one by one): starting pandoc
     costs about 50 ms, which per file was a third of the parse of a 50,000-word book. A book
-    kept as one file is read in parts, cut at its chapters (pandoc_parts.py), each part cached
+    kept as one file is read in parts, cut at its chapters (parts.py), each part cached
     as a file is, and joined into the AST pandoc gives the whole file (or read whole if the
     join cannot be proved equal).
     """

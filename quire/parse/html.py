@@ -19,7 +19,7 @@ from typing import Any
 from quire.cache_store import CacheStore, digest
 from quire.errors import BuildError, log
 from quire.load.manuscript import SourceFile
-from quire.pandoc import (
+from quire.parse.pandoc import (
     CACHE_FORMAT,
     cached_output,
     halves,
