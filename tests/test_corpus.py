@@ -24,9 +24,11 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+from conftest import require_tool
 from lxml import etree
 
-from quire.validate import run_epubcheck
+from quire.language.words import words_for
+from quire.validate import ace_available, run_ace, run_epubcheck
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -164,3 +166,33 @@ def test_corpus_chapters_open_a_page(corpus_build, name):
             if wanted and " ".join(wanted) not in " ".join(top):
                 misplaced.append((title, page, " ".join(top[:12])))
     assert misplaced == []
+
+
+def _epub_language(epub: Path) -> str:
+    """The book's language as its package document declares it."""
+    with zipfile.ZipFile(epub) as archive:
+        opf = etree.fromstring(archive.read("EPUB/package.opf"))
+    return opf.findtext(".//{http://purl.org/dc/elements/1.1/}language")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_command_line_book_speaks_its_language(corpus_build, lang):
+    # The Art of Command Line in each of its languages sets no `lang`: Quire detects it from
+    # the text, and then every word it adds (here the contents' title) is in that language.
+    result = built(corpus_build, f"command-line-{lang}")
+    declared = _epub_language(result.epub)
+    assert declared.split("-")[0] == lang, declared
+    contents = words_for(declared)["Contents"]
+    assert lang == "en" or contents != "Contents"
+    with zipfile.ZipFile(result.epub) as archive:
+        nav = etree.fromstring(archive.read("EPUB/nav.xhtml"))
+    assert nav.findtext(f".//{NAV}h1") == contents
+    outline = [title for _, title, _ in pymupdf.open(result.pdf).get_toc()]
+    assert contents in outline, outline[:5]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_command_line_book_passes_ace(corpus_build, lang):
+    require_tool(ace_available() is None, "Ace by DAISY", str(ace_available()))
+    report = run_ace(built(corpus_build, f"command-line-{lang}").epub)
+    assert report.findings == (), [str(f) for f in report.findings]
