@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from quire.parse.text import stringify
+
 SUFFIX = re.compile(r"(-\d+)+$")  # pandoc's -1, -2 (and a base that ends like one)
 
 
@@ -69,29 +71,6 @@ def unique(base: str, used: set[str]) -> str:
     return next(f"{base}-{n}" for n in range(1, 60001) if f"{base}-{n}" not in used)
 
 
-QUOTES = {"DoubleQuote": "\u201c\u201d", "SingleQuote": "\u2018\u2019"}
-
-
 def plain_text(node: Any) -> str:
-    """The text of inlines as pandoc's stringify gives it (notes and raw markup left out)."""
-    if isinstance(node, list):
-        return "".join(plain_text(item) for item in node)
-    if not isinstance(node, dict):
-        return ""
-    kind, content = node.get("t"), node.get("c")
-    if kind == "Str":
-        return content
-    if kind in ("Space", "SoftBreak", "LineBreak"):
-        return " "
-    if kind in ("Code", "Math"):
-        return content[-1]
-    if kind == "RawInline":  # pandoc's own exception: a <br> is a space
-        return " " if content[0] == "html" and content[1].startswith("<br") else ""
-    if kind == "Quoted":
-        marks = QUOTES[content[0]["t"]]
-        return marks[0] + plain_text(content[1]) + marks[1]
-    if kind == "Note":
-        return ""
-    if kind in ("Image", "Link", "Span", "Cite"):
-        return plain_text(content[1])
-    return plain_text(content) if isinstance(content, list) else ""
+    """The text of inlines as pandoc takes it for an identifier (a raw `<br>` is a space)."""
+    return stringify(node, breaks=True)

@@ -20,6 +20,7 @@ from quire.cache_store import CacheStore, digest
 from quire.errors import BuildError, warn
 from quire.load.manuscript import SourceFile
 from quire.parse import parts as pandoc_parts
+from quire.parse.text import stringify  # noqa: F401 (the stages import it from here)
 
 # Pandoc's own Markdown, with the extensions a pandoc user expects (most are on by default).
 READER = "markdown+smart+footnotes+pipe_tables+grid_tables+definition_lists+tex_math_dollars"
@@ -465,32 +466,3 @@ def _seen(doc: dict[str, Any]) -> None:
     """Note a parsed document's AST version for api_version()."""
     if not _versions_seen and "pandoc-api-version" in doc:
         _versions_seen.append(doc["pandoc-api-version"])
-
-
-def stringify(node: Any) -> str:
-    """The plain text of an AST node or list of nodes, as pandoc's stringify gives it."""
-    if isinstance(node, list):
-        return "".join(stringify(n) for n in node)
-    if not isinstance(node, dict):
-        return ""
-    kind, content = node.get("t"), node.get("c")
-    if kind == "Str":
-        return content
-    if kind in ("Space", "SoftBreak", "LineBreak"):
-        return " "
-    if kind in ("Code", "Math"):
-        return content[-1]
-    if kind == "Quoted":
-        marks = "“”" if content[0]["t"] == "DoubleQuote" else "‘’"
-        return marks[0] + stringify(content[1]) + marks[1]
-    if kind in ("Note", "RawInline", "RawBlock"):
-        return ""
-    if kind in ("Image", "Link", "Span", "Div"):
-        return stringify(content[1])
-    if kind in ("Cite",):
-        return stringify(content[1])
-    if kind == "Header":
-        return stringify(content[2])
-    if kind == "MetaString":
-        return content
-    return stringify(content) if isinstance(content, list) else ""
