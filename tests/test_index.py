@@ -362,3 +362,22 @@ def test_the_web_search_finds_a_term_only_the_index_names(built, browser):
     found = page.eval_on_selector_all(".results li a", "links => links.map(a => a.href)")
     page.close()
     assert found and found[0].split("#")[0].endswith("-index.html"), found
+
+
+def test_a_link_to_the_index_lands_on_it(tmp_path):
+    # `#index` (pandoc's id for a heading "Index", what an author writes) and Quire's own id
+    # both reach the index Quire makes after the links are resolved, with no warning
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.yaml").write_text("title: Links\nauthor: A. Writer\nlang: en\n")
+    (book / "one.md").write_text(
+        "# One\n\nThe [Amur]{.index} river; see [the index](#index) or [it](#quire-index).\n"
+    )
+    paths = build(book, tmp_path / "out", ("epub",))
+    assert paths["others"] == [] and paths["warnings"] == []
+    with zipfile.ZipFile(paths["epub"]) as archive:
+        names = archive.namelist()
+        text = archive.read("EPUB/text/01-one.xhtml").decode()
+    index_file = next(n for n in names if n.endswith("-index.xhtml")).rsplit("/", 1)[-1]
+    hrefs = re.findall(r'<a href="([^"]+)">(?:the index|it)</a>', text)
+    assert hrefs == [f"{index_file}#quire-index"] * 2, hrefs

@@ -27,7 +27,7 @@ from quire.transform.code import (
 )
 from quire.transform.crossref import mark_references, number_references
 from quire.transform.figures import generated_folders
-from quire.transform.index import index_chapter, mark_index
+from quire.transform.index import INDEX_ID, index_chapter, mark_index
 from quire.transform.latex import (
     RAW_KINDS,
     LatexReading,
@@ -131,7 +131,8 @@ def transform(
         restore_images(chapter)
         sanitize(chapter, confinement)
         resolve_sources(chapter, confinement, assets, search)
-    resolve_links(chapters, manuscript.root, config.site_url)
+    made = dict.fromkeys(("index", INDEX_ID), INDEX_ID) if marks else {}
+    resolve_links(chapters, manuscript.root, config.site_url, made)
     index = index_chapter(marks, chapters, config)  # the back-of-book index, last
     if index is not None:  # (its links are not "(page N)" references: added after those)
         chapters.append(index)

@@ -40,12 +40,16 @@ CHAPTER_SUFFIXES = (".md", ".markdown", ".txt")
 
 
 def resolve_links(
-    chapters: list[Chapter], root: Path | None = None, site_url: str | None = None
+    chapters: list[Chapter],
+    root: Path | None = None,
+    site_url: str | None = None,
+    generated: dict[str, str] | None = None,
 ) -> None:
     """Point every link at its target: `#id`, or a chapter's file (`x.md`, `x.html`, with or
     without `#id`) by its path from the linking file. A link to anything else in the book or to
     a missing id keeps only its text; one leaving the book goes to the web edition's neighbour
-    (with `site-url`) or keeps its text. Each of those is a warning."""
+    (with `site-url`) or keeps its text. Each of those is a warning. `generated` maps ids a
+    link may name to what Quire makes after this (`#index` to the index chapter)."""
     ids = {
         e.get("id"): c
         for c in chapters
@@ -64,6 +68,10 @@ def resolve_links(
                     _missing(f"link to `{href[:80]}`: `{_scheme(href)}:` is no URI scheme a "
                              "reader knows", file, line, UNKNOWN_SCHEME)  # fmt: skip
                     _keep_text(link)
+                continue
+            made = (generated or {}).get(href[1:]) if href.startswith("#") else None
+            if made and href[1:] not in ids:
+                link.set("href", f"#{made}")  # no "(page N)": its pages are laid out last
                 continue
             target = _target(chapter, href, ids, by_path, root, site_url)
             if target is None:
