@@ -187,8 +187,10 @@ def test_quotes_and_markup_in_the_settings_stay_text_on_the_web(tmp_path):
     [canonical] = index.xpath("//link[@rel='canonical']")
     assert canonical.get("href") == HOSTILE["site-url"]
     scripts = index.findall(".//script")
-    assert [s.get("src") or s.get("type") for s in scripts] == ["site.js", "application/ld+json"]
-    data = json.loads(scripts[1].text)
+    kinds = [s.get("src") or s.get("type") for s in scripts]
+    assert kinds == ["site.js", "application/json", "application/ld+json"]  # words, then facts
+    assert scripts[1].get("id") == "quire-words" and json.loads(scripts[1].text)["CloseNote"]
+    data = json.loads(scripts[2].text)
     assert data["description"] == HOSTILE["description"]
     assert [a["name"] for a in data["author"]] == [HOSTILE["author"]]
     assert index.find(".//footer") is not None  # the page was not swallowed by the script
