@@ -381,3 +381,23 @@ def test_a_link_to_the_index_lands_on_it(tmp_path):
     index_file = next(n for n in names if n.endswith("-index.xhtml")).rsplit("/", 1)[-1]
     hrefs = re.findall(r'<a href="([^"]+)">(?:the index|it)</a>', text)
     assert hrefs == [f"{index_file}#quire-index"] * 2, hrefs
+
+
+def test_the_sample_books_index_prints_the_pages_its_marks_land_on(build_case):
+    # Russia–China Relations, as the session builds it: every locator of its EPUB index names
+    # the printed page of its mark, that page holds the mark's first word, and print's index
+    # prints the same numbers
+    sample = build_case("sample")
+    labels, texts, printed = pdf_index(sample.pdf)
+    pages = epub_pages(sample.epub)
+    locators = [a for p in pages.values() for a in p.iter(f"{XHTML}a")
+                if a.get(EPUB_TYPE) == "index-locator"]  # fmt: skip
+    assert len(locators) >= 150
+    for link in locators:
+        file, _, ident = link.get("href").rpartition("#")
+        [mark] = pages["text/" + file].xpath("//*[@id=$i]", i=ident)
+        first = re.findall(r"\w+", "".join(mark.itertext()))[0]
+        assert link.text in labels, link.text
+        page = texts[labels.index(link.text)]
+        assert re.search(rf"\b{re.escape(first)}", page), (link.get("href"), link.text, first)
+    assert sorted(a.text for a in locators) == sorted(t for _, t, _ in printed)
