@@ -27,6 +27,7 @@ import lxml.html
 from lxml import etree
 
 from quire.errors import warn
+from quire.language.words import words_for
 from quire.load.config import BookConfig
 from quire.load.manuscript import SourceFile
 from quire.parse.pandoc import stringify
@@ -256,8 +257,6 @@ def index_chapter(marks: list[Mark], chapters: list[Chapter], config: BookConfig
     writes its own (the printed page)."""
     if not marks:
         return None
-    from quire.language.words import words_for  # here: quire.render imports the transform
-
     words = words_for(config.lang or "en")
     entries = gather(marks)
     title = words["Index"]
